@@ -1,0 +1,2 @@
+/** The load generator and client-side balancer. */
+package io.vmscale.balancer;

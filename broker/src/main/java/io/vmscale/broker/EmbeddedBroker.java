@@ -1,0 +1,221 @@
+package io.vmscale.broker;
+
+import io.vmscale.config.BrokerConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.activemq.artemis.api.core.RoutingType;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.CoreAddressConfiguration;
+import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
+import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager;
+import org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded Artemis broker: an in-VM acceptor for components in the same JVM, a TCP acceptor
+ * (loopback by default) for the others; security on with the roles of {@link Role}; a persistent
+ * journal in the data directory; the topics of {@link Topic} created up front.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedBroker.class);
+    private static final AtomicInteger NEXT_IN_VM_ID = new AtomicInteger();
+
+    private final EmbeddedActiveMQ server;
+    private final Credentials credentials;
+    private final String tcpUrl;
+    private final String inVmUrl;
+    private final Path dataDir;
+    private final Duration startupTime;
+
+    private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
+                           Path dataDir, Duration startupTime) {
+        this.server = server;
+        this.credentials = credentials;
+        this.tcpUrl = tcpUrl;
+        this.inVmUrl = inVmUrl;
+        this.dataDir = dataDir;
+        this.startupTime = startupTime;
+    }
+
+    /** The data directory of a configuration, with a leading {@code ~} taken as the home directory. */
+    public static Path dataDirectory(BrokerConfig config) {
+        String dir = config.dataDir();
+        if (dir.equals("~") || dir.startsWith("~/")) {
+            dir = System.getProperty("user.home") + dir.substring(1);
+        }
+        return Paths.get(dir).toAbsolutePath().normalize();
+    }
+
+    public static EmbeddedBroker start(BrokerConfig config) {
+        long started = System.nanoTime();
+        Path dataDir = dataDirectory(config);
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create broker data directory " + dataDir, e);
+        }
+        Credentials credentials = Credentials.forBroker(config, dataDir);
+        int inVmId = NEXT_IN_VM_ID.getAndIncrement();
+        String tcpUrl = "tcp://" + hostForUrl(config.bind()) + ":" + config.port();
+        String inVmUrl = "vm://" + inVmId;
+
+        Configuration configuration = new ConfigurationImpl()
+                .setName("vmscale")
+                .setPersistenceEnabled(true)
+                .setJournalType(JournalType.NIO)
+                .setJournalDirectory(dataDir.resolve("journal").toString())
+                .setBindingsDirectory(dataDir.resolve("bindings").toString())
+                .setPagingDirectory(dataDir.resolve("paging").toString())
+                .setLargeMessagesDirectory(dataDir.resolve("large-messages").toString())
+                .setJournalFileSize(1024 * 1024)
+                .setJournalMinFiles(2)
+                .setSecurityEnabled(true)
+                .setJMXManagementEnabled(false)
+                // the default (90 % of the disk) blocks every producer on a full disk; events are small
+                .setMaxDiskUsage(-1);
+        try {
+            configuration.addAcceptorConfiguration("in-vm", inVmUrl);
+            configuration.addAcceptorConfiguration("tcp", "tcp://" + hostForUrl(config.bind()) + ":" + config.port()
+                    + "?protocols=CORE");
+        } catch (Exception e) {
+            throw new BrokerException("bad acceptor address " + tcpUrl + ": " + e.getMessage(), e);
+        }
+        // a message that cannot be delivered or expires is dropped (these addresses have no queue),
+        // and saying so up front keeps Artemis from warning about it for every subscription
+        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
+                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired")));
+        for (Topic topic : Topic.values()) {
+            configuration.addAddressConfiguration(new CoreAddressConfiguration()
+                    .setName(topic.address()).addRoutingType(RoutingType.MULTICAST));
+        }
+        configuration.putSecurityRoles(Topic.PREFIX + "#", roles(false));
+        configuration.putSecurityRoles(Topic.ADMIN.address(), roles(true));
+        configuration.putSecurityRoles(Topic.REPLAY_PREFIX + "#", roles(true));
+        configuration.putSecurityRoles(Topic.REPLY_PREFIX + "#", replyRoles());
+
+        SecurityConfiguration users = new SecurityConfiguration();
+        for (Account account : credentials.accounts()) {
+            users.addUser(account.user(), account.password());
+            users.addRole(account.user(), account.role().id());
+        }
+        EmbeddedActiveMQ server = new EmbeddedActiveMQ();
+        server.setConfiguration(configuration);
+        server.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), users));
+        try {
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.stop();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new BrokerException("broker failed to start on " + tcpUrl + ": " + e.getMessage(), e);
+        }
+        if (!server.getActiveMQServer().isActive()) {
+            stopQuietly(server);
+            throw new BrokerException("broker failed to start on " + tcpUrl + " (is the port already taken?)");
+        }
+        Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
+        log.info("broker started in {} ms: {} and {}, data in {}", startupTime.toMillis(), tcpUrl, inVmUrl, dataDir);
+        return new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime);
+    }
+
+    /**
+     * Who may do what on an address: components everything, viewers read, operators read and,
+     * where {@code operatorSends}, publish.
+     */
+    private static Set<org.apache.activemq.artemis.core.security.Role> roles(boolean operatorSends) {
+        Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
+        roles.add(permissions(Role.COMPONENT, true, true));
+        roles.add(permissions(Role.OPERATOR, operatorSends, true));
+        roles.add(permissions(Role.VIEWER, false, false));
+        return roles;
+    }
+
+    /** Replies go from components to the operator or viewer that asked. */
+    private static Set<org.apache.activemq.artemis.core.security.Role> replyRoles() {
+        Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
+        roles.add(permissions(Role.COMPONENT, true, true));
+        roles.add(permissions(Role.OPERATOR, false, true));
+        roles.add(permissions(Role.VIEWER, false, true));
+        return roles;
+    }
+
+    private static org.apache.activemq.artemis.core.security.Role permissions(Role role, boolean send,
+                                                                             boolean durableAndCreate) {
+        org.apache.activemq.artemis.core.security.Role r = new org.apache.activemq.artemis.core.security.Role();
+        r.setName(role.id());
+        r.setSend(send);
+        r.setConsume(true);
+        r.setBrowse(true);
+        // a topic subscription is a queue: reading needs the right to create and delete a non-durable one
+        r.setCreateNonDurableQueue(true);
+        r.setDeleteNonDurableQueue(true);
+        r.setCreateDurableQueue(durableAndCreate);
+        r.setDeleteDurableQueue(durableAndCreate);
+        r.setCreateAddress(durableAndCreate);
+        r.setDeleteAddress(durableAndCreate);
+        return r;
+    }
+
+    private static String hostForUrl(String host) {
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    /** For clients in another JVM: {@code tcp://host:port}. */
+    public String tcpUrl() {
+        return tcpUrl;
+    }
+
+    /** For clients in this JVM. */
+    public String inVmUrl() {
+        return inVmUrl;
+    }
+
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Duration startupTime() {
+        return startupTime;
+    }
+
+    /** Opens a connection in this JVM with the first account of a role. */
+    public BrokerConnection connect(Role role, String source) {
+        Account account = credentials.forRole(role)
+                .orElseThrow(() -> new BrokerException("no broker account with role " + role.id()));
+        return BrokerConnection.open(inVmUrl, account.user(), account.password(), source);
+    }
+
+    @Override
+    public void close() {
+        stopQuietly(server);
+        log.info("broker stopped");
+    }
+
+    private static void stopQuietly(EmbeddedActiveMQ server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.warn("broker did not stop cleanly: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package io.vmscale.broker.event;
+
+import java.util.List;
+
+/**
+ * {@code admin.command}: an operator's request to a component; answered by one {@link AdminResult}
+ * per component that handles it, sent to {@code replyTo}.
+ *
+ * @param requestId unique per request, echoed in the result
+ * @param replyTo   the address the result goes to
+ * @param target    the component it is for ({@code balancer}, {@code scaler}) or {@code all}
+ * @param command   the command's name ({@code load}, {@code add}, {@code pause}, ...)
+ * @param args      its arguments, as typed
+ */
+public record AdminCommand(String requestId, String replyTo, String target, String command, List<String> args)
+        implements Event {
+    public AdminCommand {
+        Fields.text("requestId", requestId);
+        Fields.text("replyTo", replyTo);
+        Fields.text("target", target);
+        Fields.text("command", command);
+        args = Fields.list("args", args);
+    }
+}

@@ -1,0 +1,48 @@
+package io.vmscale.broker.event;
+
+import java.util.Map;
+
+/**
+ * {@code lb.stats}: the balancer's figures for the last interval (counts are cumulative since start).
+ *
+ * @param sent        requests sent
+ * @param answered    correct answers received
+ * @param timedOut    requests that got no answer in time
+ * @param wrong       answers that were not {@code 2^n mod 1021}
+ * @param throughput  answers per second over the interval
+ * @param p50Ms       median latency over the interval, milliseconds
+ * @param p90Ms       90th percentile latency, milliseconds
+ * @param p99Ms       99th percentile latency, milliseconds
+ * @param servers     per replica endpoint ({@code ip:port}) counts and requests in flight
+ * @param mode        the current load mode ({@code low}, {@code mid}, {@code high}, {@code custom 0.3}, ...)
+ * @param intervalMs  the interval the rates and percentiles cover
+ */
+public record LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms,
+                      double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs)
+        implements Event {
+
+    /** One replica's share of the traffic, as the balancer sees it. */
+    public record ServerStats(long sent, long answered, long timedOut, long wrong, int inFlight, boolean ejected) {
+        public ServerStats {
+            Fields.notNegative("sent", sent);
+            Fields.notNegative("answered", answered);
+            Fields.notNegative("timedOut", timedOut);
+            Fields.notNegative("wrong", wrong);
+            Fields.notNegative("inFlight", inFlight);
+        }
+    }
+
+    public LbStats {
+        Fields.notNegative("sent", sent);
+        Fields.notNegative("answered", answered);
+        Fields.notNegative("timedOut", timedOut);
+        Fields.notNegative("wrong", wrong);
+        Fields.finiteNotNegative("throughput", throughput);
+        Fields.finiteNotNegative("p50Ms", p50Ms);
+        Fields.finiteNotNegative("p90Ms", p90Ms);
+        Fields.finiteNotNegative("p99Ms", p99Ms);
+        servers = Fields.map("servers", servers);
+        Fields.text("mode", mode);
+        Fields.notNegative("intervalMs", intervalMs);
+    }
+}

@@ -1,0 +1,29 @@
+package io.vmscale.broker.event;
+
+import java.util.Map;
+
+/**
+ * {@code scale.decision}: what the scaler decided and why; published for every decision, HOLD included.
+ *
+ * @param action       UP, DOWN, REPLACE or HOLD
+ * @param fromReplicas replicas counted before the decision
+ * @param toReplicas   replicas wanted after it
+ * @param policy       the policy that decided (threshold-window, target-tracking, operator, ...)
+ * @param reasonCode   machine-readable reason, such as {@code AboveHighThreshold} or {@code CoolingDown}
+ * @param reason       the reason in a sentence, for operators
+ * @param inputs       the figures the policy saw (mean CPU, window length, ...)
+ * @param domain       the domain acted on, or null when the decision names none
+ */
+public record ScaleDecision(ScaleAction action, int fromReplicas, int toReplicas, String policy, String reasonCode,
+                            String reason, Map<String, Double> inputs, String domain) implements Event {
+    public ScaleDecision {
+        Fields.present("action", action);
+        if (fromReplicas < 0 || toReplicas < 0) {
+            throw new IllegalArgumentException("replica counts must be >= 0, got " + fromReplicas + " -> " + toReplicas);
+        }
+        Fields.text("policy", policy);
+        Fields.text("reasonCode", reasonCode);
+        Fields.text("reason", reason);
+        inputs = Fields.map("inputs", inputs);
+    }
+}

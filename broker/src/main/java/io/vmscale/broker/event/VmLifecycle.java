@@ -1,0 +1,20 @@
+package io.vmscale.broker.event;
+
+/**
+ * {@code vm.lifecycle}: a replica changed state.
+ *
+ * @param domain   the domain's name
+ * @param host     the libvirt URI or host name
+ * @param endpoint where its service answers, or null when not known (yet)
+ * @param state    the new state
+ * @param reason   why, in words (a libvirt event detail, "probe answered", "scale down", ...)
+ */
+public record VmLifecycle(String domain, String host, Endpoint endpoint, ReplicaState state, String reason)
+        implements Event {
+    public VmLifecycle {
+        Fields.text("domain", domain);
+        Fields.text("host", host);
+        Fields.present("state", state);
+        reason = reason == null ? "" : reason;
+    }
+}

@@ -1,0 +1,263 @@
+package io.vmscale.config;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Reads {@code vmscale.json}: the keys a file gives override the built-in defaults (the same values
+ * as the shipped {@code conf/vmscale.json}); an unknown key, a wrong type or a value out of range
+ * stops with one {@link ConfigException} naming the file, the key and what was expected.
+ */
+public final class ConfigLoader {
+    private static final String DEFAULTS = "vmscale.json";
+
+    private static final ObjectMapper MAPPER = strictMapper();
+
+    private ConfigLoader() {
+    }
+
+    private static ObjectMapper strictMapper() {
+        JsonMapper mapper = JsonMapper.builder()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .build();
+        for (CoercionInputShape shape : new CoercionInputShape[] {
+                CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+            mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+        }
+        mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        mapper.coercionConfigFor(LogicalType.Collection).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        return mapper;
+    }
+
+    /** The built-in defaults alone. */
+    public static VmscaleConfig defaults() {
+        return bind("built-in defaults", defaultsTree());
+    }
+
+    /** The file's keys over the defaults. */
+    public static VmscaleConfig load(Path file) {
+        String name = file.toString();
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(name + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException(name + ": cannot read: " + e.getMessage());
+        }
+        return parse(name, text);
+    }
+
+    /** The given JSON text's keys over the defaults; {@code name} is used in messages. */
+    public static VmscaleConfig parse(String name, String json) {
+        JsonNode given;
+        try {
+            given = MAPPER.readTree(json);
+        } catch (JsonParseException e) {
+            throw new ConfigException(name + ": not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(name + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (given == null || !given.isObject()) {
+            throw new ConfigException(name + ": expected a JSON object at the top level");
+        }
+        ObjectNode merged = defaultsTree();
+        overlay(merged, (ObjectNode) given);
+        return bind(name, merged);
+    }
+
+    private static ObjectNode defaultsTree() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + DEFAULTS);
+            }
+            return (ObjectNode) MAPPER.readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Objects merge key by key; any other value (lists included) replaces the default. */
+    private static void overlay(ObjectNode base, ObjectNode over) {
+        Iterator<Map.Entry<String, JsonNode>> fields = over.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            JsonNode current = base.get(field.getKey());
+            if (current instanceof ObjectNode currentObject && field.getValue() instanceof ObjectNode overObject) {
+                overlay(currentObject, overObject);
+            } else {
+                base.set(field.getKey(), field.getValue());
+            }
+        }
+    }
+
+    private static VmscaleConfig bind(String name, JsonNode tree) {
+        checkKeys(name, tree, VmscaleConfig.class, "");
+        try {
+            return MAPPER.treeToValue(tree, VmscaleConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            String key = join(path(e), e.getPropertyName());
+            throw new ConfigException(name + ": unknown key '" + key + "'" + known(e.getKnownPropertyIds()));
+        } catch (ValueInstantiationException e) {
+            if (e.getCause() instanceof InvalidValueException invalid) {
+                String key = join(path(e), invalid.key);
+                throw new ConfigException(name + ": key '" + key + "': expected " + invalid.expected + ", got "
+                        + invalid.actual);
+            }
+            throw new ConfigException(name + ": key '" + path(e) + "': " + e.getOriginalMessage());
+        } catch (MismatchedInputException e) {
+            String key = path(e);
+            JsonNode actual = at(tree, e);
+            throw new ConfigException(name + ": key '" + key + "': expected " + describe(e.getTargetType())
+                    + ", got " + (actual == null ? "nothing" : describe(actual)));
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(name + ": " + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * Reports the first unknown key before any value is checked: Jackson builds a record before it
+     * reports the unknown keys beside it, so a typo would otherwise read as a missing value.
+     */
+    private static void checkKeys(String name, JsonNode node, Class<?> type, String path) {
+        if (!type.isRecord() || !node.isObject()) {
+            return;
+        }
+        Map<String, RecordComponent> components = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            components.put(component.getName(), component);
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+            RecordComponent component = components.get(field.getKey());
+            if (component == null) {
+                throw new ConfigException(name + ": unknown key '" + key + "'" + known(new ArrayList<>(components.keySet())));
+            }
+            checkKeys(name, field.getValue(), component.getType(), key);
+            if (List.class.isAssignableFrom(component.getType()) && field.getValue().isArray()
+                    && component.getGenericType() instanceof ParameterizedType list
+                    && list.getActualTypeArguments()[0] instanceof Class<?> element) {
+                for (int i = 0; i < field.getValue().size(); i++) {
+                    checkKeys(name, field.getValue().get(i), element, key + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (out.length() > 0) {
+                    out.append('.');
+                }
+                out.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                out.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return out.toString();
+    }
+
+    /** The path of a record-level error points at the record; its key was reported relative to it. */
+    private static String join(String parent, String key) {
+        if (parent.isEmpty()) {
+            return key;
+        }
+        return parent.endsWith(key) ? parent : parent + (key.startsWith("[") ? "" : ".") + key;
+    }
+
+    private static JsonNode at(JsonNode tree, JsonMappingException e) {
+        JsonNode node = tree;
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (node == null) {
+                return null;
+            }
+            node = ref.getFieldName() != null ? node.get(ref.getFieldName()) : node.get(ref.getIndex());
+        }
+        return node;
+    }
+
+    private static String known(Collection<?> ids) {
+        if (ids == null || ids.isEmpty()) {
+            return "";
+        }
+        return " (known keys here: " + ids.stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")";
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == null) {
+            return "another type";
+        }
+        if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+            return "an integer";
+        }
+        if (type == double.class || type == Double.class) {
+            return "a number";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        return "an object";
+    }
+
+    private static String describe(JsonNode node) {
+        String json = node.toString();
+        if (json.length() > 40) {
+            json = json.substring(0, 37) + "...";
+        }
+        String kind = switch (node.getNodeType()) {
+            case STRING -> "a string";
+            case NUMBER -> node.isIntegralNumber() ? "an integer" : "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            case ARRAY -> "a list";
+            case OBJECT -> "an object";
+            default -> "a value";
+        };
+        return node.isNull() ? kind : kind + " (" + json + ")";
+    }
+}

@@ -1,0 +1,124 @@
+package io.vmscale.broker.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class EventCodecTest {
+    private static final Instant TS = Instant.parse("2026-11-24T10:15:30.123Z");
+    private final EventCodec codec = new EventCodec();
+
+    static Stream<Event> oneOfEachType() {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("replicas", 2);
+        data.put("paused", false);
+        data.put("names", List.of("vm-0000", "vm-0001"));
+        return Stream.of(
+                new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 12_345_678_901L, 87.5, 1000),
+                new VmLifecycle("vmscale-0001", "qemu:///system", new Endpoint("127.0.0.1", 21002),
+                        ReplicaState.READY, "probe answered"),
+                new VmLifecycle("vmscale-0002", "test:///default", null, ReplicaState.FAILED, "crashed"),
+                new ScaleDecision(ScaleAction.UP, 1, 2, "threshold-window", "AboveHighThreshold",
+                        "every sample of the last 30 s was above 80 %", Map.of("meanCpu", 91.25, "windowSeconds", 30.0),
+                        "vmscale-0001"),
+                new ScaleDecision(ScaleAction.HOLD, 2, 2, "target-tracking", "WithinTolerance", "inside the band",
+                        Map.of(), null),
+                new AdminCommand("req-1", "vmscale.reply.abc", "balancer", "add", List.of("10.0.0.5", "21001")),
+                new AdminResult("req-1", "balancer@host", true, "added 10.0.0.5:21001", data),
+                new LbStats(1000, 990, 8, 2, 495.5, 1.25, 2.5, 9.75,
+                        Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false)), "high", 1000));
+    }
+
+    @Test
+    void coversEveryEventType() {
+        Set<EventType> covered = oneOfEachType().map(Event::type).collect(Collectors.toSet());
+        assertThat(covered).isEqualTo(EnumSet.allOf(EventType.class));
+    }
+
+    @ParameterizedTest
+    @MethodSource("oneOfEachType")
+    void roundTripsEveryEventType(Event body) {
+        Envelope<Event> sent = Envelope.of(body, TS, "test@host", 42);
+        String json = codec.encode(sent);
+        assertThat(json).contains("\"type\":\"" + body.type().wireName() + "\"", "\"v\":1",
+                "\"ts\":\"2026-11-24T10:15:30.123Z\"", "\"seq\":42");
+        assertThat(codec.decode(json)).isEqualTo(sent);
+    }
+
+    @Test
+    void reportsAnUnknownTypeByName() {
+        String json = "{\"type\":\"cpu.sampel\",\"v\":1,\"ts\":\"2026-11-24T10:15:30Z\",\"source\":\"x@y\",\"seq\":1,\"body\":{}}";
+        assertThatThrownBy(() -> codec.decode(json))
+                .isInstanceOf(UnknownEventTypeException.class)
+                .hasMessageContaining("unknown event type 'cpu.sampel'")
+                .hasMessageContaining("cpu.sample, vm.lifecycle");
+    }
+
+    @Test
+    void toleratesUnknownFieldsAndALaterSchemaVersion() {
+        String json = """
+                {"type":"vm.lifecycle","v":3,"ts":"2026-11-24T10:15:30Z","source":"scaler@h","seq":7,
+                 "zone":"eu-1","body":{"domain":"vmscale-0000","host":"qemu:///system","state":"DRAINING",
+                 "reason":"scale down","endpoint":{"ip":"127.0.0.1","port":21001,"proto":"udp"},"weight":3}}
+                """;
+        Envelope<? extends Event> envelope = codec.decode(json);
+        assertThat(envelope.version()).isEqualTo(3);
+        assertThat(envelope.body()).isEqualTo(new VmLifecycle("vmscale-0000", "qemu:///system",
+                new Endpoint("127.0.0.1", 21001), ReplicaState.DRAINING, "scale down"));
+    }
+
+    @Test
+    void saysWhatIsWrongWithABadEnvelope() {
+        assertThatThrownBy(() -> codec.decode("not json")).isInstanceOf(EventFormatException.class)
+                .hasMessageStartingWith("not JSON");
+        assertThatThrownBy(() -> codec.decode("[1,2]")).hasMessageContaining("must be a JSON object");
+        assertThatThrownBy(() -> codec.decode("{\"v\":1}")).hasMessageContaining("field 'type' is missing");
+        assertThatThrownBy(() -> codec.decode(
+                "{\"type\":\"lb.stats\",\"v\":0,\"ts\":\"2026-11-24T10:15:30Z\",\"source\":\"a\",\"seq\":1,\"body\":{}}"))
+                .hasMessageContaining("lb.stats: field 'v' must be an integer >= 1");
+        assertThatThrownBy(() -> codec.decode(
+                "{\"type\":\"lb.stats\",\"v\":1,\"ts\":\"yesterday\",\"source\":\"a\",\"seq\":1,\"body\":{}}"))
+                .hasMessageContaining("field 'ts' is not an ISO-8601 instant");
+    }
+
+    @Test
+    void saysWhatIsWrongWithABadBody() {
+        String json = """
+                {"type":"cpu.sample","v":1,"ts":"2026-11-24T10:15:30Z","source":"monitor@h","seq":1,
+                 "body":{"host":"qemu:///system","domain":"d","state":"RUNNING","vcpus":0,"cpuTimeNs":1,
+                 "cpuPercent":1.0,"intervalMs":1000}}
+                """;
+        assertThatThrownBy(() -> codec.decode(json)).isInstanceOf(EventFormatException.class)
+                .hasMessageContaining("cpu.sample body: vcpus must be >= 1, got 0");
+        String noDomain = json.replace("\"domain\":\"d\",", "").replace("\"vcpus\":0", "\"vcpus\":1");
+        assertThatThrownBy(() -> codec.decode(noDomain)).hasMessageContaining("domain is required");
+        String badState = """
+                {"type":"vm.lifecycle","v":1,"ts":"2026-11-24T10:15:30Z","source":"s","seq":1,
+                 "body":{"domain":"d","host":"h","state":"EXPLODED"}}
+                """;
+        assertThatThrownBy(() -> codec.decode(badState)).hasMessageContaining("vm.lifecycle body")
+                .hasMessageContaining("EXPLODED");
+    }
+
+    @Test
+    void eventsAreImmutable() {
+        Map<String, Double> inputs = new LinkedHashMap<>(Map.of("meanCpu", 50.0));
+        ScaleDecision decision = new ScaleDecision(ScaleAction.HOLD, 1, 1, "p", "Code", "why", inputs, null);
+        inputs.put("meanCpu", 99.0);
+        assertThat(decision.inputs()).containsEntry("meanCpu", 50.0);
+        assertThatThrownBy(() -> decision.inputs().put("x", 1.0)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> new AdminCommand("r", "to", "balancer", "add", java.util.Arrays.asList("a", null)))
+                .isInstanceOf(NullPointerException.class);
+    }
+}

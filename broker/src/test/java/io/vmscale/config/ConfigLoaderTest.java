@@ -1,0 +1,86 @@
+package io.vmscale.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    private static final Path SHIPPED = Path.of("..", "conf", "vmscale.json");
+
+    @Test
+    void theShippedFileLoadsAndIsTheDefaults() {
+        VmscaleConfig shipped = ConfigLoader.load(SHIPPED);
+        assertThat(shipped).isEqualTo(ConfigLoader.defaults());
+        assertThat(shipped.broker().bind()).isEqualTo("127.0.0.1");
+        assertThat(shipped.guest().port()).isEqualTo(21001);
+    }
+
+    @Test
+    void keysGivenOverrideTheDefaultsAndTheRestStays() {
+        VmscaleConfig config = ConfigLoader.parse("mine.json", """
+                {"broker": {"port": 61700, "users": [{"name": "m", "password": "12345678", "role": "component"}]}}
+                """);
+        assertThat(config.broker().port()).isEqualTo(61700);
+        assertThat(config.broker().bind()).isEqualTo("127.0.0.1");
+        assertThat(config.broker().users()).extracting(UserConfig::name).containsExactly("m");
+        assertThat(config.guest()).isEqualTo(ConfigLoader.defaults().guest());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest)
+            unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, port, users)
+            string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
+            float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
+            integer for string    | {"broker": {"bind": 127}}                    | conf.json: key 'broker.bind': expected a string, got an integer (127)
+            null for integer      | {"guest": {"port": null}}                    | conf.json: key 'guest.port': expected an integer, got null
+            object for list       | {"broker": {"users": {"name": "x"}}}         | conf.json: key 'broker.users': expected a list, got an object ({"name":"x"})
+            port too large        | {"broker": {"port": 70000}}                  | conf.json: key 'broker.port': expected an integer from 1 to 65535, got 70000
+            negative workers      | {"guest": {"workers": -1}}                   | conf.json: key 'guest.workers': expected an integer from 0 to 256, got -1
+            empty bind            | {"broker": {"bind": ""}}                     | conf.json: key 'broker.bind': expected a non-empty string, got ""
+            bad role              | {"broker": {"users": [{"name": "a", "password": "12345678", "role": "admin"}]}} | conf.json: key 'broker.users[0].role': expected one of component, operator, viewer, got "admin"
+            short password        | {"broker": {"users": [{"name": "a", "password": "123", "role": "viewer"}]}}      | conf.json: key 'broker.users[0].password': expected at least 8 characters, got 3 characters
+            unknown key in a list | {"broker": {"users": [{"name": "a", "pass": "12345678", "role": "viewer"}]}}     | conf.json: unknown key 'broker.users[0].pass' (known keys here: name, password, role)
+            not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
+            """)
+    void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {
+        assertThatThrownBy(() -> ConfigLoader.parse("conf.json", json))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(message);
+    }
+
+    @Test
+    void pointsAtTheLineOfAJsonSyntaxError() {
+        assertThatThrownBy(() -> ConfigLoader.parse("conf.json", "{\n  \"broker\": {\"port\": 1,}\n}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("conf.json: not valid JSON at line 2, column");
+    }
+
+    @Test
+    void saysWhenTheFileIsMissing(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.json");
+        assertThatThrownBy(() -> ConfigLoader.load(missing)).hasMessage(missing + ": no such file");
+    }
+
+    @Test
+    void namesTheFileItRead(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("vmscale.json");
+        Files.writeString(file, "{\"guest\": {\"port\": 0}}");
+        assertThatThrownBy(() -> ConfigLoader.load(file))
+                .hasMessage(file + ": key 'guest.port': expected an integer from 1 to 65535, got 0");
+    }
+
+    @Test
+    void refusesTwoUsersOfOneName() {
+        assertThatThrownBy(() -> ConfigLoader.parse("c.json", """
+                {"broker": {"users": [{"name": "a", "password": "12345678", "role": "viewer"},
+                                      {"name": "a", "password": "87654321", "role": "operator"}]}}
+                """)).hasMessage("c.json: key 'broker.users[1].name': expected a name not used before, got a");
+    }
+}

@@ -1,0 +1,39 @@
+package io.vmscale.cli;
+
+import io.vmscale.cli.bench.BrokerStartupBench;
+import io.vmscale.cli.bench.GuestServerBench;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker.")
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server or broker")
+    String name;
+    @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+    int seconds;
+    @Option(names = "--window", defaultValue = "16", description = "requests in flight (default: ${DEFAULT-VALUE})")
+    int window;
+    @Option(names = "--rounds", defaultValue = "3", description = "runs of each server (default: ${DEFAULT-VALUE})")
+    int rounds;
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        switch (name) {
+            case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
+            case "broker" -> BrokerStartupBench.run(out, 5);
+            default -> throw new IllegalArgumentException("unknown benchmark '" + name
+                    + "' (known: guest-server, broker)");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,52 @@
+package io.vmscale.cli;
+
+import io.vmscale.broker.BrokerException;
+import io.vmscale.config.ConfigException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vmscale} command: one subcommand per role, plus the demo, benchmarks and operator tools. */
+@Command(name = "vmscale", mixinStandardHelpOptions = true, version = "vmscale 0.1.0",
+        description = "Elastic autoscaler for libvirt virtual machines.",
+        subcommands = {
+                DemoCommand.class,
+                TestCommand.class,
+                BrokerCommand.class,
+                GuestServerCommand.class,
+                BenchCommand.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its error handling; tests set their own writers on it. */
+    public static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler(Main::oneLineError);
+        return commandLine;
+    }
+
+    /** Expected failures (bad configuration, broker refusals, bad input) are one line, not a stack trace. */
+    private static int oneLineError(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+        PrintWriter err = commandLine.getErr();
+        if (e instanceof ConfigException || e instanceof BrokerException || e instanceof IllegalArgumentException
+                || e instanceof java.io.IOException) {
+            err.println("vmscale " + commandLine.getCommandName() + ": " + e.getMessage());
+        } else {
+            err.println("vmscale " + commandLine.getCommandName() + ": unexpected error: " + e);
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
