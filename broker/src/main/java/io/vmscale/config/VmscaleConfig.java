@@ -1,10 +1,11 @@
 package io.vmscale.config;
 
 /** The whole configuration: one section per component. */
-public record VmscaleConfig(BrokerConfig broker, GuestConfig guest) {
+public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor, GuestConfig guest) {
     public VmscaleConfig {
-        if (broker == null || guest == null) {
-            throw new InvalidValueException(broker == null ? "broker" : "guest", "an object", "null");
+        if (broker == null || libvirt == null || monitor == null || guest == null) {
+            String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor" : "guest";
+            throw new InvalidValueException(missing, "an object", "null");
         }
     }
 }

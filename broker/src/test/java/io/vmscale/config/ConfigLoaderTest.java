@@ -34,7 +34,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest)
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest, libvirt, monitor)
             unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
@@ -47,6 +47,11 @@ class ConfigLoaderTest {
             bad role              | {"broker": {"users": [{"name": "a", "password": "12345678", "role": "admin"}]}} | conf.json: key 'broker.users[0].role': expected one of component, operator, viewer, got "admin"
             short password        | {"broker": {"users": [{"name": "a", "password": "123", "role": "viewer"}]}}      | conf.json: key 'broker.users[0].password': expected at least 8 characters, got 3 characters
             unknown key in a list | {"broker": {"users": [{"name": "a", "pass": "12345678", "role": "viewer"}]}}     | conf.json: unknown key 'broker.users[0].pass' (known keys here: name, password, role)
+            no libvirt URI        | {"libvirt": {"uris": []}}                    | conf.json: key 'libvirt.uris': expected a list of at least one libvirt URI, got []
+            not a libvirt URI     | {"libvirt": {"uris": ["localhost"]}}         | conf.json: key 'libvirt.uris[0]': expected a libvirt URI such as qemu:///system, got "localhost"
+            prefix with a space   | {"libvirt": {"prefix": "my vm"}}             | conf.json: key 'libvirt.prefix': expected letters, digits, '_', '.' or '-' (domains are named PREFIX-NNNN), got "my vm"
+            back-off upside down  | {"libvirt": {"reconnectMinMs": 5000, "reconnectMaxMs": 100}} | conf.json: key 'libvirt.reconnectMaxMs': expected an integer from 5000 to 600000, got 100
+            interval too short    | {"monitor": {"intervalMs": 10}}              | conf.json: key 'monitor.intervalMs': expected an integer from 100 to 3600000, got 10
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
             """)
     void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {
@@ -74,6 +79,18 @@ class ConfigLoaderTest {
         Files.writeString(file, "{\"guest\": {\"port\": 0}}");
         assertThatThrownBy(() -> ConfigLoader.load(file))
                 .hasMessage(file + ": key 'guest.port': expected an integer from 1 to 65535, got 0");
+    }
+
+    @Test
+    void ourDomainsAreThePrefixADashAndDigitsOnly() {
+        LibvirtConfig web = ConfigLoader.parse("c.json", "{\"libvirt\": {\"prefix\": \"web\"}}").libvirt();
+        assertThat(web.ours("web-0000")).isTrue();
+        assertThat(web.ours("web-12")).isTrue();
+        assertThat(web.ours("web-prod-0001")).isFalse();
+        assertThat(web.ours("web-")).isFalse();
+        assertThat(web.ours("web0001")).isFalse();
+        assertThat(web.ours("webx-0001")).isFalse();
+        assertThat(web.ours("other-0001")).isFalse();
     }
 
     @Test

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 TestCommand.class,
                 BrokerCommand.class,
+                MonitorCommand.class,
                 GuestServerCommand.class,
                 BenchCommand.class,
         })

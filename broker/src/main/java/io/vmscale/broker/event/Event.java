@@ -1,7 +1,8 @@
 package io.vmscale.broker.event;
 
 /** The body of an event: one immutable record per event type. */
-public sealed interface Event permits CpuSample, VmLifecycle, ScaleDecision, AdminCommand, AdminResult, LbStats {
+public sealed interface Event permits CpuSample, VmLifecycle, ScaleDecision, AdminCommand, AdminResult, LbStats,
+        HostStatus {
 
     /** The wire name of this event's type, such as {@code cpu.sample}. */
     default EventType type() {

@@ -13,7 +13,8 @@ public enum EventType {
     ADMIN_COMMAND("admin.command", AdminCommand.class, Topic.ADMIN),
     /** Sent to the reply-to address of the command it answers, never to a shared topic. */
     ADMIN_RESULT("admin.result", AdminResult.class, null),
-    LB_STATS("lb.stats", LbStats.class, Topic.LB);
+    LB_STATS("lb.stats", LbStats.class, Topic.LB),
+    HOST_STATUS("host.status", HostStatus.class, Topic.VM);
 
     private final String wireName;
     private final Class<? extends Event> bodyType;

@@ -37,7 +37,8 @@ class EventCodecTest {
                 new AdminCommand("req-1", "vmscale.reply.abc", "balancer", "add", List.of("10.0.0.5", "21001")),
                 new AdminResult("req-1", "balancer@host", true, "added 10.0.0.5:21001", data),
                 new LbStats(1000, 990, 8, 2, 495.5, 1.25, 2.5, 9.75,
-                        Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false)), "high", 1000));
+                        Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false)), "high", 1000),
+                new HostStatus("qemu:///system", false, "closed: EOF"));
     }
 
     @Test

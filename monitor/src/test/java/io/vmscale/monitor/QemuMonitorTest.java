@@ -1,0 +1,130 @@
+package io.vmscale.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.HostStatus;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.config.LibvirtConfig;
+import io.vmscale.config.MonitorConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The monitor on real QEMU domains under qemu:///system (software emulation): one whose vCPU
+ * spins, one whose vCPU halts. The three tests share the two domains and run in order; the last
+ * one restarts libvirtd.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class QemuMonitorTest {
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private QemuDomains domains;
+    private Monitor monitor;
+    private String busy;
+    private String idle;
+
+    @BeforeAll
+    void start() {
+        domains = new QemuDomains();
+        busy = domains.startBusy(0);
+        idle = domains.startIdle(1);
+        domains.defineIdle(2); // defined, never started: no samples
+        LibvirtConfig libvirt = new LibvirtConfig(List.of(QemuDomains.URI), domains.prefix(), 100, 1000);
+        monitor = Monitor.start(libvirt, new MonitorConfig(500), events::add);
+    }
+
+    @AfterAll
+    void stop() {
+        if (monitor != null) {
+            monitor.close();
+        }
+        if (domains != null) {
+            domains.close();
+        }
+    }
+
+    /** The next event that matches, waiting up to the deadline; events before it are dropped. */
+    @SuppressWarnings("unchecked")
+    private <T extends Event> T next(Class<T> type, Predicate<T> match, Duration deadline) throws InterruptedException {
+        long end = System.nanoTime() + deadline.toNanos();
+        while (true) {
+            long left = end - System.nanoTime();
+            Event event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (event == null) {
+                throw new AssertionError("no matching " + type.getSimpleName() + " within " + deadline);
+            }
+            if (type.isInstance(event) && match.test((T) event)) {
+                return (T) event;
+            }
+        }
+    }
+
+    private List<Double> cpuOf(String domain, int count) throws InterruptedException {
+        List<Double> readings = new ArrayList<>();
+        while (readings.size() < count) {
+            readings.add(next(CpuSample.class, s -> s.domain().equals(domain), Duration.ofSeconds(10)).cpuPercent());
+        }
+        return readings;
+    }
+
+    @Test
+    @Order(1)
+    void aSpinningVcpuReadsAboutOneHundredAndAHaltedOneAboutZero() throws Exception {
+        cpuOf(busy, 2); // the first readings may cover start-up
+        assertThat(cpuOf(busy, 3)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
+        // the halted one spends its first second in the BIOS, then halts
+        next(CpuSample.class, s -> s.domain().equals(idle) && s.cpuPercent() < 15, Duration.ofSeconds(20));
+        assertThat(cpuOf(idle, 3)).allSatisfy(cpu -> assertThat(cpu).isLessThan(15.0));
+        CpuSample sample = next(CpuSample.class, s -> s.domain().equals(busy), Duration.ofSeconds(10));
+        assertThat(sample.host()).isEqualTo(QemuDomains.URI);
+        assertThat(sample.state()).isEqualTo("RUNNING");
+        assertThat(sample.vcpus()).isEqualTo(1);
+        assertThat(sample.intervalMs()).isBetween(300L, 1500L);
+        assertThat(monitor.hosts().get(0).bulkStatsSupported()).isTrue();
+    }
+
+    @Test
+    @Order(2)
+    void aDestroyFromOutsideIsPublishedWithinOneSecond() throws Exception {
+        events.clear();
+        assertThat(QemuDomains.virsh("destroy", idle)).isZero();
+        long returned = System.nanoTime();
+        // libvirt says SHUTDOWN (the host's signal) then STOPPED (destroyed), both as QEMU goes
+        VmLifecycle stopped = next(VmLifecycle.class,
+                e -> e.domain().equals(idle) && e.state() == ReplicaState.STOPPED, Duration.ofSeconds(5));
+        long afterReturn = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - returned);
+        assertThat(afterReturn).as("ms from virsh returning to the event").isLessThan(1000);
+        assertThat(stopped.reason()).isEqualTo("stopped: destroyed");
+        assertThat(stopped.host()).isEqualTo(QemuDomains.URI);
+    }
+
+    @Test
+    @Order(3)
+    void reconnectsAfterLibvirtdRestartsAndSamplesResume() throws Exception {
+        events.clear();
+        assertThat(new ProcessBuilder("pkill", "-x", "libvirtd").start().waitFor()).isZero();
+        HostStatus lost = next(HostStatus.class, s -> !s.connected(), Duration.ofSeconds(20));
+        assertThat(lost.host()).isEqualTo(QemuDomains.URI);
+        Process restart = new ProcessBuilder("bash", "../scripts/libvirt-daemons").inheritIO().start();
+        assertThat(restart.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(restart.exitValue()).isZero();
+        next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
+        // the busy domain outlived libvirtd; after a new baseline its samples come again
+        assertThat(cpuOf(busy, 2)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
+    }
+}

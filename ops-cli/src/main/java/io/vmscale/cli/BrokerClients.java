@@ -1,0 +1,52 @@
+package io.vmscale.cli;
+
+import io.vmscale.broker.Account;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.BrokerException;
+import io.vmscale.broker.Credentials;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.config.BrokerConfig;
+import io.vmscale.config.UserConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Connections of a separate process to the broker of a configuration, over TCP. */
+final class BrokerClients {
+    private BrokerClients() {
+    }
+
+    /** {@code tcp://bind:port}, with a wildcard bind address read as loopback. */
+    static String url(BrokerConfig config) {
+        String host = config.bind();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = "127.0.0.1";
+        }
+        return "tcp://" + (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":"
+                + config.port();
+    }
+
+    /**
+     * Logs in with the first account of the role: from the configuration's users, or else from the
+     * password file the broker generated in its data directory.
+     */
+    static BrokerConnection connect(BrokerConfig config, Role role, String component) {
+        Account account = account(config, role);
+        return BrokerConnection.open(url(config), account.user(), account.password(), BrokerConnection.source(component));
+    }
+
+    private static Account account(BrokerConfig config, Role role) {
+        for (UserConfig user : config.users()) {
+            if (user.role().equals(role.id())) {
+                return new Account(user.name(), user.password(), role);
+            }
+        }
+        Path file = EmbeddedBroker.dataDirectory(config).resolve(Credentials.FILE_NAME);
+        if (!config.users().isEmpty() || !Files.exists(file)) {
+            throw new BrokerException("no broker account with role " + role.id() + ": add one to broker.users, "
+                    + "or start the broker once so that it writes " + file);
+        }
+        return Credentials.read(file).forRole(role).orElseThrow(
+                () -> new BrokerException(file + " has no account with role " + role.id()));
+    }
+}
