@@ -11,23 +11,20 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import io.vmscale.monitor.libvirt.TinyDomains;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 
 /**
- * Tiny real QEMU domains for tests on qemu:///system, under software emulation: a 512-byte boot
- * sector that spins ({@code jmp $}: one vCPU at 100 %) or halts with interrupts off ({@code cli; hlt}:
- * about 0 %), 16 MiB, no disk image, no kernel. Names carry a prefix unique to the run; {@link #close()}
- * destroys and undefines every domain of it, whatever the test did.
+ * Tiny real QEMU domains ({@link TinyDomains}) for tests on qemu:///system, under software
+ * emulation. Names carry a prefix unique to the run; {@link #close()} destroys and undefines every
+ * domain of it, whatever the test did.
  */
 public final class QemuDomains implements AutoCloseable {
     public static final String URI = "qemu:///system";
     /** Prefix reserved for test domains; leftovers of a killed run are swept at the next start. */
     public static final String TEST_PREFIX = "vmscale-test";
-
-    private static final byte[] SPIN = {(byte) 0xEB, (byte) 0xFE};
-    private static final byte[] HALT = {(byte) 0xFA, (byte) 0xF4, (byte) 0xEB, (byte) 0xFD};
 
     private final String prefix;
     private final Path dir;
@@ -64,20 +61,20 @@ public final class QemuDomains implements AutoCloseable {
 
     /** Defines and starts a domain whose one vCPU spins; returns its name. */
     public String startBusy(int number) {
-        return start(number, SPIN);
+        return start(number, TinyDomains.Program.SPIN);
     }
 
     /** Defines and starts a domain whose one vCPU halts; returns its name. */
     public String startIdle(int number) {
-        return start(number, HALT);
+        return start(number, TinyDomains.Program.HALT);
     }
 
     /** Defines (without starting) a domain whose vCPU halts. */
     public String defineIdle(int number) {
-        return define(number, HALT);
+        return define(number, TinyDomains.Program.HALT);
     }
 
-    private String start(int number, byte[] code) {
+    private String start(int number, TinyDomains.Program code) {
         String name = define(number, code);
         try {
             connect.domainLookupByName(name).create();
@@ -87,32 +84,15 @@ public final class QemuDomains implements AutoCloseable {
         return name;
     }
 
-    private String define(int number, byte[] code) {
+    private String define(int number, TinyDomains.Program code) {
         String name = String.format("%s-%04d", prefix, number);
         Path image = dir.resolve(name + ".img");
-        byte[] sector = new byte[512];
-        System.arraycopy(code, 0, sector, 0, code.length);
-        sector[510] = 0x55;
-        sector[511] = (byte) 0xAA;
         try {
-            Files.write(image, sector);
-            Files.setPosixFilePermissions(image, PosixFilePermissions.fromString("rw-r--r--"));
+            TinyDomains.writeBootSector(image, code);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String xml = """
-                <domain type='qemu'>
-                  <name>%s</name>
-                  <memory unit='MiB'>16</memory>
-                  <vcpu>1</vcpu>
-                  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-                  <devices>
-                    <disk type='file' device='disk'><driver name='qemu' type='raw'/>
-                      <source file='%s'/><target dev='hda' bus='ide'/></disk>
-                    <memballoon model='none'/>
-                  </devices>
-                </domain>
-                """.formatted(name, image);
+        String xml = TinyDomains.xml(name, image);
         try {
             connect.domainDefineXML(xml);
         } catch (LibvirtException e) {

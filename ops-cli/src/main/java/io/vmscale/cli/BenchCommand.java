@@ -2,6 +2,7 @@ package io.vmscale.cli;
 
 import io.vmscale.cli.bench.BrokerStartupBench;
 import io.vmscale.cli.bench.GuestServerBench;
+import io.vmscale.cli.bench.MonitorBench;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -12,9 +13,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker.")
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server or broker")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker or monitor")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -31,8 +32,9 @@ final class BenchCommand implements Callable<Integer> {
         switch (name) {
             case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
             case "broker" -> BrokerStartupBench.run(out, 5);
+            case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker)");
+                    + "' (known: guest-server, broker, monitor)");
         }
         return 0;
     }

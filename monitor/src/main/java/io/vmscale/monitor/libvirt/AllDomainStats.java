@@ -11,13 +11,18 @@ import java.util.function.Predicate;
 
 /**
  * Our own JNA binding of {@code virConnectGetAllDomainStats}, which libvirt-java lacks: one call
- * returns state, CPU time and vCPU count of every domain of a connection.
+ * returns the state and CPU time of every domain of a connection.
+ *
+ * <p>It asks for the state and cpu-total groups only. The vcpu group would give the vCPU count in
+ * the same call, but the QEMU driver then takes a job on every domain and asks each QEMU process
+ * over QMP: measured here, 63 ms for 50 domains against 10 ms for one call per domain. So the vCPU
+ * count comes from {@code virDomainGetVcpusFlags} (read from the domain's live definition, no QMP),
+ * once per domain run: the caller caches it by UUID and run id.
  */
 final class AllDomainStats {
     /** virDomainStatsTypes. */
     private static final int STATS_STATE = 1;
     private static final int STATS_CPU_TOTAL = 2;
-    private static final int STATS_VCPU = 8;
     /**
      * VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS: fail when the driver lacks a group we ask for
      * (libvirt's test driver answers with the state alone) instead of leaving it out.
@@ -49,6 +54,19 @@ final class AllDomainStats {
         int virDomainGetID(Pointer domain);
 
         int virDomainGetUUIDString(Pointer domain, byte[] buf);
+
+        int virDomainGetVcpusFlags(Pointer domain, int flags);
+    }
+
+    /** VIR_DOMAIN_AFFECT_LIVE. */
+    private static final int AFFECT_LIVE = 1;
+
+    /** Where a domain run's vCPU count is remembered between ticks. */
+    interface VcpuCache {
+        /** The count for this run of the domain, or -1 when not known yet. */
+        int get(String uuid, int id);
+
+        void put(String uuid, int id, int vcpus);
     }
 
     private static final Virt VIRT = Native.load("virt", Virt.class);
@@ -62,10 +80,11 @@ final class AllDomainStats {
      * @throws BulkStatsUnsupported when the call fails (the driver has none, or the connection broke);
      *                              the caller then tries one call per domain, which says which
      */
-    static List<DomainStats> fetch(Pointer connection, Predicate<String> names) throws BulkStatsUnsupported {
+    static List<DomainStats> fetch(Pointer connection, Predicate<String> names, VcpuCache vcpuCache)
+            throws BulkStatsUnsupported {
         PointerByReference records = new PointerByReference();
-        int count = VIRT.virConnectGetAllDomainStats(connection, STATS_STATE | STATS_CPU_TOTAL | STATS_VCPU,
-                records, ENFORCE_STATS);
+        int count = VIRT.virConnectGetAllDomainStats(connection, STATS_STATE | STATS_CPU_TOTAL, records,
+                ENFORCE_STATS);
         if (count < 0) {
             throw new BulkStatsUnsupported();
         }
@@ -79,7 +98,7 @@ final class AllDomainStats {
                 if (name == null || !names.test(name)) {
                     continue;
                 }
-                result.add(parse(domain, name, record));
+                result.add(parse(domain, name, record, vcpuCache));
             }
             return result;
         } finally {
@@ -90,11 +109,10 @@ final class AllDomainStats {
     }
 
     /** struct _virDomainStatsRecord: virDomainPtr dom; virTypedParameterPtr params; int nparams. */
-    private static DomainStats parse(Pointer domain, String name, Pointer record) {
+    private static DomainStats parse(Pointer domain, String name, Pointer record, VcpuCache vcpuCache) {
         Pointer params = record.getPointer(Native.POINTER_SIZE);
         int nparams = record.getInt(2L * Native.POINTER_SIZE);
         int state = 0;
-        int vcpus = 0;
         long cpuTime = 0;
         for (int i = 0; i < nparams; i++) {
             long base = (long) i * PARAM_SIZE;
@@ -102,16 +120,27 @@ final class AllDomainStats {
             switch (field) {
                 case "state.state" -> state = (int) number(params, base);
                 case "cpu.time" -> cpuTime = number(params, base);
-                case "vcpu.current" -> vcpus = (int) number(params, base);
                 default -> {
                     // other figures (cpu.user, vcpu.N.time, ...) are not used
                 }
             }
         }
-        byte[] uuid = new byte[UUID_BUFLEN];
-        VIRT.virDomainGetUUIDString(domain, uuid);
-        return new DomainStats(name, new String(uuid, 0, UUID_BUFLEN - 1, StandardCharsets.US_ASCII),
-                VIRT.virDomainGetID(domain), DomainState.of(state), vcpus, cpuTime);
+        byte[] uuidBytes = new byte[UUID_BUFLEN];
+        VIRT.virDomainGetUUIDString(domain, uuidBytes);
+        String uuid = new String(uuidBytes, 0, UUID_BUFLEN - 1, StandardCharsets.US_ASCII);
+        DomainState domainState = DomainState.of(state);
+        int id = domainState.active() ? VIRT.virDomainGetID(domain) : -1;
+        int vcpus = 0;
+        if (domainState.active()) {
+            vcpus = vcpuCache.get(uuid, id);
+            if (vcpus < 1) {
+                vcpus = VIRT.virDomainGetVcpusFlags(domain, AFFECT_LIVE);
+                if (vcpus > 0) {
+                    vcpuCache.put(uuid, id, vcpus);
+                }
+            }
+        }
+        return new DomainStats(name, uuid, id, domainState, Math.max(0, vcpus), domainState.active() ? cpuTime : 0);
     }
 
     private static String fieldName(Pointer params, long base) {

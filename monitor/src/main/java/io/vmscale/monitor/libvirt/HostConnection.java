@@ -62,6 +62,20 @@ public final class HostConnection implements AutoCloseable {
     private final ConnectionCloseListener closeListener = (connect, reason) -> onClosed("closed: " + reason);
     private volatile RawConnect connect;
     private volatile boolean bulkSupported = true;
+    /** vCPUs per domain run ("uuid/id"), for the bulk path; runs that ended are dropped as they go. */
+    private final java.util.Map<String, Integer> vcpus = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AllDomainStats.VcpuCache vcpuCache = new AllDomainStats.VcpuCache() {
+        @Override
+        public int get(String uuid, int id) {
+            return vcpus.getOrDefault(uuid + "/" + id, -1);
+        }
+
+        @Override
+        public void put(String uuid, int id, int count) {
+            vcpus.keySet().removeIf(key -> key.startsWith(uuid + "/")); // an earlier run of the same domain
+            vcpus.put(uuid + "/" + id, count);
+        }
+    };
     private volatile boolean closed;
     private Duration backoff;
     private boolean reconnectPending;
@@ -249,11 +263,14 @@ public final class HostConnection implements AutoCloseable {
         return perDomainStats(names);
     }
 
-    /** One virConnectGetAllDomainStats call. */
+    /**
+     * One virConnectGetAllDomainStats call (state and CPU time), plus one vCPU count query per
+     * domain run the first time it is seen.
+     */
     public List<DomainStats> bulkStats(Predicate<String> names) {
         return call("bulk stats", c -> {
             try {
-                return AllDomainStats.fetch(c.pointer(), names);
+                return AllDomainStats.fetch(c.pointer(), names, vcpuCache);
             } catch (AllDomainStats.BulkStatsUnsupported e) {
                 checkAlive(c);
                 throw new LibvirtFailure(uri + ": bulk stats: " + e.getMessage());
