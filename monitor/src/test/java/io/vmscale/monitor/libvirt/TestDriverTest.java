@@ -124,6 +124,13 @@ class TestDriverTest {
     }
 
     @Test
+    void readsInterfaceAddresses() {
+        // the test driver's own domain "test" has one interface with a made-up lease
+        assertThat(host.interfaceAddresses("test", 0)).containsExactly(
+                new InterfaceAddress("testnet0", "aa:bb:cc:dd:ee:ff", "192.168.122.3", 24));
+    }
+
+    @Test
     void aHostThatCannotBeReachedIsReportedAndRetriedNotThrown() throws Exception {
         List<String> changes = new ArrayList<>();
         BlockingQueue<String> attempts = new LinkedBlockingQueue<>();
