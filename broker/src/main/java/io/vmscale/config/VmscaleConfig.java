@@ -1,10 +1,12 @@
 package io.vmscale.config;
 
 /** The whole configuration: one section per component. */
-public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor, GuestConfig guest) {
+public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor,
+                            ProvisioningConfig provisioning, GuestConfig guest) {
     public VmscaleConfig {
-        if (broker == null || libvirt == null || monitor == null || guest == null) {
-            String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor" : "guest";
+        if (broker == null || libvirt == null || monitor == null || provisioning == null || guest == null) {
+            String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor"
+                    : provisioning == null ? "provisioning" : "guest";
             throw new InvalidValueException(missing, "an object", "null");
         }
     }

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest, libvirt, monitor)
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest, libvirt, monitor, provisioning)
             unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
@@ -52,6 +52,8 @@ class ConfigLoaderTest {
             prefix with a space   | {"libvirt": {"prefix": "my vm"}}             | conf.json: key 'libvirt.prefix': expected letters, digits, '_', '.' or '-' (domains are named PREFIX-NNNN), got "my vm"
             back-off upside down  | {"libvirt": {"reconnectMinMs": 5000, "reconnectMaxMs": 100}} | conf.json: key 'libvirt.reconnectMaxMs': expected an integer from 5000 to 600000, got 100
             interval too short    | {"monitor": {"intervalMs": 10}}              | conf.json: key 'monitor.intervalMs': expected an integer from 100 to 3600000, got 10
+            unknown mode          | {"provisioning": {"mode": "clone"}}          | conf.json: key 'provisioning.mode': expected one of template, pool, got "clone"
+            string for boolean    | {"provisioning": {"undefineOnScaleDown": "yes"}} | conf.json: key 'provisioning.undefineOnScaleDown': expected true or false, got a string ("yes")
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
             """)
     void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {

@@ -1,5 +1,6 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.bench.BootBench;
 import io.vmscale.cli.bench.BrokerStartupBench;
 import io.vmscale.cli.bench.GuestServerBench;
 import io.vmscale.cli.bench.MonitorBench;
@@ -13,9 +14,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor.")
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker or monitor")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor or boot")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -23,6 +24,8 @@ final class BenchCommand implements Callable<Integer> {
     int window;
     @Option(names = "--rounds", defaultValue = "3", description = "runs of each server (default: ${DEFAULT-VALUE})")
     int rounds;
+    @picocli.CommandLine.Mixin
+    ConfigOption config;
     @Spec
     CommandSpec spec;
 
@@ -33,8 +36,9 @@ final class BenchCommand implements Callable<Integer> {
             case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
             case "broker" -> BrokerStartupBench.run(out, 5);
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
+            case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker, monitor)");
+                    + "' (known: guest-server, broker, monitor, boot)");
         }
         return 0;
     }

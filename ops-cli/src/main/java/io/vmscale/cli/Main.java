@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 TestCommand.class,
                 BrokerCommand.class,
                 MonitorCommand.class,
+                ImageCommand.class,
                 GuestServerCommand.class,
                 BenchCommand.class,
         })

@@ -345,6 +345,16 @@ public final class HostConnection implements AutoCloseable {
         call("start " + name, c -> c.domainLookupByName(name).create());
     }
 
+    /** Creates and starts a transient domain: it is gone, definition and all, when it stops. */
+    public String createTransient(String xml) {
+        return call("create", c -> c.domainCreateXML(xml, 0).getName());
+    }
+
+    /** The host's capabilities XML (guest architectures and domain types it offers). */
+    public String capabilities() {
+        return call("read capabilities", Connect::getCapabilities);
+    }
+
     /** Starts it with its vCPUs paused (VIR_DOMAIN_START_PAUSED). */
     public void startPaused(String name) {
         call("start paused " + name, c -> c.domainLookupByName(name).create(1));

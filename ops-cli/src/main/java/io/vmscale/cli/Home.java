@@ -1,0 +1,25 @@
+package io.vmscale.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The installation directory: VMSCALE_HOME as the launcher sets it, else the working directory. */
+final class Home {
+    private Home() {
+    }
+
+    static Path dir() {
+        String home = System.getenv("VMSCALE_HOME");
+        Path dir = Path.of(home != null ? home : ".").toAbsolutePath().normalize();
+        if (!Files.isDirectory(dir.resolve("guest-server"))) {
+            throw new IllegalArgumentException(dir + " is not a vmscale installation: run this through ./vmscale");
+        }
+        return dir;
+    }
+
+    /** A configured path: absolute as given, relative to the installation otherwise. */
+    static Path resolve(String path) {
+        Path p = Path.of(path);
+        return p.isAbsolute() ? p : dir().resolve(p);
+    }
+}
