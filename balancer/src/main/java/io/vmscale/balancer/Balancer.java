@@ -1,0 +1,592 @@
+package io.vmscale.balancer;
+
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.guest.Wire;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The load generator and client-side balancer. It offers load at a target rate (a {@link LoadMode}
+ * times one replica's capacity), spreads it over the live replicas with a {@link Dispatch} policy,
+ * checks every answer against {@code 2^n mod 1021}, times out what gets no answer, ejects a replica
+ * after K timeouts in a row (and probes it before it returns), and publishes {@code lb.stats}.
+ *
+ * <p>One thread does all the I/O with one selector: no thread per request. Each replica has a pool
+ * of sockets with one request in flight each, so every answer is matched to its request and the
+ * requests in flight per replica are bounded; a socket whose request timed out is closed, so a late
+ * answer can never be taken for the next one. Membership changes and commands from other threads
+ * are queued to that thread and take effect at its next turn.
+ */
+public final class Balancer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Balancer.class);
+    private static final Duration MAX_EJECTION = Duration.ofSeconds(30);
+
+    /**
+     * @param work              n of every request: its cost on a replica
+     * @param replicaCapacity   requests per second one replica serves at that n (calibrated or configured)
+     * @param modes             low, mid and high as fractions of one replica
+     * @param initialMode       the load at start
+     * @param dispatch          round-robin, least-outstanding or power-of-two
+     * @param maxInFlight       requests in flight per replica at most
+     * @param timeout           a request with no answer by then is counted timed out
+     * @param ejectAfter        timeouts in a row that eject a replica
+     * @param ejectFor          first ejection period; it doubles for a replica that fails its probe again
+     * @param statsInterval     how often {@code lb.stats} is published
+     */
+    public record Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
+                           String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
+                           Duration statsInterval) {
+        public Settings {
+            if (work < 0 || work > Wire.MAX_N) {
+                throw new IllegalArgumentException("work must be 0.." + Wire.MAX_N);
+            }
+            if (!(replicaCapacity > 0)) {
+                throw new IllegalArgumentException("replica capacity must be > 0 requests per second");
+            }
+            modes = Map.copyOf(modes);
+            for (String mode : List.of("low", "mid", "high")) {
+                if (!modes.containsKey(mode)) {
+                    throw new IllegalArgumentException("mode " + mode + " is not configured");
+                }
+            }
+            if (maxInFlight < 1 || ejectAfter < 1) {
+                throw new IllegalArgumentException("maxInFlight and ejectAfter must be >= 1");
+            }
+        }
+    }
+
+    /** Counts since start, as the balancer's thread last published them. */
+    public record Totals(long sent, long answered, long timedOut, long wrong, long unsent) {
+    }
+
+    private final Settings settings;
+    private final Consumer<Event> publish;
+    private final Supplier<List<Endpoint>> refreshSource;
+    private final String source;
+    private final Dispatch dispatch;
+    private final Selector selector;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private final Map<Endpoint, Server> servers = new LinkedHashMap<>();
+    private final ByteBuffer reply = ByteBuffer.allocate(64);
+    private Histogram latency = new Histogram(60_000_000_000L, 3);
+    private volatile boolean running = true;
+    private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
+    private volatile LbStats lastStats;
+    private LoadMode mode;
+    private long sent;
+    private long answered;
+    private long timedOut;
+    private long wrong;
+    private long unsent;
+    private double credit;
+    private long lastTick;
+    private long nextStats;
+    private long answeredAtLastStats;
+
+    /** One replica as the balancer sees it; touched by the balancer's thread only. */
+    private final class Server implements Dispatch.Candidate {
+        final Endpoint endpoint;
+        final InetSocketAddress address;
+        final Deque<Slot> idle = new ArrayDeque<>();
+        final List<Slot> busy = new ArrayList<>();
+        long sent;
+        long answered;
+        long timedOut;
+        long wrong;
+        int timeoutsInARow;
+        int ejections;
+        long ejectedUntil;
+        boolean probing;
+        boolean removed;
+
+        Server(Endpoint endpoint) {
+            this.endpoint = endpoint;
+            this.address = new InetSocketAddress(endpoint.ip(), endpoint.port());
+        }
+
+        @Override
+        public int inFlight() {
+            return busy.size();
+        }
+
+        boolean ejected(long now) {
+            return ejectedUntil > now;
+        }
+
+        /** Can it take a request now? */
+        boolean available(long now) {
+            if (removed || ejected(now)) {
+                return false;
+            }
+            if (ejectedUntil != 0) {
+                return busy.isEmpty(); // back from ejection: one probe request at a time
+            }
+            return busy.size() < settings.maxInFlight();
+        }
+    }
+
+    /** A socket with at most one request in flight. */
+    private static final class Slot {
+        final Server server;
+        final DatagramChannel channel;
+        long n;
+        long sentAt;
+
+        Slot(Server server, DatagramChannel channel) {
+            this.server = server;
+            this.channel = channel;
+        }
+    }
+
+    private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
+                     String source) throws IOException {
+        this.settings = settings;
+        this.publish = publish;
+        this.refreshSource = refreshSource;
+        this.source = source;
+        this.dispatch = Dispatch.named(settings.dispatch(), new Random());
+        this.mode = settings.initialMode();
+        this.selector = Selector.open();
+        this.thread = new Thread(this::loop, "balancer");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Starts the balancer's thread.
+     *
+     * @param publish       where {@code lb.stats} goes
+     * @param refreshSource the running replicas of the prefix, for {@code refresh} (called off the I/O thread)
+     * @param source        how results are signed, {@code balancer@host}
+     */
+    public static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
+                                 String source) {
+        try {
+            Balancer balancer = new Balancer(settings, publish, refreshSource, source);
+            balancer.thread.start();
+            return balancer;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- called from any thread ----
+
+    /** Runs on the balancer's thread at its next turn. */
+    private void later(Runnable action) {
+        inbox.add(action);
+        selector.wakeup();
+    }
+
+    /** Runs on the balancer's thread and waits for it. */
+    private <T> T onLoop(Supplier<T> action) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        later(() -> {
+            try {
+                result.complete(action.get());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("the balancer did not answer: " + e, e);
+        }
+    }
+
+    /** Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED leave. */
+    public void onLifecycle(VmLifecycle event) {
+        if (event.endpoint() == null) {
+            return;
+        }
+        switch (event.state()) {
+            case READY -> later(() -> add(event.endpoint(), event.domain() + " ready"));
+            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED ->
+                    later(() -> remove(event.endpoint(), event.domain() + " " + event.state().name().toLowerCase()));
+            default -> {
+                // DEFINED, STARTING, RUNNING: not serving yet
+            }
+        }
+    }
+
+    /** Carries out an admin command and says what happened; a malformed one changes nothing. */
+    public AdminResult handle(AdminCommand command) {
+        AdminSyntax.Command parsed;
+        try {
+            parsed = command.command().equals("line")
+                    ? AdminSyntax.parseLine(command.args().isEmpty() ? "" : String.join(" ", command.args()))
+                    : AdminSyntax.parse(command.command(), command.args());
+        } catch (AdminSyntax.Malformed e) {
+            return new AdminResult(command.requestId(), source, false, e.getMessage(), Map.of());
+        }
+        String message;
+        boolean ok = true;
+        if (parsed instanceof AdminSyntax.Refresh) {
+            List<Endpoint> running;
+            try {
+                running = refreshSource.get();
+            } catch (RuntimeException e) {
+                return new AdminResult(command.requestId(), source, false, "refresh failed: " + e.getMessage(), Map.of());
+            }
+            message = onLoop(() -> replaceAll(running));
+        } else {
+            String[] outcome = onLoop(() -> apply(parsed));
+            ok = outcome[0].equals("ok");
+            message = outcome[1];
+        }
+        return new AdminResult(command.requestId(), source, ok, message, Map.of());
+    }
+
+    private String[] apply(AdminSyntax.Command command) {
+        if (command instanceof AdminSyntax.Add add) {
+            return servers.containsKey(add.endpoint()) && !servers.get(add.endpoint()).removed
+                    ? new String[] {"error", add.endpoint() + " is already in the list"}
+                    : new String[] {"ok", add(add.endpoint(), "operator")};
+        }
+        if (command instanceof AdminSyntax.Remove remove) {
+            Server server = servers.get(remove.endpoint());
+            return server == null || server.removed
+                    ? new String[] {"error", "no server " + remove.endpoint() + " in the list"}
+                    : new String[] {"ok", remove(remove.endpoint(), "operator")};
+        }
+        if (command instanceof AdminSyntax.Clear) {
+            return new String[] {"ok", replaceAll(List.of())};
+        }
+        AdminSyntax.Load load = (AdminSyntax.Load) command;
+        double replicas = AdminSyntax.replicas(load, settings.modes());
+        mode = load.mode().equals("custom") ? LoadMode.custom(replicas) : new LoadMode(load.mode(), replicas);
+        log.info("load mode {}: {} replicas' worth, {} requests/s", mode, replicas, rate());
+        return new String[] {"ok", "load " + mode + ": " + String.format("%.1f", rate()) + " requests/s"};
+    }
+
+    /** Sets the load (from any thread). */
+    public void setMode(LoadMode newMode) {
+        later(() -> mode = newMode);
+    }
+
+    /** Adds a replica (from any thread). */
+    public void addServer(Endpoint endpoint) {
+        later(() -> add(endpoint, "added"));
+    }
+
+    /** Stops sending to a replica (from any thread); its requests in flight are still accounted for. */
+    public void removeServer(Endpoint endpoint) {
+        later(() -> remove(endpoint, "removed"));
+    }
+
+    /** The counts as of the last stats interval. */
+    public Totals totals() {
+        return totals;
+    }
+
+    /** The last {@code lb.stats} published, or null before the first. */
+    public LbStats lastStats() {
+        return lastStats;
+    }
+
+    /** Replicas requests can go to now (neither removed nor ejected). */
+    public List<Endpoint> members() {
+        return onLoop(() -> {
+            long now = System.nanoTime();
+            return servers.values().stream().filter(s -> !s.removed && !s.ejected(now)).map(s -> s.endpoint).toList();
+        });
+    }
+
+    // ---- the balancer's thread ----
+
+    private double rate() {
+        return mode.replicas() * settings.replicaCapacity();
+    }
+
+    private String add(Endpoint endpoint, String why) {
+        Server existing = servers.get(endpoint);
+        if (existing != null && !existing.removed) {
+            return endpoint + " is already in the list";
+        }
+        Server server = existing != null ? existing : new Server(endpoint);
+        server.removed = false;
+        server.timeoutsInARow = 0;
+        server.ejectedUntil = 0;
+        servers.put(endpoint, server);
+        log.info("balancer: + {} ({})", endpoint, why);
+        return "added " + endpoint;
+    }
+
+    private String remove(Endpoint endpoint, String why) {
+        Server server = servers.get(endpoint);
+        if (server == null || server.removed) {
+            return "no server " + endpoint + " in the list";
+        }
+        server.removed = true;
+        log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, server.busy.size());
+        retireIfDone(server);
+        return "removed " + endpoint + (server.busy.isEmpty() ? "" : ", " + server.busy.size() + " in flight");
+    }
+
+    private String replaceAll(List<Endpoint> endpoints) {
+        int removed = 0;
+        for (Server server : new ArrayList<>(servers.values())) {
+            if (!server.removed && !endpoints.contains(server.endpoint)) {
+                remove(server.endpoint, "not in the new list");
+                removed++;
+            }
+        }
+        int added = 0;
+        for (Endpoint endpoint : endpoints) {
+            Server server = servers.get(endpoint);
+            if (server == null || server.removed) {
+                add(endpoint, "refresh");
+                added++;
+            }
+        }
+        return "servers: " + endpoints.size() + " (" + added + " added, " + removed + " removed)";
+    }
+
+    private void retireIfDone(Server server) {
+        if (server.removed && server.busy.isEmpty()) {
+            for (Slot slot : server.idle) {
+                close(slot);
+            }
+            server.idle.clear();
+        }
+    }
+
+    private void loop() {
+        lastTick = System.nanoTime();
+        nextStats = lastTick + settings.statsInterval().toNanos();
+        long nextTimeoutScan = lastTick;
+        while (running) {
+            try {
+                Runnable action;
+                while ((action = inbox.poll()) != null) {
+                    action.run();
+                }
+                long now = System.nanoTime();
+                offer(now);
+                if (now >= nextTimeoutScan) {
+                    expire(now);
+                    nextTimeoutScan = now + Math.min(settings.timeout().toNanos() / 4, 10_000_000L);
+                }
+                if (now >= nextStats) {
+                    publishStats(now);
+                }
+                long waitMillis = credit >= 1 || rate() <= 0 ? (credit >= 1 ? 1 : 50)
+                        : Math.max(1, Math.min(50, (long) ((1 - credit) / rate() * 1000)));
+                selector.select(waitMillis);
+                long received = System.nanoTime();
+                for (SelectionKey key : selector.selectedKeys()) {
+                    receive((Slot) key.attachment(), received);
+                }
+                selector.selectedKeys().clear();
+            } catch (IOException | RuntimeException e) {
+                log.error("balancer: turn failed, carrying on", e);
+            }
+        }
+        for (Server server : servers.values()) {
+            server.idle.forEach(this::close);
+            server.busy.forEach(this::close);
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            log.debug("selector close: {}", e.toString());
+        }
+    }
+
+    /** Sends what the rate has made due since the last turn; what no replica can take is counted unsent. */
+    private void offer(long now) {
+        credit += rate() * (now - lastTick) / 1e9;
+        lastTick = now;
+        List<Server> candidates = new ArrayList<>();
+        while (credit >= 1) {
+            candidates.clear();
+            for (Server server : servers.values()) {
+                if (server.available(now)) {
+                    candidates.add(server);
+                }
+            }
+            if (candidates.isEmpty()) {
+                unsent += (long) credit; // no replica can take it: dropped, not queued without bound
+                credit -= (long) credit;
+                return;
+            }
+            send(dispatch.pick(candidates), now);
+            credit -= 1;
+        }
+    }
+
+    private void send(Server server, long now) {
+        Slot slot = server.idle.poll();
+        try {
+            if (slot == null) {
+                DatagramChannel channel = DatagramChannel.open();
+                channel.configureBlocking(false);
+                channel.connect(server.address);
+                slot = new Slot(server, channel);
+                channel.register(selector, SelectionKey.OP_READ, slot);
+            }
+            slot.n = settings.work();
+            slot.sentAt = now;
+            slot.channel.write(Wire.request(settings.work()));
+            server.busy.add(slot);
+            server.sent++;
+            sent++;
+        } catch (PortUnreachableException e) {
+            server.busy.add(slot);
+            server.sent++;
+            sent++;
+            fail(slot, now); // nobody listens there: a timeout now rather than later
+        } catch (IOException e) {
+            log.warn("balancer: cannot send to {}: {}", server.endpoint, e.toString());
+            if (slot != null) {
+                close(slot);
+            }
+            unsent++;
+        }
+    }
+
+    private void receive(Slot slot, long now) {
+        Server server = slot.server;
+        if (!server.busy.contains(slot)) {
+            return; // nothing expected on it
+        }
+        int read;
+        try {
+            read = slot.channel.read(reply.clear());
+        } catch (PortUnreachableException e) {
+            fail(slot, now);
+            return;
+        } catch (IOException e) {
+            fail(slot, now);
+            return;
+        }
+        if (read <= 0) {
+            return;
+        }
+        reply.flip();
+        server.busy.remove(slot);
+        if (read == Wire.REPLY_BYTES && Wire.getReply(reply) == Wire.expected(slot.n)) {
+            server.answered++;
+            answered++;
+            latency.recordValue(Math.min(now - slot.sentAt, latency.getHighestTrackableValue()));
+        } else {
+            server.wrong++;
+            wrong++;
+        }
+        server.timeoutsInARow = 0;
+        if (server.ejectedUntil != 0) {
+            log.info("balancer: {} answered its probe, back in", server.endpoint);
+            server.ejectedUntil = 0;
+            server.ejections = 0;
+        }
+        server.idle.push(slot);
+        retireIfDone(server);
+    }
+
+    private void expire(long now) {
+        long timeout = settings.timeout().toNanos();
+        for (Server server : servers.values()) {
+            for (Slot slot : new ArrayList<>(server.busy)) {
+                if (now - slot.sentAt > timeout) {
+                    fail(slot, now);
+                }
+            }
+        }
+    }
+
+    /** A request that will get no answer: counted, its socket closed, and the replica ejected after K in a row. */
+    private void fail(Slot slot, long now) {
+        Server server = slot.server;
+        server.busy.remove(slot);
+        close(slot);
+        server.timedOut++;
+        timedOut++;
+        server.timeoutsInARow++;
+        boolean probeFailed = server.ejectedUntil != 0; // back from ejection, and its probe failed
+        if ((probeFailed || server.timeoutsInARow >= settings.ejectAfter()) && !server.removed && !server.ejected(now)) {
+            long period = Math.min(MAX_EJECTION.toNanos(), settings.ejectFor().toNanos() << Math.min(server.ejections, 10));
+            server.ejections++;
+            server.ejectedUntil = now + period;
+            server.timeoutsInARow = 0;
+            log.warn("balancer: {} ejected for {} ms ({})", server.endpoint, period / 1_000_000,
+                    probeFailed ? "its probe failed" : settings.ejectAfter() + " timeouts in a row");
+        }
+        retireIfDone(server);
+    }
+
+    private void close(Slot slot) {
+        try {
+            slot.channel.close(); // a late answer now finds no socket: it cannot be taken for the next one
+        } catch (IOException e) {
+            log.debug("close: {}", e.toString());
+        }
+    }
+
+    private void publishStats(long now) {
+        long interval = now - (nextStats - settings.statsInterval().toNanos());
+        nextStats = now + settings.statsInterval().toNanos();
+        Map<String, LbStats.ServerStats> perServer = new LinkedHashMap<>();
+        for (Server server : new ArrayList<>(servers.values())) {
+            perServer.put(server.endpoint.toString(), new LbStats.ServerStats(server.sent, server.answered,
+                    server.timedOut, server.wrong, server.busy.size(), server.ejected(now)));
+            if (server.removed && server.busy.isEmpty()) {
+                servers.remove(server.endpoint); // reported one last time, then forgotten
+            }
+        }
+        double seconds = Math.max(1e-9, interval / 1e9);
+        LbStats stats = new LbStats(sent, answered, timedOut, wrong, (answered - answeredAtLastStats) / seconds,
+                percentile(50), percentile(90), percentile(99), perServer, mode.toString(), interval / 1_000_000);
+        answeredAtLastStats = answered;
+        latency = new Histogram(60_000_000_000L, 3);
+        totals = new Totals(sent, answered, timedOut, wrong, unsent);
+        lastStats = stats;
+        try {
+            publish.accept(stats);
+        } catch (RuntimeException e) {
+            log.warn("balancer: could not publish stats: {}", e.getMessage());
+        }
+    }
+
+    private double percentile(double p) {
+        return latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(p) / 1e6;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        selector.wakeup();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

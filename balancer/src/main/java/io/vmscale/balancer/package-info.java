@@ -1,2 +1,0 @@
-/** The load generator and client-side balancer. */
-package io.vmscale.balancer;
