@@ -82,6 +82,23 @@ public final class Balancer implements AutoCloseable {
         }
     }
 
+    /** The settings of a configuration section. */
+    public static Settings settings(io.vmscale.config.BalancerConfig c) {
+        LoadMode initial = c.initialMode().equals("off") ? LoadMode.OFF
+                : new LoadMode(c.initialMode(), switch (c.initialMode()) {
+                    case "low" -> c.low();
+                    case "mid" -> c.mid();
+                    default -> c.high();
+                });
+        return new Settings(c.work(), c.replicaCapacity(), Map.of("low", c.low(), "mid", c.mid(), "high", c.high()),
+                initial, c.dispatch(), c.maxInFlightPerReplica(), Duration.ofMillis(c.timeoutMs()),
+                c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()), Duration.ofMillis(c.statsIntervalMs()));
+    }
+
+    /** What the front door has seen since start. */
+    public record FrontCounters(long received, long garbage, long answered, long retried, long dropped) {
+    }
+
     /** Counts since start, as the balancer's thread last published them. */
     public record Totals(long sent, long answered, long timedOut, long wrong, long unsent) {
     }
@@ -96,6 +113,14 @@ public final class Balancer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private final Map<Endpoint, Server> servers = new LinkedHashMap<>();
     private final ByteBuffer reply = ByteBuffer.allocate(64);
+    private final ByteBuffer frontIn = ByteBuffer.allocate(Wire.REQUEST_BYTES + 1);
+    private final DatagramChannel front;
+    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
+    private long frontReceived;
+    private long frontGarbage;
+    private long frontAnswered;
+    private long frontRetried;
+    private long frontDropped;
     private Histogram latency = new Histogram(60_000_000_000L, 3);
     private volatile boolean running = true;
     private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
@@ -159,6 +184,10 @@ public final class Balancer implements AutoCloseable {
         final DatagramChannel channel;
         long n;
         long sentAt;
+        /** The outside client a front-door request came from, null for the generator's own. */
+        InetSocketAddress client;
+        /** Further replicas a front-door request may be tried on after a timeout. */
+        int retries;
 
         Slot(Server server, DatagramChannel channel) {
             this.server = server;
@@ -167,7 +196,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
-                     String source) throws IOException {
+                     String source, InetSocketAddress frontAddress) throws IOException {
         this.settings = settings;
         this.publish = publish;
         this.refreshSource = refreshSource;
@@ -175,6 +204,20 @@ public final class Balancer implements AutoCloseable {
         this.dispatch = Dispatch.named(settings.dispatch(), new Random());
         this.mode = settings.initialMode();
         this.selector = Selector.open();
+        if (frontAddress != null) {
+            front = DatagramChannel.open();
+            try {
+                front.bind(frontAddress);
+            } catch (IOException e) {
+                front.close();
+                selector.close();
+                throw new IOException("cannot open the front door on udp " + frontAddress + ": " + e.getMessage(), e);
+            }
+            front.configureBlocking(false);
+            front.register(selector, SelectionKey.OP_READ, null);
+        } else {
+            front = null;
+        }
         this.thread = new Thread(this::loop, "balancer");
         this.thread.setDaemon(true);
     }
@@ -188,8 +231,18 @@ public final class Balancer implements AutoCloseable {
      */
     public static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
                                  String source) {
+        return start(settings, publish, refreshSource, source, null);
+    }
+
+    /**
+     * The same with a front door: a UDP address where outside clients send the same 4-byte requests;
+     * each is forwarded to a replica with the same dispatch, tried once more on another replica if it
+     * times out, and the answer goes back to the client that asked.
+     */
+    public static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
+                                 String source, InetSocketAddress frontAddress) {
         try {
-            Balancer balancer = new Balancer(settings, publish, refreshSource, source);
+            Balancer balancer = new Balancer(settings, publish, refreshSource, source, frontAddress);
             balancer.thread.start();
             return balancer;
         } catch (IOException e) {
@@ -307,6 +360,20 @@ public final class Balancer implements AutoCloseable {
         return totals;
     }
 
+    /** The front door's counts as of the last stats interval. */
+    public FrontCounters frontCounters() {
+        return frontCounters;
+    }
+
+    /** The front door's bound address, or null when there is none. */
+    public InetSocketAddress frontAddress() {
+        try {
+            return front == null ? null : (InetSocketAddress) front.getLocalAddress();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The last {@code lb.stats} published, or null before the first. */
     public LbStats lastStats() {
         return lastStats;
@@ -383,8 +450,20 @@ public final class Balancer implements AutoCloseable {
         lastTick = System.nanoTime();
         nextStats = lastTick + settings.statsInterval().toNanos();
         long nextTimeoutScan = lastTick;
+        long waitMillis = 1;
         while (running) {
             try {
+                // answers first: one that arrived during a slow turn must not be expired before it is read
+                selector.select(waitMillis);
+                long received = System.nanoTime();
+                for (SelectionKey key : selector.selectedKeys()) {
+                    if (key.attachment() == null) {
+                        receiveFront(received);
+                    } else {
+                        receive((Slot) key.attachment(), received);
+                    }
+                }
+                selector.selectedKeys().clear();
                 Runnable action;
                 while ((action = inbox.poll()) != null) {
                     action.run();
@@ -398,14 +477,8 @@ public final class Balancer implements AutoCloseable {
                 if (now >= nextStats) {
                     publishStats(now);
                 }
-                long waitMillis = credit >= 1 || rate() <= 0 ? (credit >= 1 ? 1 : 50)
+                waitMillis = credit >= 1 || rate() <= 0 ? (credit >= 1 ? 1 : 50)
                         : Math.max(1, Math.min(50, (long) ((1 - credit) / rate() * 1000)));
-                selector.select(waitMillis);
-                long received = System.nanoTime();
-                for (SelectionKey key : selector.selectedKeys()) {
-                    receive((Slot) key.attachment(), received);
-                }
-                selector.selectedKeys().clear();
             } catch (IOException | RuntimeException e) {
                 log.error("balancer: turn failed, carrying on", e);
             }
@@ -415,6 +488,9 @@ public final class Balancer implements AutoCloseable {
             server.busy.forEach(this::close);
         }
         try {
+            if (front != null) {
+                front.close();
+            }
             selector.close();
         } catch (IOException e) {
             log.debug("selector close: {}", e.toString());
@@ -438,12 +514,12 @@ public final class Balancer implements AutoCloseable {
                 credit -= (long) credit;
                 return;
             }
-            send(dispatch.pick(candidates), now);
+            send(dispatch.pick(candidates), now, settings.work(), null, 0);
             credit -= 1;
         }
     }
 
-    private void send(Server server, long now) {
+    private void send(Server server, long now, long n, InetSocketAddress client, int retries) {
         Slot slot = server.idle.poll();
         try {
             if (slot == null) {
@@ -453,9 +529,11 @@ public final class Balancer implements AutoCloseable {
                 slot = new Slot(server, channel);
                 channel.register(selector, SelectionKey.OP_READ, slot);
             }
-            slot.n = settings.work();
+            slot.n = n;
             slot.sentAt = now;
-            slot.channel.write(Wire.request(settings.work()));
+            slot.client = client;
+            slot.retries = retries;
+            slot.channel.write(Wire.request(n));
             server.busy.add(slot);
             server.sent++;
             sent++;
@@ -469,7 +547,11 @@ public final class Balancer implements AutoCloseable {
             if (slot != null) {
                 close(slot);
             }
-            unsent++;
+            if (client != null) {
+                frontDropped++;
+            } else {
+                unsent++;
+            }
         }
     }
 
@@ -497,9 +579,20 @@ public final class Balancer implements AutoCloseable {
             server.answered++;
             answered++;
             latency.recordValue(Math.min(now - slot.sentAt, latency.getHighestTrackableValue()));
+            if (slot.client != null) {
+                try {
+                    front.send(reply.rewind(), slot.client);
+                    frontAnswered++;
+                } catch (IOException e) {
+                    frontDropped++;
+                }
+            }
         } else {
             server.wrong++;
             wrong++;
+            if (slot.client != null) {
+                frontDropped++; // a wrong answer is not passed on
+            }
         }
         server.timeoutsInARow = 0;
         if (server.ejectedUntil != 0) {
@@ -507,8 +600,48 @@ public final class Balancer implements AutoCloseable {
             server.ejectedUntil = 0;
             server.ejections = 0;
         }
+        slot.client = null;
         server.idle.push(slot);
         retireIfDone(server);
+    }
+
+    /** Outside clients' requests: exactly 4 bytes each, anything else counted and dropped. */
+    private void receiveFront(long now) {
+        for (int i = 0; i < 1024; i++) {
+            java.net.SocketAddress client;
+            try {
+                client = front.receive(frontIn.clear());
+            } catch (IOException e) {
+                return;
+            }
+            if (client == null) {
+                return;
+            }
+            frontReceived++;
+            frontIn.flip();
+            if (frontIn.remaining() != Wire.REQUEST_BYTES) {
+                frontGarbage++;
+                continue;
+            }
+            long n = Wire.getRequest(frontIn);
+            Server server = pick(now, null);
+            if (server == null) {
+                frontDropped++; // no replica can take it: the client's own timeout tells it
+                continue;
+            }
+            send(server, now, n, (InetSocketAddress) client, 1);
+        }
+    }
+
+    /** A replica for one request, other than {@code not}; null when none can take it. */
+    private Server pick(long now, Server not) {
+        List<Server> candidates = new ArrayList<>();
+        for (Server server : servers.values()) {
+            if (server != not && server.available(now)) {
+                candidates.add(server);
+            }
+        }
+        return candidates.isEmpty() ? null : dispatch.pick(candidates);
     }
 
     private void expire(long now) {
@@ -527,6 +660,15 @@ public final class Balancer implements AutoCloseable {
         Server server = slot.server;
         server.busy.remove(slot);
         close(slot);
+        if (slot.client != null) {
+            Server other = slot.retries > 0 ? pick(now, server) : null;
+            if (other != null) {
+                frontRetried++;
+                send(other, now, slot.n, slot.client, slot.retries - 1);
+            } else {
+                frontDropped++;
+            }
+        }
         server.timedOut++;
         timedOut++;
         server.timeoutsInARow++;
@@ -567,6 +709,7 @@ public final class Balancer implements AutoCloseable {
         answeredAtLastStats = answered;
         latency = new Histogram(60_000_000_000L, 3);
         totals = new Totals(sent, answered, timedOut, wrong, unsent);
+        frontCounters = new FrontCounters(frontReceived, frontGarbage, frontAnswered, frontRetried, frontDropped);
         lastStats = stats;
         try {
             publish.accept(stats);

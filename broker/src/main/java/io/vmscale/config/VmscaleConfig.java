@@ -2,11 +2,12 @@ package io.vmscale.config;
 
 /** The whole configuration: one section per component. */
 public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor,
-                            ProvisioningConfig provisioning, GuestConfig guest) {
+                            ProvisioningConfig provisioning, BalancerConfig balancer, GuestConfig guest) {
     public VmscaleConfig {
-        if (broker == null || libvirt == null || monitor == null || provisioning == null || guest == null) {
+        if (broker == null || libvirt == null || monitor == null || provisioning == null || balancer == null
+                || guest == null) {
             String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor"
-                    : provisioning == null ? "provisioning" : "guest";
+                    : provisioning == null ? "provisioning" : balancer == null ? "balancer" : "guest";
             throw new InvalidValueException(missing, "an object", "null");
         }
     }

@@ -34,7 +34,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: broker, guest, libvirt, monitor, provisioning)
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: balancer, broker, guest, libvirt, monitor, provisioning)
             unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
@@ -54,6 +54,8 @@ class ConfigLoaderTest {
             interval too short    | {"monitor": {"intervalMs": 10}}              | conf.json: key 'monitor.intervalMs': expected an integer from 100 to 3600000, got 10
             unknown mode          | {"provisioning": {"mode": "clone"}}          | conf.json: key 'provisioning.mode': expected one of template, pool, got "clone"
             string for boolean    | {"provisioning": {"undefineOnScaleDown": "yes"}} | conf.json: key 'provisioning.undefineOnScaleDown': expected true or false, got a string ("yes")
+            unknown dispatch      | {"balancer": {"dispatch": "random"}}         | conf.json: key 'balancer.dispatch': expected one of round-robin, least-outstanding, power-of-two, got "random"
+            negative load         | {"balancer": {"high": -1}}                   | conf.json: key 'balancer.high': expected from 0 to 1000 replicas' worth, got -1.0
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
             """)
     void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {
