@@ -1,5 +1,6 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.bench.BalancerBench;
 import io.vmscale.cli.bench.BootBench;
 import io.vmscale.cli.bench.BrokerStartupBench;
 import io.vmscale.cli.bench.GuestServerBench;
@@ -14,9 +15,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot.")
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor or boot")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot or balancer")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -36,9 +37,10 @@ final class BenchCommand implements Callable<Integer> {
             case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
             case "broker" -> BrokerStartupBench.run(out, 5);
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
+            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker, monitor, boot)");
+                    + "' (known: guest-server, broker, monitor, boot, balancer)");
         }
         return 0;
     }

@@ -41,7 +41,8 @@ final class GuestServerCommand implements Callable<Integer> {
                 threads == 0 ? Runtime.getRuntime().availableProcessors() : threads,
                 queue != null ? queue : guest.queue()));
         PrintWriter out = spec.commandLine().getOut();
-        out.println("guest-server: listening on udp " + server.address());
+        out.println("guest-server: listening on udp " + server.address().getAddress().getHostAddress() + ":"
+                + server.address().getPort());
         out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 BrokerCommand.class,
                 MonitorCommand.class,
                 ImageCommand.class,
+                BalancerCommand.class,
                 GuestServerCommand.class,
                 BenchCommand.class,
         })

@@ -29,7 +29,7 @@ class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String command : new String[] {"demo", "broker", "monitor", "image", "guest-server", "bench"}) {
+        for (String command : new String[] {"demo", "broker", "monitor", "balancer", "image", "guest-server", "bench"}) {
             assertThat(run(command, "--help")).as(command).isZero();
         }
     }
@@ -46,7 +46,7 @@ class MainTest {
     @Test
     void anUnknownBenchmarkIsNamed() {
         assertThat(run("bench", "nothing")).isEqualTo(1);
-        assertThat(err.toString()).contains("unknown benchmark 'nothing' (known: guest-server, broker, monitor, boot)");
+        assertThat(err.toString()).contains("unknown benchmark 'nothing' (known: guest-server, broker, monitor, boot, balancer)");
     }
 
     @Test

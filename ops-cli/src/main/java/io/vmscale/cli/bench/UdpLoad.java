@@ -45,6 +45,12 @@ public final class UdpLoad {
 
     public static Result run(InetSocketAddress target, long n, int window, Duration warmup, Duration measure,
                              Duration timeout) throws IOException {
+        return run(List.of(target), n, window, warmup, measure, timeout);
+    }
+
+    /** The same over several targets: the sockets are spread over them in turn. */
+    public static Result run(List<InetSocketAddress> targets, long n, int window, Duration warmup, Duration measure,
+                             Duration timeout) throws IOException {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("window must be 1..1024, got " + window);
         }
@@ -56,7 +62,7 @@ public final class UdpLoad {
         try (Selector selector = Selector.open()) {
             for (int i = 0; i < window; i++) {
                 DatagramChannel channel = DatagramChannel.open();
-                channel.connect(target);
+                channel.connect(targets.get(i % targets.size()));
                 channel.configureBlocking(false);
                 Slot slot = new Slot(channel);
                 channel.register(selector, SelectionKey.OP_READ, slot);
