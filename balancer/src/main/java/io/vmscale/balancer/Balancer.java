@@ -50,7 +50,8 @@ public final class Balancer implements AutoCloseable {
 
     /**
      * @param work              n of every request: its cost on a replica
-     * @param replicaCapacity   requests per second one replica serves at that n (calibrated or configured)
+     * @param replicaCapacity   requests per second one replica serves at that n; 0 to calibrate it on the first
+     *                          replica that joins (no load is offered until then)
      * @param modes             low, mid and high as fractions of one replica
      * @param initialMode       the load at start
      * @param dispatch          round-robin, least-outstanding or power-of-two
@@ -67,8 +68,8 @@ public final class Balancer implements AutoCloseable {
             if (work < 0 || work > Wire.MAX_N) {
                 throw new IllegalArgumentException("work must be 0.." + Wire.MAX_N);
             }
-            if (!(replicaCapacity > 0)) {
-                throw new IllegalArgumentException("replica capacity must be > 0 requests per second");
+            if (!(replicaCapacity >= 0)) {
+                throw new IllegalArgumentException("replica capacity must be >= 0 requests per second (0: calibrate)");
             }
             modes = Map.copyOf(modes);
             for (String mode : List.of("low", "mid", "high")) {
@@ -126,6 +127,9 @@ public final class Balancer implements AutoCloseable {
     private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
     private volatile LbStats lastStats;
     private LoadMode mode;
+    private double capacity;
+    private boolean calibrating;
+    private volatile Calibration.Result calibration;
     private long sent;
     private long answered;
     private long timedOut;
@@ -203,6 +207,7 @@ public final class Balancer implements AutoCloseable {
         this.source = source;
         this.dispatch = Dispatch.named(settings.dispatch(), new Random());
         this.mode = settings.initialMode();
+        this.capacity = settings.replicaCapacity();
         this.selector = Selector.open();
         if (frontAddress != null) {
             front = DatagramChannel.open();
@@ -337,7 +342,8 @@ public final class Balancer implements AutoCloseable {
         double replicas = AdminSyntax.replicas(load, settings.modes());
         mode = load.mode().equals("custom") ? LoadMode.custom(replicas) : new LoadMode(load.mode(), replicas);
         log.info("load mode {}: {} replicas' worth, {} requests/s", mode, replicas, rate());
-        return new String[] {"ok", "load " + mode + ": " + String.format("%.1f", rate()) + " requests/s"};
+        return new String[] {"ok", "load " + mode + ": " + (capacity == 0 ? "set; requests/s once calibrated"
+                : String.format("%.1f", rate()) + " requests/s")};
     }
 
     /** Sets the load (from any thread). */
@@ -390,7 +396,38 @@ public final class Balancer implements AutoCloseable {
     // ---- the balancer's thread ----
 
     private double rate() {
-        return mode.replicas() * settings.replicaCapacity();
+        return mode.replicas() * capacity;
+    }
+
+    /** The calibration, once done (null when the capacity was configured or it is still running). */
+    public Calibration.Result calibration() {
+        return calibration;
+    }
+
+    /** Measures one replica off the balancer's thread, then sets the capacity the load modes scale. */
+    private void calibrate(Server server) {
+        calibrating = true;
+        Thread worker = new Thread(() -> {
+            try {
+                Calibration.Result result = Calibration.measure(server.endpoint, Math.max(1, settings.work()), 1, 15,
+                        settings.timeout().multipliedBy(10));
+                log.info("balancer: calibrated on {}: {} ms per request of n={} ({} ms round trip), {} requests/s "
+                                + "per replica", server.endpoint, String.format("%.3f", result.serviceMillis()),
+                        settings.work(), String.format("%.3f", result.baseMillis()),
+                        String.format("%.1f", result.capacityPerSecond()));
+                later(() -> {
+                    calibration = result;
+                    capacity = result.capacityPerSecond();
+                    calibrating = false;
+                });
+            } catch (IOException | RuntimeException e) {
+                log.warn("balancer: calibration on {} failed ({}); trying again with the next replica",
+                        server.endpoint, e.getMessage());
+                later(() -> calibrating = false);
+            }
+        }, "balancer-calibration");
+        worker.setDaemon(true);
+        worker.start();
     }
 
     private String add(Endpoint endpoint, String why) {
@@ -404,6 +441,9 @@ public final class Balancer implements AutoCloseable {
         server.ejectedUntil = 0;
         servers.put(endpoint, server);
         log.info("balancer: + {} ({})", endpoint, why);
+        if (capacity == 0 && !calibrating) {
+            calibrate(server);
+        }
         return "added " + endpoint;
     }
 

@@ -6,7 +6,8 @@ import java.util.List;
  * The load generator and balancer.
  *
  * @param work                  n of each generated request (its cost on a replica)
- * @param replicaCapacity       requests per second one replica serves at that n; the load modes are fractions of it
+ * @param replicaCapacity       requests per second one replica serves at that n (the load modes are fractions of
+ *                              it); 0: measured on the first replica that joins
  * @param low                   the {@code low} load, in replicas' worth (0.3: 30 % of one replica)
  * @param mid                   the {@code mid} load
  * @param high                  the {@code high} load
@@ -27,8 +28,8 @@ public record BalancerConfig(long work, double replicaCapacity, double low, doub
         if (work < 0 || work > 0xFFFF_FFFFL) {
             throw new InvalidValueException("work", "an integer from 0 to 4294967295", work);
         }
-        if (!(replicaCapacity > 0) || replicaCapacity > 10_000_000) {
-            throw new InvalidValueException("replicaCapacity", "requests per second, more than 0", replicaCapacity);
+        if (!(replicaCapacity >= 0) || replicaCapacity > 10_000_000) {
+            throw new InvalidValueException("replicaCapacity", "requests per second, 0 to calibrate", replicaCapacity);
         }
         checkLoad("low", low);
         checkLoad("mid", mid);
