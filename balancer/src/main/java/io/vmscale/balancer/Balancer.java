@@ -60,10 +60,18 @@ public final class Balancer implements AutoCloseable {
      * @param ejectAfter        timeouts in a row that eject a replica
      * @param ejectFor          first ejection period; it doubles for a replica that fails its probe again
      * @param statsInterval     how often {@code lb.stats} is published
+     * @param profile           load steps played once from start, each for its duration; the last one stays
      */
     public record Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                            String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
-                           Duration statsInterval) {
+                           Duration statsInterval, List<Step> profile) {
+        public Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
+                        String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
+                        Duration statsInterval) {
+            this(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter, ejectFor,
+                    statsInterval, List.of());
+        }
+
         public Settings {
             if (work < 0 || work > Wire.MAX_N) {
                 throw new IllegalArgumentException("work must be 0.." + Wire.MAX_N);
@@ -80,7 +88,12 @@ public final class Balancer implements AutoCloseable {
             if (maxInFlight < 1 || ejectAfter < 1) {
                 throw new IllegalArgumentException("maxInFlight and ejectAfter must be >= 1");
             }
+            profile = List.copyOf(profile);
         }
+    }
+
+    /** One step of a load profile. */
+    public record Step(LoadMode mode, Duration duration) {
     }
 
     /** The settings of a configuration section. */
@@ -91,9 +104,17 @@ public final class Balancer implements AutoCloseable {
                     case "mid" -> c.mid();
                     default -> c.high();
                 });
-        return new Settings(c.work(), c.replicaCapacity(), Map.of("low", c.low(), "mid", c.mid(), "high", c.high()),
-                initial, c.dispatch(), c.maxInFlightPerReplica(), Duration.ofMillis(c.timeoutMs()),
-                c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()), Duration.ofMillis(c.statsIntervalMs()));
+        Map<String, Double> modes = Map.of("low", c.low(), "mid", c.mid(), "high", c.high());
+        List<Step> profile = new ArrayList<>();
+        for (io.vmscale.config.ProfileStep step : c.profile()) {
+            LoadMode mode = step.mode().equals("off") ? LoadMode.OFF
+                    : step.mode().startsWith("custom ") ? LoadMode.custom(Double.parseDouble(step.mode().substring(7)))
+                    : new LoadMode(step.mode(), modes.get(step.mode()));
+            profile.add(new Step(mode, Duration.ofMillis((long) (step.seconds() * 1000))));
+        }
+        return new Settings(c.work(), c.replicaCapacity(), modes, initial, c.dispatch(), c.maxInFlightPerReplica(),
+                Duration.ofMillis(c.timeoutMs()), c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()),
+                Duration.ofMillis(c.statsIntervalMs()), profile);
     }
 
     /** What the front door has seen since start. */
@@ -128,6 +149,8 @@ public final class Balancer implements AutoCloseable {
     private volatile LbStats lastStats;
     private LoadMode mode;
     private double capacity;
+    private int profileStep = -1;
+    private long profileStepEnds;
     private boolean calibrating;
     private volatile Calibration.Result calibration;
     private long sent;
@@ -509,6 +532,7 @@ public final class Balancer implements AutoCloseable {
                     action.run();
                 }
                 long now = System.nanoTime();
+                followProfile(now);
                 offer(now);
                 if (now >= nextTimeoutScan) {
                     expire(now);
@@ -535,6 +559,20 @@ public final class Balancer implements AutoCloseable {
         } catch (IOException e) {
             log.debug("selector close: {}", e.toString());
         }
+    }
+
+    /** Moves to the profile's next step when the current one is over; an operator's command wins until then. */
+    private void followProfile(long now) {
+        List<Step> profile = settings.profile();
+        if (profileStep + 1 >= profile.size() || (profileStep >= 0 && now < profileStepEnds)) {
+            return;
+        }
+        profileStep++;
+        Step step = profile.get(profileStep);
+        mode = step.mode();
+        profileStepEnds = now + step.duration().toNanos();
+        log.info("balancer: profile step {}/{}: {} for {} s", profileStep + 1, profile.size(), mode,
+                step.duration().toMillis() / 1000.0);
     }
 
     /** Sends what the rate has made due since the last turn; what no replica can take is counted unsent. */

@@ -183,6 +183,30 @@ class BalancerTest {
     }
 
     @Test
+    void playsAScheduledLoadProfileAndStaysOnItsLastStep() throws Exception {
+        Endpoint a = guest();
+        Balancer.Settings settings = new Balancer.Settings(0, 1000, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
+                LoadMode.OFF, "round-robin", 8, Duration.ofSeconds(1), 3, Duration.ofSeconds(5), Duration.ofMillis(100),
+                List.of(new Balancer.Step(new LoadMode("low", 0.3), Duration.ofMillis(600)),
+                        new Balancer.Step(new LoadMode("high", 0.85), Duration.ofMillis(600)),
+                        new Balancer.Step(LoadMode.OFF, Duration.ofMillis(100))));
+        balancer = Balancer.start(settings, published::add, running::get, "balancer@test");
+        balancer.addServer(a);
+        List<String> modes = new CopyOnWriteArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            LbStats s = balancer.lastStats();
+            if (s != null && (modes.isEmpty() || !modes.get(modes.size() - 1).equals(s.mode()))) {
+                modes.add(s.mode());
+            }
+            return modes.contains("off");
+        });
+        assertThat(modes).containsSubsequence("low", "high", "off");
+        long sentWhenOff = balancer.lastStats().sent();
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(3))
+                .until(() -> balancer.lastStats().sent() == sentWhenOff && balancer.lastStats().mode().equals("off"));
+    }
+
+    @Test
     void countsWrongAnswers() throws Exception {
         try (DatagramSocket liar = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             Thread t = new Thread(() -> {

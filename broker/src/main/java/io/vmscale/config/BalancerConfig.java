@@ -20,10 +20,12 @@ import java.util.List;
  * @param statsIntervalMs       how often lb.stats is published
  * @param frontBind             address of the front door
  * @param frontPort             UDP port of the front door, 0 for none
+ * @param profile               load steps played once from start (the last one stays), empty for none
  */
 public record BalancerConfig(long work, double replicaCapacity, double low, double mid, double high,
                              String initialMode, String dispatch, int maxInFlightPerReplica, int timeoutMs,
-                             int ejectAfterTimeouts, int ejectMs, int statsIntervalMs, String frontBind, int frontPort) {
+                             int ejectAfterTimeouts, int ejectMs, int statsIntervalMs, String frontBind, int frontPort,
+                             java.util.List<ProfileStep> profile) {
     public BalancerConfig {
         if (work < 0 || work > 0xFFFF_FFFFL) {
             throw new InvalidValueException("work", "an integer from 0 to 4294967295", work);
@@ -43,6 +45,7 @@ public record BalancerConfig(long work, double replicaCapacity, double low, doub
         InvalidValueException.range("statsIntervalMs", statsIntervalMs, 100, 3_600_000);
         InvalidValueException.text("frontBind", frontBind);
         InvalidValueException.range("frontPort", frontPort, 0, 65535);
+        profile = profile == null ? List.of() : List.copyOf(profile);
     }
 
     private static void checkLoad(String key, double replicas) {

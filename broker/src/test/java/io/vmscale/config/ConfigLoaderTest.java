@@ -56,6 +56,7 @@ class ConfigLoaderTest {
             string for boolean    | {"provisioning": {"undefineOnScaleDown": "yes"}} | conf.json: key 'provisioning.undefineOnScaleDown': expected true or false, got a string ("yes")
             unknown dispatch      | {"balancer": {"dispatch": "random"}}         | conf.json: key 'balancer.dispatch': expected one of round-robin, least-outstanding, power-of-two, got "random"
             negative load         | {"balancer": {"high": -1}}                   | conf.json: key 'balancer.high': expected from 0 to 1000 replicas' worth, got -1.0
+            bad profile mode      | {"balancer": {"profile": [{"mode": "turbo", "seconds": 5}]}} | conf.json: key 'balancer.profile[0].mode': expected off, low, mid, high or "custom R", got "turbo"
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
             """)
     void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {

@@ -48,7 +48,7 @@ final class BalancerCommand implements Callable<Integer> {
             LoadMode mode = LoadMode.custom(load);
             settings = new Balancer.Settings(settings.work(), settings.replicaCapacity(), settings.modes(), mode,
                     settings.dispatch(), settings.maxInFlight(), settings.timeout(), settings.ejectAfter(),
-                    settings.ejectFor(), settings.statsInterval());
+                    settings.ejectFor(), settings.statsInterval(), settings.profile());
         }
         int port = frontPort != null ? frontPort : loaded.balancer().frontPort();
         InetSocketAddress front = port > 0 ? new InetSocketAddress(loaded.balancer().frontBind(), port) : null;
