@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,16 +79,7 @@ final class BalancerCommand implements Callable<Integer> {
         out.printf("balancer: %s%s%n", servers.isEmpty() ? "on " + BrokerClients.url(loaded.broker())
                 : "standalone over " + servers, front == null ? "" : ", front door on udp " + front);
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                running.close();
-            } catch (Exception e) {
-                // stopping anyway
-            }
-            stopped.countDown();
-        }, "balancer-shutdown"));
-        stopped.await();
+        Local.serveUntilStopped(running, "balancer");
         return 0;
     }
 

@@ -5,7 +5,6 @@ import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.config.VmscaleConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -30,12 +29,7 @@ final class BrokerCommand implements Callable<Integer> {
             out.printf("broker: accounts in %s%n", broker.dataDir().resolve(Credentials.FILE_NAME));
         }
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            broker.close();
-            stopped.countDown();
-        }, "broker-shutdown"));
-        stopped.await();
+        Local.serveUntilStopped(broker, "broker");
         return 0;
     }
 }

@@ -22,19 +22,16 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
         VmscaleConfig loaded = config.load();
         Path dataDir = Files.createTempDirectory("vmscale-demo-");
         // a broker of its own: its own data directory and a free port, so a running `vmscale up` is left alone
-        BrokerConfig brokerConfig = new BrokerConfig(loaded.broker().bind(), freePort(), dataDir.toString(),
+        BrokerConfig brokerConfig = new BrokerConfig(loaded.broker().bind(), Local.freeTcpPort(), dataDir.toString(),
                 loaded.broker().users());
         try (EmbeddedBroker broker = EmbeddedBroker.start(brokerConfig);
              GuestServer guest = GuestServer.start(GuestServer.Options.defaults(
@@ -132,9 +129,7 @@ final class DemoCommand implements Callable<Integer> {
             out.flush();
             return traffic.wrong == 0 && lost == 0 && delivered == 2 ? 0 : 1;
         } finally {
-            try (Stream<Path> files = Files.walk(dataDir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Local.deleteTree(dataDir);
         }
     }
 
@@ -197,9 +192,4 @@ final class DemoCommand implements Callable<Integer> {
         return newline < 0 ? message : message.substring(0, newline);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 }

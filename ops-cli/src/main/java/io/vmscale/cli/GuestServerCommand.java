@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,16 +43,13 @@ final class GuestServerCommand implements Callable<Integer> {
         out.println("guest-server: listening on udp " + server.address().getAddress().getHostAddress() + ":"
                 + server.address().getPort());
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Local.serveUntilStopped(() -> {
             server.shutdown(Duration.ofSeconds(2));
             GuestServer.Counters c = server.counters();
             out.printf("guest-server: stopped, received=%d answered=%d malformed=%d rejected=%d%n",
                     c.received(), c.answered(), c.malformed(), c.rejected());
             out.flush();
-            stopped.countDown();
-        }, "guest-shutdown"));
-        stopped.await();
+        }, "guest-server");
         return 0;
     }
 }

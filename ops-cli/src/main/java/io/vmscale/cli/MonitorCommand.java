@@ -6,7 +6,6 @@ import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -31,13 +30,10 @@ final class MonitorCommand implements Callable<Integer> {
                 String.join(", ", loaded.libvirt().uris()), loaded.monitor().intervalMs(),
                 BrokerClients.url(loaded.broker()));
         out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Local.serveUntilStopped(() -> {
             monitor.close();
             connection.close();
-            stopped.countDown();
-        }, "monitor-shutdown"));
-        stopped.await();
+        }, "monitor");
         return 0;
     }
 }

@@ -3,21 +3,18 @@ package io.vmscale.cli.bench;
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.event.Endpoint;
+import io.vmscale.cli.Local;
 import io.vmscale.guest.GuestServer;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Throughput and latency with n = 0 through three paths to the same two guest servers, with the
@@ -42,7 +39,7 @@ public final class BalancerBench {
                     LoadMode.OFF, "least-outstanding", 64, Duration.ofSeconds(1), 3, Duration.ofSeconds(2),
                     Duration.ofSeconds(1));
             Path nginxDir = Files.createTempDirectory("vmscale-bench-nginx");
-            int nginxPort = freeUdpPort();
+            int nginxPort = Local.freeUdpPort();
             Process nginx = startNginx(nginxDir, nginxPort, direct);
             try (Balancer balancer = Balancer.start(settings, e -> { }, List::of, "bench",
                     new InetSocketAddress(loopback, 0))) {
@@ -72,9 +69,7 @@ public final class BalancerBench {
             } finally {
                 nginx.destroy();
                 nginx.waitFor(10, TimeUnit.SECONDS);
-                try (Stream<Path> files = Files.walk(nginxDir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                Local.deleteTree(nginxDir);
             }
         }
     }
@@ -127,9 +122,4 @@ public final class BalancerBench {
         throw new IllegalStateException("nginx did not answer on udp 127.0.0.1:" + port);
     }
 
-    private static int freeUdpPort() throws IOException {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            return socket.getLocalPort();
-        }
-    }
 }

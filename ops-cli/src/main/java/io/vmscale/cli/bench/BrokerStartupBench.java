@@ -1,18 +1,15 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.cli.Local;
 import io.vmscale.config.BrokerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 
@@ -51,14 +48,12 @@ public final class BrokerStartupBench {
             out.printf("ratio vmscale restart / bare: %.2f%n", (double) median(restart) / median(bare));
             out.flush();
         } finally {
-            try (Stream<Path> files = Files.walk(root)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Local.deleteTree(root);
         }
     }
 
     private static long timeOurs(Path dataDir) throws IOException {
-        BrokerConfig config = new BrokerConfig("127.0.0.1", freePort(), dataDir.toString(), List.of());
+        BrokerConfig config = new BrokerConfig("127.0.0.1", Local.freeTcpPort(), dataDir.toString(), List.of());
         long t0 = System.nanoTime();
         EmbeddedBroker broker = EmbeddedBroker.start(config);
         long elapsed = System.nanoTime() - t0;
@@ -77,11 +72,6 @@ public final class BrokerStartupBench {
         return elapsed;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static long median(List<Long> values) {
         List<Long> sorted = new ArrayList<>(values);

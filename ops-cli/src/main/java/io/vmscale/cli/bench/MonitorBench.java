@@ -1,5 +1,6 @@
 package io.vmscale.cli.bench;
 
+import io.vmscale.cli.Local;
 import io.vmscale.monitor.libvirt.DomainStats;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.monitor.libvirt.LibvirtFailure;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Predicate;
@@ -77,9 +77,7 @@ public final class MonitorBench {
                     + "libvirtd: libvirtd's CPU ms per tick (mean, 10 ms clock); original: the assignment's 1 s per domain.");
         } finally {
             removeAll(prefix);
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Local.deleteTree(dir);
         }
         out.flush();
     }
