@@ -134,6 +134,8 @@ public final class Balancer implements AutoCloseable {
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private final Map<Endpoint, Server> servers = new LinkedHashMap<>();
+    /** The endpoint each domain joined with, so that the monitor's events (domain only) can remove it. */
+    private final Map<String, Endpoint> domains = new java.util.HashMap<>();
     private final ByteBuffer reply = ByteBuffer.allocate(64);
     private final ByteBuffer frontIn = ByteBuffer.allocate(Wire.REQUEST_BYTES + 1);
     private final DatagramChannel front;
@@ -303,15 +305,27 @@ public final class Balancer implements AutoCloseable {
         }
     }
 
-    /** Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED leave. */
+    /**
+     * Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED and
+     * UNDEFINED leave. An event without an endpoint (the monitor's, from libvirt, knows only the
+     * domain) leaves by the endpoint its domain joined with.
+     */
     public void onLifecycle(VmLifecycle event) {
-        if (event.endpoint() == null) {
-            return;
-        }
         switch (event.state()) {
-            case READY -> later(() -> add(event.endpoint(), event.domain() + " ready"));
-            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED ->
-                    later(() -> remove(event.endpoint(), event.domain() + " " + event.state().name().toLowerCase()));
+            case READY -> {
+                if (event.endpoint() != null) {
+                    later(() -> {
+                        domains.put(event.domain(), event.endpoint());
+                        add(event.endpoint(), event.domain() + " ready");
+                    });
+                }
+            }
+            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED -> later(() -> {
+                Endpoint endpoint = event.endpoint() != null ? event.endpoint() : domains.get(event.domain());
+                if (endpoint != null) {
+                    remove(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
+                }
+            });
             default -> {
                 // DEFINED, STARTING, RUNNING: not serving yet
             }

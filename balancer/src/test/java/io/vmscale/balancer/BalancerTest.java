@@ -141,6 +141,22 @@ class BalancerTest {
     }
 
     @Test
+    void aReplicaStoppedFromOutsideLeavesAtOnceByItsDomainName() throws Exception {
+        Endpoint a = guest();
+        Endpoint b = guest();
+        start("round-robin", LoadMode.OFF, Duration.ofSeconds(5));
+        balancer.onLifecycle(new VmLifecycle("vmscale-0000", "qemu:///system", a, ReplicaState.READY, "probe answered"));
+        balancer.onLifecycle(new VmLifecycle("vmscale-0001", "qemu:///system", b, ReplicaState.READY, "probe answered"));
+        assertThat(balancer.members()).containsExactly(a, b);
+        // what the monitor publishes on a virsh destroy: the domain, no endpoint
+        balancer.onLifecycle(new VmLifecycle("vmscale-0000", "qemu:///system", null, ReplicaState.STOPPED,
+                "stopped: destroyed"));
+        assertThat(balancer.members()).containsExactly(b);
+        balancer.onLifecycle(new VmLifecycle("vmscale-0009", "qemu:///system", null, ReplicaState.FAILED, "crashed"));
+        assertThat(balancer.members()).containsExactly(b);
+    }
+
+    @Test
     void everyCommandOfTheOriginalSyntaxWorks() throws Exception {
         Endpoint a = guest();
         Endpoint b = guest();
