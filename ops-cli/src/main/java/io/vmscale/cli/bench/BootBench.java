@@ -39,7 +39,7 @@ public final class BootBench {
                     new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21100, true, template, image, type.type()));
             out.printf("bench boot: %d cores, qemu:///system, domain type %s (%s); %d boots, one at a time%n",
                     Runtime.getRuntime().availableProcessors(), type.type(), type.why(), boots);
-            out.printf("image: kernel %.1f MB, initramfs %.1f MB (gzip -1)%n%n", Files.size(image.kernel()) / 1e6,
+            out.printf("image: kernel %.1f MB, initramfs %.1f MB (not compressed)%n%n", Files.size(image.kernel()) / 1e6,
                     Files.size(image.initrd()) / 1e6);
             List<Long> millis = new ArrayList<>();
             try {
