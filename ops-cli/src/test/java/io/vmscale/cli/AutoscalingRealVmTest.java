@@ -1,0 +1,178 @@
+package io.vmscale.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerService;
+import io.vmscale.balancer.LoadMode;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.config.LibvirtConfig;
+import io.vmscale.config.MonitorConfig;
+import io.vmscale.guest.Wire;
+import io.vmscale.monitor.Monitor;
+import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.policy.Limits;
+import io.vmscale.scaler.policy.ThresholdWindow;
+import io.vmscale.scaler.provision.DomainTypes;
+import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import io.vmscale.scaler.provision.ReplicaTemplate;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole loop on real VMs (qemu:///system, software emulation): broker, monitor, scaler and
+ * balancer in one JVM. From nothing to one replica, high load to two, low load back to one with
+ * nothing lost, then a replica destroyed from outside leaves the balancer and is replaced.
+ */
+class AutoscalingRealVmTest {
+    private static final Logger log = LoggerFactory.getLogger(AutoscalingRealVmTest.class);
+    private static final Path HOME = Path.of("..").toAbsolutePath().normalize();
+    private static final String URI = "qemu:///system";
+
+    @TempDir
+    Path dataDir;
+
+    private final List<VmLifecycle> lifecycle = new CopyOnWriteArrayList<>();
+    private final List<ScaleDecision> actions = new CopyOnWriteArrayList<>();
+
+    private boolean seen(String domain, ReplicaState state, String by) {
+        return lifecycle.stream().anyMatch(e -> e.domain().equals(domain) && e.state() == state);
+    }
+
+    private String readyDomain(int index) {
+        return lifecycle.stream().filter(e -> e.state() == ReplicaState.READY).map(VmLifecycle::domain).distinct()
+                .skip(index).findFirst().orElse(null);
+    }
+
+    @Test
+    void scalesUpUnderLoadDownWithoutLosingAnAnswerAndReplacesADestroyedReplica() throws Exception {
+        String prefix = "vmscale-test" + UUID.randomUUID().toString().substring(0, 6);
+        try (HostConnection host = HostConnection.open(URI);
+             EmbeddedBroker broker = EmbeddedBroker.start(TestBrokers.config(dataDir));
+             BrokerConnection monitorConnection = broker.connect(Role.COMPONENT, "monitor@test");
+             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, "balancer@test");
+             BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, "scaler@test");
+             BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@test")) {
+            GuestImage image = GuestImage.ensure(HOME, Path.of("/var/lib/vmscale/image"), line -> { });
+            ReplicaTemplate template = ReplicaTemplate.load(HOME.resolve("conf/replica-port-forward.xml"));
+            String type = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT, prefix + "-kvm-probe").type();
+            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(host,
+                    new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21300, true, template, image, type));
+            viewer.subscribe(VmLifecycle.class, e -> lifecycle.add(e.body()));
+            viewer.subscribe(ScaleDecision.class, e -> {
+                if (e.body().action() != ScaleAction.HOLD) {
+                    actions.add(e.body());
+                    log.info("decision {} {} -> {}: {} ({})", e.body().action(), e.body().fromReplicas(),
+                            e.body().toReplicas(), e.body().reason(), e.body().reasonCode());
+                }
+            });
+            try (Monitor monitor = Monitor.start(new LibvirtConfig(List.of(URI), prefix, 100, 1000),
+                    new MonitorConfig(1000), monitorConnection::publish);
+                 BalancerService balancing = BalancerService.start(balancerConnection, new Balancer.Settings(200_000, 0,
+                         Map.of("low", 0.3, "mid", 0.5, "high", 0.85), LoadMode.OFF, "least-outstanding", 16,
+                         Duration.ofSeconds(3), 3, Duration.ofSeconds(2), Duration.ofMillis(500)), List::of, null);
+                 Scaler scaler = Scaler.start(new ThresholdWindow(70, 20, Duration.ofSeconds(5),
+                                 new Limits(1, 2, Duration.ofSeconds(5))), provisioner, scalerConnection::publish, URI,
+                         scalerConnection.source(), new Scaler.Settings(Duration.ofSeconds(1), Duration.ofSeconds(90),
+                                 Duration.ofSeconds(10), Duration.ofMinutes(2)), Clock.systemUTC())) {
+                scalerConnection.subscribe(CpuSample.class, e -> scaler.onSample(e.body(), e.ts()));
+                scalerConnection.subscribe(VmLifecycle.class, e -> scaler.onLifecycle(e.body(), e.source()));
+                scalerConnection.subscribe(LbStats.class, e -> scaler.onLbStats(e.body()));
+                Balancer balancer = balancing.balancer();
+
+                // from nothing: below the minimum, one replica
+                await().atMost(Duration.ofSeconds(120)).until(() -> readyDomain(0) != null);
+                String first = readyDomain(0);
+                await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibration() != null);
+                log.info("calibrated: {}", balancer.calibration());
+
+                // overload: 1.3 replicas' worth
+                long overload = System.nanoTime();
+                balancer.setMode(LoadMode.custom(1.3));
+                await().atMost(Duration.ofSeconds(120)).until(() -> actions.stream().anyMatch(d -> d.action() == ScaleAction.UP
+                        && d.reasonCode().equals("AboveHighThreshold")));
+                long decided = System.nanoTime();
+                await().atMost(Duration.ofSeconds(120)).until(() -> readyDomain(1) != null);
+                long ready = System.nanoTime();
+                String second = readyDomain(1);
+                log.info("overload -> decision {} ms, decision -> READY {} ms", (decided - overload) / 1_000_000,
+                        (ready - decided) / 1_000_000);
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    LbStats s = balancer.lastStats();
+                    return s != null && s.servers().values().stream().filter(v -> v.answered() > 0).count() == 2;
+                });
+
+                // low load: one replica drained and stopped, not one answer lost or wrong
+                balancer.setMode(LoadMode.custom(0.1));
+                await().atMost(Duration.ofSeconds(120)).until(() -> seen(second, ReplicaState.STOPPED, "scaler")
+                        || seen(first, ReplicaState.STOPPED, "scaler"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> balancer.lastStats().servers().values().stream()
+                        .allMatch(v -> v.inFlight() == 0 || !v.ejected()));
+                LbStats afterDown = balancer.lastStats();
+                assertThat(afterDown.timedOut()).as("answers lost").isZero();
+                assertThat(afterDown.wrong()).as("wrong answers").isZero();
+                assertThat(lifecycle).anyMatch(e -> e.state() == ReplicaState.DRAINING);
+                String survivor = seen(second, ReplicaState.STOPPED, "scaler") ? first : second;
+
+                // destroyed from outside: out of the balancer within a second, and replaced
+                Endpoint survivorEndpoint = lifecycle.stream().filter(e -> e.domain().equals(survivor)
+                        && e.state() == ReplicaState.READY).findFirst().orElseThrow().endpoint();
+                assertThat(balancer.members()).contains(survivorEndpoint);
+                Process destroy = new ProcessBuilder("virsh", "-q", "-c", URI, "destroy", survivor).start();
+                assertThat(destroy.waitFor(60, TimeUnit.SECONDS) && destroy.exitValue() == 0).isTrue();
+                long crashed = System.nanoTime();
+                await().pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(1))
+                        .until(() -> !balancer.members().contains(survivorEndpoint));
+                long left = System.nanoTime();
+                await().atMost(Duration.ofSeconds(120)).until(() -> actions.stream()
+                        .anyMatch(d -> d.action() == ScaleAction.REPLACE));
+                await().atMost(Duration.ofSeconds(120)).until(() -> lifecycle.stream().filter(
+                        e -> e.state() == ReplicaState.READY).count() >= 3);
+                long replaced = System.nanoTime();
+                log.info("crash -> out of the balancer {} ms, crash -> READY replacement {} ms",
+                        (left - crashed) / 1_000_000, (replaced - crashed) / 1_000_000);
+                assertThat(scaler.replicas().values()).containsOnly(ReplicaState.READY);
+            }
+        } finally {
+            try (HostConnection cleanup = HostConnection.open(URI)) {
+                for (String name : cleanup.domainNames(n -> n.startsWith(prefix))) {
+                    try {
+                        cleanup.destroy(name);
+                    } catch (LibvirtFailure e) {
+                        // not running
+                    }
+                    try {
+                        cleanup.undefine(name);
+                    } catch (LibvirtFailure e) {
+                        // gone
+                    }
+                }
+            }
+        }
+    }
+}
