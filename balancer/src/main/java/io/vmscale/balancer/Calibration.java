@@ -14,9 +14,12 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * What one unit of work costs on a replica: requests one at a time, with n = work and with n = 0;
- * the difference of the median round trips is the service time of one request, and a replica
- * with V vCPUs (one guest-server worker each) serves V / service time requests per second.
+ * What one unit of work costs on a replica: requests one at a time, with a large n and with n = 0;
+ * the difference of the median round trips, scaled to the configured work (the cost is linear in
+ * n), is the service time of one request, and a replica with V vCPUs (one guest-server worker
+ * each) serves V / service time requests per second. The n used grows until the work stands well
+ * above the noise of a round trip (20 ms), and is asked a few times first so that the guest's JIT
+ * has compiled the loop: right after boot, under emulation, the first answers are much slower.
  */
 public final class Calibration {
 
@@ -27,6 +30,10 @@ public final class Calibration {
      */
     public record Result(long work, double serviceMillis, double baseMillis, double capacityPerSecond) {
     }
+
+    /** The work must stand this far above the round trip's noise. */
+    private static final long TARGET_NANOS = 20_000_000L;
+    private static final long MAX_CALIBRATION_N = 1L << 31;
 
     private Calibration() {
     }
@@ -44,18 +51,37 @@ public final class Calibration {
         InetSocketAddress target = new InetSocketAddress(replica.ip(), replica.port());
         try (DatagramSocket socket = new DatagramSocket()) {
             socket.setSoTimeout((int) timeout.toMillis());
-            roundTrip(socket, target, work);
-            roundTrip(socket, target, 0);
+            for (int i = 0; i < 5; i++) {
+                roundTrip(socket, target, work);
+                roundTrip(socket, target, 0);
+            }
+            long n = work;
+            while (n < MAX_CALIBRATION_N && measure(socket, target, n, 5) < TARGET_NANOS) {
+                n = Math.min(MAX_CALIBRATION_N, n * 4);
+            }
             List<Long> base = new ArrayList<>();
             List<Long> loaded = new ArrayList<>();
             for (int i = 0; i < samples; i++) {
                 base.add(roundTrip(socket, target, 0));
-                loaded.add(roundTrip(socket, target, work));
+                loaded.add(roundTrip(socket, target, n));
             }
             double baseMillis = median(base) / 1e6;
-            double serviceMillis = Math.max(0.001, (median(loaded) - median(base)) / 1e6);
+            double perN = Math.max(1, median(loaded) - median(base)) / (double) n;
+            double serviceMillis = Math.max(1e-6, perN * work / 1e6);
             return new Result(work, serviceMillis, baseMillis, vcpus * 1000.0 / serviceMillis);
         }
+    }
+
+    /** The work of n above a round trip of n = 0, in nanoseconds (medians of a few). */
+    private static long measure(DatagramSocket socket, InetSocketAddress target, long n, int samples)
+            throws IOException {
+        List<Long> base = new ArrayList<>();
+        List<Long> loaded = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            base.add(roundTrip(socket, target, 0));
+            loaded.add(roundTrip(socket, target, n));
+        }
+        return median(loaded) - median(base);
     }
 
     private static long roundTrip(DatagramSocket socket, InetSocketAddress target, long n) throws IOException {

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Elastic autoscaler for libvirt virtual machines.",
         subcommands = {
                 DemoCommand.class,
+                UpCommand.class,
                 TestCommand.class,
                 BrokerCommand.class,
                 MonitorCommand.class,

@@ -1,0 +1,73 @@
+package io.vmscale.config;
+
+import java.util.List;
+
+/**
+ * The scaler.
+ *
+ * @param policy              threshold-window or target-tracking
+ * @param minReplicas         fewest replicas
+ * @param maxReplicas         most replicas
+ * @param cooldownSeconds     no UP or DOWN this soon after the last one
+ * @param tickMs              how often the policy is asked
+ * @param probeTimeoutSeconds how long a new replica may take to answer correctly before it counts as failed
+ * @param drainTimeoutSeconds how long a draining replica may keep requests in flight before it is stopped anyway
+ * @param thresholdWindow     the threshold-window policy's settings
+ * @param targetTracking      the target-tracking policy's settings
+ */
+public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
+                           int probeTimeoutSeconds, int drainTimeoutSeconds, ThresholdWindowConfig thresholdWindow,
+                           TargetTrackingConfig targetTracking) {
+
+    /**
+     * @param high          every sample above this (CPU %) over the window: one more replica
+     * @param low           every sample below this: one fewer
+     * @param windowSeconds the window
+     */
+    public record ThresholdWindowConfig(double high, double low, int windowSeconds) {
+        public ThresholdWindowConfig {
+            if (!(low >= 0 && low < high && high <= 100)) {
+                throw new InvalidValueException("low", "0 <= low < high <= 100", "low " + low + ", high " + high);
+            }
+            InvalidValueException.range("windowSeconds", windowSeconds, 1, 3600);
+        }
+    }
+
+    /**
+     * @param target               the CPU % to keep the mean at
+     * @param tolerance            no change while mean / target is within 1 +- tolerance
+     * @param metricWindowSeconds  the mean is over the samples of this many seconds
+     * @param stabilisationSeconds a DOWN acts on the highest recommendation of this many seconds
+     * @param maxUp                replicas added by one decision at most
+     * @param maxDown              replicas removed by one decision at most
+     */
+    public record TargetTrackingConfig(double target, double tolerance, int metricWindowSeconds,
+                                       int stabilisationSeconds, int maxUp, int maxDown) {
+        public TargetTrackingConfig {
+            if (!(target > 0 && target <= 100)) {
+                throw new InvalidValueException("target", "a CPU % above 0, at most 100", target);
+            }
+            if (!(tolerance >= 0 && tolerance < 1)) {
+                throw new InvalidValueException("tolerance", "from 0 to below 1", tolerance);
+            }
+            InvalidValueException.range("metricWindowSeconds", metricWindowSeconds, 1, 3600);
+            InvalidValueException.range("stabilisationSeconds", stabilisationSeconds, 0, 3600);
+            InvalidValueException.range("maxUp", maxUp, 1, 100);
+            InvalidValueException.range("maxDown", maxDown, 1, 100);
+        }
+    }
+
+    public ScalerConfig {
+        InvalidValueException.oneOf("policy", policy, List.of("threshold-window", "target-tracking"));
+        InvalidValueException.range("minReplicas", minReplicas, 0, 1000);
+        InvalidValueException.range("maxReplicas", maxReplicas, Math.max(1, minReplicas), 1000);
+        InvalidValueException.range("cooldownSeconds", cooldownSeconds, 0, 86_400);
+        InvalidValueException.range("tickMs", tickMs, 100, 60_000);
+        InvalidValueException.range("probeTimeoutSeconds", probeTimeoutSeconds, 1, 3600);
+        InvalidValueException.range("drainTimeoutSeconds", drainTimeoutSeconds, 0, 3600);
+        if (thresholdWindow == null || targetTracking == null) {
+            throw new InvalidValueException(thresholdWindow == null ? "thresholdWindow" : "targetTracking", "an object",
+                    "null");
+        }
+    }
+}
