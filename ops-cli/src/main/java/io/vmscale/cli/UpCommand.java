@@ -5,9 +5,6 @@ import io.vmscale.balancer.BalancerService;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.event.CpuSample;
-import io.vmscale.broker.event.LbStats;
-import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ProvisioningConfig;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
@@ -72,9 +69,7 @@ final class UpCommand implements Callable<Integer> {
                             Duration.ofSeconds(c.scaler().drainTimeoutSeconds()), Duration.ofMinutes(10)),
                     Clock.systemUTC());
             running.add(scaler);
-            scalerConnection.subscribe(CpuSample.class, e -> scaler.onSample(e.body(), e.ts()));
-            scalerConnection.subscribe(VmLifecycle.class, e -> scaler.onLifecycle(e.body(), e.source()));
-            scalerConnection.subscribe(LbStats.class, e -> scaler.onLbStats(e.body()));
+            scaler.listenTo(scalerConnection);
             InetSocketAddress front = c.balancer().frontPort() > 0
                     ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
             running.add(BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),

@@ -10,7 +10,6 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.TestBrokers;
-import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
@@ -100,9 +99,7 @@ class AutoscalingRealVmTest {
                                  new Limits(1, 2, Duration.ofSeconds(5))), provisioner, scalerConnection::publish, URI,
                          scalerConnection.source(), new Scaler.Settings(Duration.ofSeconds(1), Duration.ofSeconds(90),
                                  Duration.ofSeconds(10), Duration.ofMinutes(2)), Clock.systemUTC())) {
-                scalerConnection.subscribe(CpuSample.class, e -> scaler.onSample(e.body(), e.ts()));
-                scalerConnection.subscribe(VmLifecycle.class, e -> scaler.onLifecycle(e.body(), e.source()));
-                scalerConnection.subscribe(LbStats.class, e -> scaler.onLbStats(e.body()));
+                scaler.listenTo(scalerConnection);
                 Balancer balancer = balancing.balancer();
 
                 // from nothing: below the minimum, one replica

@@ -126,6 +126,14 @@ public final class Scaler implements AutoCloseable {
 
     // ---- events in (any thread) ----
 
+    /** Feeds the scaler from the broker: samples, lifecycle (its own events told apart by source), balancer stats. */
+    public List<io.vmscale.broker.Subscription> listenTo(io.vmscale.broker.BrokerConnection connection) {
+        return List.of(
+                connection.subscribe(CpuSample.class, e -> onSample(e.body(), e.ts())),
+                connection.subscribe(VmLifecycle.class, e -> onLifecycle(e.body(), e.source())),
+                connection.subscribe(LbStats.class, e -> onLbStats(e.body())));
+    }
+
     public void onSample(CpuSample sample, Instant at) {
         loop.execute(() -> {
             Tracked replica = replicas.get(sample.domain());
