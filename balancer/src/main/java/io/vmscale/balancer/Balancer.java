@@ -178,7 +178,6 @@ public final class Balancer implements AutoCloseable {
         int timeoutsInARow;
         int ejections;
         long ejectedUntil;
-        boolean probing;
         boolean removed;
 
         Server(Endpoint endpoint) {

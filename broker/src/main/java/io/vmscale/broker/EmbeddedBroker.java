@@ -88,7 +88,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setMaxDiskUsage(-1);
         try {
             configuration.addAcceptorConfiguration("in-vm", inVmUrl);
-            configuration.addAcceptorConfiguration("tcp", "tcp://" + hostForUrl(config.bind()) + ":" + config.port()
+            configuration.addAcceptorConfiguration("tcp", tcpUrl
                     + "?protocols=CORE");
         } catch (Exception e) {
             throw new BrokerException("bad acceptor address " + tcpUrl + ": " + e.getMessage(), e);
@@ -170,6 +170,18 @@ public final class EmbeddedBroker implements AutoCloseable {
         r.setCreateAddress(durableAndCreate);
         r.setDeleteAddress(durableAndCreate);
         return r;
+    }
+
+    /**
+     * Where a client in another process connects: {@code tcp://bind:port}, a wildcard bind address
+     * read as loopback.
+     */
+    public static String clientUrl(BrokerConfig config) {
+        String host = config.bind();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = "127.0.0.1";
+        }
+        return "tcp://" + hostForUrl(host) + ":" + config.port();
     }
 
     private static String hostForUrl(String host) {

@@ -16,14 +16,8 @@ final class BrokerClients {
     private BrokerClients() {
     }
 
-    /** {@code tcp://bind:port}, with a wildcard bind address read as loopback. */
     static String url(BrokerConfig config) {
-        String host = config.bind();
-        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
-            host = "127.0.0.1";
-        }
-        return "tcp://" + (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":"
-                + config.port();
+        return EmbeddedBroker.clientUrl(config);
     }
 
     /**

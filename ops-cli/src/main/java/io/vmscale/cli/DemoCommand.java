@@ -123,11 +123,10 @@ final class DemoCommand implements Callable<Integer> {
             GuestServer.Counters counters = guest.counters();
             step("guest server counters: received=%d answered=%d malformed=%d rejected=%d", counters.received(),
                     counters.answered(), counters.malformed(), counters.rejected());
-            long lost = traffic.lost;
             out.printf("summary: answers=%d wrong=%d lost=%d garbage-dropped=%d events-delivered=%d%n",
-                    traffic.answered, traffic.wrong, lost, counters.malformed(), delivered);
+                    traffic.answered, traffic.wrong, traffic.lost, counters.malformed(), delivered);
             out.flush();
-            return traffic.wrong == 0 && lost == 0 && delivered == 2 ? 0 : 1;
+            return traffic.wrong == 0 && traffic.lost == 0 && delivered == 2 ? 0 : 1;
         } finally {
             Local.deleteTree(dataDir);
         }

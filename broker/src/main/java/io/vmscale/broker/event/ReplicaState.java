@@ -2,10 +2,5 @@ package io.vmscale.broker.event;
 
 /** Where a replica is in its life, as published on {@code vmscale.vm}. */
 public enum ReplicaState {
-    DEFINED, STARTING, RUNNING, READY, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED;
-
-    /** True when a balancer may send requests to a replica in this state. */
-    public boolean servesTraffic() {
-        return this == READY;
-    }
+    DEFINED, STARTING, RUNNING, READY, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED
 }
