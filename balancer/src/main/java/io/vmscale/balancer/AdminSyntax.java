@@ -19,7 +19,7 @@ public final class AdminSyntax {
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
 
     /** A parsed command. */
-    public sealed interface Command permits Add, Remove, Clear, Refresh, Load {
+    public sealed interface Command permits Add, Remove, Clear, Refresh, Load, Status {
     }
 
     public record Add(Endpoint endpoint) implements Command {
@@ -34,7 +34,11 @@ public final class AdminSyntax {
     public record Refresh() implements Command {
     }
 
-    /** {@code mode} is low, mid, high or custom; {@code replicas} is set for custom only. */
+    /** The balancer's members, mode and figures. */
+    public record Status() implements Command {
+    }
+
+    /** {@code mode} is low, mid, high, off or custom; {@code replicas} is set for custom only. */
     public record Load(String mode, double replicas) implements Command {
     }
 
@@ -88,6 +92,14 @@ public final class AdminSyntax {
                 none(name, args);
                 return new Refresh();
             }
+            case "status" -> {
+                none(name, args);
+                return new Status();
+            }
+            case "off" -> {
+                none(name, args);
+                return new Load("off", 0);
+            }
             case "low", "mid", "high" -> {
                 none(name, args);
                 return new Load(name.toLowerCase(Locale.ROOT), Double.NaN);
@@ -102,7 +114,7 @@ public final class AdminSyntax {
                 return parse(args.get(0), args.subList(1, args.size()));
             }
             default -> throw new Malformed("unknown command '" + shorten(name) + "'; known: + IP PORT, - IP PORT, "
-                    + "clear_servers, refresh, low, mid, high, custom R");
+                    + "clear_servers, refresh, low, mid, high, off, custom R, status");
         }
     }
 
@@ -175,6 +187,6 @@ public final class AdminSyntax {
 
     /** The fraction of one replica that a named mode means, from the configured ones. */
     static double replicas(Load load, Map<String, Double> modes) {
-        return load.mode().equals("custom") ? load.replicas() : modes.get(load.mode());
+        return load.mode().equals("custom") || load.mode().equals("off") ? load.replicas() : modes.get(load.mode());
     }
 }

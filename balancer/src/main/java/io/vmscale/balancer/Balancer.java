@@ -343,6 +343,9 @@ public final class Balancer implements AutoCloseable {
         }
         String message;
         boolean ok = true;
+        if (parsed instanceof AdminSyntax.Status) {
+            return new AdminResult(command.requestId(), source, true, status(), Map.of("balancer", statusData()));
+        }
         if (parsed instanceof AdminSyntax.Refresh) {
             List<Endpoint> running;
             try {
@@ -380,6 +383,24 @@ public final class Balancer implements AutoCloseable {
         log.info("load mode {}: {} replicas' worth, {} requests/s", mode, replicas, rate());
         return new String[] {"ok", "load " + mode + ": " + (capacity == 0 ? "set; requests/s once calibrated"
                 : String.format("%.1f", rate()) + " requests/s")};
+    }
+
+    private String status() {
+        List<Endpoint> members = members();
+        Totals t = totals();
+        return members.size() + " replica(s) in use, load " + onLoop(() -> mode.toString()) + ", " + t.answered() + " answered, "
+                + t.wrong() + " wrong, " + t.timedOut() + " timed out";
+    }
+
+    private Map<String, Object> statusData() {
+        Map<String, Object> data = new java.util.LinkedHashMap<>();
+        data.put("mode", onLoop(() -> mode.toString()));
+        data.put("members", members().stream().map(Endpoint::toString).toList());
+        data.put("totals", totals());
+        data.put("stats", lastStats());
+        data.put("calibration", calibration());
+        data.put("front", frontCounters());
+        return data;
     }
 
     /** Sets the load (from any thread). */

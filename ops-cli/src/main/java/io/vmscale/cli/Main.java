@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 BalancerCommand.class,
                 GuestServerCommand.class,
                 BenchCommand.class,
+                OpsCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -10,8 +10,6 @@ import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
-import io.vmscale.scaler.policy.Policies;
-import io.vmscale.scaler.policy.ScalingPolicy;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.Replica;
@@ -21,7 +19,6 @@ import io.vmscale.scaler.provision.ReplicaTemplate;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -62,12 +59,8 @@ final class UpCommand implements Callable<Integer> {
             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
             running.addAll(List.of(monitorConnection, scalerConnection, balancerConnection));
             running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
-            ScalingPolicy policy = Policies.of(c.scaler());
-            Scaler scaler = Scaler.start(policy, provisioner, scalerConnection::publish, uri, scalerConnection.source(),
-                    new Scaler.Settings(Duration.ofMillis(c.scaler().tickMs()),
-                            Duration.ofSeconds(c.scaler().probeTimeoutSeconds()),
-                            Duration.ofSeconds(c.scaler().drainTimeoutSeconds()), Duration.ofMinutes(10)),
-                    Clock.systemUTC());
+            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
+                    scalerConnection.source(), Scaler.Settings.of(c.scaler()), Clock.systemUTC());
             running.add(scaler);
             scaler.listenTo(scalerConnection);
             InetSocketAddress front = c.balancer().frontPort() > 0
@@ -75,7 +68,7 @@ final class UpCommand implements Callable<Integer> {
             running.add(BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
                     () -> provisioner.running().stream().map(Replica::endpoint).toList(), front));
             out.printf("up: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n",
-                    broker.tcpUrl(), c.monitor().intervalMs(), policy.name(), c.scaler().minReplicas(),
+                    broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
                     c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
             out.flush();
         } catch (RuntimeException e) {

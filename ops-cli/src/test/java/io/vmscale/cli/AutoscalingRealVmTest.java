@@ -18,13 +18,12 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
+import io.vmscale.config.ScalerConfig;
 import io.vmscale.guest.Wire;
 import io.vmscale.monitor.Monitor;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.monitor.libvirt.LibvirtFailure;
 import io.vmscale.scaler.Scaler;
-import io.vmscale.scaler.policy.Limits;
-import io.vmscale.scaler.policy.ThresholdWindow;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.ReplicaNames;
@@ -95,8 +94,10 @@ class AutoscalingRealVmTest {
                  BalancerService balancing = BalancerService.start(balancerConnection, new Balancer.Settings(200_000, 0,
                          Map.of("low", 0.3, "mid", 0.5, "high", 0.85), LoadMode.OFF, "least-outstanding", 16,
                          Duration.ofSeconds(3), 3, Duration.ofSeconds(2), Duration.ofMillis(500)), List::of, null);
-                 Scaler scaler = Scaler.start(new ThresholdWindow(70, 20, Duration.ofSeconds(5),
-                                 new Limits(1, 2, Duration.ofSeconds(5))), provisioner, scalerConnection::publish, URI,
+                 Scaler scaler = Scaler.start(new ScalerConfig("threshold-window", 1, 2, 5, 1000, 90, 10,
+                                 new ScalerConfig.ThresholdWindowConfig(70, 20, 5),
+                                 new ScalerConfig.TargetTrackingConfig(60, 0.1, 10, 30, 1, 1)),
+                         provisioner, scalerConnection::publish, URI,
                          scalerConnection.source(), new Scaler.Settings(Duration.ofSeconds(1), Duration.ofSeconds(90),
                                  Duration.ofSeconds(10), Duration.ofMinutes(2)), Clock.systemUTC())) {
                 scaler.listenTo(scalerConnection);

@@ -1,5 +1,10 @@
 package io.vmscale.scaler;
 
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Subscription;
+import io.vmscale.broker.Topic;
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Event;
@@ -8,6 +13,8 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.policy.Policies;
 import io.vmscale.scaler.policy.PolicyInput;
 import io.vmscale.scaler.policy.ReplicaView;
 import io.vmscale.scaler.policy.Sample;
@@ -50,6 +57,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scaler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scaler.class);
+    /** The policy name of decisions an operator asked for with {@code scale N}. */
+    public static final String OPERATOR = "operator";
+    private static final int KEPT_DECISIONS = 20;
 
     /**
      * @param tick          how often the policy is asked
@@ -58,6 +68,11 @@ public final class Scaler implements AutoCloseable {
      * @param history       how long samples and recommendations are kept
      */
     public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
+        /** The configuration's tick, probe and drain timeouts, with ten minutes of history. */
+        public static Settings of(ScalerConfig config) {
+            return new Settings(Duration.ofMillis(config.tickMs()), Duration.ofSeconds(config.probeTimeoutSeconds()),
+                    Duration.ofSeconds(config.drainTimeoutSeconds()), Duration.ofMinutes(10));
+        }
     }
 
     private record Tracked(String domain, Endpoint endpoint, ReplicaState state) {
@@ -66,7 +81,6 @@ public final class Scaler implements AutoCloseable {
         }
     }
 
-    private final ScalingPolicy policy;
     private final Provisioner provisioner;
     private final Consumer<Event> publish;
     private final String host;
@@ -80,16 +94,23 @@ public final class Scaler implements AutoCloseable {
     private final Deque<Sample> samples = new ArrayDeque<>();
     private final List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
     private final Map<String, Integer> inFlight = new HashMap<>();
+    private final Map<String, Double> lastCpu = new HashMap<>();
+    private final Deque<Map<String, Object>> lastDecisions = new ArrayDeque<>();
+    private ScalerConfig config;
+    private ScalingPolicy policy;
     private Instant lastAction;
     private boolean acting;
     private String drainingEndpoint;
     private CompletableFuture<Void> drained;
-    private volatile boolean paused;
-    private volatile boolean dryRun;
+    private boolean paused;
+    private boolean dryRun;
+    /** The replica count an operator asked for with {@code scale N}, until it is reached. */
+    private Integer desired;
 
-    private Scaler(ScalingPolicy policy, Provisioner provisioner, Consumer<Event> publish, String host, String source,
+    private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
-        this.policy = policy;
+        this.config = config;
+        this.policy = Policies.of(config);
         this.provisioner = provisioner;
         this.publish = publish;
         this.host = host;
@@ -112,9 +133,9 @@ public final class Scaler implements AutoCloseable {
      *
      * @param source this scaler's own envelope source, to tell its own lifecycle events from the monitor's
      */
-    public static Scaler start(ScalingPolicy policy, Provisioner provisioner, Consumer<Event> publish, String host,
+    public static Scaler start(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host,
                                String source, Settings settings, Clock clock) {
-        Scaler scaler = new Scaler(policy, provisioner, publish, host, source, settings, clock);
+        Scaler scaler = new Scaler(config, provisioner, publish, host, source, settings, clock);
         scaler.loop.execute(() -> {
             scaler.acting = true;
             scaler.actions.execute(scaler::rebuild);
@@ -126,17 +147,38 @@ public final class Scaler implements AutoCloseable {
 
     // ---- events in (any thread) ----
 
-    /** Feeds the scaler from the broker: samples, lifecycle (its own events told apart by source), balancer stats. */
-    public List<io.vmscale.broker.Subscription> listenTo(io.vmscale.broker.BrokerConnection connection) {
+    /**
+     * Feeds the scaler from the broker: samples, lifecycle (its own events told apart by source), balancer
+     * stats, and operators' commands for {@code scaler} (or {@code all}, the commands it knows), answered on
+     * their reply-to address.
+     */
+    public List<Subscription> listenTo(BrokerConnection connection) {
         return List.of(
                 connection.subscribe(CpuSample.class, e -> onSample(e.body(), e.ts())),
                 connection.subscribe(VmLifecycle.class, e -> onLifecycle(e.body(), e.source())),
-                connection.subscribe(LbStats.class, e -> onLbStats(e.body())));
+                connection.subscribe(LbStats.class, e -> onLbStats(e.body())),
+                connection.subscribe(AdminCommand.class, e -> {
+                    AdminCommand command = e.body();
+                    boolean ours = command.target().equals("scaler")
+                            || command.target().equals("all") && COMMANDS.contains(command.command());
+                    if (!ours) {
+                        return;
+                    }
+                    if (!command.replyTo().startsWith(Topic.REPLY_PREFIX)) {
+                        log.warn("scaler: ignored a command from {} with reply-to {} outside {}", e.source(),
+                                command.replyTo(), Topic.REPLY_PREFIX);
+                        return;
+                    }
+                    connection.publish(command.replyTo(), handle(command));
+                }));
     }
 
     public void onSample(CpuSample sample, Instant at) {
         loop.execute(() -> {
             Tracked replica = replicas.get(sample.domain());
+            if (replica != null) {
+                lastCpu.put(sample.domain(), sample.cpuPercent());
+            }
             if (replica != null && replica.state() == ReplicaState.READY) {
                 samples.add(new Sample(sample.domain(), at, sample.cpuPercent()));
             }
@@ -173,12 +215,152 @@ public final class Scaler implements AutoCloseable {
         });
     }
 
-    public void pause(boolean value) {
-        paused = value;
+    /** The commands {@link #handle} knows, for help texts and for telling other components' commands apart. */
+    public static final List<String> COMMANDS = List.of("pause", "resume", "min", "max", "scale", "policy", "dry-run",
+            "status");
+
+    /**
+     * Carries out an operator's command: {@code pause}, {@code resume}, {@code min N}, {@code max N},
+     * {@code scale N}, {@code policy NAME}, {@code dry-run on|off}, {@code status}. A malformed one
+     * changes nothing and the answer says what is wrong.
+     */
+    public AdminResult handle(AdminCommand command) {
+        CompletableFuture<AdminResult> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(command(command));
+            } catch (IllegalArgumentException e) {
+                result.complete(new AdminResult(command.requestId(), source, false, e.getMessage(), Map.of()));
+            } catch (RuntimeException e) {
+                result.complete(new AdminResult(command.requestId(), source, false,
+                        command.command() + " failed: " + e, Map.of()));
+            }
+        });
+        return result.join();
     }
 
-    public void dryRun(boolean value) {
-        dryRun = value;
+    private AdminResult command(AdminCommand command) {
+        String name = command.command();
+        List<String> args = command.args();
+        String message;
+        Map<String, Object> data = Map.of();
+        switch (name) {
+            case "pause" -> {
+                arguments(name, args, 0, "");
+                paused = true;
+                message = "paused: " + policy.name() + " still decides and publishes, nothing is acted on "
+                        + "(failed replicas are still replaced; 'scale N' still works)";
+            }
+            case "resume" -> {
+                arguments(name, args, 0, "");
+                paused = false;
+                message = "resumed: " + policy.name() + " acts again";
+            }
+            case "min", "max" -> {
+                arguments(name, args, 1, " N");
+                int n = count(name, args.get(0));
+                int min = name.equals("min") ? n : config.minReplicas();
+                int max = name.equals("max") ? n : config.maxReplicas();
+                if (max < 1 || min > max) {
+                    throw new IllegalArgumentException(name + " " + n + " would make min.." + "max " + min + ".." + max
+                            + ": need 0 <= min <= max and max >= 1");
+                }
+                reconfigure(withLimits(config, min, max), config.policy());
+                message = "replicas now " + min + ".." + max;
+            }
+            case "scale" -> {
+                arguments(name, args, 1, " N");
+                int n = count(name, args.get(0));
+                if (n < config.minReplicas() || n > config.maxReplicas()) {
+                    throw new IllegalArgumentException("scale " + n + " is outside min..max " + config.minReplicas()
+                            + ".." + config.maxReplicas() + ": change min or max first");
+                }
+                desired = n;
+                message = "scaling to " + n + " replica(s), one at a time; then " + policy.name() + " decides again"
+                        + (dryRun ? " (dry run: decisions only)" : "");
+            }
+            case "policy" -> {
+                arguments(name, args, 1, " NAME");
+                reconfigure(config, args.get(0));
+                recommendations.clear();
+                message = "policy now " + policy.name();
+            }
+            case "dry-run" -> {
+                arguments(name, args, 1, " on|off");
+                dryRun = switch (args.get(0)) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("dry-run takes on or off, not '" + args.get(0) + "'");
+                };
+                message = dryRun ? "dry run on: decisions are published, none is acted on" : "dry run off: decisions are acted on";
+            }
+            case "status" -> {
+                arguments(name, args, 0, "");
+                data = status();
+                message = replicas.size() + " replica(s), " + policy.name() + " " + config.minReplicas() + ".."
+                        + config.maxReplicas() + (paused ? ", paused" : "") + (dryRun ? ", dry run" : "");
+            }
+            default -> throw new IllegalArgumentException("unknown scaler command '" + name + "'; known: "
+                    + String.join(", ", COMMANDS));
+        }
+        log.info("scaler: {} {} -> {}", name, String.join(" ", args), message);
+        return new AdminResult(command.requestId(), source, true, message, data);
+    }
+
+    private static void arguments(String name, List<String> args, int expected, String usage) {
+        if (args.size() != expected) {
+            throw new IllegalArgumentException("usage: " + name + usage + " (got " + args.size() + " argument(s))");
+        }
+    }
+
+    private static int count(String name, String text) {
+        try {
+            int n = Integer.parseInt(text.strip());
+            if (n < 0 || n > 1000) {
+                throw new IllegalArgumentException(name + " takes a replica count from 0 to 1000, not " + n);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " takes a replica count, not '" + text + "'");
+        }
+    }
+
+    private static ScalerConfig withLimits(ScalerConfig c, int min, int max) {
+        return new ScalerConfig(c.policy(), min, max, c.cooldownSeconds(), c.tickMs(), c.probeTimeoutSeconds(),
+                c.drainTimeoutSeconds(), c.thresholdWindow(), c.targetTracking());
+    }
+
+    private void reconfigure(ScalerConfig next, String policyName) {
+        ScalingPolicy nextPolicy = Policies.named(policyName, next);
+        config = new ScalerConfig(nextPolicy.name(), next.minReplicas(), next.maxReplicas(), next.cooldownSeconds(),
+                next.tickMs(), next.probeTimeoutSeconds(), next.drainTimeoutSeconds(), next.thresholdWindow(),
+                next.targetTracking());
+        policy = nextPolicy;
+    }
+
+    private Map<String, Object> status() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        replicas.values().forEach(r -> {
+            Map<String, Object> replica = new java.util.LinkedHashMap<>();
+            replica.put("domain", r.domain());
+            replica.put("state", r.state().name());
+            replica.put("cpu", lastCpu.get(r.domain()));
+            replica.put("endpoint", r.endpoint() == null ? null : r.endpoint().toString());
+            list.add(replica);
+        });
+        Map<String, Object> scaler = new java.util.LinkedHashMap<>();
+        scaler.put("policy", policy.name());
+        scaler.put("minReplicas", config.minReplicas());
+        scaler.put("maxReplicas", config.maxReplicas());
+        scaler.put("paused", paused);
+        scaler.put("dryRun", dryRun);
+        scaler.put("desired", desired);
+        scaler.put("acting", acting);
+        Map<String, Object> data = new java.util.LinkedHashMap<>();
+        data.put("replicas", list);
+        data.put("decisions", new ArrayList<>(lastDecisions));
+        data.put("scaler", scaler);
+        return data;
     }
 
     /** The replicas and their states, as the scaler sees them. */
@@ -208,26 +390,57 @@ public final class Scaler implements AutoCloseable {
             List<ReplicaView> views = replicas.values().stream()
                     .filter(r -> r.state() != ReplicaState.FAILED)
                     .map(r -> new ReplicaView(r.domain(), r.state())).toList();
-            ScaleDecision decision = policy.decide(new PolicyInput(new ArrayList<>(samples), views, now, lastAction,
-                    recommendations));
+            PolicyInput input = new PolicyInput(new ArrayList<>(samples), views, now, lastAction, recommendations);
+            if (desired != null) {
+                operatorStep(input);
+                return;
+            }
+            ScaleDecision decision = policy.decide(input);
             if (policy instanceof TargetTracking) {
                 recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
             }
-            boolean act = decision.action() != ScaleAction.HOLD && !paused && !dryRun;
-            publish(paused && decision.action() != ScaleAction.HOLD ? withNote(decision, " (paused: not acted on)")
-                    : dryRun && decision.action() != ScaleAction.HOLD ? withNote(decision, " (dry run: not acted on)")
-                    : decision);
-            if (!act) {
-                return;
-            }
-            lastAction = now;
-            if (decision.action() == ScaleAction.UP) {
-                act(this::scaleUp);
-            } else if (decision.action() == ScaleAction.DOWN) {
-                act(this::scaleDown);
-            }
+            carryOut(decision, now);
         } catch (RuntimeException e) {
             log.error("scaler: tick failed, the next one tries again", e);
+        }
+    }
+
+    /** Publishes the decision and, unless paused (the policy only) or in a dry run, acts on it. */
+    private void carryOut(ScaleDecision decision, Instant now) {
+        boolean holds = decision.action() == ScaleAction.HOLD;
+        boolean pausedHere = paused && !decision.policy().equals(OPERATOR);
+        publish(!holds && pausedHere ? withNote(decision, " (paused: not acted on)")
+                : !holds && dryRun ? withNote(decision, " (dry run: not acted on)")
+                : decision);
+        if (holds || pausedHere || dryRun) {
+            return;
+        }
+        lastAction = now;
+        if (decision.action() == ScaleAction.UP) {
+            act(this::scaleUp);
+        } else if (decision.action() == ScaleAction.DOWN) {
+            act(this::scaleDown);
+        }
+    }
+
+    /** One step towards the replica count an operator asked for: one replica at a time, cooldown ignored. */
+    private void operatorStep(PolicyInput input) {
+        int current = ScalingPolicy.current(input);
+        int want = desired;
+        if (current == want) {
+            desired = null;
+            publish(new ScaleDecision(ScaleAction.HOLD, current, current, OPERATOR, "OperatorScaleReached",
+                    "reached the " + want + " replica(s) the operator asked for; " + policy.name() + " decides again",
+                    Map.of("desired", (double) want), null));
+            return;
+        }
+        ScaleAction action = current < want ? ScaleAction.UP : ScaleAction.DOWN;
+        int to = current + (current < want ? 1 : -1);
+        carryOut(new ScaleDecision(action, current, to, OPERATOR, "OperatorScale",
+                "the operator asked for " + want + " replica(s), " + current + " now",
+                Map.of("desired", (double) want), null), input.now());
+        if (dryRun) {
+            desired = null; // a dry run never gets there: say it once
         }
     }
 
@@ -259,6 +472,22 @@ public final class Scaler implements AutoCloseable {
     }
 
     private void publish(Event event) {
+        if (event instanceof ScaleDecision decision && (decision.action() != ScaleAction.HOLD || lastDecisions.isEmpty()
+                || !lastDecisions.peekLast().get("reasonCode").equals(decision.reasonCode()))) {
+            Map<String, Object> remembered = new java.util.LinkedHashMap<>(); // a run of like holds is remembered once
+            remembered.put("at", clock.instant().toString());
+            remembered.put("action", decision.action().name());
+            remembered.put("fromReplicas", decision.fromReplicas());
+            remembered.put("toReplicas", decision.toReplicas());
+            remembered.put("policy", decision.policy());
+            remembered.put("reasonCode", decision.reasonCode());
+            remembered.put("reason", decision.reason());
+            remembered.put("domain", decision.domain());
+            lastDecisions.addLast(remembered);
+            while (lastDecisions.size() > KEPT_DECISIONS) {
+                lastDecisions.pollFirst();
+            }
+        }
         try {
             publish.accept(event);
         } catch (RuntimeException e) {
@@ -353,13 +582,17 @@ public final class Scaler implements AutoCloseable {
         stopQuietly(replica);
         onLoop(() -> {
             replicas.remove(domain);
+            lastCpu.remove(domain);
             announce(replica, ReplicaState.STOPPED, "scale down");
         });
     }
 
     private void replace(Tracked failed) {
         stopQuietly(failed);
-        onLoop(() -> replicas.remove(failed.domain()));
+        onLoop(() -> {
+            replicas.remove(failed.domain());
+            lastCpu.remove(failed.domain());
+        });
         scaleUp();
     }
 

@@ -1,0 +1,176 @@
+package io.vmscale.cli;
+
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.config.VmscaleConfig;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code vmscale ops}: an operator's commands to a running vmscale, over the broker. Every command is
+ * answered (or the component that should have answered is named) within the timeout.
+ * Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no answer in time.
+ */
+@Command(name = "ops", mixinStandardHelpOptions = true,
+        description = "Operate a running vmscale over the broker: balancer membership and load, scaler controls, "
+                + "status; an interactive shell; the chart; record, replay and simulate event logs.",
+        subcommands = {OpsShell.class},
+        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."})
+final class OpsCommand {
+    static final int NO_ANSWER = 3;
+
+    @Mixin
+    ConfigOption config;
+    @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "broker user (default: the operator account of broker.users or of the broker's credentials file)")
+    String user;
+    @Option(names = "--password", paramLabel = "SECRET", scope = ScopeType.INHERIT, defaultValue = "${env:VMSCALE_PASSWORD}",
+            description = "its password (default: $VMSCALE_PASSWORD)")
+    String password;
+    @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
+            description = "how long to wait for answers (default: ${DEFAULT-VALUE})")
+    double timeoutSeconds;
+    @Spec
+    CommandSpec spec;
+
+    /** Logs in with --user/--password, or else with the operator account of the configuration. */
+    OpsClient client() {
+        VmscaleConfig c = config.load();
+        BrokerConnection connection = user != null
+                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password == null ? "" : password,
+                BrokerConnection.source("ops"))
+                : BrokerClients.connect(c.broker(), Role.OPERATOR, "ops");
+        if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+            connection.close();
+            throw new IllegalArgumentException("--timeout must be above 0 and at most 3600 seconds, got " + timeoutSeconds);
+        }
+        return new OpsClient(connection, Duration.ofMillis((long) (timeoutSeconds * 1000)));
+    }
+
+    private int balancer(String command, String... args) throws InterruptedException {
+        return send("balancer", command, List.of(args));
+    }
+
+    private int scaler(String command, String... args) throws InterruptedException {
+        return send("scaler", command, List.of(args));
+    }
+
+    private int send(String target, String command, List<String> args) throws InterruptedException {
+        try (OpsClient client = client()) {
+            return print(client.send(target, command, args, List.of(target)), client, out());
+        }
+    }
+
+    /** One line per answer; the components that did not answer are named. */
+    static int print(OpsClient.Answers answers, OpsClient client, PrintWriter out) {
+        for (AdminResult result : answers.results()) {
+            out.println(result.responder() + ": " + (result.ok() ? "" : "error: ") + result.message());
+        }
+        for (String missing : answers.missing()) {
+            out.println(missing + ": no answer within " + client.timeout().toMillis() / 1000.0
+                    + " s: is it running (./vmscale up)?");
+        }
+        out.flush();
+        return !answers.missing().isEmpty() ? NO_ANSWER : answers.ok() ? 0 : 1;
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    @Command(name = "add", description = "Balance over one more server (the original '+ IP PORT').")
+    int add(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+            throws InterruptedException {
+        return balancer("add", ip, port);
+    }
+
+    @Command(name = "remove", description = "Stop balancing over a server (the original '- IP PORT').")
+    int remove(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+            throws InterruptedException {
+        return balancer("remove", ip, port);
+    }
+
+    @Command(name = "clear", description = "Empty the balancer's server list (the original 'clear_servers').")
+    int clear() throws InterruptedException {
+        return balancer("clear");
+    }
+
+    @Command(name = "refresh", description = "Replace the balancer's server list with the running replicas.")
+    int refresh() throws InterruptedException {
+        return balancer("refresh");
+    }
+
+    @Command(name = "load", description = "Set the offered load: low, mid, high, off, or custom R (R replicas' worth).")
+    int load(@Parameters(paramLabel = "MODE") String mode,
+             @Parameters(paramLabel = "R", arity = "0..1") String replicas) throws InterruptedException {
+        List<String> args = new ArrayList<>(List.of(mode));
+        if (replicas != null) {
+            args.add(replicas);
+        }
+        return send("balancer", "load", args);
+    }
+
+    @Command(name = "pause", description = "The scaler still decides and publishes, but acts on nothing.")
+    int pause() throws InterruptedException {
+        return scaler("pause");
+    }
+
+    @Command(name = "resume", description = "The scaler acts on its decisions again.")
+    int resume() throws InterruptedException {
+        return scaler("resume");
+    }
+
+    @Command(name = "scale", description = "Go to N replicas now, one at a time (within min..max); then the policy decides again.")
+    int scale(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("scale", n);
+    }
+
+    @Command(name = "min", description = "Set the fewest replicas.")
+    int min(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("min", n);
+    }
+
+    @Command(name = "max", description = "Set the most replicas.")
+    int max(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("max", n);
+    }
+
+    @Command(name = "policy", description = "Choose the scaling policy: threshold-window or target-tracking.")
+    int policy(@Parameters(paramLabel = "NAME") String name) throws InterruptedException {
+        return scaler("policy", name);
+    }
+
+    @Command(name = "dry-run", description = "on: decisions are published, none is acted on; off: acted on again.")
+    int dryRun(@Parameters(paramLabel = "on|off") String value) throws InterruptedException {
+        return scaler("dry-run", value);
+    }
+
+    @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
+            + "the balancer's figures.")
+    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler}")
+               boolean json) throws InterruptedException {
+        try (OpsClient client = client()) {
+            OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
+            PrintWriter out = out();
+            StatusView view = StatusView.of(answers);
+            out.print(json ? view.json() + "\n" : view.text());
+            for (String missing : answers.missing()) {
+                spec.commandLine().getErr().println(missing + ": no answer within " + client.timeout().toMillis() / 1000.0
+                        + " s: is it running (./vmscale up)?");
+            }
+            out.flush();
+            spec.commandLine().getErr().flush();
+            return answers.results().isEmpty() ? NO_ANSWER : answers.ok() ? 0 : answers.missing().isEmpty() ? 1 : NO_ANSWER;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.vmscale.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vmscale.broker.event.AdminResult;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What {@code ops status} shows, put together from the scaler's and the balancer's answers. */
+record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Object> balancer,
+                  Map<String, Object> scaler) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @SuppressWarnings("unchecked")
+    static StatusView of(OpsClient.Answers answers) {
+        List<Object> replicas = List.of();
+        List<Object> decisions = List.of();
+        Map<String, Object> balancer = Map.of();
+        Map<String, Object> scaler = Map.of();
+        for (AdminResult result : answers.results()) {
+            Map<String, Object> data = result.data();
+            if (result.responder().startsWith("scaler@")) {
+                replicas = (List<Object>) data.getOrDefault("replicas", List.of());
+                decisions = (List<Object>) data.getOrDefault("decisions", List.of());
+                scaler = (Map<String, Object>) data.getOrDefault("scaler", Map.of());
+            } else if (result.responder().startsWith("balancer@")) {
+                balancer = (Map<String, Object>) data.getOrDefault("balancer", Map.of());
+            }
+        }
+        return new StatusView(replicas, decisions, balancer, scaler);
+    }
+
+    /** {@code {"replicas": [...], "decisions": [...], "balancer": {...}, "scaler": {...}}} */
+    String json() {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("replicas", replicas);
+        all.put("decisions", decisions);
+        all.put("balancer", balancer);
+        all.put("scaler", scaler);
+        try {
+            return JSON.writeValueAsString(all);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    String text() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%n", "REPLICA", "STATE", "CPU %", "ENDPOINT"));
+        for (Object o : replicas) {
+            Map<?, ?> r = (Map<?, ?>) o;
+            Object cpu = r.get("cpu");
+            b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%n", r.get("domain"), r.get("state"),
+                    cpu instanceof Number n ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-",
+                    r.get("endpoint") == null ? "-" : r.get("endpoint")));
+        }
+        if (replicas.isEmpty()) {
+            b.append("(no replicas)\n");
+        }
+        if (!scaler.isEmpty()) {
+            b.append(String.format(Locale.ROOT, "scaler: %s, replicas %s..%s%s%s%s%n", scaler.get("policy"),
+                    scaler.get("minReplicas"), scaler.get("maxReplicas"),
+                    Boolean.TRUE.equals(scaler.get("paused")) ? ", PAUSED" : "",
+                    Boolean.TRUE.equals(scaler.get("dryRun")) ? ", DRY RUN" : "",
+                    scaler.get("desired") != null ? ", scaling to " + scaler.get("desired") : ""));
+        }
+        if (!decisions.isEmpty()) {
+            b.append("last decisions:\n");
+            for (Object o : decisions) {
+                Map<?, ?> d = (Map<?, ?>) o;
+                b.append(String.format(Locale.ROOT, "  %s %-7s %s->%s %s %s: %s%n", d.get("at"), d.get("action"),
+                        d.get("fromReplicas"), d.get("toReplicas"), d.get("policy"), d.get("reasonCode"), d.get("reason")));
+            }
+        }
+        if (!balancer.isEmpty()) {
+            Map<?, ?> stats = balancer.get("stats") instanceof Map<?, ?> m ? m : Map.of();
+            Map<?, ?> totals = balancer.get("totals") instanceof Map<?, ?> m ? m : Map.of();
+            b.append(String.format(Locale.ROOT, "balancer: load %s, %s in use, %s answers/s, p99 %s ms; "
+                            + "sent %s, answered %s, wrong %s, timed out %s%n",
+                    balancer.get("mode"), balancer.get("members"), number(stats.get("throughput"), "%.0f"),
+                    number(stats.get("p99Ms"), "%.2f"), totals.get("sent"), totals.get("answered"), totals.get("wrong"),
+                    totals.get("timedOut")));
+        }
+        return b.toString();
+    }
+
+    private static String number(Object value, String format) {
+        return value instanceof Number n ? String.format(Locale.ROOT, format, n.doubleValue()) : "-";
+    }
+}

@@ -1,0 +1,250 @@
+package io.vmscale.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerService;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.config.BrokerConfig;
+import io.vmscale.config.ConfigLoader;
+import io.vmscale.config.UserConfig;
+import io.vmscale.config.VmscaleConfig;
+import io.vmscale.guest.GuestServer;
+import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.provision.Replica;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every ops command against a running broker, balancer and scaler. The scaler works a pool of
+ * domains on libvirt's test driver whose metadata points at real guest servers on loopback, so
+ * scale-ups are probed with real requests and scale-downs drain through real balancer stats.
+ */
+class OpsCommandTest {
+    private static final String URI = "test:///default";
+    private static final String PREFIX = "opstest";
+
+    @TempDir
+    static Path dir;
+    static EmbeddedBroker broker;
+    static Path config;
+    static final List<AutoCloseable> running = new ArrayList<>();
+    static Scaler scaler;
+    static Balancer balancer;
+    static HostConnection host;
+
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void start() throws Exception {
+        BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("broker"), List.of(
+                new UserConfig("comp", "comp-secret", "component"),
+                new UserConfig("op", "op-secret", "operator"),
+                new UserConfig("view", "view-secret", "viewer")));
+        config = dir.resolve("vmscale.json");
+        Files.writeString(config, """
+                {"broker": {"port": %d, "dataDir": "%s", "users": [
+                   {"name": "comp", "password": "comp-secret", "role": "component"},
+                   {"name": "op", "password": "op-secret", "role": "operator"},
+                   {"name": "view", "password": "view-secret", "role": "viewer"}]},
+                 "libvirt": {"uris": ["test:///default"], "prefix": "%s"},
+                 "provisioning": {"mode": "pool"},
+                 "scaler": {"minReplicas": 1, "maxReplicas": 3, "tickMs": 200, "cooldownSeconds": 0,
+                            "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}}
+                """.formatted(brokerConfig.port(), brokerConfig.dataDir(), PREFIX));
+        VmscaleConfig c = ConfigLoader.load(config);
+        broker = EmbeddedBroker.start(c.broker());
+        running.add(broker);
+        host = HostConnection.open(URI);
+        running.add(host);
+        for (int i = 0; i < 3; i++) {
+            GuestServer guest = GuestServer.start(GuestServer.Options.defaults(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+            running.add(guest);
+            host.define(poolDomain(PREFIX + "-000" + i, guest.address().getPort()));
+        }
+        ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host,
+                new ReplicaNames(PREFIX, 4), true, 0, 0, false, null, null, null));
+        BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
+        BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+        running.add(balancerConnection);
+        running.add(scalerConnection);
+        BalancerService service = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
+                () -> provisioner.running().stream().map(Replica::endpoint).toList(), null);
+        running.add(service);
+        balancer = service.balancer();
+        scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, URI, scalerConnection.source(),
+                Scaler.Settings.of(c.scaler()), Clock.systemUTC());
+        running.add(scaler);
+        scaler.listenTo(scalerConnection);
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready() == 1);
+    }
+
+    static String poolDomain(String name, int port) {
+        return "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                + "<os><type>hvm</type></os><metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1'"
+                + " ip='127.0.0.1' port='" + port + "'/></metadata></domain>";
+    }
+
+    static long ready() {
+        return scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+    }
+
+    @AfterAll
+    static void stop() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                // going anyway
+            }
+        }
+    }
+
+    int ops(String... args) {
+        List<String> all = new ArrayList<>(List.of("ops", "--config", config.toString()));
+        all.addAll(List.of(args));
+        return Main.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute(all.toArray(String[]::new));
+    }
+
+    @Test
+    void scaleGoesUpAndDownThroughRealProbesAndDrains() {
+        assertThat(ops("scale", "3")).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("scaler@").contains("scaling to 3");
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready() == 3);
+        assertThat(balancer.members()).hasSize(3);
+        assertThat(ops("scale", "1")).isZero();
+        await().atMost(Duration.ofSeconds(20)).until(() -> scaler.replicas().size() == 1 && ready() == 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> balancer.members().size() == 1);
+    }
+
+    @Test
+    void scalerCommandsAreAnsweredAndBadOnesSayWhatIsWrong() {
+        assertThat(ops("scale", "9")).isEqualTo(1);
+        assertThat(out.toString()).contains("error: scale 9 is outside min..max 1..3");
+        assertThat(ops("scale", "many")).isEqualTo(1);
+        assertThat(out.toString()).contains("takes a replica count, not 'many'");
+        assertThat(ops("policy", "magic")).isEqualTo(1);
+        assertThat(out.toString()).contains("unknown policy 'magic'");
+        assertThat(ops("dry-run", "maybe")).isEqualTo(1);
+        assertThat(out.toString()).contains("dry-run takes on or off");
+        assertThat(ops("min", "5")).isEqualTo(1);
+        assertThat(out.toString()).contains("need 0 <= min <= max");
+
+        assertThat(ops("policy", "target-tracking")).isZero();
+        assertThat(ops("max", "4")).isZero();
+        assertThat(ops("pause")).isZero();
+        assertThat(ops("dry-run", "on")).isZero();
+        out.getBuffer().setLength(0);
+        assertThat(ops("status", "--json")).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("\"policy\":\"target-tracking\"", "\"maxReplicas\":4", "\"paused\":true",
+                "\"dryRun\":true", "\"replicas\":[{\"domain\":\"" + PREFIX + "-0000\"", "\"balancer\":{\"mode\":");
+        assertThat(ops("dry-run", "off")).isZero();
+        assertThat(ops("resume")).isZero();
+        assertThat(ops("policy", "threshold-window")).isZero();
+        assertThat(ops("max", "3")).isZero();
+        out.getBuffer().setLength(0);
+        assertThat(ops("status")).isZero();
+        assertThat(out.toString()).contains("REPLICA", PREFIX + "-0000", "READY", "scaler: threshold-window, replicas 1..3",
+                "last decisions:", "balancer: load off");
+    }
+
+    @Test
+    void balancerCommandsAreAnswered() {
+        assertThat(ops("load", "custom", "0.01")).isZero();
+        assertThat(out.toString()).contains("balancer@").contains("load custom 0.01");
+        assertThat(ops("load", "off")).isZero();
+        assertThat(ops("load", "extreme")).isEqualTo(1);
+        assertThat(out.toString()).contains("error: unknown command 'extreme'");
+        assertThat(ops("add", "127.0.0.1", "99999")).isEqualTo(1);
+        assertThat(out.toString()).contains("error:").contains("99999");
+        assertThat(ops("add", "127.0.0.1", "9")).isZero();
+        assertThat(balancer.members()).contains(new Endpoint("127.0.0.1", 9));
+        assertThat(ops("remove", "127.0.0.1", "9")).isZero();
+        assertThat(balancer.members()).doesNotContain(new Endpoint("127.0.0.1", 9));
+        assertThat(ops("refresh")).isZero();
+    }
+
+    @Test
+    void theShellTakesTheOriginalSyntaxAndSaysWhatIsWrong() {
+        InputStream stdin = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream("""
+                    + 127.0.0.1 9
+                    - 127.0.0.1 9
+                    custom 0.01
+                    off
+                    frobnicate
+                    + 127.0.0.1
+                    status
+                    quit
+                    """.getBytes(StandardCharsets.UTF_8)));
+            assertThat(ops("shell")).isEqualTo(1);
+        } finally {
+            System.setIn(stdin);
+        }
+        assertThat(out.toString())
+                .contains("added 127.0.0.1:9")
+                .contains("removed 127.0.0.1:9")
+                .contains("load custom 0.01")
+                .contains("unknown command 'frobnicate'")
+                .contains("needs an IP address and a port")
+                .contains("REPLICA");
+    }
+
+    @Test
+    void aViewerAndAWrongPasswordAreRefused() {
+        assertThat(ops("--user", "view", "--password", "view-secret", "pause")).isEqualTo(1);
+        assertThat(err.toString()).contains("user 'view' may not publish admin.command");
+        err.getBuffer().setLength(0);
+        assertThat(ops("pause", "--user", "op", "--password", "wrong")).isEqualTo(1);
+        assertThat(err.toString()).contains("refused the login of user 'op'");
+        assertThat(scaler.replicas()).isNotEmpty();
+    }
+
+    @Test
+    void aComponentThatIsNotRunningIsNamed(@TempDir Path other) throws Exception {
+        BrokerConfig lonely = TestBrokers.config(other, List.of(new UserConfig("op", "op-secret", "operator")));
+        Path file = other.resolve("lonely.json");
+        Files.writeString(file, """
+                {"broker": {"port": %d, "dataDir": "%s", "users": [{"name": "op", "password": "op-secret", "role": "operator"}]}}
+                """.formatted(lonely.port(), lonely.dataDir()));
+        try (EmbeddedBroker ignored = EmbeddedBroker.start(lonely)) {
+            int code = Main.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                    .execute("ops", "--config", file.toString(), "pause", "--timeout", "0.5");
+            assertThat(code).isEqualTo(OpsCommand.NO_ANSWER);
+            assertThat(out.toString()).contains("scaler: no answer within 0.5 s");
+        }
+    }
+
+    static Map<String, ReplicaState> replicas() {
+        return scaler.replicas();
+    }
+}
