@@ -153,6 +153,28 @@ public final class BrokerConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends an envelope as it was recorded (its type, timestamp, source and sequence number unchanged):
+     * how a replay republishes an event log.
+     */
+    public void republish(String address, Envelope<?> envelope) {
+        boolean persistent = envelope.type().topic().map(io.vmscale.broker.Topic::persistent).orElse(true);
+        publishLock.lock();
+        try {
+            TextMessage message = publishSession.createTextMessage(codec.encode(envelope));
+            message.setStringProperty(TYPE_PROPERTY, envelope.type().wireName());
+            producer.send(topic(address), message,
+                    persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
+                    Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());
+        } catch (JMSSecurityException e) {
+            throw new BrokerException("user '" + user + "' may not publish to " + address + ": " + e.getMessage(), e);
+        } catch (JMSException e) {
+            throw new BrokerException("cannot publish to " + address + " on " + url + ": " + e.getMessage(), e);
+        } finally {
+            publishLock.unlock();
+        }
+    }
+
     private Topic topic(String address) {
         return topics.computeIfAbsent(address, a -> {
             try {
@@ -190,14 +212,22 @@ public final class BrokerConnection implements AutoCloseable {
                 eventType + " has no topic of its own: subscribe to an address")).address();
     }
 
+    /**
+     * Every event on the addresses a wildcard matches ({@code vmscale.*}: the live topics;
+     * {@code vmscale.replay.*}: a replay), through one queue, so in the order the broker routed them.
+     */
+    public Subscription subscribeAll(String wildcard, EventHandler<Event> handler) {
+        return listen(wildcard, Event.class, null, handler);
+    }
+
     private <T extends Event> Subscription listen(String address, Class<T> type, String durableName,
                                                   EventHandler<T> handler) {
-        EventType eventType = EventType.of(type);
         Session session = null;
         try {
             session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
             Topic topic = session.createTopic(address);
-            String selector = TYPE_PROPERTY + " = '" + eventType.wireName() + "'";
+            String selector = type == Event.class ? null
+                    : TYPE_PROPERTY + " = '" + EventType.of(type).wireName() + "'";
             MessageConsumer consumer = durableName == null
                     ? session.createConsumer(topic, selector)
                     : session.createSharedDurableConsumer(topic, durableName, selector);
@@ -224,7 +254,7 @@ public final class BrokerConnection implements AutoCloseable {
         }
         if (!type.isInstance(envelope.body())) {
             malformed.increment();
-            log.warn("dropped a {} on {} labelled as {}", envelope.type(), address, EventType.of(type));
+            log.warn("dropped a {} on {} labelled as {}", envelope.type(), address, type.getSimpleName());
             return;
         }
         @SuppressWarnings("unchecked")

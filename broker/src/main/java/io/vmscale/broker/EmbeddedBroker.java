@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.activemq.artemis.api.core.RoutingType;
@@ -98,9 +100,17 @@ public final class EmbeddedBroker implements AutoCloseable {
         configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
                 .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
                 .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired")));
+        List<String> addresses = new ArrayList<>();
         for (Topic topic : Topic.values()) {
+            addresses.add(topic.address());
+            addresses.add(topic.replayAddress());
+        }
+        // wildcards: a recorder or a chart reads every topic through one queue, in routing order
+        addresses.add(Topic.PREFIX + "*");
+        addresses.add(Topic.REPLAY_PREFIX + "*");
+        for (String address : addresses) {
             configuration.addAddressConfiguration(new CoreAddressConfiguration()
-                    .setName(topic.address()).addRoutingType(RoutingType.MULTICAST));
+                    .setName(address).addRoutingType(RoutingType.MULTICAST));
         }
         configuration.putSecurityRoles(Topic.PREFIX + "#", roles(false));
         configuration.putSecurityRoles(Topic.ADMIN.address(), roles(true));

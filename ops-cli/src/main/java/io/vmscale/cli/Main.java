@@ -40,7 +40,7 @@ public final class Main implements Runnable {
     private static int oneLineError(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
         PrintWriter err = commandLine.getErr();
         if (e instanceof ConfigException || e instanceof BrokerException || e instanceof IllegalArgumentException
-                || e instanceof java.io.IOException) {
+                || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
             err.println("vmscale " + commandLine.getCommandName() + ": " + e.getMessage());
         } else {
             err.println("vmscale " + commandLine.getCommandName() + ": unexpected error: " + e);

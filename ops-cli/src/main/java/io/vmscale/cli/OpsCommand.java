@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "ops", mixinStandardHelpOptions = true,
         description = "Operate a running vmscale over the broker: balancer membership and load, scaler controls, "
                 + "status; an interactive shell; the chart; record, replay and simulate event logs.",
-        subcommands = {OpsShell.class},
+        subcommands = {OpsShell.class, ChartCommand.class, RecordCommand.class, ReplayCommand.class, SimulateCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."})
 final class OpsCommand {
     static final int NO_ANSWER = 3;
@@ -45,16 +45,23 @@ final class OpsCommand {
 
     /** Logs in with --user/--password, or else with the operator account of the configuration. */
     OpsClient client() {
-        VmscaleConfig c = config.load();
-        BrokerConnection connection = user != null
-                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password == null ? "" : password,
-                BrokerConnection.source("ops"))
-                : BrokerClients.connect(c.broker(), Role.OPERATOR, "ops");
         if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
-            connection.close();
             throw new IllegalArgumentException("--timeout must be above 0 and at most 3600 seconds, got " + timeoutSeconds);
         }
-        return new OpsClient(connection, Duration.ofMillis((long) (timeoutSeconds * 1000)));
+        return new OpsClient(connect(Role.OPERATOR), Duration.ofMillis((long) (timeoutSeconds * 1000)));
+    }
+
+    /** Logs in with --user/--password, or else with the configuration's account of that role. */
+    BrokerConnection connect(Role role) {
+        VmscaleConfig c = config.load();
+        return user != null
+                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password == null ? "" : password,
+                BrokerConnection.source("ops"))
+                : BrokerClients.connect(c.broker(), role, "ops");
+    }
+
+    VmscaleConfig config() {
+        return config.load();
     }
 
     private int balancer(String command, String... args) throws InterruptedException {

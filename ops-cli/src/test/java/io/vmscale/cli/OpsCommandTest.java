@@ -46,85 +46,36 @@ import org.junit.jupiter.api.io.TempDir;
  * scale-ups are probed with real requests and scale-downs drain through real balancer stats.
  */
 class OpsCommandTest {
-    private static final String URI = "test:///default";
     private static final String PREFIX = "opstest";
 
     @TempDir
     static Path dir;
-    static EmbeddedBroker broker;
+    static TestStack stack;
     static Path config;
-    static final List<AutoCloseable> running = new ArrayList<>();
     static Scaler scaler;
     static Balancer balancer;
-    static HostConnection host;
 
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
 
     @BeforeAll
     static void start() throws Exception {
-        BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("broker"), List.of(
-                new UserConfig("comp", "comp-secret", "component"),
-                new UserConfig("op", "op-secret", "operator"),
-                new UserConfig("view", "view-secret", "viewer")));
-        config = dir.resolve("vmscale.json");
-        Files.writeString(config, """
-                {"broker": {"port": %d, "dataDir": "%s", "users": [
-                   {"name": "comp", "password": "comp-secret", "role": "component"},
-                   {"name": "op", "password": "op-secret", "role": "operator"},
-                   {"name": "view", "password": "view-secret", "role": "viewer"}]},
-                 "libvirt": {"uris": ["test:///default"], "prefix": "%s"},
-                 "provisioning": {"mode": "pool"},
-                 "scaler": {"minReplicas": 1, "maxReplicas": 3, "tickMs": 200, "cooldownSeconds": 0,
-                            "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}}
-                """.formatted(brokerConfig.port(), brokerConfig.dataDir(), PREFIX));
-        VmscaleConfig c = ConfigLoader.load(config);
-        broker = EmbeddedBroker.start(c.broker());
-        running.add(broker);
-        host = HostConnection.open(URI);
-        running.add(host);
-        for (int i = 0; i < 3; i++) {
-            GuestServer guest = GuestServer.start(GuestServer.Options.defaults(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-            running.add(guest);
-            host.define(poolDomain(PREFIX + "-000" + i, guest.address().getPort()));
-        }
-        ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host,
-                new ReplicaNames(PREFIX, 4), true, 0, 0, false, null, null, null));
-        BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
-        BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
-        running.add(balancerConnection);
-        running.add(scalerConnection);
-        BalancerService service = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
-                () -> provisioner.running().stream().map(Replica::endpoint).toList(), null);
-        running.add(service);
-        balancer = service.balancer();
-        scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, URI, scalerConnection.source(),
-                Scaler.Settings.of(c.scaler()), Clock.systemUTC());
-        running.add(scaler);
-        scaler.listenTo(scalerConnection);
-        await().atMost(Duration.ofSeconds(20)).until(() -> ready() == 1);
-    }
-
-    static String poolDomain(String name, int port) {
-        return "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-                + "<os><type>hvm</type></os><metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1'"
-                + " ip='127.0.0.1' port='" + port + "'/></metadata></domain>";
+        stack = new TestStack(dir, PREFIX, 3, """
+                {"minReplicas": 1, "maxReplicas": 3, "tickMs": 200, "cooldownSeconds": 0,
+                 "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}""");
+        config = stack.config;
+        scaler = stack.scaler;
+        balancer = stack.balancer;
+        stack.awaitReady(1);
     }
 
     static long ready() {
-        return scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+        return stack.ready();
     }
 
     @AfterAll
     static void stop() {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            try {
-                running.get(i).close();
-            } catch (Exception e) {
-                // going anyway
-            }
-        }
+        stack.close();
     }
 
     int ops(String... args) {
@@ -244,7 +195,4 @@ class OpsCommandTest {
         }
     }
 
-    static Map<String, ReplicaState> replicas() {
-        return scaler.replicas();
-    }
 }

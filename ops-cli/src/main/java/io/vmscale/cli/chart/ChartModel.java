@@ -1,0 +1,114 @@
+package io.vmscale.cli.chart;
+
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Envelope;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What the chart shows, built from events (live, replayed or read from a log): CPU % per VM, the
+ * replica count, decisions and failures as markers with their reason, the balancer's throughput and
+ * p99 latency. Points older than the window (behind the newest event) are dropped. Thread-safe.
+ */
+public final class ChartModel {
+    /** One value at one time. */
+    public record Point(Instant at, double value) {
+    }
+
+    /** A decision or a failure, with what it says. */
+    public record Marker(Instant at, Kind kind, String label) {
+    }
+
+    public enum Kind { UP, DOWN, REPLACE, FAILED }
+
+    private final Duration window;
+    private final double high;
+    private final double low;
+    private final Map<String, List<Point>> cpu = new TreeMap<>();
+    private final List<Point> replicas = new ArrayList<>();
+    private final List<Point> throughput = new ArrayList<>();
+    private final List<Point> p99 = new ArrayList<>();
+    private final List<Marker> markers = new ArrayList<>();
+    private final TreeSet<String> ready = new TreeSet<>();
+    private Instant newest;
+
+    /** @param window how much history to keep; null keeps everything (a log rendered whole) */
+    public ChartModel(Duration window, double high, double low) {
+        this.window = window;
+        this.high = high;
+        this.low = low;
+    }
+
+    public synchronized void accept(Envelope<? extends Event> envelope) {
+        Instant at = envelope.ts();
+        Event event = envelope.body();
+        if (event instanceof CpuSample s) {
+            cpu.computeIfAbsent(s.domain(), d -> new ArrayList<>()).add(new Point(at, s.cpuPercent()));
+        } else if (event instanceof VmLifecycle v) {
+            boolean changed = v.state() == ReplicaState.READY ? ready.add(v.domain())
+                    : v.state() != ReplicaState.STARTING && v.state() != ReplicaState.RUNNING
+                    && v.state() != ReplicaState.DEFINED && ready.remove(v.domain());
+            if (changed || replicas.isEmpty()) {
+                replicas.add(new Point(at, ready.size()));
+            }
+            if (v.state() == ReplicaState.FAILED) {
+                markers.add(new Marker(at, Kind.FAILED, v.domain() + " failed: " + v.reason()));
+            }
+        } else if (event instanceof ScaleDecision d && d.action() != ScaleAction.HOLD) {
+            Kind kind = Kind.valueOf(d.action().name());
+            markers.add(new Marker(at, kind, d.action() + " " + d.fromReplicas() + "\u2192" + d.toReplicas() + " "
+                    + d.reasonCode()));
+        } else if (event instanceof LbStats l) {
+            throughput.add(new Point(at, l.throughput()));
+            p99.add(new Point(at, l.p99Ms()));
+        }
+        if (newest == null || at.isAfter(newest)) {
+            newest = at;
+        }
+        trim();
+    }
+
+    private void trim() {
+        if (window == null || newest == null) {
+            return;
+        }
+        Instant oldest = newest.minus(window);
+        cpu.values().forEach(points -> points.removeIf(p -> p.at().isBefore(oldest)));
+        cpu.values().removeIf(List::isEmpty);
+        // keep the last replica count before the window: it still holds at the window's left edge
+        while (replicas.size() > 1 && replicas.get(1).at().isBefore(oldest)) {
+            replicas.remove(0);
+        }
+        throughput.removeIf(p -> p.at().isBefore(oldest));
+        p99.removeIf(p -> p.at().isBefore(oldest));
+        markers.removeIf(m -> m.at().isBefore(oldest));
+    }
+
+    /** A consistent copy of everything, for drawing. */
+    public synchronized Snapshot snapshot() {
+        Map<String, List<Point>> cpuCopy = new TreeMap<>();
+        cpu.forEach((d, points) -> cpuCopy.put(d, List.copyOf(points)));
+        List<Point> replicaCopy = new ArrayList<>(replicas);
+        if (!replicaCopy.isEmpty() && newest != null) {
+            replicaCopy.add(new Point(newest, replicaCopy.get(replicaCopy.size() - 1).value())); // holds until now
+        }
+        return new Snapshot(cpuCopy, replicaCopy, List.copyOf(throughput), List.copyOf(p99), List.copyOf(markers),
+                high, low);
+    }
+
+    /** What one drawing shows. */
+    public record Snapshot(Map<String, List<Point>> cpu, List<Point> replicas, List<Point> throughput, List<Point> p99,
+                           List<Marker> markers, double high, double low) {
+    }
+}

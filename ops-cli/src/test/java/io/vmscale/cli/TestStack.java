@@ -1,0 +1,138 @@
+package io.vmscale.cli;
+
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerService;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.config.BrokerConfig;
+import io.vmscale.config.ConfigLoader;
+import io.vmscale.config.VmscaleConfig;
+import io.vmscale.guest.GuestServer;
+import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.provision.Replica;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Broker, balancer and scaler in this JVM, for operator tests. The scaler works a pool of domains
+ * on libvirt's test driver whose metadata points at real guest servers on loopback: scale-ups are
+ * probed with real requests, scale-downs drain through real balancer stats. No CPU monitor: the
+ * test driver's domains burn no CPU, so tests publish the samples.
+ */
+final class TestStack implements AutoCloseable {
+    static final String URI = "test:///default";
+
+    final Path config;
+    final VmscaleConfig loaded;
+    final EmbeddedBroker broker;
+    final Scaler scaler;
+    final Balancer balancer;
+    private final List<AutoCloseable> running = new ArrayList<>();
+
+    /**
+     * @param scaler the {@code scaler} section of the configuration, as JSON
+     */
+    TestStack(Path dir, String prefix, int pool, String scaler) throws IOException {
+        BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("broker"));
+        config = dir.resolve("vmscale.json");
+        Files.writeString(config, """
+                {"broker": {"port": %d, "dataDir": "%s", "users": [
+                   {"name": "comp", "password": "comp-secret", "role": "component"},
+                   {"name": "op", "password": "op-secret", "role": "operator"},
+                   {"name": "view", "password": "view-secret", "role": "viewer"}]},
+                 "libvirt": {"uris": ["test:///default"], "prefix": "%s"},
+                 "provisioning": {"mode": "pool"},
+                 "balancer": {"statsIntervalMs": 200},
+                 "scaler": %s}
+                """.formatted(brokerConfig.port(), brokerConfig.dataDir(), prefix, scaler));
+        loaded = ConfigLoader.load(config);
+        try {
+            broker = EmbeddedBroker.start(loaded.broker());
+            running.add(broker);
+            HostConnection host = HostConnection.open(URI);
+            running.add(host);
+            for (int i = 0; i < pool; i++) {
+                GuestServer guest = GuestServer.start(GuestServer.Options.defaults(
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+                running.add(guest);
+                host.define(poolDomain(prefix + "-000" + i, guest.address().getPort()));
+            }
+            ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host,
+                    new ReplicaNames(prefix, 4), true, 0, 0, false, null, null, null));
+            BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
+            BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+            running.add(balancerConnection);
+            running.add(scalerConnection);
+            BalancerService service = BalancerService.start(balancerConnection, Balancer.settings(loaded.balancer()),
+                    () -> provisioner.running().stream().map(Replica::endpoint).toList(), null);
+            running.add(service);
+            this.balancer = service.balancer();
+            this.scaler = Scaler.start(loaded.scaler(), provisioner, scalerConnection::publish, URI,
+                    scalerConnection.source(), Scaler.Settings.of(loaded.scaler()), Clock.systemUTC());
+            running.add(this.scaler);
+            this.scaler.listenTo(scalerConnection);
+        } catch (RuntimeException | IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    static String poolDomain(String name, int port) {
+        return "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+                + "<os><type>hvm</type></os><metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1'"
+                + " ip='127.0.0.1' port='" + port + "'/></metadata></domain>";
+    }
+
+    long ready() {
+        return scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+    }
+
+    List<String> readyDomains() {
+        return scaler.replicas().entrySet().stream().filter(e -> e.getValue() == ReplicaState.READY)
+                .map(Map.Entry::getKey).toList();
+    }
+
+    void awaitReady(int n) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> ready() == n && scaler.replicas().size() == n);
+    }
+
+    @Override
+    public void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                // going anyway
+            }
+        }
+        // the test driver is shared by the whole JVM: leave no domain of ours behind
+        try (HostConnection host = HostConnection.open(URI)) {
+            for (var d : host.perDomainStats(name -> true)) {
+                if (config != null && d.name().startsWith(loaded.libvirt().prefix() + "-")) {
+                    if (d.state().active()) {
+                        host.destroy(d.name());
+                    }
+                    host.undefine(d.name());
+                }
+            }
+        } catch (RuntimeException e) {
+            // best effort
+        }
+    }
+}
