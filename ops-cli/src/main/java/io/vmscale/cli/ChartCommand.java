@@ -108,7 +108,7 @@ final class ChartCommand implements Callable<Integer> {
         renderer.writePng(file.toFile(), wh[0], wh[1]);
     }
 
-    private static void window(ChartModel model, String title, CountDownLatch closed) {
+    static void window(ChartModel model, String title, CountDownLatch closed) {
         ChartRenderer renderer = new ChartRenderer(title);
         renderer.show(model.snapshot());
         JFrame frame = new JFrame(title);

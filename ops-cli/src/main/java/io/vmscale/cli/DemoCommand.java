@@ -26,6 +26,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -40,18 +41,30 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * The demo, on loopback only: a broker, a guest server on this host standing in for a replica,
+ * The demo: the whole story on real VMs ({@link FullDemo}), or with {@code --loopback} a broker, a guest server on this host standing in for a replica,
  * requests checked against {@code 2^n mod 1021}, events through the broker, a refused command.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Show the parts working together on this machine, on loopback only; ends with a summary line.")
+        description = "The whole story on real VMs: start libvirt if needed, build the guest image, run broker, monitor, "
+                + "scaler and balancer, one VM at low load, high load until a scale-up, low again until a scale-down; "
+                + "records the events, draws the chart (a window too when there is a display), and ends with "
+                + "'summary: scale-ups=U scale-downs=D answers=A wrong=W lost=L chart=PNG events=LOG'.")
 final class DemoCommand implements Callable<Integer> {
     private static final long[] WORK = {0, 1, 2, 1020, 1021, 1022, 10_000, 100_000, 500_000, 1_000_000};
 
     @Mixin
     ConfigOption config;
-    @Option(names = "--requests", defaultValue = "20", description = "requests to send (default: ${DEFAULT-VALUE})")
+    @Option(names = "--loopback", description = "a quick look without VMs: a broker and a guest server on this host, "
+            + "requests checked, events through the broker, a refused command")
+    boolean loopback;
+    @Option(names = "--requests", defaultValue = "20", description = "with --loopback: requests to send (default: ${DEFAULT-VALUE})")
     int requests;
+    @Option(names = "--out", paramLabel = "DIR", description = "where the event log and the chart go "
+            + "(default: demo-output in the installation, else in the current directory)")
+    Path outDir;
+    @Option(names = "--hold", paramLabel = "SECONDS", defaultValue = "15",
+            description = "how long each load level is held once the scaler has reacted (default: ${DEFAULT-VALUE})")
+    int holdSeconds;
     @Spec
     CommandSpec spec;
 
@@ -65,6 +78,18 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!loopback) {
+            if (holdSeconds < 1 || holdSeconds > 3600) {
+                throw new IllegalArgumentException("--hold must be 1..3600 seconds, got " + holdSeconds);
+            }
+            String home = System.getenv("VMSCALE_HOME");
+            Path dir = outDir != null ? outDir : home != null ? Path.of(home, "demo-output") : Path.of("demo-output");
+            return new FullDemo(config.load(), spec.commandLine().getOut(), dir, Duration.ofSeconds(holdSeconds)).run();
+        }
+        return loopback();
+    }
+
+    private Integer loopback() throws Exception {
         if (requests < 1 || requests > 10_000) {
             throw new IllegalArgumentException("--requests must be 1..10000, got " + requests);
         }

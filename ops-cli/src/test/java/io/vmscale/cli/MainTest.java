@@ -59,7 +59,7 @@ class MainTest {
     void theDemoRunsEndToEndOnLoopback(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("vmscale.json");
         Files.writeString(config, "{}");
-        assertThat(run("demo", "--config", config.toString(), "--requests", "12")).as(err.toString()).isZero();
+        assertThat(run("demo", "--loopback", "--config", config.toString(), "--requests", "12")).as(err.toString()).isZero();
         String text = out.toString();
         assertThat(text).contains("security on", "a viewer's admin command was refused");
         assertThat(text.lines().reduce((a, b) -> b).orElseThrow())

@@ -174,7 +174,7 @@ public final class Scaler implements AutoCloseable {
     }
 
     public void onSample(CpuSample sample, Instant at) {
-        loop.execute(() -> {
+        submit(() -> {
             Tracked replica = replicas.get(sample.domain());
             if (replica != null) {
                 lastCpu.put(sample.domain(), sample.cpuPercent());
@@ -189,7 +189,7 @@ public final class Scaler implements AutoCloseable {
         if (source.equals(eventSource)) {
             return; // our own
         }
-        loop.execute(() -> {
+        submit(() -> {
             Tracked replica = replicas.get(event.domain());
             boolean gone = event.state() == ReplicaState.STOPPED || event.state() == ReplicaState.FAILED
                     || event.state() == ReplicaState.UNDEFINED;
@@ -206,13 +206,22 @@ public final class Scaler implements AutoCloseable {
     }
 
     public void onLbStats(LbStats stats) {
-        loop.execute(() -> {
+        submit(() -> {
             inFlight.clear();
             stats.servers().forEach((endpoint, s) -> inFlight.put(endpoint, s.inFlight()));
             if (drained != null && drainingEndpoint != null && inFlight.getOrDefault(drainingEndpoint, 0) == 0) {
                 drained.complete(null);
             }
         });
+    }
+
+    /** Runs on the loop thread; dropped once the scaler is closed (events keep arriving until unsubscribed). */
+    private void submit(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("scaler closed: event dropped");
+        }
     }
 
     /** The commands {@link #handle} knows, for help texts and for telling other components' commands apart. */
@@ -226,7 +235,7 @@ public final class Scaler implements AutoCloseable {
      */
     public AdminResult handle(AdminCommand command) {
         CompletableFuture<AdminResult> result = new CompletableFuture<>();
-        loop.execute(() -> {
+        submit(() -> {
             try {
                 result.complete(command(command));
             } catch (IllegalArgumentException e) {
@@ -236,7 +245,12 @@ public final class Scaler implements AutoCloseable {
                         command.command() + " failed: " + e, Map.of()));
             }
         });
-        return result.join();
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return new AdminResult(command.requestId(), source, false, "the scaler did not take the command: "
+                    + (loop.isShutdown() ? "it is stopping" : e.toString()), Map.of());
+        }
     }
 
     private AdminResult command(AdminCommand command) {

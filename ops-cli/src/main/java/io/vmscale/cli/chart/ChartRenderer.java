@@ -53,7 +53,6 @@ public final class ChartRenderer {
 
         NumberAxis rateAxis = new NumberAxis("answers/s");
         rateAxis.setAutoRangeMinimumSize(10);
-        rateAxis.setLowerBound(0);
         lbPlot = new XYPlot(null, null, rateAxis, new XYLineAndShapeRenderer(true, false));
         NumberAxis latencyAxis = new NumberAxis("p99 ms");
         latencyAxis.setAutoRangeMinimumSize(1);

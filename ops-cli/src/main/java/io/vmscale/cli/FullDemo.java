@@ -1,0 +1,211 @@
+package io.vmscale.cli;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.LoadMode;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.Subscription;
+import io.vmscale.broker.Topic;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.chart.ChartModel;
+import io.vmscale.config.BalancerConfig;
+import io.vmscale.config.BrokerConfig;
+import io.vmscale.config.LibvirtConfig;
+import io.vmscale.config.ScalerConfig;
+import io.vmscale.config.VmscaleConfig;
+import io.vmscale.scaler.provision.Replica;
+import java.awt.GraphicsEnvironment;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import javax.swing.SwingUtilities;
+
+/**
+ * The whole story on real VMs: broker, monitor, scaler and balancer from the configuration; one
+ * replica at low load; high load until the scaler adds a replica and the balancer uses it; low load
+ * until it drains and stops one. Everything is recorded to an event log and drawn as a chart.
+ * Ends with {@code summary: scale-ups=U scale-downs=D answers=A wrong=W lost=L chart=PNG events=LOG}.
+ */
+final class FullDemo {
+    private final VmscaleConfig config;
+    private final PrintWriter out;
+    private final Path outDir;
+    private final Duration hold;
+    private final AtomicInteger ups = new AtomicInteger();
+    private final AtomicInteger downs = new AtomicInteger();
+
+    FullDemo(VmscaleConfig loaded, PrintWriter out, Path outDir, Duration hold) throws java.io.IOException {
+        this.out = out;
+        this.outDir = outDir;
+        this.hold = hold;
+        this.config = demoConfig(loaded, Files.createTempDirectory("vmscale-demo-broker-"));
+    }
+
+    /**
+     * The configuration, made for a demo of a few minutes: a broker of its own (free port, own data),
+     * replicas named PREFIXdemo-NNNN (a running {@code up} is left alone), 1..2 replicas, a window and a
+     * cooldown of at most 5 s, load off until the demo sets it.
+     */
+    static VmscaleConfig demoConfig(VmscaleConfig c, Path brokerDir) {
+        BrokerConfig broker = new BrokerConfig(c.broker().bind(), Local.freeTcpPort(), brokerDir.toString(),
+                c.broker().users());
+        LibvirtConfig libvirt = new LibvirtConfig(c.libvirt().uris(), c.libvirt().prefix() + "demo",
+                c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs());
+        ScalerConfig s = c.scaler();
+        ScalerConfig scaler = new ScalerConfig("threshold-window", 1, 2, Math.min(5, s.cooldownSeconds()), s.tickMs(),
+                s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), new ScalerConfig.ThresholdWindowConfig(
+                s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
+                s.targetTracking());
+        BalancerConfig b = c.balancer();
+        BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
+                b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
+                b.statsIntervalMs(), b.frontBind(), 0, List.of());
+        return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest());
+    }
+
+    private void step(String format, Object... args) {
+        out.printf(Locale.ROOT, "demo: " + format + "%n", args);
+        out.flush();
+    }
+
+    int run() throws Exception {
+        Files.createDirectories(outDir);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path log = outDir.resolve("events-" + stamp + ".jsonl").toAbsolutePath();
+        Path png = outDir.resolve("chart-" + stamp + ".png").toAbsolutePath();
+        ScalerConfig s = config.scaler();
+        step("replicas %s-NNNN, threshold-window: HIGH %.0f %% / LOW %.0f %% over %d s, cooldown %d s, %d..%d replicas",
+                config.libvirt().prefix(), s.thresholdWindow().high(), s.thresholdWindow().low(),
+                s.thresholdWindow().windowSeconds(), s.cooldownSeconds(), s.minReplicas(), s.maxReplicas());
+        ChartModel chart = new ChartModel(null, s.thresholdWindow().high(), s.thresholdWindow().low());
+        Balancer.Totals totals;
+        boolean done;
+        try (Stack stack = Stack.start(config, out, "demo");
+             BrokerConnection viewer = stack.broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
+             EventLog.Writer writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
+             Subscription recording = RecordCommand.record(viewer, false, writer);
+             Subscription charting = viewer.subscribeAll(Topic.PREFIX + "*", chart::accept);
+             Subscription decisions = viewer.subscribe(ScaleDecision.class, e -> decided(e.body()));
+             Subscription lifecycle = viewer.subscribe(VmLifecycle.class, e -> changed(e.body(), e.source()))) {
+            step("recording every event to %s", log);
+            if (!GraphicsEnvironment.isHeadless()) {
+                SwingUtilities.invokeLater(() -> ChartCommand.window(chart, "vmscale demo", new CountDownLatch(1)));
+                step("chart window open");
+            }
+            done = story(stack);
+            stack.balancer.setMode(LoadMode.OFF);
+            step("load off; waiting for the last answers");
+            waitFor("every request answered or timed out", Duration.ofSeconds(10), () -> {
+                Balancer.Totals t = stack.balancer.totals();
+                return t.sent() == t.answered() + t.wrong() + t.timedOut();
+            });
+            totals = stack.balancer.totals();
+            stack.scaler.close(); // no replacement for what is stopped next
+            for (Replica replica : stack.provisioner.running()) {
+                stack.provisioner.stop(replica.domain());
+                step("stopped %s", replica.domain());
+            }
+        }
+        ChartCommand.render(chart, "vmscale demo " + stamp, png, new int[] {1400, 900});
+        step("chart drawn: %s", png);
+        long lost = totals.sent() - totals.answered() - totals.wrong();
+        step("balancer: sent %d, answered %d, wrong %d, timed out %d; %d not sent (the replicas were full: load shed, "
+                + "not lost)", totals.sent(), totals.answered(), totals.wrong(), totals.timedOut(), totals.unsent());
+        out.printf(Locale.ROOT, "summary: scale-ups=%d scale-downs=%d answers=%d wrong=%d lost=%d chart=%s events=%s%n",
+                ups.get(), downs.get(), totals.answered(), totals.wrong(), lost, png, log);
+        out.flush();
+        return done && ups.get() >= 1 && downs.get() >= 1 && totals.wrong() == 0 && lost == 0 ? 0 : 1;
+    }
+
+    /** The load changes and what the scaler should do about each; false when something did not happen in time. */
+    private boolean story(Stack stack) throws InterruptedException {
+        Duration boot = Duration.ofSeconds(config.scaler().probeTimeoutSeconds() + 60);
+        Duration react = Duration.ofSeconds(config.scaler().thresholdWindow().windowSeconds()
+                + config.scaler().cooldownSeconds() + 60L);
+        if (!waitFor("the first replica READY (below the minimum of 1)", boot, () -> ready(stack) == 1)) {
+            return false;
+        }
+        if (!waitFor("the balancer's calibration on it", Duration.ofSeconds(60), () -> stack.balancer.calibration() != null)) {
+            return false;
+        }
+        step("calibrated: one replica serves %.0f requests/s of n=%d", stack.balancer.calibration().capacityPerSecond(),
+                stack.balancer.calibration().work());
+        load(stack, "low", config.balancer().low());
+        pause(hold);
+        load(stack, "high", config.balancer().high());
+        if (!waitFor("a scale-up", react, () -> ups.get() >= 1)
+                || !waitFor("2 replicas READY and in the balancer", boot,
+                        () -> ready(stack) == 2 && stack.balancer.members().size() == 2)) {
+            return false;
+        }
+        pause(hold);
+        load(stack, "low", config.balancer().low());
+        if (!waitFor("a scale-down", react, () -> downs.get() >= 1)
+                || !waitFor("one replica drained and stopped", Duration.ofSeconds(config.scaler().drainTimeoutSeconds() + 60L),
+                        () -> stack.scaler.replicas().size() == 1 && ready(stack) == 1)) {
+            return false;
+        }
+        pause(hold.dividedBy(2));
+        return true;
+    }
+
+    private void load(Stack stack, String name, double replicas) {
+        stack.balancer.setMode(new LoadMode(name, replicas));
+        step("load %s: %.2f replicas' worth", name, replicas);
+    }
+
+    private static long ready(Stack stack) {
+        return stack.scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+    }
+
+    private void decided(ScaleDecision d) {
+        if (d.action() == ScaleAction.HOLD) {
+            return;
+        }
+        if (d.action() == ScaleAction.UP && !d.reasonCode().equals("BelowMinReplicas")) {
+            ups.incrementAndGet();
+        } else if (d.action() == ScaleAction.DOWN) {
+            downs.incrementAndGet();
+        }
+        step("decision %s %d->%d (%s): %s", d.action(), d.fromReplicas(), d.toReplicas(), d.reasonCode(), d.reason());
+    }
+
+    private void changed(VmLifecycle v, String source) {
+        if (source.startsWith("scaler@") || v.state() == ReplicaState.FAILED) {
+            step("%s %s%s (%s)", v.domain(), v.state(), v.endpoint() == null ? "" : " at " + v.endpoint(), v.reason());
+        }
+    }
+
+    private void pause(Duration duration) throws InterruptedException {
+        step("holding for %d s", duration.toSeconds());
+        new CountDownLatch(1).await(duration.toMillis(), TimeUnit.MILLISECONDS); // the story's pace, not a synchronisation
+    }
+
+    private boolean waitFor(String what, Duration max, BooleanSupplier condition) throws InterruptedException {
+        step("waiting for %s (at most %d s)", what, max.toSeconds());
+        long started = System.nanoTime();
+        long deadline = started + max.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                step("FAILED: no %s within %d s", what, max.toSeconds());
+                return false;
+            }
+            new CountDownLatch(1).await(100, TimeUnit.MILLISECONDS);
+        }
+        step("%s after %.1f s", what, (System.nanoTime() - started) / 1e9);
+        return true;
+    }
+}

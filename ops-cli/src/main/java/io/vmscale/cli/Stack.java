@@ -1,0 +1,128 @@
+package io.vmscale.cli;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerService;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.config.ProvisioningConfig;
+import io.vmscale.config.VmscaleConfig;
+import io.vmscale.monitor.Monitor;
+import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.provision.DomainTypes;
+import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.Replica;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import io.vmscale.scaler.provision.ReplicaTemplate;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
+final class Stack implements AutoCloseable {
+    final VmscaleConfig config;
+    final HostConnection host;
+    final ReplicaProvisioner provisioner;
+    final EmbeddedBroker broker;
+    final Scaler scaler;
+    final Balancer balancer;
+    final InetSocketAddress front;
+    private final List<AutoCloseable> running;
+
+    private Stack(VmscaleConfig config, HostConnection host, ReplicaProvisioner provisioner, EmbeddedBroker broker,
+                  Scaler scaler, Balancer balancer, InetSocketAddress front, List<AutoCloseable> running) {
+        this.config = config;
+        this.host = host;
+        this.provisioner = provisioner;
+        this.broker = broker;
+        this.scaler = scaler;
+        this.balancer = balancer;
+        this.front = front;
+        this.running = running;
+    }
+
+    /**
+     * Starts everything; what it does is printed as {@code NAME: ...} lines (the guest image build
+     * included). On failure, what was started is stopped again.
+     */
+    static Stack start(VmscaleConfig c, PrintWriter out, String name) {
+        List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
+        try {
+            String uri = c.libvirt().uris().get(0);
+            HostConnection host = HostConnection.open(uri);
+            running.add(host);
+            if (!host.connected()) {
+                throw new IllegalArgumentException(uri + " does not answer: is libvirtd running? (scripts/libvirt-daemons)");
+            }
+            ReplicaProvisioner provisioner = provisioner(c, host, out, name);
+            EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
+            running.add(0, broker);
+            BrokerConnection monitorConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("monitor"));
+            BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+            BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
+            running.addAll(List.of(monitorConnection, scalerConnection, balancerConnection));
+            running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
+            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
+                    scalerConnection.source(), Scaler.Settings.of(c.scaler()), Clock.systemUTC());
+            running.add(scaler);
+            scaler.listenTo(scalerConnection);
+            InetSocketAddress front = c.balancer().frontPort() > 0
+                    ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
+            BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
+                    () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
+            running.add(balancing);
+            out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n", name,
+                    broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
+                    c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
+            out.flush();
+            return new Stack(c, host, provisioner, broker, scaler, balancing.balancer(), front, running);
+        } catch (RuntimeException e) {
+            closeAll(running);
+            throw e;
+        }
+    }
+
+    private static ReplicaProvisioner provisioner(VmscaleConfig c, HostConnection host, PrintWriter out, String name) {
+        ProvisioningConfig p = c.provisioning();
+        ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
+        boolean portForward = p.network().equals("port-forward");
+        if (p.mode().equals("pool")) {
+            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host, names, portForward, c.guest().port(),
+                    p.hostPortBase(), false, null, null, null));
+        }
+        GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
+            out.println(name + ": image: " + line);
+            out.flush();
+        });
+        ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));
+        DomainTypes.Choice type = DomainTypes.choose(p.domainType(), host, template, image, c.guest().port(),
+                c.libvirt().prefix() + "-kvm-probe");
+        out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
+                type.type(), type.why());
+        out.flush();
+        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(host, names, portForward, c.guest().port(),
+                p.hostPortBase(), p.undefineOnScaleDown(), template, image, type.type()));
+    }
+
+    @Override
+    public void close() {
+        closeAll(running);
+    }
+
+    private static void closeAll(List<AutoCloseable> running) {
+        List<AutoCloseable> reversed = new ArrayList<>(running);
+        Collections.reverse(reversed);
+        for (AutoCloseable closeable : reversed) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // stopping anyway
+            }
+        }
+    }
+}
