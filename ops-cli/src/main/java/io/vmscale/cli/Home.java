@@ -3,13 +3,19 @@ package io.vmscale.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The installation directory: VMSCALE_HOME as the launcher sets it, else the working directory. */
+/**
+ * The installation directory: VMSCALE_HOME as the launcher sets it, else the system property
+ * {@code vmscale.home} (the build sets it for tests), else the working directory.
+ */
 final class Home {
     private Home() {
     }
 
     static Path dir() {
         String home = System.getenv("VMSCALE_HOME");
+        if (home == null) {
+            home = System.getProperty("vmscale.home");
+        }
         Path dir = Path.of(home != null ? home : ".").toAbsolutePath().normalize();
         if (!Files.isDirectory(dir.resolve("guest-server"))) {
             throw new IllegalArgumentException(dir + " is not a vmscale installation: run this through ./vmscale");

@@ -1,0 +1,68 @@
+package io.vmscale.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.log.EventLog;
+import io.vmscale.config.ConfigLoader;
+import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.Simulation;
+import io.vmscale.scaler.policy.Policies;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ./vmscale demo} as a user runs it, on real VMs (qemu:///system, the shipped configuration):
+ * a scale-up and a scale-down with no wrong and no lost answer, a chart and an event log; and the
+ * same policy simulated over that log takes the decisions the live scaler took.
+ */
+class DemoRealVmTest {
+    private static final Pattern SUMMARY = Pattern.compile(
+            "summary: scale-ups=(\\d+) scale-downs=(\\d+) answers=(\\d+) wrong=(\\d+) lost=(\\d+) chart=(\\S+) events=(\\S+)");
+
+    @Test
+    void theDemoScalesUpAndDownWithoutLosingAnAnswer(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute("demo", "--out", dir.toString(), "--hold", "3");
+        String[] lines = out.toString().strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertThat(code).as(out + "\n" + err).isZero();
+        Matcher summary = SUMMARY.matcher(last);
+        assertThat(summary.matches()).as(last).isTrue();
+        assertThat(Integer.parseInt(summary.group(1))).isGreaterThanOrEqualTo(1);
+        assertThat(Integer.parseInt(summary.group(2))).isGreaterThanOrEqualTo(1);
+        assertThat(Long.parseLong(summary.group(3))).isPositive();
+        assertThat(summary.group(4)).isEqualTo("0");
+        assertThat(summary.group(5)).isEqualTo("0");
+        BufferedImage chart = ImageIO.read(Path.of(summary.group(6)).toFile());
+        assertThat(chart.getWidth()).isEqualTo(1400);
+        Path log = Path.of(summary.group(7));
+        assertThat(log).exists();
+
+        EventLog.Contents events = EventLog.read(log);
+        assertThat(events.badLines()).isZero();
+        ScalerConfig scaler = FullDemo.demoConfig(ConfigLoader.defaults(), dir).scaler();
+        Simulation.Report report = Simulation.run(events.events(), Policies.of(scaler), scaler,
+                scaler.thresholdWindow().high());
+        assertThat(actions(report.simulated())).isEqualTo(actions(report.recorded()))
+                .contains("UP AboveHighThreshold", "DOWN BelowLowThreshold");
+        Files.copy(Path.of(summary.group(6)), Path.of("target", "demo-chart.png"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static List<String> actions(Simulation.Outcome outcome) {
+        return outcome.decisions().stream().filter(s -> s.decision().action() != ScaleAction.REPLACE)
+                .map(s -> s.decision().action() + " " + s.decision().reasonCode()).toList();
+    }
+}
