@@ -4,37 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.balancer.Balancer;
-import io.vmscale.balancer.BalancerService;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
+import io.vmscale.broker.Subscription;
 import io.vmscale.broker.TestBrokers;
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.UserConfig;
-import io.vmscale.config.VmscaleConfig;
-import io.vmscale.guest.GuestServer;
-import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
-import io.vmscale.scaler.provision.Replica;
-import io.vmscale.scaler.provision.ReplicaNames;
-import io.vmscale.scaler.provision.ReplicaProvisioner;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +83,27 @@ class OpsCommandTest {
         assertThat(ops("scale", "1")).isZero();
         await().atMost(Duration.ofSeconds(20)).until(() -> scaler.replicas().size() == 1 && ready() == 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> balancer.members().size() == 1);
+    }
+
+    @Test
+    void aFailedScaleUpIsReportedAndRetriedWithBackOffNeverCountedTwice() throws Exception {
+        List<ScaleDecision> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (BrokerConnection viewer = stack.broker.connect(Role.VIEWER, "viewer@test");
+             Subscription ignored = viewer.subscribe(ScaleDecision.class, e -> {
+                 if (e.body().reasonCode().equals("ActionFailed")) {
+                     failed.add(e.body());
+                 }
+             })) {
+            assertThat(ops("max", "4")).isZero();
+            assertThat(ops("scale", "4")).isZero(); // the pool has three domains
+            await().atMost(Duration.ofSeconds(20)).until(() -> failed.size() >= 2);
+            assertThat(failed.get(0).reason()).contains("pool exhausted").contains("trying again in 1 s");
+            assertThat(failed.get(1).reason()).contains("trying again in 2 s").contains("failure 2 in a row");
+            assertThat(scaler.replicas()).hasSize(3);
+            assertThat(ops("scale", "1")).isZero();
+            assertThat(ops("max", "3")).isZero();
+            await().atMost(Duration.ofSeconds(30)).until(() -> scaler.replicas().size() == 1 && ready() == 1);
+        }
     }
 
     @Test

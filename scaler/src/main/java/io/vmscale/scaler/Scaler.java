@@ -104,6 +104,8 @@ public final class Scaler implements AutoCloseable {
     private CompletableFuture<Void> drained;
     private boolean paused;
     private boolean dryRun;
+    private int failures;
+    private Instant backOffUntil;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
     private Integer desired;
 
@@ -401,6 +403,9 @@ public final class Scaler implements AutoCloseable {
             if (acting) {
                 return; // one action at a time; its own events say how it goes
             }
+            if (backOffUntil != null && now.isBefore(backOffUntil)) {
+                return; // the last action failed: no new one before the back-off ends
+            }
             List<ReplicaView> views = replicas.values().stream()
                     .filter(r -> r.state() != ReplicaState.FAILED)
                     .map(r -> new ReplicaView(r.domain(), r.state())).toList();
@@ -473,12 +478,25 @@ public final class Scaler implements AutoCloseable {
         actions.execute(() -> {
             try {
                 action.run();
+                submit(() -> failures = 0);
             } catch (RuntimeException e) {
                 log.error("scaler: action failed: {}", e.getMessage());
+                submit(() -> {
+                    failures++;
+                    Duration wait = backOff(failures);
+                    backOffUntil = clock.instant().plus(wait);
+                    decide(ScaleAction.HOLD, "ActionFailed", e.getMessage() + "; trying again in " + wait.toSeconds()
+                            + " s (failure " + failures + " in a row)", null);
+                });
             } finally {
-                loop.execute(() -> acting = false);
+                submit(() -> acting = false);
             }
         });
+    }
+
+    /** 1 s, 2 s, 4 s, ... at most 60 s after consecutive failed actions. */
+    static Duration backOff(int failures) {
+        return Duration.ofSeconds(Math.min(60, 1L << Math.min(6, Math.max(0, failures - 1))));
     }
 
     private void announce(Tracked replica, ReplicaState state, String reason) {
