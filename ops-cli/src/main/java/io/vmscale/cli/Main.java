@@ -41,9 +41,9 @@ public final class Main implements Runnable {
         PrintWriter err = commandLine.getErr();
         if (e instanceof ConfigException || e instanceof BrokerException || e instanceof IllegalArgumentException
                 || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
-            err.println("vmscale " + commandLine.getCommandName() + ": " + e.getMessage());
+            err.println(commandLine.getCommandSpec().qualifiedName(" ") + ": " + e.getMessage());
         } else {
-            err.println("vmscale " + commandLine.getCommandName() + ": unexpected error: " + e);
+            err.println(commandLine.getCommandSpec().qualifiedName(" ") + ": unexpected error: " + e);
             e.printStackTrace(err);
         }
         err.flush();

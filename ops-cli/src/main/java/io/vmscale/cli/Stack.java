@@ -96,7 +96,7 @@ final class Stack implements AutoCloseable {
                     p.hostPortBase(), false, null, null, null));
         }
         GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
-            out.println(name + ": image: " + line);
+            out.println(name + ": " + line);
             out.flush();
         });
         ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));

@@ -150,7 +150,11 @@ class OpsCommandTest {
         assertThat(balancer.members()).contains(new Endpoint("127.0.0.1", 9));
         assertThat(ops("remove", "127.0.0.1", "9")).isZero();
         assertThat(balancer.members()).doesNotContain(new Endpoint("127.0.0.1", 9));
+        assertThat(ops("clear")).isZero();
+        assertThat(balancer.members()).isEmpty();
         assertThat(ops("refresh")).isZero();
+        assertThat(out.toString()).contains("servers: 1 (1 added, 0 removed)");
+        assertThat(balancer.members()).hasSize(1);
     }
 
     @Test
