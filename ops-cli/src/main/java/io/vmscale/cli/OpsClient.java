@@ -77,6 +77,11 @@ final class OpsClient implements AutoCloseable {
         return timeout;
     }
 
+    /** What to say about a component that did not answer. */
+    String noAnswer(String component) {
+        return component + ": no answer within " + timeout.toMillis() / 1000.0 + " s: is it running (./vmscale up)?";
+    }
+
     @Override
     public void close() {
         replies.close();

@@ -84,8 +84,7 @@ final class OpsCommand {
             out.println(result.responder() + ": " + (result.ok() ? "" : "error: ") + result.message());
         }
         for (String missing : answers.missing()) {
-            out.println(missing + ": no answer within " + client.timeout().toMillis() / 1000.0
-                    + " s: is it running (./vmscale up)?");
+            out.println(client.noAnswer(missing));
         }
         out.flush();
         return !answers.missing().isEmpty() ? NO_ANSWER : answers.ok() ? 0 : 1;
@@ -172,8 +171,7 @@ final class OpsCommand {
             StatusView view = StatusView.of(answers);
             out.print(json ? view.json() + "\n" : view.text());
             for (String missing : answers.missing()) {
-                spec.commandLine().getErr().println(missing + ": no answer within " + client.timeout().toMillis() / 1000.0
-                        + " s: is it running (./vmscale up)?");
+                spec.commandLine().getErr().println(client.noAnswer(missing));
             }
             out.flush();
             spec.commandLine().getErr().flush();

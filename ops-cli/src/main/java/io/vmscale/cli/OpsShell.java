@@ -113,7 +113,7 @@ final class OpsShell implements Callable<Integer> {
             OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
             StatusView view = StatusView.of(answers);
             out.print(rest.contains("--json") ? view.json() + "\n" : view.text());
-            answers.missing().forEach(m -> out.println(m + ": no answer within " + client.timeout().toMillis() / 1000.0 + " s"));
+            answers.missing().forEach(m -> out.println(client.noAnswer(m)));
             out.flush();
             return answers.ok() ? 0 : 1;
         }

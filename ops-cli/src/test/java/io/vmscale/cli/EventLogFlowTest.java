@@ -73,6 +73,9 @@ class EventLogFlowTest {
                 stack.awaitReady(1);
                 totalLoad[0] = 90; // one replica at 90 %: above HIGH
                 stack.awaitReady(2);
+                int upAt = published.get();
+                // high load goes on for a while after the scale-up (45 % each), as it would
+                await().atMost(Duration.ofSeconds(10)).until(() -> published.get() >= upAt + 10);
                 totalLoad[0] = 30; // two at 15 %: below LOW
                 await().atMost(Duration.ofSeconds(20)).until(() -> actions.stream()
                         .anyMatch(d -> d.action() == ScaleAction.DOWN));

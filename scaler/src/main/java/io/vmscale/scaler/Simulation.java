@@ -29,7 +29,8 @@ import java.util.Set;
  * would have cost. The load is taken from the log (the sum of the READY replicas' CPU, in percent of
  * one replica) and spread evenly over the simulated replicas; a simulated scale-up is READY after the
  * boot time the log shows (the median STARTING to READY); a scale-down takes effect at once (the drain
- * is short). The policy is asked every tick, as the live scaler asks it, with the same inputs: the
+ * is short). The policy is asked every tick (in step with the live scaler's ticks, which its
+ * decisions in the log show), as the live scaler asks it, with the same inputs: the
  * READY replicas' samples, the replicas' states, the time of the last action, the recommendations.
  * Failures are not simulated: a REPLACE in the log is the hardware, not the policy.
  */
@@ -86,6 +87,9 @@ public final class Simulation {
 
         // the simulated fleet
         List<Instant> fleet = new ArrayList<>(); // when each simulated replica is (or was) READY, oldest first
+        for (int i = 0; i < runningBefore(ordered); i++) {
+            fleet.add(start); // serving when the log began: the simulated fleet starts with them too
+        }
         Deque<Sample> samples = new ArrayDeque<>();
         List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
         List<Step> simulatedDecisions = new ArrayList<>();
@@ -95,14 +99,15 @@ public final class Simulation {
 
         int next = 0;
         double dt = tick.toNanos() / 1e9;
-        for (Instant now = start.plus(tick); !now.isAfter(end.plus(tick)); now = now.plus(tick)) {
+        // tick when the live scaler ticked (its decisions carry the times), else from the first event
+        Instant phase = ordered.stream().filter(e -> e.body() instanceof ScaleDecision).map(Envelope::ts).findFirst()
+                .orElse(start);
+        Instant first = phase.minus(tick.multipliedBy(Duration.between(start, phase).toNanos() / tick.toNanos()));
+        for (Instant now = first; !now.isAfter(end.plus(tick)); now = now.plus(tick)) {
             while (next < ordered.size() && !ordered.get(next).ts().isAfter(now)) {
                 Envelope<? extends Event> e = ordered.get(next++);
                 if (e.body() instanceof VmLifecycle v) {
-                    if (announced.add(v.domain()) && v.state() != ReplicaState.STARTING
-                            && v.state() != ReplicaState.DEFINED) {
-                        fleet.add(start); // serving since before the log began: the simulated fleet has it too
-                    }
+                    announced.add(v.domain());
                     switch (v.state()) {
                         case READY -> {
                             liveReady.add(v.domain());
@@ -121,7 +126,6 @@ public final class Simulation {
                     if (announced.add(s.domain())) { // running since before the log began
                         liveReady.add(s.domain());
                         liveAlive.add(s.domain());
-                        fleet.add(start);
                     }
                     lastCpu.put(s.domain(), s);
                     lastCpuAt.put(s.domain(), e.ts());
@@ -185,6 +189,22 @@ public final class Simulation {
         return new Report(start, end, ordered.size(), boot, boots.size(),
                 new Outcome(recordedDecisions, recordedOverload, recordedReplicaSeconds),
                 new Outcome(simulatedDecisions, simulatedOverload, simulatedReplicaSeconds));
+    }
+
+    /** Domains serving before the log began: their first event is a sample, or a state after STARTING. */
+    static int runningBefore(List<Envelope<? extends Event>> ordered) {
+        Set<String> seen = new HashSet<>();
+        int running = 0;
+        for (Envelope<? extends Event> e : ordered) {
+            if (e.body() instanceof CpuSample s && seen.add(s.domain())) {
+                running++;
+            } else if (e.body() instanceof VmLifecycle v && seen.add(v.domain())
+                    && (v.state() == ReplicaState.READY || v.state() == ReplicaState.DRAINING
+                    || v.state() == ReplicaState.STOPPING || v.state() == ReplicaState.RUNNING)) {
+                running++;
+            }
+        }
+        return running;
     }
 
     /** STARTING to READY per domain start, as the scaler reported them, shortest first. */
