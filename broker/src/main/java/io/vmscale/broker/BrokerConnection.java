@@ -123,39 +123,25 @@ public final class BrokerConnection implements AutoCloseable {
         EventType type = event.type();
         io.vmscale.broker.Topic topic = type.topic().orElseThrow(() -> new IllegalArgumentException(
                 type + " has no topic of its own: publish it to an address"));
-        return send(topic.address(), topic.persistent(), event);
+        return publish(topic.address(), event);
     }
 
     /** Publishes on an explicit address (a reply-to address, a replay topic). */
     public <T extends Event> Envelope<T> publish(String address, T event) {
-        boolean persistent = event.type().topic().map(io.vmscale.broker.Topic::persistent).orElse(true);
-        return send(address, persistent, event);
-    }
-
-    private <T extends Event> Envelope<T> send(String address, boolean persistent, T event) {
-        publishLock.lock();
+        publishLock.lock(); // the sequence numbers go out in order
         try {
             Envelope<T> envelope = Envelope.of(event, clock.instant(), source, seq.incrementAndGet());
-            TextMessage message = publishSession.createTextMessage(codec.encode(envelope));
-            message.setStringProperty(TYPE_PROPERTY, envelope.type().wireName());
-            producer.send(topic(address), message,
-                    persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
-                    Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());
+            republish(address, envelope);
             return envelope;
-        } catch (JMSSecurityException e) {
-            throw new BrokerException("user '" + user + "' may not publish " + event.type() + " to " + address
-                    + ": " + e.getMessage(), e);
-        } catch (JMSException e) {
-            throw new BrokerException("cannot publish " + event.type() + " to " + address + " on " + url + ": "
-                    + e.getMessage(), e);
         } finally {
             publishLock.unlock();
         }
     }
 
     /**
-     * Sends an envelope as it was recorded (its type, timestamp, source and sequence number unchanged):
-     * how a replay republishes an event log.
+     * Sends an envelope as it is (its type, timestamp, source and sequence number unchanged): how a
+     * replay republishes an event log, and the one place that sends. Lifecycle, decisions and commands
+     * are persistent; samples and stats are not, and expire.
      */
     public void republish(String address, Envelope<?> envelope) {
         boolean persistent = envelope.type().topic().map(io.vmscale.broker.Topic::persistent).orElse(true);
@@ -167,9 +153,11 @@ public final class BrokerConnection implements AutoCloseable {
                     persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
                     Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());
         } catch (JMSSecurityException e) {
-            throw new BrokerException("user '" + user + "' may not publish to " + address + ": " + e.getMessage(), e);
+            throw new BrokerException("user '" + user + "' may not publish " + envelope.type() + " to " + address
+                    + ": " + e.getMessage(), e);
         } catch (JMSException e) {
-            throw new BrokerException("cannot publish to " + address + " on " + url + ": " + e.getMessage(), e);
+            throw new BrokerException("cannot publish " + envelope.type() + " to " + address + " on " + url + ": "
+                    + e.getMessage(), e);
         } finally {
             publishLock.unlock();
         }

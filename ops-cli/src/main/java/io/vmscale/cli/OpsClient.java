@@ -25,6 +25,11 @@ final class OpsClient implements AutoCloseable {
         boolean ok() {
             return missing.isEmpty() && results.stream().allMatch(AdminResult::ok);
         }
+
+        /** 0 done, 1 refused or failed, {@link OpsCommand#NO_ANSWER} when a component did not answer. */
+        int exitCode() {
+            return !missing.isEmpty() ? OpsCommand.NO_ANSWER : ok() ? 0 : 1;
+        }
     }
 
     private final BrokerConnection connection;

@@ -42,6 +42,7 @@ final class OpsCommand {
     double timeoutSeconds;
     @Spec
     CommandSpec spec;
+    private VmscaleConfig loaded;
 
     /** Logs in with --user/--password, or else with the operator account of the configuration. */
     OpsClient client() {
@@ -53,15 +54,19 @@ final class OpsCommand {
 
     /** Logs in with --user/--password, or else with the configuration's account of that role. */
     BrokerConnection connect(Role role) {
-        VmscaleConfig c = config.load();
+        VmscaleConfig c = config();
         return user != null
                 ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password == null ? "" : password,
                 BrokerConnection.source("ops"))
                 : BrokerClients.connect(c.broker(), role, "ops");
     }
 
+    /** The configuration, read once per command. */
     VmscaleConfig config() {
-        return config.load();
+        if (loaded == null) {
+            loaded = config.load();
+        }
+        return loaded;
     }
 
     private int balancer(String command, String... args) throws InterruptedException {
@@ -87,7 +92,18 @@ final class OpsCommand {
             out.println(client.noAnswer(missing));
         }
         out.flush();
-        return !answers.missing().isEmpty() ? NO_ANSWER : answers.ok() ? 0 : 1;
+        return answers.exitCode();
+    }
+
+    /** Asks the scaler and the balancer for their status and shows it, as text or JSON. */
+    static int status(OpsClient client, boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
+        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
+        StatusView view = StatusView.of(answers);
+        out.print(json ? view.json() + "\n" : view.text());
+        out.flush();
+        answers.missing().forEach(missing -> err.println(client.noAnswer(missing)));
+        err.flush();
+        return answers.exitCode();
     }
 
     private PrintWriter out() {
@@ -166,16 +182,7 @@ final class OpsCommand {
     int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler}")
                boolean json) throws InterruptedException {
         try (OpsClient client = client()) {
-            OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
-            PrintWriter out = out();
-            StatusView view = StatusView.of(answers);
-            out.print(json ? view.json() + "\n" : view.text());
-            for (String missing : answers.missing()) {
-                spec.commandLine().getErr().println(client.noAnswer(missing));
-            }
-            out.flush();
-            spec.commandLine().getErr().flush();
-            return answers.results().isEmpty() ? NO_ANSWER : answers.ok() ? 0 : answers.missing().isEmpty() ? 1 : NO_ANSWER;
+            return status(client, json, out(), spec.commandLine().getErr());
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.vmscale.cli;
 
+import io.vmscale.scaler.Scaler;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -34,7 +35,6 @@ import picocli.CommandLine.Model.CommandSpec;
 final class OpsShell implements Callable<Integer> {
     private static final Set<String> BALANCER = Set.of("+", "-", "add", "remove", "clear_servers", "clear", "refresh",
             "low", "mid", "high", "off", "custom", "load");
-    private static final Set<String> SCALER = Set.of("pause", "resume", "scale", "min", "max", "policy", "dry-run");
     private static final List<String> WORDS = List.of("+", "-", "add", "remove", "clear_servers", "clear", "refresh",
             "low", "mid", "high", "custom", "load", "pause", "resume", "scale", "min", "max", "policy",
             "threshold-window", "target-tracking", "dry-run", "on", "off", "status", "help", "quit");
@@ -44,45 +44,50 @@ final class OpsShell implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Where lines come from: a JLine reader on a terminal, plain lines from a pipe; null at the end. */
+    private interface Lines {
+        String next() throws IOException;
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        int failures = 0;
         try (OpsClient client = ops.client()) {
             out.println("vmscale ops shell: 'help' lists the commands, 'quit' or Ctrl-D leaves");
             out.flush();
-            if (System.console() != null) {
-                try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
-                    LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("vmscale")
-                            .completer(new StringsCompleter(WORDS))
-                            .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".vmscale_history"))
-                            .build();
-                    while (true) {
-                        String line;
-                        try {
-                            line = reader.readLine("vmscale> ");
-                        } catch (UserInterruptException e) {
-                            continue;
-                        } catch (EndOfFileException e) {
-                            break;
-                        }
-                        Integer result = run(line, client, out);
-                        if (result == null) {
-                            break;
-                        }
-                        failures += result == 0 ? 0 : 1;
-                    }
-                }
-            } else {
+            if (System.console() == null) {
                 BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                    Integer result = run(line, client, out);
-                    if (result == null) {
-                        break;
-                    }
-                    failures += result == 0 ? 0 : 1;
-                }
+                return session(reader::readLine, client, out);
             }
+            try (Terminal terminal = TerminalBuilder.builder().system(true).build()) {
+                LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("vmscale")
+                        .completer(new StringsCompleter(WORDS))
+                        .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".vmscale_history"))
+                        .build();
+                return session(() -> {
+                    while (true) {
+                        try {
+                            return reader.readLine("vmscale> ");
+                        } catch (UserInterruptException e) {
+                            // Ctrl-C drops the line being typed
+                        } catch (EndOfFileException e) {
+                            return null;
+                        }
+                    }
+                }, client, out);
+            }
+        }
+    }
+
+    /** Runs every line until the end or 'quit': 0 when every command was carried out, else 1. */
+    private static int session(Lines lines, OpsClient client, PrintWriter out) throws IOException, InterruptedException {
+        int failures = 0;
+        for (String line = lines.next(); line != null; line = lines.next()) {
+            Integer result = run(line, client, out);
+            if (result == null) {
+                break;
+            }
+            failures += result == 0 ? 0 : 1;
         }
         return failures == 0 ? 0 : 1;
     }
@@ -110,17 +115,12 @@ final class OpsShell implements Callable<Integer> {
             return 0;
         }
         if (first.equals("status")) {
-            OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
-            StatusView view = StatusView.of(answers);
-            out.print(rest.contains("--json") ? view.json() + "\n" : view.text());
-            answers.missing().forEach(m -> out.println(client.noAnswer(m)));
-            out.flush();
-            return answers.ok() ? 0 : 1;
+            return OpsCommand.status(client, rest.contains("--json"), out, out);
         }
         if (BALANCER.contains(first)) {
             return OpsCommand.print(client.send("balancer", "line", words, List.of("balancer")), client, out);
         }
-        if (SCALER.contains(first)) {
+        if (Scaler.COMMANDS.contains(first)) {
             return OpsCommand.print(client.send("scaler", first, rest, List.of("scaler")), client, out);
         }
         out.println("unknown command '" + (first.length() > 40 ? first.substring(0, 40) + "..." : first)

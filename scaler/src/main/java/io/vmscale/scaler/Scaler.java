@@ -218,11 +218,13 @@ public final class Scaler implements AutoCloseable {
     }
 
     /** Runs on the loop thread; dropped once the scaler is closed (events keep arriving until unsubscribed). */
-    private void submit(Runnable task) {
+    private boolean submit(Runnable task) {
         try {
             loop.execute(task);
+            return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             log.debug("scaler closed: event dropped");
+            return false;
         }
     }
 
@@ -237,7 +239,7 @@ public final class Scaler implements AutoCloseable {
      */
     public AdminResult handle(AdminCommand command) {
         CompletableFuture<AdminResult> result = new CompletableFuture<>();
-        submit(() -> {
+        boolean taken = submit(() -> {
             try {
                 result.complete(command(command));
             } catch (IllegalArgumentException e) {
@@ -248,11 +250,17 @@ public final class Scaler implements AutoCloseable {
             }
         });
         try {
-            return result.get(10, TimeUnit.SECONDS);
+            if (taken) {
+                return result.get(10, TimeUnit.SECONDS);
+            }
         } catch (Exception e) {
-            return new AdminResult(command.requestId(), source, false, "the scaler did not take the command: "
-                    + (loop.isShutdown() ? "it is stopping" : e.toString()), Map.of());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return new AdminResult(command.requestId(), source, false, "the scaler did not take the command: " + e,
+                    Map.of());
         }
+        return new AdminResult(command.requestId(), source, false, "the scaler is stopping", Map.of());
     }
 
     private AdminResult command(AdminCommand command) {

@@ -76,18 +76,17 @@ public final class Simulation {
         Instant end = ordered.get(ordered.size() - 1).ts();
 
         // the log, as time passes
-        Set<String> liveReady = new HashSet<>();
-        Set<String> liveAlive = new HashSet<>();
-        Set<String> announced = new HashSet<>();
-        Map<String, CpuSample> lastCpu = new HashMap<>();
-        Map<String, Instant> lastCpuAt = new HashMap<>();
+        Set<String> before = runningBefore(ordered);
+        Set<String> liveReady = new HashSet<>(before);
+        Set<String> liveAlive = new HashSet<>(before);
+        Map<String, Sample> lastCpu = new HashMap<>();
         List<Step> recordedDecisions = new ArrayList<>();
         double recordedOverload = 0;
         double recordedReplicaSeconds = 0;
 
         // the simulated fleet
         List<Instant> fleet = new ArrayList<>(); // when each simulated replica is (or was) READY, oldest first
-        for (int i = 0; i < runningBefore(ordered); i++) {
+        for (int i = 0; i < before.size(); i++) {
             fleet.add(start); // serving when the log began: the simulated fleet starts with them too
         }
         Deque<Sample> samples = new ArrayDeque<>();
@@ -107,7 +106,6 @@ public final class Simulation {
             while (next < ordered.size() && !ordered.get(next).ts().isAfter(now)) {
                 Envelope<? extends Event> e = ordered.get(next++);
                 if (e.body() instanceof VmLifecycle v) {
-                    announced.add(v.domain());
                     switch (v.state()) {
                         case READY -> {
                             liveReady.add(v.domain());
@@ -123,12 +121,7 @@ public final class Simulation {
                         }
                     }
                 } else if (e.body() instanceof CpuSample s) {
-                    if (announced.add(s.domain())) { // running since before the log began
-                        liveReady.add(s.domain());
-                        liveAlive.add(s.domain());
-                    }
-                    lastCpu.put(s.domain(), s);
-                    lastCpuAt.put(s.domain(), e.ts());
+                    lastCpu.put(s.domain(), new Sample(s.domain(), e.ts(), s.cpuPercent()));
                 } else if (e.body() instanceof ScaleDecision d && d.action() != ScaleAction.HOLD) {
                     recordedDecisions.add(new Step(e.ts(), d));
                 }
@@ -137,9 +130,9 @@ public final class Simulation {
             double load = 0;
             int measured = 0;
             for (String domain : liveReady) {
-                Instant at = lastCpuAt.get(domain);
-                if (at != null && Duration.between(at, now).compareTo(FRESH) <= 0) {
-                    load += lastCpu.get(domain).cpuPercent();
+                Sample last = lastCpu.get(domain);
+                if (last != null && Duration.between(last.at(), now).compareTo(FRESH) <= 0) {
+                    load += last.cpu();
                     measured++;
                 }
             }
@@ -192,16 +185,16 @@ public final class Simulation {
     }
 
     /** Domains serving before the log began: their first event is a sample, or a state after STARTING. */
-    static int runningBefore(List<Envelope<? extends Event>> ordered) {
+    static Set<String> runningBefore(List<Envelope<? extends Event>> ordered) {
         Set<String> seen = new HashSet<>();
-        int running = 0;
+        Set<String> running = new HashSet<>();
         for (Envelope<? extends Event> e : ordered) {
             if (e.body() instanceof CpuSample s && seen.add(s.domain())) {
-                running++;
+                running.add(s.domain());
             } else if (e.body() instanceof VmLifecycle v && seen.add(v.domain())
                     && (v.state() == ReplicaState.READY || v.state() == ReplicaState.DRAINING
                     || v.state() == ReplicaState.STOPPING || v.state() == ReplicaState.RUNNING)) {
-                running++;
+                running.add(v.domain());
             }
         }
         return running;
