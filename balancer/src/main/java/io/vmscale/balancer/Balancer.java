@@ -810,7 +810,7 @@ public final class Balancer implements AutoCloseable {
         Map<String, LbStats.ServerStats> perServer = new LinkedHashMap<>();
         for (Server server : new ArrayList<>(servers.values())) {
             perServer.put(server.endpoint.toString(), new LbStats.ServerStats(server.sent, server.answered,
-                    server.timedOut, server.wrong, server.busy.size(), server.ejected(now)));
+                    server.timedOut, server.wrong, server.busy.size(), server.ejected(now), server.removed));
             if (server.removed && server.busy.isEmpty()) {
                 servers.remove(server.endpoint); // reported one last time, then forgotten
             }

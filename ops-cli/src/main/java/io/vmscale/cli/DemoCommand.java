@@ -133,7 +133,7 @@ final class DemoCommand implements Callable<Integer> {
                     traffic.latency.getValueAtPercentile(50) / 1e6, traffic.latency.getValueAtPercentile(90) / 1e6,
                     traffic.latency.getValueAtPercentile(99) / 1e6,
                     Map.of(endpoint.toString(), new LbStats.ServerStats(requests, traffic.answered, traffic.lost,
-                            traffic.wrong, 0, false)), "demo", 0));
+                            traffic.wrong, 0, false, false)), "demo", 0));
             report(seen.poll(10, TimeUnit.SECONDS));
 
             try {

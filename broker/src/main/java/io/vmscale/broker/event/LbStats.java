@@ -1,5 +1,7 @@
 package io.vmscale.broker.event;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import java.util.Map;
 
 /**
@@ -13,7 +15,9 @@ import java.util.Map;
  * @param p50Ms       median latency over the interval, milliseconds
  * @param p90Ms       90th percentile latency, milliseconds
  * @param p99Ms       99th percentile latency, milliseconds
- * @param servers     per replica endpoint ({@code ip:port}) counts and requests in flight
+ * @param servers     per replica endpoint ({@code ip:port}) counts and requests in flight: the members,
+ *                    and each replica removed from them while it still has requests in flight and for a
+ *                    few intervals after (marked {@link ServerStats#removed()}), then no more
  * @param mode        the current load mode ({@code low}, {@code mid}, {@code high}, {@code custom 0.3}, ...)
  * @param intervalMs  the interval the rates and percentiles cover
  */
@@ -21,8 +25,25 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
                       double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs)
         implements Event {
 
-    /** One replica's share of the traffic, as the balancer sees it. */
-    public record ServerStats(long sent, long answered, long timedOut, long wrong, int inFlight, boolean ejected) {
+    /**
+     * One replica's share of the traffic, as the balancer sees it.
+     *
+     * @param sent      requests sent to it
+     * @param answered  correct answers it gave
+     * @param timedOut  its requests that got no answer in time
+     * @param wrong     its answers that were not {@code 2^n mod 1021}
+     * @param inFlight  its requests sent and not yet answered or timed out, when the stats were built
+     * @param ejected   taken out for a while after timeouts in a row; it comes back after a probe
+     * @param removed   the balancer's acknowledgement that it has taken this replica out of its
+     *                  membership (it was DRAINING, stopped or failed, or an operator removed it): no
+     *                  new request goes to it, and {@code inFlight} is what is still outstanding. So
+     *                  {@code removed && inFlight == 0} tells a drain it is over, which
+     *                  {@code inFlight == 0} alone cannot: stats built before the balancer handled the
+     *                  removal say {@code false}. Absent (JSON recorded before this field) reads as
+     *                  {@code false}: {@code Nulls.AS_EMPTY}, since the codec refuses a missing primitive.
+     */
+    public record ServerStats(long sent, long answered, long timedOut, long wrong, int inFlight, boolean ejected,
+                              @JsonSetter(nulls = Nulls.AS_EMPTY) boolean removed) {
         public ServerStats {
             Fields.notNegative("sent", sent);
             Fields.notNegative("answered", answered);

@@ -37,7 +37,8 @@ class EventCodecTest {
                 new AdminCommand("req-1", "vmscale.reply.abc", "balancer", "add", List.of("10.0.0.5", "21001")),
                 new AdminResult("req-1", "balancer@host", true, "added 10.0.0.5:21001", data),
                 new LbStats(1000, 990, 8, 2, 495.5, 1.25, 2.5, 9.75,
-                        Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false)), "high", 1000),
+                        Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false, false),
+                                "127.0.0.1:21002", new LbStats.ServerStats(80, 78, 0, 0, 2, false, true)), "high", 1000),
                 new HostStatus("qemu:///system", false, "closed: EOF"));
     }
 
@@ -77,6 +78,27 @@ class EventCodecTest {
         assertThat(envelope.version()).isEqualTo(3);
         assertThat(envelope.body()).isEqualTo(new VmLifecycle("vmscale-0000", "qemu:///system",
                 new Endpoint("127.0.0.1", 21001), ReplicaState.DRAINING, "scale down"));
+    }
+
+    @Test
+    void readsLbStatsRecordedBeforeServersCarriedRemovedAsNotRemoved() {
+        String json = """
+                {"type":"lb.stats","v":1,"ts":"2026-11-24T10:15:30Z","source":"balancer@h","seq":9,
+                 "body":{"sent":10,"answered":9,"timedOut":1,"wrong":0,"throughput":9.0,"p50Ms":1.0,"p90Ms":2.0,
+                 "p99Ms":3.0,"servers":{"127.0.0.1:21001":{"sent":10,"answered":9,"timedOut":1,"wrong":0,
+                 "inFlight":0,"ejected":false}},"mode":"low","intervalMs":1000}}
+                """;
+        LbStats stats = (LbStats) codec.decode(json).body();
+        assertThat(stats.servers().get("127.0.0.1:21001"))
+                .isEqualTo(new LbStats.ServerStats(10, 9, 1, 0, 0, false, false));
+    }
+
+    @Test
+    void writesRemovedForEveryServer() {
+        LbStats stats = new LbStats(1, 1, 0, 0, 1, 1, 1, 1,
+                Map.of("127.0.0.1:21001", new LbStats.ServerStats(1, 1, 0, 0, 0, false, true)), "low", 1000);
+        assertThat(codec.encode(Envelope.of(stats, TS, "balancer@h", 1)))
+                .contains("\"inFlight\":0,\"ejected\":false,\"removed\":true");
     }
 
     @Test
