@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * The load generator and client-side balancer. It offers load at a target rate (a {@link LoadMode}
  * times one replica's capacity), spreads it over the live replicas with a {@link Dispatch} policy,
  * checks every answer against {@code 2^n mod 1021}, times out what gets no answer, ejects a replica
- * after K timeouts in a row (and probes it before it returns), and publishes {@code lb.stats}.
+ * after K timeouts in a row (and probes it before it returns), and publishes {@code lb.stats}. A
+ * replica taken out of the membership is reported there as removed (no new request goes to it; its
+ * requests in flight still count), the acknowledgement a drain waits for.
  *
  * <p>One thread does all the I/O with one selector: no thread per request. Each replica has a pool
  * of sockets with one request in flight each, so every answer is matched to its request and the
@@ -47,6 +49,13 @@ import org.slf4j.LoggerFactory;
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
     private static final Duration MAX_EJECTION = Duration.ofSeconds(30);
+    /**
+     * Stats a removed replica is still reported in, marked removed, once nothing of it is in flight:
+     * the acknowledgement a drain waits for survives a lost stats message or two.
+     */
+    static final int REMOVED_IDLE_REPORTS = 3;
+    /** After a removal the next stats go out this soon after the last ones (at once if that is past). */
+    static final Duration REMOVAL_STATS_GAP = Duration.ofMillis(50);
 
     /**
      * @param work              n of every request: its cost on a replica
@@ -163,6 +172,7 @@ public final class Balancer implements AutoCloseable {
     private double credit;
     private long lastTick;
     private long nextStats;
+    private long lastStatsAt;
     private long answeredAtLastStats;
 
     /** One replica as the balancer sees it; touched by the balancer's thread only. */
@@ -178,7 +188,10 @@ public final class Balancer implements AutoCloseable {
         int timeoutsInARow;
         int ejections;
         long ejectedUntil;
+        /** Out of the membership: sent nothing new, reported with its requests in flight until retired. */
         boolean removed;
+        /** Stats it will still be reported in once removed with nothing in flight; then forgotten. */
+        int idleReportsLeft;
 
         Server(Endpoint endpoint) {
             this.endpoint = endpoint;
@@ -307,7 +320,9 @@ public final class Balancer implements AutoCloseable {
     /**
      * Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED and
      * UNDEFINED leave. An event without an endpoint (the monitor's, from libvirt, knows only the
-     * domain) leaves by the endpoint its domain joined with.
+     * domain) leaves by the endpoint its domain joined with. A replica that leaves is acknowledged in
+     * {@code lb.stats} with {@link LbStats.ServerStats#removed()}, within {@link #REMOVAL_STATS_GAP} of
+     * the last stats.
      */
     public void onLifecycle(VmLifecycle event) {
         switch (event.state()) {
@@ -494,6 +509,7 @@ public final class Balancer implements AutoCloseable {
         }
         Server server = existing != null ? existing : new Server(endpoint);
         server.removed = false;
+        server.idleReportsLeft = 0;
         server.timeoutsInARow = 0;
         server.ejectedUntil = 0;
         servers.put(endpoint, server);
@@ -510,6 +526,9 @@ public final class Balancer implements AutoCloseable {
             return "no server " + endpoint + " in the list";
         }
         server.removed = true;
+        server.idleReportsLeft = REMOVED_IDLE_REPORTS;
+        // acknowledge it in stats soon rather than at the end of the interval: a drain waits for that
+        nextStats = Math.min(nextStats, lastStatsAt + REMOVAL_STATS_GAP.toNanos());
         log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, server.busy.size());
         retireIfDone(server);
         return "removed " + endpoint + (server.busy.isEmpty() ? "" : ", " + server.busy.size() + " in flight");
@@ -545,6 +564,7 @@ public final class Balancer implements AutoCloseable {
 
     private void loop() {
         lastTick = System.nanoTime();
+        lastStatsAt = lastTick;
         nextStats = lastTick + settings.statsInterval().toNanos();
         long nextTimeoutScan = lastTick;
         long waitMillis = 1;
@@ -804,15 +824,20 @@ public final class Balancer implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes {@code lb.stats}: every member, and every removed replica marked removed while it has
+     * requests in flight and in {@link #REMOVED_IDLE_REPORTS} stats after, then it is forgotten.
+     */
     private void publishStats(long now) {
-        long interval = now - (nextStats - settings.statsInterval().toNanos());
+        long interval = now - lastStatsAt;
+        lastStatsAt = now;
         nextStats = now + settings.statsInterval().toNanos();
         Map<String, LbStats.ServerStats> perServer = new LinkedHashMap<>();
         for (Server server : new ArrayList<>(servers.values())) {
             perServer.put(server.endpoint.toString(), new LbStats.ServerStats(server.sent, server.answered,
                     server.timedOut, server.wrong, server.busy.size(), server.ejected(now), server.removed));
-            if (server.removed && server.busy.isEmpty()) {
-                servers.remove(server.endpoint); // reported one last time, then forgotten
+            if (server.removed && server.busy.isEmpty() && --server.idleReportsLeft <= 0) {
+                servers.remove(server.endpoint); // reported removed with nothing in flight a few times, then forgotten
             }
         }
         double seconds = Math.max(1e-9, interval / 1e9);
