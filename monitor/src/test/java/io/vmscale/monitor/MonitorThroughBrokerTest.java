@@ -15,11 +15,13 @@ import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
 import io.vmscale.monitor.libvirt.HostConnection;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +47,11 @@ class MonitorThroughBrokerTest {
                  HostConnection operator = HostConnection.open("test:///default")) {
                 assertThat(hostStatus.poll(10, TimeUnit.SECONDS)).isEqualTo(
                         new HostStatus("test:///default", true, "connected"));
+                // the first tick's figures: the domains have been listed (none of the prefix yet)
+                HostStatus figures = hostStatus.poll(10, TimeUnit.SECONDS);
+                assertThat(figures).isNotNull();
+                assertThat(figures.reason()).isEqualTo("figures");
+                assertThat(figures.cpus()).isPositive();
                 operator.define(TestDriverXml.domain(prefix + "-other-0000")); // not ours: never published
                 operator.define(TestDriverXml.domain(prefix + "-0000"));
                 operator.start(prefix + "-0000");
@@ -64,9 +71,48 @@ class MonitorThroughBrokerTest {
                 assertThat(lifecycle.poll(10, TimeUnit.SECONDS)).extracting(VmLifecycle::state)
                         .isEqualTo(ReplicaState.UNDEFINED);
                 assertThat(monitor.tickFailures()).isZero();
+                assertThat(monitor.readingsDropped()).isZero();
             }
             assertThat(lifecycle).isEmpty();
             assertThat(viewer.malformedDropped()).isZero();
+        }
+    }
+
+    @Test
+    void listsTheDomainsOfItsPrefixAtStart() throws Exception {
+        String prefix = "mon" + UUID.randomUUID().toString().substring(0, 6);
+        BlockingQueue<VmLifecycle> lifecycle = new LinkedBlockingQueue<>();
+        try (EmbeddedBroker broker = EmbeddedBroker.start(TestBrokers.config(dataDir));
+             BrokerConnection publisher = broker.connect(Role.COMPONENT, "monitor@test");
+             BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@test");
+             HostConnection operator = HostConnection.open("test:///default")) {
+            viewer.subscribe(VmLifecycle.class, e -> lifecycle.add(e.body()));
+            operator.define(TestDriverXml.domain(prefix + "-0000"));
+            operator.start(prefix + "-0000");
+            operator.define(TestDriverXml.domain(prefix + "-0001"));
+            operator.define(TestDriverXml.domain(prefix + "-other-0002")); // not ours: not listed
+            LibvirtConfig libvirt = new LibvirtConfig(List.of("test:///default"), prefix, 50, 200);
+            try (Monitor monitor = Monitor.start(libvirt, new MonitorConfig(100), publisher::publish)) {
+                List<VmLifecycle> listed = new ArrayList<>();
+                while (listed.size() < 2) {
+                    VmLifecycle event = lifecycle.poll(10, TimeUnit.SECONDS);
+                    assertThat(event).as("a listing within 10 s").isNotNull();
+                    if (event.reason().startsWith("listed")) { // the set-up's callbacks may come too
+                        listed.add(event);
+                    }
+                }
+                assertThat(listed).extracting(VmLifecycle::domain, VmLifecycle::host, VmLifecycle::state,
+                        VmLifecycle::reason).containsExactlyInAnyOrder(
+                        Tuple.tuple(prefix + "-0000", "test:///default", ReplicaState.RUNNING,
+                                "listed at start"),
+                        Tuple.tuple(prefix + "-0001", "test:///default", ReplicaState.STOPPED,
+                                "listed at start"));
+            } finally {
+                operator.destroy(prefix + "-0000");
+                operator.undefine(prefix + "-0000");
+                operator.undefine(prefix + "-0001");
+                operator.undefine(prefix + "-other-0002");
+            }
         }
     }
 }

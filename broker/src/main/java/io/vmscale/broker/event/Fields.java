@@ -31,6 +31,14 @@ final class Fields {
         return value;
     }
 
+    /** At least 0, or -1 for a figure not known. */
+    static long notNegativeOrUnknown(String field, long value) {
+        if (value < -1) {
+            throw new IllegalArgumentException(field + " must be >= 0 or -1 (unknown), got " + value);
+        }
+        return value;
+    }
+
     static double finiteNotNegative(String field, double value) {
         if (!Double.isFinite(value) || value < 0) {
             throw new IllegalArgumentException(field + " must be a finite number >= 0, got " + value);

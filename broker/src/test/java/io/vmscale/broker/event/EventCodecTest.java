@@ -39,7 +39,8 @@ class EventCodecTest {
                 new LbStats(1000, 990, 8, 2, 495.5, 1.25, 2.5, 9.75,
                         Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false, false),
                                 "127.0.0.1:21002", new LbStats.ServerStats(80, 78, 0, 0, 2, false, true)), "high", 1000),
-                new HostStatus("qemu:///system", false, "closed: EOF"));
+                new HostStatus("qemu:///system", false, "closed: EOF"),
+                new HostStatus("qemu:///system", true, "figures", 2, 37.5, 3, 8_000_000, 1_500_000));
     }
 
     @Test
@@ -99,6 +100,26 @@ class EventCodecTest {
                 Map.of("127.0.0.1:21001", new LbStats.ServerStats(1, 1, 0, 0, 0, false, true)), "low", 1000);
         assertThat(codec.encode(Envelope.of(stats, TS, "balancer@h", 1)))
                 .contains("\"inFlight\":0,\"ejected\":false,\"removed\":true");
+    }
+
+    @Test
+    void readsAHostStatusWrittenBeforeTheHostFiguresExisted() {
+        String json = """
+                {"type":"host.status","v":1,"ts":"2026-11-24T10:15:30Z","source":"monitor@h","seq":3,
+                 "body":{"host":"qemu:///system","connected":true,"reason":"connected"}}
+                """;
+        HostStatus status = (HostStatus) codec.decode(json).body();
+        assertThat(status).isEqualTo(new HostStatus("qemu:///system", true, "connected"));
+        assertThat(status).extracting(HostStatus::cpus, HostStatus::cpuPercent, HostStatus::domainVcpus,
+                HostStatus::memoryKiB, HostStatus::freeMemoryKiB).containsOnly(-1, -1.0, -1L);
+    }
+
+    @Test
+    void refusesHostFiguresOutOfRange() {
+        assertThatThrownBy(() -> new HostStatus("h", true, "figures", 2, 100.5, 0, 1, 1))
+                .hasMessageContaining("cpuPercent must be 0 to 100 or -1 (unknown), got 100.5");
+        assertThatThrownBy(() -> new HostStatus("h", true, "figures", -2, 1, 0, 1, 1))
+                .hasMessageContaining("cpus must be >= 0 or -1 (unknown), got -2");
     }
 
     @Test

@@ -308,6 +308,31 @@ public final class HostConnection implements AutoCloseable {
                 state.active() ? info.cpuTime : 0);
     }
 
+    /** The host's logical CPUs and memory. */
+    public HostInfo info() {
+        return call("node info", c -> {
+            org.libvirt.NodeInfo info = c.nodeInfo();
+            return new HostInfo(info.cpus, info.memory);
+        });
+    }
+
+    /** The host's free memory. */
+    public long freeMemoryKiB() {
+        return call("free memory", c -> c.getFreeMemory() / 1024);
+    }
+
+    /** The host's cumulative CPU times, all CPUs together (virNodeGetCPUStats). */
+    public HostCpuTimes cpuTimes() {
+        return call("node CPU stats", c -> {
+            try {
+                return NodeCpuStats.fetch(c.pointer());
+            } catch (NodeCpuStats.Failed e) {
+                checkAlive(c);
+                throw new LibvirtFailure(uri + ": node CPU stats: " + e.getMessage());
+            }
+        });
+    }
+
     /** Names of all domains, running or not, that pass the filter. */
     public List<String> domainNames(Predicate<String> names) {
         return call("list domains", c -> {

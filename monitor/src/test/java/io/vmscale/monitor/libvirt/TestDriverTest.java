@@ -124,6 +124,19 @@ class TestDriverTest {
     }
 
     @Test
+    void readsTheHostsFigures() {
+        HostInfo info = host.info();
+        assertThat(info.cpus()).isPositive();
+        assertThat(info.memoryKiB()).isPositive();
+        assertThat(host.freeMemoryKiB()).isBetween(0L, info.memoryKiB());
+        HostCpuTimes times = host.cpuTimes(); // our own binding of virNodeGetCPUStats
+        assertThat(times.kernelNs()).isPositive();
+        assertThat(times.userNs()).isPositive();
+        assertThat(times.idleNs()).isPositive();
+        assertThat(times.totalNs()).isGreaterThan(times.busyNs());
+    }
+
+    @Test
     void readsInterfaceAddresses() {
         // the test driver's own domain "test" has one interface with a made-up lease
         assertThat(host.interfaceAddresses("test", 0)).containsExactly(

@@ -1,0 +1,5 @@
+package io.vmscale.monitor.libvirt;
+
+/** What a host has (virNodeGetInfo): logical CPUs and memory. */
+public record HostInfo(int cpus, long memoryKiB) {
+}
