@@ -11,13 +11,18 @@ import java.util.List;
  * @param cooldownSeconds     no UP or DOWN this soon after the last one
  * @param tickMs              how often the policy is asked
  * @param probeTimeoutSeconds how long a new replica may take to answer correctly before it counts as failed
- * @param drainTimeoutSeconds how long a draining replica may keep requests in flight before it is stopped anyway
+ * @param drainTimeoutSeconds how long a draining replica may keep requests in flight (or go unacknowledged by the
+ *                            balancer) before it is stopped anyway
+ * @param warmupSeconds       a replica's samples count from this long after it became READY; -1: one window of the
+ *                            policy (threshold-window's window, target-tracking's metric window)
+ * @param maxVcpusPerCore     a scale-up is held (HostSaturated) when the host would run more vCPUs than its CPUs times
+ *                            this; 0: no such guard
  * @param thresholdWindow     the threshold-window policy's settings
  * @param targetTracking      the target-tracking policy's settings
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
-                           int probeTimeoutSeconds, int drainTimeoutSeconds, ThresholdWindowConfig thresholdWindow,
-                           TargetTrackingConfig targetTracking) {
+                           int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
+                           ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking) {
 
     /**
      * @param high          every sample above this (CPU %) over the window: one more replica
@@ -65,9 +70,34 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         InvalidValueException.range("tickMs", tickMs, 100, 60_000);
         InvalidValueException.range("probeTimeoutSeconds", probeTimeoutSeconds, 1, 3600);
         InvalidValueException.range("drainTimeoutSeconds", drainTimeoutSeconds, 0, 3600);
+        InvalidValueException.range("warmupSeconds", warmupSeconds, -1, 3600);
+        if (!(maxVcpusPerCore >= 0 && maxVcpusPerCore <= 64)) {
+            throw new InvalidValueException("maxVcpusPerCore", "from 0 (no guard) to 64", maxVcpusPerCore);
+        }
         if (thresholdWindow == null || targetTracking == null) {
             throw new InvalidValueException(thresholdWindow == null ? "thresholdWindow" : "targetTracking", "an object",
                     "null");
         }
+    }
+
+    /** How long after READY a replica's samples start to count. */
+    public java.time.Duration warmup() {
+        if (warmupSeconds >= 0) {
+            return java.time.Duration.ofSeconds(warmupSeconds);
+        }
+        return java.time.Duration.ofSeconds(policy.equals("target-tracking") ? targetTracking.metricWindowSeconds()
+                : thresholdWindow.windowSeconds());
+    }
+
+    /** The same with other limits. */
+    public ScalerConfig withLimits(int min, int max) {
+        return new ScalerConfig(policy, min, max, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking);
+    }
+
+    /** The same with another policy. */
+    public ScalerConfig withPolicy(String name) {
+        return new ScalerConfig(name, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking);
     }
 }

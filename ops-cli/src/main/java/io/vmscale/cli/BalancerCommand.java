@@ -11,6 +11,7 @@ import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -86,7 +87,7 @@ final class BalancerCommand implements Callable<Integer> {
     /** The running replicas of the prefix on the first host, for the refresh command. */
     private static List<Endpoint> refresh(VmscaleConfig config) {
         try (HostConnection host = HostConnection.open(config.libvirt().uris().get(0))) {
-            ReplicaProvisioner replicas = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host,
+            ReplicaProvisioner replicas = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
                     new ReplicaNames(config.libvirt().prefix(), config.provisioning().digits()),
                     config.provisioning().network().equals("port-forward"), config.guest().port(),
                     config.provisioning().hostPortBase(), false, null, null, null));

@@ -66,7 +66,8 @@ final class FullDemo {
                 c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs());
         ScalerConfig s = c.scaler();
         ScalerConfig scaler = new ScalerConfig("threshold-window", 1, 2, Math.min(5, s.cooldownSeconds()), s.tickMs(),
-                s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), new ScalerConfig.ThresholdWindowConfig(
+                s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), s.warmupSeconds(), s.maxVcpusPerCore(),
+                new ScalerConfig.ThresholdWindowConfig(
                 s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
                 s.targetTracking());
         BalancerConfig b = c.balancer();
@@ -93,13 +94,21 @@ final class FullDemo {
         ChartModel chart = new ChartModel(null, s.thresholdWindow().high(), s.thresholdWindow().low());
         Balancer.Totals totals;
         boolean done;
-        try (Stack stack = Stack.start(config, out, "demo");
-             BrokerConnection viewer = stack.broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
-             EventLog.Writer writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
-             Subscription recording = RecordCommand.record(viewer, false, writer);
-             Subscription charting = viewer.subscribeAll(Topic.PREFIX + "*", chart::accept);
-             Subscription decisions = viewer.subscribe(ScaleDecision.class, e -> decided(e.body()));
-             Subscription lifecycle = viewer.subscribe(VmLifecycle.class, e -> changed(e.body(), e.source()))) {
+        // the recording starts before the scaler does: the log holds its first decision too
+        try (Stack stack = Stack.start(config, out, "demo", broker -> {
+            BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
+            EventLog.Writer writer;
+            try {
+                writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
+            } catch (java.io.IOException e) {
+                viewer.close();
+                throw new java.io.UncheckedIOException("cannot write the event log " + log + ": " + e.getMessage(), e);
+            }
+            return List.of(viewer, writer, RecordCommand.record(viewer, false, writer),
+                    viewer.subscribeAll(Topic.PREFIX + "*", chart::accept),
+                    viewer.subscribe(ScaleDecision.class, e -> decided(e.body())),
+                    viewer.subscribe(VmLifecycle.class, e -> changed(e.body(), e.source())));
+        })) {
             step("recording every event to %s", log);
             if (!GraphicsEnvironment.isHeadless()) {
                 SwingUtilities.invokeLater(() -> ChartCommand.window(chart, "vmscale demo", new CountDownLatch(1)));

@@ -14,6 +14,7 @@ import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import io.vmscale.scaler.provision.ReplicaTemplate;
 import java.io.PrintWriter;
@@ -46,11 +47,20 @@ final class Stack implements AutoCloseable {
         this.running = running;
     }
 
+    /** Starts everything, with nobody listening before the components start. */
+    static Stack start(VmscaleConfig c, PrintWriter out, String name) {
+        return start(c, out, name, broker -> List.of());
+    }
+
     /**
      * Starts everything; what it does is printed as {@code NAME: ...} lines (the guest image build
      * included). On failure, what was started is stopped again.
+     *
+     * @param watchers what listens from the first event on (a recording), attached once the broker runs and
+     *                 before any component starts; closed after the components, before the broker
      */
-    static Stack start(VmscaleConfig c, PrintWriter out, String name) {
+    static Stack start(VmscaleConfig c, PrintWriter out, String name,
+                       java.util.function.Function<EmbeddedBroker, List<AutoCloseable>> watchers) {
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
         try {
             String uri = c.libvirt().uris().get(0);
@@ -62,6 +72,7 @@ final class Stack implements AutoCloseable {
             ReplicaProvisioner provisioner = provisioner(c, host, out, name);
             EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
             running.add(0, broker);
+            running.addAll(1, watchers.apply(broker));
             BrokerConnection monitorConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("monitor"));
             BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
@@ -92,7 +103,7 @@ final class Stack implements AutoCloseable {
         ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
         boolean portForward = p.network().equals("port-forward");
         if (p.mode().equals("pool")) {
-            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host, names, portForward, c.guest().port(),
+            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
                     p.hostPortBase(), false, null, null, null));
         }
         GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
@@ -105,7 +116,7 @@ final class Stack implements AutoCloseable {
         out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
                 type.type(), type.why());
         out.flush();
-        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(host, names, portForward, c.guest().port(),
+        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
                 p.hostPortBase(), p.undefineOnScaleDown(), template, image, type.type()));
     }
 

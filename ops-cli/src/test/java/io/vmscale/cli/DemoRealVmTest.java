@@ -2,7 +2,12 @@ package io.vmscale.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Envelope;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.ScalerConfig;
@@ -22,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./vmscale demo} as a user runs it, on real VMs (qemu:///system, the shipped configuration):
- * a scale-up and a scale-down with no wrong and no lost answer, a chart and an event log; and the
- * same policy simulated over that log takes the decisions the live scaler took.
+ * a scale-up and a scale-down with no wrong and no lost answer, a chart and an event log. The log
+ * tells the true story: the only UP before the load is high is the one to reach the minimum, exactly
+ * one UP while the load is high, exactly one DOWN while it is low after that, no sample above 100 %;
+ * and the same policy simulated over that log takes the decisions the live scaler took.
  */
 class DemoRealVmTest {
     private static final Pattern SUMMARY = Pattern.compile(
@@ -52,13 +59,33 @@ class DemoRealVmTest {
 
         EventLog.Contents events = EventLog.read(log);
         assertThat(events.badLines()).isZero();
+        List<String> story = story(events.events());
+        assertThat(story).as("decisions with the load mode the balancer last reported before each")
+                .containsExactly("UP BelowMinReplicas off", "UP AboveHighThreshold high", "DOWN BelowLowThreshold low");
+        assertThat(events.events()).extracting(Envelope::body).filteredOn(b -> b instanceof CpuSample)
+                .extracting(b -> ((CpuSample) b).cpuPercent()).isNotEmpty().allMatch(cpu -> cpu <= 100.0);
         ScalerConfig scaler = FullDemo.demoConfig(ConfigLoader.defaults(), dir).scaler();
         Simulation.Report report = Simulation.run(events.events(), Policies.of(scaler), scaler,
                 scaler.thresholdWindow().high());
-        assertThat(actions(report.simulated())).isEqualTo(actions(report.recorded()))
+        assertThat(actions(report.simulated())).as("simulated over %s (boot %s)%n%s", log, report.bootTime(),
+                        EventLogFlowTest.timeline(events.events())).isEqualTo(actions(report.recorded()))
                 .contains("UP AboveHighThreshold", "DOWN BelowLowThreshold");
         Files.copy(Path.of(summary.group(6)), Path.of("target", "demo-chart.png"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Every UP, DOWN and REPLACE with the load mode of the last lb.stats before it ("off" before any). */
+    static List<String> story(List<Envelope<? extends Event>> events) {
+        String mode = "off";
+        List<String> story = new java.util.ArrayList<>();
+        for (Envelope<? extends Event> e : events) {
+            if (e.body() instanceof LbStats stats) {
+                mode = stats.mode();
+            } else if (e.body() instanceof ScaleDecision d && d.action() != ScaleAction.HOLD) {
+                story.add(d.action() + " " + d.reasonCode() + " " + mode);
+            }
+        }
+        return story;
     }
 
     private static List<String> actions(Simulation.Outcome outcome) {

@@ -120,7 +120,8 @@ class EventLogFlowTest {
                     + s.decision().fromReplicas() + "->" + s.decision().toReplicas() + " " + s.decision().reasonCode()).toList();
             assertThat(live).containsExactly("UP 0->1 BelowMinReplicas", "UP 1->2 AboveHighThreshold",
                     "DOWN 2->1 BelowLowThreshold");
-            assertThat(simulated).isEqualTo(live);
+            assertThat(simulated).as("simulated (boot %s) vs live; the log without samples and stats:%n%s",
+                    report.bootTime(), timeline(recorded.events())).isEqualTo(live);
             assertThat(report.recorded().count(ScaleAction.UP)).isEqualTo(2);
             assertThat(report.simulated().replicaSeconds()).isPositive();
             StringWriter out = new StringWriter();
@@ -145,6 +146,21 @@ class EventLogFlowTest {
             assertThat(image.getHeight()).isEqualTo(900);
             Files.copy(png, Path.of("target", "event-log-flow-chart.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /** Lifecycle events and decisions (a run of like HOLDs once), one a line, for a failure message. */
+    static String timeline(List<Envelope<? extends Event>> events) {
+        StringBuilder out = new StringBuilder();
+        String last = "";
+        for (Envelope<? extends Event> e : events) {
+            String line = e.body() instanceof VmLifecycle v ? v.domain() + " " + v.state() + " (" + v.reason() + ")"
+                    : e.body() instanceof ScaleDecision d ? d.action() + " " + d.reasonCode() : null;
+            if (line != null && !line.equals(last)) {
+                out.append(e.ts()).append(' ').append(line).append('\n');
+                last = line;
+            }
+        }
+        return out.toString();
     }
 
     private static List<String> types(List<Envelope<? extends Event>> events) {

@@ -17,6 +17,7 @@ import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -73,7 +74,7 @@ final class TestStack implements AutoCloseable {
                 running.add(guest);
                 host.define(poolDomain(prefix + "-000" + i, guest.address().getPort()));
             }
-            ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(host,
+            ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
                     new ReplicaNames(prefix, 4), true, 0, 0, false, null, null, null));
             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
             BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));

@@ -6,7 +6,6 @@ import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.CpuSample;
-import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
@@ -16,9 +15,7 @@ import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.scaler.policy.Policies;
 import io.vmscale.scaler.policy.PolicyInput;
-import io.vmscale.scaler.policy.ReplicaView;
 import io.vmscale.scaler.policy.Sample;
-import io.vmscale.scaler.policy.ScalingPolicy;
 import io.vmscale.scaler.policy.TargetTracking;
 import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.ReadinessProbe;
@@ -30,10 +27,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,27 +45,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller: keeps the replicas' states and recent samples, asks the policy every tick,
- * publishes every decision, and acts through the {@link Provisioner}, one action at a time:
+ * The controller, a reconciler. Every tick it lists what libvirt says exists (the group's domains,
+ * through the {@link Provisioner}), folds that into its {@link Fleet} (a replica that is not running
+ * any more is FAILED and replaced; a domain half-made by a crash is removed; a running one it does
+ * not know is probed and taken back), then acts on the difference between the fleet and the replica
+ * count it wants, one action at a time:
  * <ul>
- *   <li>UP: start a replica (STARTING), ask it real questions until it answers (READY) or give up (FAILED);</li>
- *   <li>DOWN: DRAINING, wait until the balancer reports nothing in flight to it (or the drain timeout),
- *       STOPPING, stop, STOPPED;</li>
- *   <li>a replica the monitor reports stopped or failed that the scaler did not stop: FAILED at once
- *       (the balancer drops it) and REPLACE.</li>
+ *   <li>fewer than wanted: start a replica (STARTING), ask it real questions until it answers (READY) or give up (FAILED);</li>
+ *   <li>more than wanted: DRAINING, wait until the balancer has acknowledged it and has nothing in flight to
+ *       it (or the drain timeout), STOPPING, stop, STOPPED.</li>
  * </ul>
+ * When the fleet is settled it asks the {@link Decider} (the policy, warm-up and host guard) whether to
+ * want more or fewer. Lifecycle events only make it look sooner: its map is a cache, libvirt is the truth.
  * State lives on one thread; actions run on another; neither blocks the broker's threads.
  */
 public final class Scaler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scaler.class);
     /** The policy name of decisions an operator asked for with {@code scale N}. */
     public static final String OPERATOR = "operator";
+    /** The policy name of the reconciler's own decisions (REPLACE). */
+    public static final String RECONCILER = "reconciler";
     private static final int KEPT_DECISIONS = 20;
 
     /**
      * @param tick          how often the policy is asked
      * @param probeDeadline how long a new replica may take to answer correctly
-     * @param drainTimeout  how long a draining replica may keep requests in flight before it is stopped anyway
+     * @param drainTimeout  how long a draining replica may go unacknowledged or keep requests in flight
      * @param history       how long samples and recommendations are kept
      */
     public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
@@ -72,12 +78,6 @@ public final class Scaler implements AutoCloseable {
         public static Settings of(ScalerConfig config) {
             return new Settings(Duration.ofMillis(config.tickMs()), Duration.ofSeconds(config.probeTimeoutSeconds()),
                     Duration.ofSeconds(config.drainTimeoutSeconds()), Duration.ofMinutes(10));
-        }
-    }
-
-    private record Tracked(String domain, Endpoint endpoint, ReplicaState state) {
-        Tracked with(ReplicaState next) {
-            return new Tracked(domain, endpoint, next);
         }
     }
 
@@ -89,30 +89,49 @@ public final class Scaler implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService loop;
     private final ExecutorService actions;
+    /** Replicas whose probe should stop: they failed meanwhile. */
+    private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
     // owned by the loop thread
-    private final Map<String, Tracked> replicas = new TreeMap<>();
+    private final Fleet fleet = new Fleet();
     private final Deque<Sample> samples = new ArrayDeque<>();
     private final List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
-    private final Map<String, Integer> inFlight = new HashMap<>();
     private final Map<String, Double> lastCpu = new HashMap<>();
     private final Deque<Map<String, Object>> lastDecisions = new ArrayDeque<>();
+    private final Set<String> foreignWarned = new HashSet<>();
     private ScalerConfig config;
-    private ScalingPolicy policy;
-    private Instant lastAction;
-    private boolean acting;
-    private String drainingEndpoint;
-    private CompletableFuture<Void> drained;
+    private Decider decider;
+    /** The replica count wanted; null until libvirt was first listed. */
+    private Integer wanted;
+    /** When the last UP, DOWN or REPLACE completed (READY, STOPPED): the cooldown runs from here. */
+    private Instant lastCompleted;
+    /** What the action thread is doing, or null. */
+    private String acting;
+    private Drain drain;
     private boolean paused;
     private boolean dryRun;
     private int failures;
     private Instant backOffUntil;
+    private boolean unreachable;
+    private Provisioner.Observation lastObservation;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
-    private Integer desired;
+    private Integer operatorWanted;
+
+    /** A drain in progress: acknowledged once the balancer reports the replica removed with nothing in flight. */
+    private static final class Drain {
+        final String domain;
+        final String endpoint;
+        final CompletableFuture<String> done = new CompletableFuture<>();
+
+        Drain(String domain, String endpoint) {
+            this.domain = domain;
+            this.endpoint = endpoint;
+        }
+    }
 
     private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
         this.config = config;
-        this.policy = Policies.of(config);
+        this.decider = new Decider(Policies.of(config), config.warmup(), config.maxVcpusPerCore());
         this.provisioner = provisioner;
         this.publish = publish;
         this.host = host;
@@ -130,20 +149,15 @@ public final class Scaler implements AutoCloseable {
     }
 
     /**
-     * Rebuilds the view from the hypervisor (the running replicas of the prefix are probed and
-     * become READY again: a restart of the scaler starts no duplicate), then ticks.
+     * Starts ticking. The first tick lists the group's domains: running ones are probed and taken back
+     * (a restart starts no duplicate), leftovers of a crash are removed.
      *
      * @param source this scaler's own envelope source, to tell its own lifecycle events from the monitor's
      */
     public static Scaler start(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host,
                                String source, Settings settings, Clock clock) {
         Scaler scaler = new Scaler(config, provisioner, publish, host, source, settings, clock);
-        scaler.loop.execute(() -> {
-            scaler.acting = true;
-            scaler.actions.execute(scaler::rebuild);
-        });
-        scaler.loop.scheduleAtFixedRate(scaler::tick, settings.tick().toMillis(), settings.tick().toMillis(),
-                TimeUnit.MILLISECONDS);
+        scaler.loop.scheduleAtFixedRate(scaler::tick, 0, settings.tick().toMillis(), TimeUnit.MILLISECONDS);
         return scaler;
     }
 
@@ -177,42 +191,46 @@ public final class Scaler implements AutoCloseable {
 
     public void onSample(CpuSample sample, Instant at) {
         submit(() -> {
-            Tracked replica = replicas.get(sample.domain());
-            if (replica != null) {
-                lastCpu.put(sample.domain(), sample.cpuPercent());
+            Optional<Fleet.Member> replica = fleet.get(sample.domain());
+            if (replica.isEmpty()) {
+                return; // not ours
             }
-            if (replica != null && replica.state() == ReplicaState.READY) {
+            lastCpu.put(sample.domain(), sample.cpuPercent());
+            if (replica.get().state() == ReplicaState.READY) {
                 samples.add(new Sample(sample.domain(), at, sample.cpuPercent()));
             }
         });
     }
 
+    /**
+     * Another component (the monitor) saw a replica stop or fail: look at libvirt now rather than at the
+     * next tick. The event itself decides nothing.
+     */
     public void onLifecycle(VmLifecycle event, String eventSource) {
         if (source.equals(eventSource)) {
             return; // our own
         }
-        submit(() -> {
-            Tracked replica = replicas.get(event.domain());
-            boolean gone = event.state() == ReplicaState.STOPPED || event.state() == ReplicaState.FAILED
-                    || event.state() == ReplicaState.UNDEFINED;
-            if (replica == null || !gone || !(replica.state() == ReplicaState.READY
-                    || replica.state() == ReplicaState.STARTING)) {
-                return; // not ours, not a failure, or a stop we are doing ourselves
-            }
-            replicas.put(replica.domain(), replica.with(ReplicaState.FAILED));
-            announce(replica, ReplicaState.FAILED, "failed: " + event.reason());
-            decide(ScaleAction.REPLACE, "ReplicaFailed", replica.domain() + " " + event.reason() + ": replacing it",
-                    replica.domain());
-            act(() -> replace(replica));
-        });
+        boolean gone = event.state() == ReplicaState.STOPPED || event.state() == ReplicaState.FAILED
+                || event.state() == ReplicaState.UNDEFINED;
+        if (gone) {
+            submit(() -> {
+                if (fleet.get(event.domain()).filter(Fleet.Member::counted).isPresent()) {
+                    reconcile(clock.instant());
+                }
+            });
+        }
     }
 
     public void onLbStats(LbStats stats) {
         submit(() -> {
-            inFlight.clear();
-            stats.servers().forEach((endpoint, s) -> inFlight.put(endpoint, s.inFlight()));
-            if (drained != null && drainingEndpoint != null && inFlight.getOrDefault(drainingEndpoint, 0) == 0) {
-                drained.complete(null);
+            if (drain == null) {
+                return;
+            }
+            LbStats.ServerStats server = stats.servers().get(drain.endpoint);
+            if (server == null) {
+                drain.done.complete("the balancer no longer lists it");
+            } else if (server.removed() && server.inFlight() == 0) {
+                drain.done.complete("the balancer acknowledged it and has nothing in flight to it");
             }
         });
     }
@@ -268,17 +286,18 @@ public final class Scaler implements AutoCloseable {
         List<String> args = command.args();
         String message;
         Map<String, Object> data = Map.of();
+        String policyName = decider.policy().name();
         switch (name) {
             case "pause" -> {
                 arguments(name, args, 0, "");
                 paused = true;
-                message = "paused: " + policy.name() + " still decides and publishes, nothing is acted on "
+                message = "paused: " + policyName + " still decides and publishes, nothing is acted on "
                         + "(failed replicas are still replaced; 'scale N' still works)";
             }
             case "resume" -> {
                 arguments(name, args, 0, "");
                 paused = false;
-                message = "resumed: " + policy.name() + " acts again";
+                message = "resumed: " + policyName + " acts again";
             }
             case "min", "max" -> {
                 arguments(name, args, 1, " N");
@@ -289,7 +308,7 @@ public final class Scaler implements AutoCloseable {
                     throw new IllegalArgumentException(name + " " + n + " would make min.." + "max " + min + ".." + max
                             + ": need 0 <= min <= max and max >= 1");
                 }
-                reconfigure(withLimits(config, min, max), config.policy());
+                reconfigure(config.withLimits(min, max));
                 message = "replicas now " + min + ".." + max;
             }
             case "scale" -> {
@@ -299,15 +318,15 @@ public final class Scaler implements AutoCloseable {
                     throw new IllegalArgumentException("scale " + n + " is outside min..max " + config.minReplicas()
                             + ".." + config.maxReplicas() + ": change min or max first");
                 }
-                desired = n;
-                message = "scaling to " + n + " replica(s), one at a time; then " + policy.name() + " decides again"
+                operatorWanted = n;
+                message = "scaling to " + n + " replica(s), one at a time; then " + policyName + " decides again"
                         + (dryRun ? " (dry run: decisions only)" : "");
             }
             case "policy" -> {
                 arguments(name, args, 1, " NAME");
-                reconfigure(config, args.get(0));
+                reconfigure(config.withPolicy(Policies.named(args.get(0), config).name()));
                 recommendations.clear();
-                message = "policy now " + policy.name();
+                message = "policy now " + decider.policy().name();
             }
             case "dry-run" -> {
                 arguments(name, args, 1, " on|off");
@@ -321,7 +340,7 @@ public final class Scaler implements AutoCloseable {
             case "status" -> {
                 arguments(name, args, 0, "");
                 data = status();
-                message = replicas.size() + " replica(s), " + policy.name() + " " + config.minReplicas() + ".."
+                message = fleet.size() + " replica(s), " + policyName + " " + config.minReplicas() + ".."
                         + config.maxReplicas() + (paused ? ", paused" : "") + (dryRun ? ", dry run" : "");
             }
             default -> throw new IllegalArgumentException("unknown scaler command '" + name + "'; known: "
@@ -349,37 +368,39 @@ public final class Scaler implements AutoCloseable {
         }
     }
 
-    private static ScalerConfig withLimits(ScalerConfig c, int min, int max) {
-        return new ScalerConfig(c.policy(), min, max, c.cooldownSeconds(), c.tickMs(), c.probeTimeoutSeconds(),
-                c.drainTimeoutSeconds(), c.thresholdWindow(), c.targetTracking());
-    }
-
-    private void reconfigure(ScalerConfig next, String policyName) {
-        ScalingPolicy nextPolicy = Policies.named(policyName, next);
-        config = new ScalerConfig(nextPolicy.name(), next.minReplicas(), next.maxReplicas(), next.cooldownSeconds(),
-                next.tickMs(), next.probeTimeoutSeconds(), next.drainTimeoutSeconds(), next.thresholdWindow(),
-                next.targetTracking());
-        policy = nextPolicy;
+    private void reconfigure(ScalerConfig next) {
+        var policy = Policies.named(next.policy(), next);
+        config = next.withPolicy(policy.name());
+        decider = new Decider(policy, config.warmup(), config.maxVcpusPerCore());
     }
 
     private Map<String, Object> status() {
         List<Map<String, Object>> list = new ArrayList<>();
-        replicas.values().forEach(r -> {
+        Instant now = clock.instant();
+        fleet.all().forEach(r -> {
             Map<String, Object> replica = new java.util.LinkedHashMap<>();
             replica.put("domain", r.domain());
             replica.put("state", r.state().name());
             replica.put("cpu", lastCpu.get(r.domain()));
             replica.put("endpoint", r.endpoint() == null ? null : r.endpoint().toString());
+            replica.put("since", r.since().toString());
+            replica.put("warm", r.readyAt() != null && !r.readyAt().plus(decider.warmup()).isAfter(now));
             list.add(replica);
         });
         Map<String, Object> scaler = new java.util.LinkedHashMap<>();
-        scaler.put("policy", policy.name());
+        scaler.put("policy", decider.policy().name());
         scaler.put("minReplicas", config.minReplicas());
         scaler.put("maxReplicas", config.maxReplicas());
+        scaler.put("wanted", wanted);
         scaler.put("paused", paused);
         scaler.put("dryRun", dryRun);
-        scaler.put("desired", desired);
+        scaler.put("desired", operatorWanted);
         scaler.put("acting", acting);
+        scaler.put("warmupSeconds", decider.warmup().toSeconds());
+        if (lastObservation != null) {
+            scaler.put("hostCpus", lastObservation.host().cpus());
+            scaler.put("hostActiveVcpus", lastObservation.host().activeVcpus());
+        }
         Map<String, Object> data = new java.util.LinkedHashMap<>();
         data.put("replicas", list);
         data.put("decisions", new ArrayList<>(lastDecisions));
@@ -392,7 +413,7 @@ public final class Scaler implements AutoCloseable {
         CompletableFuture<Map<String, ReplicaState>> view = new CompletableFuture<>();
         loop.execute(() -> {
             Map<String, ReplicaState> copy = new TreeMap<>();
-            replicas.forEach((d, r) -> copy.put(d, r.state()));
+            fleet.all().forEach(r -> copy.put(r.domain(), r.state()));
             view.complete(copy);
         });
         return view.join();
@@ -408,31 +429,132 @@ public final class Scaler implements AutoCloseable {
                 samples.pollFirst();
             }
             recommendations.removeIf(r -> r.at().isBefore(oldest));
-            if (acting) {
-                return; // one action at a time; its own events say how it goes
+            if (!reconcile(now) || acting != null || !fleet.settled() || fleet.counted() != wanted) {
+                return; // converging: one action at a time, its own events say how it goes
             }
             if (backOffUntil != null && now.isBefore(backOffUntil)) {
                 return; // the last action failed: no new one before the back-off ends
             }
-            List<ReplicaView> views = replicas.values().stream()
-                    .filter(r -> r.state() != ReplicaState.FAILED)
-                    .map(r -> new ReplicaView(r.domain(), r.state())).toList();
-            PolicyInput input = new PolicyInput(new ArrayList<>(samples), views, now, lastAction, recommendations);
-            if (desired != null) {
-                operatorStep(input);
-                return;
-            }
-            ScaleDecision decision = policy.decide(input);
-            if (policy instanceof TargetTracking) {
-                recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
-            }
-            carryOut(decision, now);
+            decide(now);
         } catch (RuntimeException e) {
             log.error("scaler: tick failed, the next one tries again", e);
         }
     }
 
-    /** Publishes the decision and, unless paused (the policy only) or in a dry run, acts on it. */
+    /**
+     * Lists libvirt, folds it into the fleet, and starts the next action the difference calls for.
+     *
+     * @return false when libvirt could not be listed (nothing is decided on what cannot be seen)
+     */
+    private boolean reconcile(Instant now) {
+        Provisioner.Observation seen;
+        try {
+            seen = provisioner.observe();
+        } catch (RuntimeException e) {
+            if (!unreachable) {
+                unreachable = true;
+                say(ScaleAction.HOLD, "HypervisorUnreachable", "cannot list the replicas on " + host + ": "
+                        + e.getMessage() + "; nothing is decided until it answers", null);
+            }
+            return false;
+        }
+        unreachable = false;
+        lastObservation = seen;
+        Map<String, Provisioner.Observed> byName = new HashMap<>();
+        seen.replicas().forEach(o -> byName.put(o.domain(), o));
+        for (String foreign : seen.foreign()) {
+            if (foreignWarned.add(foreign)) {
+                say(ScaleAction.HOLD, "ForeignDomain", foreign + " is named like a replica of " + host
+                        + " but carries no mark of this group: left alone, its number skipped", foreign);
+            }
+        }
+        // replicas that stopped unseen (lost event, libvirtd or broker down meanwhile)
+        for (Fleet.Member member : fleet.all()) {
+            boolean serving = member.state() == ReplicaState.STARTING || member.state() == ReplicaState.READY
+                    || member.state() == ReplicaState.DRAINING;
+            Provisioner.Observed observed = byName.get(member.domain());
+            if (serving && (observed == null || !observed.active())) {
+                fail(member, observed == null ? "gone from libvirt" : "not running in libvirt", now);
+            }
+        }
+        if (wanted == null) {
+            wanted = (int) seen.replicas().stream().filter(Provisioner.Observed::active).count();
+        }
+        if (acting != null) {
+            return true;
+        }
+        // cleaning up comes first, then taking back, then the count
+        Optional<Fleet.Member> failed = fleet.in(ReplicaState.FAILED).stream().findFirst()
+                .or(() -> fleet.in(ReplicaState.STOPPING).stream().findFirst());
+        if (failed.isPresent()) {
+            Fleet.Member member = failed.get();
+            if (backOffUntil == null || !now.isBefore(backOffUntil)) {
+                boolean scaleDown = member.state() == ReplicaState.STOPPING && member.cause().startsWith("drain");
+                act("stopping " + member.domain(), () -> stop(member.domain(), scaleDown ? "scale down"
+                        : "failed replica removed", scaleDown));
+            }
+            return true;
+        }
+        for (Provisioner.Observed observed : seen.replicas()) {
+            if (fleet.contains(observed.domain())) {
+                continue;
+            }
+            if (observed.active() && observed.endpoint() != null) {
+                Replica replica = new Replica(observed.domain(), provisioner.uri(), observed.endpoint());
+                act("taking back " + observed.domain(), () -> adopt(replica));
+                return true;
+            }
+            if (!observed.active() && provisioner.removesStopped()) {
+                act("removing " + observed.domain(), () -> removeLeftover(observed.domain()));
+                return true;
+            }
+        }
+        if (backOffUntil != null && now.isBefore(backOffUntil)) {
+            return true;
+        }
+        int counted = fleet.counted();
+        if (counted < wanted && fleet.in(ReplicaState.STARTING).isEmpty()) {
+            act("starting a replica", this::scaleUp);
+        } else if (counted > wanted && fleet.settled()) {
+            fleet.scaleDownCandidate().ifPresent(m -> act("draining " + m.domain(), () -> scaleDown(m)));
+        }
+        return true;
+    }
+
+    /** A replica that is not running any more: FAILED, out of the count, replaced. */
+    private void fail(Fleet.Member member, String why, Instant now) {
+        boolean wasDraining = member.state() == ReplicaState.DRAINING;
+        Fleet.Member failed = fleet.move(member.domain(), ReplicaState.FAILED, now, why);
+        abandoned.add(member.domain());
+        announce(failed, ReplicaState.FAILED, "failed: " + why);
+        if (wasDraining) {
+            if (drain != null && drain.domain.equals(member.domain())) {
+                drain.done.complete("it stopped by itself");
+            }
+            return; // it was on its way out anyway
+        }
+        say(ScaleAction.REPLACE, "ReplicaFailed", member.domain() + " " + why + ": replacing it", member.domain());
+    }
+
+    /** The policy's turn: the fleet is settled. */
+    private void decide(Instant now) {
+        List<io.vmscale.scaler.policy.ReplicaView> views = fleet.views(decider.warmup());
+        if (operatorWanted != null) {
+            operatorStep(now);
+            return;
+        }
+        Decider.HostView hostView = lastObservation == null ? null : new Decider.HostView(host, lastObservation.host(),
+                lastObservation.replicas().stream().filter(Provisioner.Observed::active)
+                        .mapToInt(Provisioner.Observed::vcpus).max().orElse(1));
+        ScaleDecision decision = decider.decide(views, new ArrayList<>(samples), now, lastCompleted, recommendations,
+                hostView);
+        if (decider.policy() instanceof TargetTracking) {
+            recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
+        }
+        carryOut(decision, now);
+    }
+
+    /** Publishes the decision and, unless paused (the policy only) or in a dry run, wants its count. */
     private void carryOut(ScaleDecision decision, Instant now) {
         boolean holds = decision.action() == ScaleAction.HOLD;
         boolean pausedHere = paused && !decision.policy().equals(OPERATOR);
@@ -442,32 +564,28 @@ public final class Scaler implements AutoCloseable {
         if (holds || pausedHere || dryRun) {
             return;
         }
-        lastAction = now;
-        if (decision.action() == ScaleAction.UP) {
-            act(this::scaleUp);
-        } else if (decision.action() == ScaleAction.DOWN) {
-            act(this::scaleDown);
-        }
+        wanted = decision.toReplicas();
+        reconcile(now);
     }
 
     /** One step towards the replica count an operator asked for: one replica at a time, cooldown ignored. */
-    private void operatorStep(PolicyInput input) {
-        int current = ScalingPolicy.current(input);
-        int want = desired;
+    private void operatorStep(Instant now) {
+        int current = fleet.counted();
+        int want = operatorWanted;
         if (current == want) {
-            desired = null;
+            operatorWanted = null;
             publish(new ScaleDecision(ScaleAction.HOLD, current, current, OPERATOR, "OperatorScaleReached",
-                    "reached the " + want + " replica(s) the operator asked for; " + policy.name() + " decides again",
-                    Map.of("desired", (double) want), null));
+                    "reached the " + want + " replica(s) the operator asked for; " + decider.policy().name()
+                            + " decides again", Map.of("desired", (double) want), null));
             return;
         }
         ScaleAction action = current < want ? ScaleAction.UP : ScaleAction.DOWN;
         int to = current + (current < want ? 1 : -1);
         carryOut(new ScaleDecision(action, current, to, OPERATOR, "OperatorScale",
                 "the operator asked for " + want + " replica(s), " + current + " now",
-                Map.of("desired", (double) want), null), input.now());
+                Map.of("desired", (double) want), null), now);
         if (dryRun) {
-            desired = null; // a dry run never gets there: say it once
+            operatorWanted = null; // a dry run never gets there: say it once
         }
     }
 
@@ -476,28 +594,30 @@ public final class Scaler implements AutoCloseable {
                 d.reason() + note, d.inputs(), d.domain());
     }
 
-    private void decide(ScaleAction action, String code, String reason, String domain) {
-        int current = (int) replicas.values().stream().filter(r -> r.state() != ReplicaState.FAILED).count();
-        publish(new ScaleDecision(action, current, current, policy.name(), code, reason, Map.of(), domain));
+    /** A decision of the reconciler's own (REPLACE, ActionFailed, ForeignDomain, ...). */
+    private void say(ScaleAction action, String code, String reason, String domain) {
+        int current = fleet.counted();
+        int to = action == ScaleAction.REPLACE ? current + 1 : current;
+        publish(new ScaleDecision(action, current, to, RECONCILER, code, reason, Map.of(), domain));
     }
 
-    private void act(Runnable action) {
-        acting = true;
+    private void act(String what, Runnable action) {
+        acting = what;
         actions.execute(() -> {
             try {
                 action.run();
                 submit(() -> failures = 0);
             } catch (RuntimeException e) {
-                log.error("scaler: action failed: {}", e.getMessage());
+                log.error("scaler: {} failed: {}", what, e.getMessage());
                 submit(() -> {
                     failures++;
                     Duration wait = backOff(failures);
                     backOffUntil = clock.instant().plus(wait);
-                    decide(ScaleAction.HOLD, "ActionFailed", e.getMessage() + "; trying again in " + wait.toSeconds()
-                            + " s (failure " + failures + " in a row)", null);
+                    say(ScaleAction.HOLD, "ActionFailed", what + ": " + e.getMessage() + "; trying again in "
+                            + wait.toSeconds() + " s (failure " + failures + " in a row)", null);
                 });
             } finally {
-                submit(() -> acting = false);
+                submit(() -> acting = null);
             }
         });
     }
@@ -507,7 +627,7 @@ public final class Scaler implements AutoCloseable {
         return Duration.ofSeconds(Math.min(60, 1L << Math.min(6, Math.max(0, failures - 1))));
     }
 
-    private void announce(Tracked replica, ReplicaState state, String reason) {
+    private void announce(Fleet.Member replica, ReplicaState state, String reason) {
         publish(new VmLifecycle(replica.domain(), host, replica.endpoint(), state, reason));
     }
 
@@ -536,112 +656,114 @@ public final class Scaler implements AutoCloseable {
     }
 
     /** Runs on the loop thread and waits for it (from the action thread). */
+    private <T> T onLoop(java.util.function.Supplier<T> step) {
+        return CompletableFuture.supplyAsync(step, loop).join();
+    }
+
     private void onLoop(Runnable step) {
         CompletableFuture.runAsync(step, loop).join();
     }
 
     // ---- the action thread ----
 
-    private void rebuild() {
-        try {
-            for (Replica replica : provisioner.running()) {
-                Tracked tracked = new Tracked(replica.domain(), replica.endpoint(), ReplicaState.STARTING);
-                onLoop(() -> replicas.put(replica.domain(), tracked));
-                probe(tracked, "found running at start");
-            }
-        } catch (RuntimeException e) {
-            log.error("scaler: could not rebuild the replicas from the hypervisor: {}", e.getMessage());
-        } finally {
-            onLoop(() -> acting = false);
-        }
-    }
-
     private void scaleUp() {
-        Replica replica = provisioner.scaleUp();
-        Tracked tracked = new Tracked(replica.domain(), replica.endpoint(), ReplicaState.STARTING);
-        onLoop(() -> {
-            replicas.put(replica.domain(), tracked);
-            announce(tracked, ReplicaState.STARTING, "scale up");
-        });
-        probe(tracked, "answered its probe");
-    }
-
-    private void probe(Tracked tracked, String why) {
-        long t0 = System.nanoTime();
-        boolean answered = ReadinessProbe.answers(tracked.endpoint(), settings.probeDeadline(), Duration.ofMillis(250));
-        if (answered) {
-            log.info("scaler: {} ready after {} ms", tracked.domain(), (System.nanoTime() - t0) / 1_000_000);
-            onLoop(() -> {
-                replicas.put(tracked.domain(), tracked.with(ReplicaState.READY));
-                announce(tracked, ReplicaState.READY, why);
-            });
-            return;
-        }
-        onLoop(() -> {
-            replicas.put(tracked.domain(), tracked.with(ReplicaState.FAILED));
-            announce(tracked, ReplicaState.FAILED, "no correct answer within " + settings.probeDeadline().toSeconds() + " s");
-        });
-        stopQuietly(tracked);
-    }
-
-    private void scaleDown() {
-        String domain = provisioner.scaleDownCandidate();
-        CompletableFuture<Tracked> draining = new CompletableFuture<>();
-        onLoop(() -> {
-            Tracked replica = replicas.get(domain);
-            if (replica == null) {
-                draining.complete(null);
-                return;
-            }
-            Tracked next = replica.with(ReplicaState.DRAINING);
-            replicas.put(domain, next);
-            drainingEndpoint = replica.endpoint().toString();
-            drained = new CompletableFuture<>();
-            announce(next, ReplicaState.DRAINING, "scale down");
-            draining.complete(next);
-        });
-        Tracked replica = draining.join();
-        if (replica == null) {
-            log.warn("scaler: {} is not a replica the scaler knows; not stopping it", domain);
-            return;
-        }
+        Replica replica;
         try {
-            drained.get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            log.warn("scaler: {} still had requests in flight after {} s; stopping it anyway", domain,
-                    settings.drainTimeout().toSeconds());
-        } catch (Exception e) {
-            log.warn("scaler: waiting for {} to drain: {}", domain, e.toString());
-        }
-        onLoop(() -> {
-            drained = null;
-            drainingEndpoint = null;
-            replicas.put(domain, replica.with(ReplicaState.STOPPING));
-            announce(replica, ReplicaState.STOPPING, "drained");
-        });
-        stopQuietly(replica);
-        onLoop(() -> {
-            replicas.remove(domain);
-            lastCpu.remove(domain);
-            announce(replica, ReplicaState.STOPPED, "scale down");
-        });
-    }
-
-    private void replace(Tracked failed) {
-        stopQuietly(failed);
-        onLoop(() -> {
-            replicas.remove(failed.domain());
-            lastCpu.remove(failed.domain());
-        });
-        scaleUp();
-    }
-
-    private void stopQuietly(Tracked replica) {
-        try {
-            provisioner.stop(replica.domain());
+            replica = provisioner.scaleUp();
         } catch (RuntimeException e) {
-            log.warn("scaler: stopping {}: {}", replica.domain(), e.getMessage());
+            onLoop(() -> wanted = Math.min(wanted, fleet.counted())); // the policy decides again after the back-off
+            throw e;
         }
+        Fleet.Member member = onLoop(() -> {
+            abandoned.remove(replica.domain());
+            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), "scale up");
+            announce(m, ReplicaState.STARTING, "scale up");
+            return m;
+        });
+        probe(member, "answered its probe", true);
+    }
+
+    private void adopt(Replica replica) {
+        Fleet.Member member = onLoop(() -> {
+            abandoned.remove(replica.domain());
+            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), "found running");
+            announce(m, ReplicaState.STARTING, "found running in libvirt: probing it");
+            return m;
+        });
+        probe(member, "found running, answered its probe", false);
+    }
+
+    private void probe(Fleet.Member member, String why, boolean completesAnAction) {
+        long t0 = System.nanoTime();
+        boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), Duration.ofMillis(250),
+                () -> !abandoned.contains(member.domain()));
+        onLoop(() -> {
+            Fleet.Member now = fleet.get(member.domain()).orElse(null);
+            if (now == null || now.state() != ReplicaState.STARTING) {
+                return; // failed meanwhile: the reconciler took care of it
+            }
+            if (answered) {
+                log.info("scaler: {} ready after {} ms", member.domain(), (System.nanoTime() - t0) / 1_000_000);
+                announce(fleet.move(member.domain(), ReplicaState.READY, clock.instant(), why), ReplicaState.READY, why);
+                if (completesAnAction) {
+                    lastCompleted = clock.instant();
+                }
+            } else {
+                fail(now, "no correct answer within " + settings.probeDeadline().toSeconds() + " s", clock.instant());
+            }
+        });
+    }
+
+    private void scaleDown(Fleet.Member replica) {
+        Drain draining = onLoop(() -> {
+            Fleet.Member m = fleet.move(replica.domain(), ReplicaState.DRAINING, clock.instant(), "scale down");
+            drain = new Drain(m.domain(), m.endpoint().toString());
+            announce(m, ReplicaState.DRAINING, "scale down");
+            return drain;
+        });
+        String how;
+        try {
+            how = "drained: " + draining.done.get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            how = "drain timeout: no acknowledgement with nothing in flight from the balancer within "
+                    + settings.drainTimeout().toSeconds() + " s; stopping it anyway";
+            log.warn("scaler: {}: {}", replica.domain(), how);
+        } catch (Exception e) {
+            how = "drain interrupted: " + e;
+        }
+        String reason = how;
+        boolean stillDraining = onLoop(() -> {
+            drain = null;
+            Optional<Fleet.Member> m = fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING);
+            m.ifPresent(x -> announce(fleet.move(x.domain(), ReplicaState.STOPPING, clock.instant(), reason),
+                    ReplicaState.STOPPING, reason));
+            return m.isPresent();
+        });
+        if (stillDraining) {
+            stop(replica.domain(), "scale down", true);
+        }
+    }
+
+    /** Stops a STOPPING or FAILED replica; it stays tracked (and is tried again) until libvirt says it is gone. */
+    private void stop(String domain, String why, boolean completesAnAction) {
+        onLoop(() -> fleet.get(domain).filter(m -> m.state() == ReplicaState.FAILED)
+                .ifPresent(m -> fleet.move(domain, ReplicaState.STOPPING, clock.instant(), why)));
+        provisioner.stop(domain);
+        onLoop(() -> {
+            Fleet.Member gone = fleet.gone(domain);
+            lastCpu.remove(domain);
+            samples.removeIf(s -> s.domain().equals(domain));
+            announce(gone, ReplicaState.STOPPED, why);
+            if (completesAnAction) {
+                lastCompleted = clock.instant();
+            }
+        });
+    }
+
+    /** A domain of the group left stopped by a crash (defined, never started; destroyed, not undefined). */
+    private void removeLeftover(String domain) {
+        provisioner.stop(domain);
+        log.info("scaler: removed {}, left stopped (a crash during an earlier action)", domain);
     }
 
     @Override

@@ -27,16 +27,20 @@ import java.util.Set;
 /**
  * A scaling policy run offline over a recorded event log: what it would have decided, and what that
  * would have cost. The load is taken from the log (the sum of the READY replicas' CPU, in percent of
- * one replica) and spread evenly over the simulated replicas; a simulated scale-up is READY after the
- * boot time the log shows (the median STARTING to READY); a scale-down takes effect at once (the drain
- * is short). The policy is asked every tick (in step with the live scaler's ticks, which its
- * decisions in the log show), as the live scaler asks it, with the same inputs: the
- * READY replicas' samples, the replicas' states, the time of the last action, the recommendations.
+ * one replica) and spread evenly over the simulated READY replicas; the k-th simulated scale-up is READY
+ * as long after its decision as the k-th start of the log took from decision to READY (the median of
+ * them once the log has no more), a scale-down stops serving at once and completes as long after its
+ * decision as the log's k-th scale-down took to STOPPED. So the same policy over its own log takes the
+ * same decisions at the same ticks, and another policy meets the same boot and drain times. Decisions go through
+ * the live scaler's own {@link Decider} (warm-up, scale-in blocked while warming), asked every tick in
+ * step with the live scaler's ticks (its decisions in the log show them) and, as live, only when no
+ * action is under way; the cooldown runs from when an action completed, as live.
  * Failures are not simulated: a REPLACE in the log is the hardware, not the policy.
  */
 public final class Simulation {
     private static final Duration FRESH = Duration.ofSeconds(3);
     private static final Duration DEFAULT_BOOT = Duration.ofSeconds(5);
+    private static final Duration DEFAULT_DRAIN = Duration.ofSeconds(1);
 
     /** A decision and when it was taken. */
     public record Step(Instant at, ScaleDecision decision) {
@@ -63,11 +67,18 @@ public final class Simulation {
 
     public static Report run(List<Envelope<? extends Event>> events, ScalingPolicy policy, ScalerConfig config,
                              double high) {
+        Decider decider = new Decider(policy, config.warmup(), 0);
         List<Envelope<? extends Event>> ordered = new ArrayList<>(events);
         ordered.sort((a, b) -> a.ts().compareTo(b.ts())); // stable: equal times keep the log's order
         Duration tick = Duration.ofMillis(config.tickMs());
-        List<Duration> boots = bootTimes(ordered);
+        List<Duration> bootsInOrder = fromDecision(ordered, ScaleAction.UP, ReplicaState.STARTING, ReplicaState.READY);
+        List<Duration> drainsInOrder = fromDecision(ordered, ScaleAction.DOWN, ReplicaState.DRAINING, ReplicaState.STOPPED);
+        List<Duration> boots = sorted(bootsInOrder);
         Duration boot = boots.isEmpty() ? DEFAULT_BOOT : boots.get(boots.size() / 2);
+        List<Duration> drains = sorted(drainsInOrder);
+        Duration drain = drains.isEmpty() ? DEFAULT_DRAIN : drains.get(drains.size() / 2);
+        int ups = 0;
+        int downs = 0;
         if (ordered.isEmpty()) {
             Outcome none = new Outcome(List.of(), 0, 0);
             return new Report(Instant.EPOCH, Instant.EPOCH, 0, boot, 0, none, none);
@@ -87,8 +98,10 @@ public final class Simulation {
         // the simulated fleet
         List<Instant> fleet = new ArrayList<>(); // when each simulated replica is (or was) READY, oldest first
         for (int i = 0; i < before.size(); i++) {
-            fleet.add(start); // serving when the log began: the simulated fleet starts with them too
+            fleet.add(start.minus(config.warmup())); // serving (and warm) when the log began: the simulated fleet too
         }
+        Instant busyUntil = null; // an action under way: the policy is not asked, as live
+        Instant sampledAt = null;
         Deque<Sample> samples = new ArrayDeque<>();
         List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
         List<Step> simulatedDecisions = new ArrayList<>();
@@ -129,11 +142,13 @@ public final class Simulation {
             // the load: the serving replicas' CPU, fresh samples only (a missing sample is not a zero)
             double load = 0;
             int measured = 0;
+            Instant latest = null;
             for (String domain : liveReady) {
                 Sample last = lastCpu.get(domain);
                 if (last != null && Duration.between(last.at(), now).compareTo(FRESH) <= 0) {
                     load += last.cpu();
                     measured++;
+                    latest = latest == null || last.at().isAfter(latest) ? last.at() : latest;
                 }
             }
             boolean known = measured > 0;
@@ -148,34 +163,49 @@ public final class Simulation {
             if (known && (ready == 0 ? load > 0 : load / ready > high)) {
                 simulatedOverload += dt;
             }
+            // the simulated replicas are sampled when the live ones were (the monitor's instants, not the ticks)
+            boolean fresh = known && (sampledAt == null || latest.isAfter(sampledAt));
             List<ReplicaView> views = new ArrayList<>();
             for (int i = 0; i < fleet.size(); i++) {
                 String name = "sim-" + i;
                 boolean isReady = !fleet.get(i).isAfter(now);
-                views.add(new ReplicaView(name, isReady ? ReplicaState.READY : ReplicaState.STARTING));
-                if (isReady && known) {
-                    samples.add(new Sample(name, now, Math.min(100, load / ready)));
+                views.add(new ReplicaView(name, isReady ? ReplicaState.READY : ReplicaState.STARTING,
+                        isReady ? fleet.get(i).plus(config.warmup()) : null));
+                if (isReady && fresh) {
+                    samples.add(new Sample(name, latest, Math.min(100, load / ready)));
                 }
+            }
+            if (fresh) {
+                sampledAt = latest;
             }
             Instant oldest = now.minus(Duration.ofMinutes(10));
             while (!samples.isEmpty() && samples.peekFirst().at().isBefore(oldest)) {
                 samples.pollFirst();
             }
             recommendations.removeIf(r -> r.at().isBefore(oldest));
-            ScaleDecision decision = policy.decide(new PolicyInput(new ArrayList<>(samples), views, now, lastAction,
-                    recommendations));
+            if (busyUntil != null && now.isBefore(busyUntil)) {
+                continue;
+            }
+            ScaleDecision decision = decider.decide(views, new ArrayList<>(samples), now, lastAction, recommendations,
+                    null);
             if (policy instanceof TargetTracking) {
                 recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
             }
             if (decision.action() == ScaleAction.UP) {
-                fleet.add(now.plus(boot));
-                lastAction = now;
+                Duration took = ups < bootsInOrder.size() ? bootsInOrder.get(ups) : boot;
+                ups++;
+                fleet.add(now.plus(took));
+                lastAction = now.plus(took); // the cooldown runs from READY
+                busyUntil = lastAction;
                 simulatedDecisions.add(new Step(now, decision));
             } else if (decision.action() == ScaleAction.DOWN && !fleet.isEmpty()) {
                 fleet.remove(fleet.size() - 1);
                 String removed = "sim-" + fleet.size();
                 samples.removeIf(s -> s.domain().equals(removed));
-                lastAction = now;
+                Duration took = downs < drainsInOrder.size() ? drainsInOrder.get(downs) : drain;
+                downs++;
+                lastAction = now.plus(took); // ... and from STOPPED
+                busyUntil = lastAction;
                 simulatedDecisions.add(new Step(now, decision));
             }
         }
@@ -202,18 +232,39 @@ public final class Simulation {
 
     /** STARTING to READY per domain start, as the scaler reported them, shortest first. */
     static List<Duration> bootTimes(List<Envelope<? extends Event>> ordered) {
-        Map<String, Instant> starting = new HashMap<>();
-        List<Duration> boots = new ArrayList<>();
+        return sorted(fromDecision(ordered, ScaleAction.UP, ReplicaState.STARTING, ReplicaState.READY));
+    }
+
+    private static List<Duration> sorted(List<Duration> durations) {
+        List<Duration> copy = new ArrayList<>(durations);
+        copy.sort(Duration::compareTo);
+        return copy;
+    }
+
+    /**
+     * In the log's order: from a decision (UP, or REPLACE counted with it; DOWN) to the state that ends its
+     * action, for the domain the next {@code begins} state named: a start from its decision to READY, a
+     * scale-down from its decision to STOPPED. A domain's begin state without a decision before it (a
+     * replica taken back after a restart) counts from that state.
+     */
+    static List<Duration> fromDecision(List<Envelope<? extends Event>> ordered, ScaleAction action, ReplicaState begins,
+                                       ReplicaState ends) {
+        Map<String, Instant> since = new HashMap<>();
+        Instant decided = null;
+        List<Duration> spans = new ArrayList<>();
         for (Envelope<? extends Event> e : ordered) {
-            if (e.body() instanceof VmLifecycle v) {
-                if (v.state() == ReplicaState.STARTING) {
-                    starting.put(v.domain(), e.ts());
-                } else if (v.state() == ReplicaState.READY && starting.containsKey(v.domain())) {
-                    boots.add(Duration.between(starting.remove(v.domain()), e.ts()));
+            if (e.body() instanceof ScaleDecision d && (d.action() == action
+                    || action == ScaleAction.UP && d.action() == ScaleAction.REPLACE)) {
+                decided = e.ts();
+            } else if (e.body() instanceof VmLifecycle v) {
+                if (v.state() == begins && !since.containsKey(v.domain())) {
+                    since.put(v.domain(), decided != null ? decided : e.ts());
+                    decided = null;
+                } else if (v.state() == ends && since.containsKey(v.domain())) {
+                    spans.add(Duration.between(since.remove(v.domain()), e.ts()));
                 }
             }
         }
-        boots.sort(Duration::compareTo);
-        return boots;
+        return spans;
     }
 }

@@ -8,6 +8,7 @@ import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.ReadinessProbe;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import io.vmscale.scaler.provision.ReplicaTemplate;
 import java.io.IOException;
@@ -35,7 +36,7 @@ public final class BootBench {
         try (HostConnection host = HostConnection.open("qemu:///system")) {
             DomainTypes.Choice type = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT,
                     prefix + "-kvm-probe");
-            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(host,
+            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
                     new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21100, true, template, image, type.type()));
             out.printf("bench boot: %d cores, qemu:///system, domain type %s (%s); %d boots, one at a time%n",
                     Runtime.getRuntime().availableProcessors(), type.type(), type.why(), boots);

@@ -1,6 +1,5 @@
 package io.vmscale.scaler.policy;
 
-import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import java.time.Duration;
@@ -42,8 +41,7 @@ public record TargetTracking(double target, double tolerance, Duration metricWin
     @Override
     public ScaleDecision decide(PolicyInput input) {
         int current = ScalingPolicy.current(input);
-        Set<String> ready = input.replicas().stream().filter(r -> r.state() == ReplicaState.READY)
-                .map(ReplicaView::domain).collect(Collectors.toSet());
+        Set<String> ready = ScalingPolicy.warm(input);
         Instant from = input.now().minus(metricWindow);
         Map<String, Double> perReplica = input.samples().stream()
                 .filter(s -> ready.contains(s.domain()) && !s.at().isBefore(from) && !s.at().isAfter(input.now()))

@@ -1,6 +1,5 @@
 package io.vmscale.scaler.policy;
 
-import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import java.time.Duration;
@@ -12,9 +11,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The original assignment's policy: when every sample of every ready replica over the last W seconds
- * is above HIGH, one more replica; when every one is below LOW, one fewer. After an action the window
- * starts again, so W seconds of new samples are needed before the next one. A replica with no
+ * The original assignment's policy: when every sample of every warm replica over the last W seconds
+ * is above HIGH, one more replica; when every one is below LOW, one fewer. After an action completes,
+ * and when a replica becomes warm, the window starts again, so W seconds of new samples of the
+ * fleet as it is now are needed before the next decision. A replica with no
  * sample in the window makes the policy wait: a missing sample is not a zero.
  */
 public record ThresholdWindow(double high, double low, Duration window, Limits limits) implements ScalingPolicy {
@@ -35,13 +35,18 @@ public record ThresholdWindow(double high, double low, Duration window, Limits l
     public ScaleDecision decide(PolicyInput input) {
         int current = ScalingPolicy.current(input);
         Instant start = input.now().minus(window);
+        // the window starts again after an action and when the set of warm replicas changed
         boolean restarted = input.lastAction() != null && input.lastAction().isAfter(start);
         if (restarted) {
             start = input.lastAction();
         }
+        Instant newestWarm = ScalingPolicy.lastWarm(input);
+        boolean joined = newestWarm != null && newestWarm.isAfter(start);
+        if (joined) {
+            start = newestWarm;
+        }
         Instant from = start;
-        Set<String> ready = input.replicas().stream().filter(r -> r.state() == ReplicaState.READY)
-                .map(ReplicaView::domain).collect(Collectors.toSet());
+        Set<String> ready = ScalingPolicy.warm(input);
         List<Sample> inWindow = input.samples().stream()
                 .filter(s -> ready.contains(s.domain()) && !s.at().isBefore(from) && !s.at().isAfter(input.now()))
                 .toList();
@@ -56,10 +61,11 @@ public record ThresholdWindow(double high, double low, Duration window, Limits l
         if (guard != null) {
             return guard;
         }
-        if (restarted || input.samples().stream().filter(s -> ready.contains(s.domain()))
+        if (restarted || joined || input.samples().stream().filter(s -> ready.contains(s.domain()))
                 .noneMatch(s -> !s.at().isAfter(from.plusSeconds(1)))) {
             return ScalingPolicy.decision(ScaleAction.HOLD, current, current, NAME, "WindowNotFull",
-                    "fewer than " + window.toSeconds() + " s of samples since " + (restarted ? "the last action" : "start"),
+                    "fewer than " + window.toSeconds() + " s of samples since " + (joined ? "a replica became warm"
+                            : restarted ? "the last action completed" : "start"),
                     inputs);
         }
         Set<String> seen = inWindow.stream().map(Sample::domain).collect(Collectors.toSet());

@@ -7,38 +7,45 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Where a replica's guest server answers. */
+/** Where a replica's guest server answers, and whose it is: our metadata element in the domain XML. */
 final class Endpoints {
     /** The namespace of our metadata element in the domain XML. */
     static final String NAMESPACE = "https://vmscale.io/xmlns/replica/1";
-    private static final Pattern IP = Pattern.compile("\\bip\\s*=\\s*['\"]([^'\"]+)['\"]");
-    private static final Pattern PORT = Pattern.compile("\\bport\\s*=\\s*['\"](\\d+)['\"]");
+    private static final Pattern IP = attribute("ip");
+    private static final Pattern PORT = attribute("port");
+    private static final Pattern GROUP = attribute("group");
     /** VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE. */
     private static final int LEASE = 0;
 
     private Endpoints() {
     }
 
-    /** Port-forward mode: {@code <vmscale:replica ip='127.0.0.1' port='21103'/>} in the domain's metadata. */
-    static Optional<Endpoint> fromMetadata(HostConnection host, String domain) {
-        return host.metadata(domain, NAMESPACE).flatMap(Endpoints::parse);
+    private static Pattern attribute(String name) {
+        return Pattern.compile("\\b" + name + "\\s*=\\s*['\"]([^'\"]*)['\"]");
     }
 
+    /** Port-forward mode: {@code <vmscale:replica ip='127.0.0.1' port='21103'/>} in the metadata element. */
     static Optional<Endpoint> parse(String element) {
         Matcher ip = IP.matcher(element);
         Matcher port = PORT.matcher(element);
-        if (!ip.find() || !port.find()) {
+        if (!ip.find() || !port.find() || !port.group(1).matches("\\d{1,5}")) {
             return Optional.empty();
         }
         int p = Integer.parseInt(port.group(1));
         return p >= 1 && p <= 65535 ? Optional.of(new Endpoint(ip.group(1), p)) : Optional.empty();
     }
 
-    /** NAT mode: the first IPv4 address of the domain's DHCP lease, and the guest's port. */
-    static Optional<Endpoint> fromLease(HostConnection host, String domain, int guestPort) {
+    /** The group an ownership mark names ({@code group='PREFIX'}), or empty for an element without one. */
+    static Optional<String> group(String element) {
+        Matcher group = GROUP.matcher(element);
+        return group.find() ? Optional.of(group.group(1)) : Optional.empty();
+    }
+
+    /** NAT mode: the first IPv4 address of the domain's DHCP lease. */
+    static Optional<String> leaseAddress(HostConnection host, String domain) {
         for (InterfaceAddress address : host.interfaceAddresses(domain, LEASE)) {
             if (address.ip().indexOf(':') < 0) {
-                return Optional.of(new Endpoint(address.ip(), guestPort));
+                return Optional.of(address.ip());
             }
         }
         return Optional.empty();

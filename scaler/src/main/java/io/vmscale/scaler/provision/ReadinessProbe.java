@@ -11,6 +11,7 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * Asks a replica real questions until it answers one correctly: readiness is an answer checked
@@ -25,12 +26,17 @@ public final class ReadinessProbe {
 
     /** True when a correct answer came before the deadline. */
     public static boolean answers(Endpoint endpoint, Duration deadline, Duration retry) {
+        return answers(endpoint, deadline, retry, () -> true);
+    }
+
+    /** True when a correct answer came before the deadline; gives up early once {@code keepTrying} says no. */
+    public static boolean answers(Endpoint endpoint, Duration deadline, Duration retry, BooleanSupplier keepTrying) {
         long end = System.nanoTime() + deadline.toNanos();
         InetSocketAddress target = new InetSocketAddress(endpoint.ip(), endpoint.port());
         byte[] request = Wire.request(N).array();
         byte[] reply = new byte[16];
         try (DatagramSocket socket = new DatagramSocket()) {
-            while (System.nanoTime() < end) {
+            while (System.nanoTime() < end && keepTrying.getAsBoolean()) {
                 long wait = Math.max(1, Math.min(retry.toMillis(), (end - System.nanoTime()) / 1_000_000));
                 socket.setSoTimeout((int) wait);
                 socket.send(new DatagramPacket(request, request.length, target));

@@ -1,20 +1,19 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
@@ -22,13 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replicas through the libvirt API only, in one of two modes:
+ * Replicas through the {@link Hypervisor} only, in one of two modes:
  * <ul>
- *   <li><b>template</b>, like a launch template: scaling up defines {@code PREFIX-NNNN} (the lowest free
- *       number) from the domain XML template with a fresh UUID, MAC and, in port-forward mode, a free
- *       host port, then starts it; stopping destroys it and, where configured, undefines it.</li>
- *   <li><b>pool</b>, as in the original assignment: the domains are defined beforehand; scaling up
- *       starts the lowest-numbered stopped one, stopping destroys it and keeps its definition.</li>
+ *   <li><b>template</b>, like a launch template: scaling up defines {@code PREFIX-NNNN} (the lowest number
+ *       no domain of that name uses) from the domain XML template with a fresh UUID, MAC and, in
+ *       port-forward mode, a free host port, and the group's ownership mark ({@link ReplicaMark}), then
+ *       starts it; stopping destroys it and, where configured, undefines it. Only domains carrying the
+ *       group's mark are ever stopped or undefined: a domain that merely matches the name is foreign.</li>
+ *   <li><b>pool</b>, as in the original assignment: the operator defines {@code PREFIX-NNNN} beforehand; scaling
+ *       up starts the lowest-numbered stopped one, stopping destroys it and never undefines it.</li>
  * </ul>
  * Only names {@code PREFIX-} and digits are ever touched. One action at a time.
  */
@@ -37,41 +38,78 @@ public final class ReplicaProvisioner implements Provisioner {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Everything a provisioner needs; {@code template}, {@code image} and {@code domainType} in template mode only. */
-    public record Settings(HostConnection host, ReplicaNames names, boolean portForward, int guestPort,
+    public record Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort,
                            int hostPortBase, boolean undefineOnStop, ReplicaTemplate template, GuestImage image,
                            String domainType) {
     }
 
     private final Settings settings;
     private final boolean templateMode;
+    private final Clock clock;
 
-    private ReplicaProvisioner(Settings settings, boolean templateMode) {
+    private ReplicaProvisioner(Settings settings, boolean templateMode, Clock clock) {
         this.settings = settings;
         this.templateMode = templateMode;
+        this.clock = clock;
     }
 
     public static ReplicaProvisioner template(Settings settings) {
         if (settings.template() == null || settings.image() == null || settings.domainType() == null) {
             throw new IllegalArgumentException("template mode needs a template, an image and a domain type");
         }
-        return new ReplicaProvisioner(settings, true);
+        return new ReplicaProvisioner(settings, true, Clock.systemUTC());
     }
 
     public static ReplicaProvisioner pool(Settings settings) {
-        return new ReplicaProvisioner(settings, false);
+        return new ReplicaProvisioner(settings, false, Clock.systemUTC());
     }
 
-    private HostConnection host() {
+    private Hypervisor host() {
         return settings.host();
     }
 
-    /** Our domains by number, whatever their state. */
-    private Map<Integer, DomainStats> ours() {
-        Map<Integer, DomainStats> byNumber = new HashMap<>();
-        for (DomainStats domain : host().perDomainStats(name -> settings.names().number(name).isPresent())) {
+    @Override
+    public String uri() {
+        return host().uri();
+    }
+
+    private String group() {
+        return settings.names().prefix();
+    }
+
+    /** Every domain named like ours, by number, whatever its state or mark. */
+    private Map<Integer, Hypervisor.Domain> named() {
+        Map<Integer, Hypervisor.Domain> byNumber = new HashMap<>();
+        for (Hypervisor.Domain domain : host().domains(name -> settings.names().number(name).isPresent())) {
             byNumber.put(settings.names().number(domain.name()).getAsInt(), domain);
         }
         return byNumber;
+    }
+
+    /** The metadata element of the domain, or empty. */
+    private Optional<String> mark(String name) {
+        return host().metadata(name, Endpoints.NAMESPACE);
+    }
+
+    /** Ours: in pool mode every domain of the name; in template mode only those with the group's mark. */
+    private boolean owned(Optional<String> mark) {
+        return !templateMode || mark.flatMap(Endpoints::group).filter(group()::equals).isPresent();
+    }
+
+    @Override
+    public synchronized Observation observe() {
+        List<Observed> replicas = new ArrayList<>();
+        List<String> foreign = new ArrayList<>();
+        named().entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
+            Hypervisor.Domain domain = e.getValue();
+            Optional<String> mark = mark(domain.name());
+            if (!owned(mark)) {
+                foreign.add(domain.name());
+                return;
+            }
+            replicas.add(new Observed(domain.name(), domain.active(), domain.vcpus(), endpoint(domain.name(), mark)));
+        });
+        return new Observation(replicas, foreign, host().host());
     }
 
     @Override
@@ -80,28 +118,28 @@ public final class ReplicaProvisioner implements Provisioner {
     }
 
     private Replica startFromPool() {
-        Map<Integer, DomainStats> domains = ours();
+        Map<Integer, Hypervisor.Domain> domains = named();
         int number = domains.entrySet().stream()
-                .filter(e -> !e.getValue().state().active())
+                .filter(e -> !e.getValue().active())
                 .map(Map.Entry::getKey).min(Integer::compare)
                 .orElseThrow(() -> new ProvisioningException("pool exhausted: all " + domains.size() + " domains "
-                        + settings.names().prefix() + "-* on " + host().uri() + " are running"));
+                        + group() + "-* on " + uri() + " are running"));
         String name = settings.names().name(number);
-        Endpoint endpoint = endpoint(name);
+        Endpoint endpoint = requireEndpoint(name, mark(name));
         try {
             host().start(name);
-        } catch (LibvirtFailure e) {
-            throw new ProvisioningException("cannot start " + name + " on " + host().uri() + ": " + reason(e), e);
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot start " + name + " on " + uri() + ": " + e.getMessage(), e);
         }
         log.info("started {} from the pool, answering at {}", name, endpoint);
-        return new Replica(name, host().uri(), endpoint);
+        return new Replica(name, uri(), endpoint);
     }
 
     private Replica defineAndStart() {
-        Map<Integer, DomainStats> domains = ours();
+        Map<Integer, Hypervisor.Domain> domains = named();
         int number = 0;
         while (domains.containsKey(number)) {
-            number++;
+            number++; // foreign domains' numbers are skipped too
         }
         String name = settings.names().name(number);
         Map<String, String> values = new HashMap<>();
@@ -113,35 +151,32 @@ public final class ReplicaProvisioner implements Provisioner {
         values.put("kernel", settings.image().kernel().toString());
         values.put("initrd", settings.image().initrd().toString());
         values.put("guestPort", Integer.toString(settings.guestPort()));
-        if (settings.portForward()) {
-            values.put("hostPort", Integer.toString(freeHostPort(number, domains)));
-        } else {
-            values.put("hostPort", Integer.toString(settings.guestPort()));
-        }
-        String xml = settings.template().render(values);
+        values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(number, domains)
+                : settings.guestPort()));
+        String xml = ReplicaMark.stamp(settings.template().render(values), group(), number, clock.instant());
         try {
             host().define(xml);
-        } catch (LibvirtFailure e) {
+        } catch (RuntimeException e) {
             throw new ProvisioningException("cannot define " + name + " from " + settings.template().file() + " on "
-                    + host().uri() + ": " + reason(e), e);
+                    + uri() + ": " + e.getMessage(), e);
         }
         try {
             host().start(name);
-            Endpoint endpoint = endpoint(name);
+            Endpoint endpoint = requireEndpoint(name, mark(name));
             log.info("defined and started {} ({}), answering at {}", name, settings.domainType(), endpoint);
-            return new Replica(name, host().uri(), endpoint);
-        } catch (LibvirtFailure | ProvisioningException e) {
+            return new Replica(name, uri(), endpoint);
+        } catch (RuntimeException e) {
             removeQuietly(name);
-            throw new ProvisioningException("cannot start " + name + " on " + host().uri() + ": " + reason(e)
+            throw new ProvisioningException("cannot start " + name + " on " + uri() + ": " + e.getMessage()
                     + " (its definition was removed)", e);
         }
     }
 
-    /** base + number when free, else the next port that is neither ours nor taken on loopback. */
-    private int freeHostPort(int number, Map<Integer, DomainStats> domains) {
+    /** base + number when free, else the next port that is neither used by a domain of the name nor taken on loopback. */
+    private int freeHostPort(int number, Map<Integer, Hypervisor.Domain> domains) {
         Set<Integer> used = new HashSet<>();
-        for (DomainStats domain : domains.values()) {
-            Endpoints.fromMetadata(host(), domain.name()).ifPresent(e -> used.add(e.port()));
+        for (Hypervisor.Domain domain : domains.values()) {
+            mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
         for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
             if (!used.contains(port) && udpPortFree(port)) {
@@ -159,75 +194,71 @@ public final class ReplicaProvisioner implements Provisioner {
         }
     }
 
-    private Endpoint endpoint(String name) {
+    /** Where it answers, or null when not known yet (NAT mode before the lease). */
+    private Endpoint endpoint(String name, Optional<String> mark) {
         if (settings.portForward()) {
-            return Endpoints.fromMetadata(host(), name).orElseThrow(() -> new ProvisioningException(name
-                    + " has no <vmscale:replica ip='...' port='...'/> element (namespace " + Endpoints.NAMESPACE
-                    + ") in its metadata: port-forward mode needs it"));
+            return mark.flatMap(Endpoints::parse).orElse(null);
         }
-        // NAT mode: the lease appears once the guest asked for it; until then the guest port on no address
-        return Endpoints.fromLease(host(), name, settings.guestPort())
-                .orElse(new Endpoint("0.0.0.0", settings.guestPort()));
+        return host().leaseAddress(name).map(ip -> new Endpoint(ip, settings.guestPort())).orElse(null);
     }
 
-    @Override
+    private Endpoint requireEndpoint(String name, Optional<String> mark) {
+        if (!settings.portForward()) {
+            // NAT mode: the lease appears once the guest asked for it; until then the guest port on no address
+            return Optional.ofNullable(endpoint(name, mark)).orElse(new Endpoint("0.0.0.0", settings.guestPort()));
+        }
+        return mark.flatMap(Endpoints::parse).orElseThrow(() -> new ProvisioningException(name
+                + " has no <vmscale:replica ip='...' port='...'/> element (namespace " + Endpoints.NAMESPACE
+                + ") in its metadata: port-forward mode needs it"));
+    }
+
+    /** The replica a scale-down stops when the caller has no preference: the highest-numbered running one. */
     public synchronized String scaleDownCandidate() {
-        return ours().entrySet().stream()
-                .filter(e -> e.getValue().state().active())
-                .max(Map.Entry.comparingByKey())
-                .map(e -> e.getValue().name())
-                .orElseThrow(() -> new ProvisioningException("no running " + settings.names().prefix()
-                        + "-* domain on " + host().uri()));
+        return observe().replicas().stream().filter(Observed::active).map(Observed::domain)
+                .max(Comparator.comparingInt(d -> settings.names().number(d).getAsInt()))
+                .orElseThrow(() -> new ProvisioningException("no running " + group() + "-* domain on " + uri()));
     }
 
     @Override
     public synchronized void stop(String domain) {
         OptionalInt number = settings.names().number(domain);
         if (number.isEmpty()) {
-            throw new IllegalArgumentException(domain + " is not a domain of the prefix " + settings.names().prefix());
+            throw new IllegalArgumentException(domain + " is not a domain of the prefix " + group());
+        }
+        boolean exists = host().domains(domain::equals).stream().findAny().isPresent();
+        if (!exists) {
+            return; // gone already: what we wanted
+        }
+        if (!owned(mark(domain))) {
+            throw new ProvisioningException(domain + " on " + uri() + " does not carry the mark of the group " + group()
+                    + ": not ours, left alone");
         }
         try {
-            DomainStats stats = host().domain(domain).orElseThrow(
-                    () -> new ProvisioningException("no domain " + domain + " on " + host().uri()));
-            if (stats.state().active()) {
-                host().destroy(domain);
-            }
+            host().destroy(domain);
             if (templateMode && settings.undefineOnStop()) {
                 host().undefine(domain);
             }
-            log.info("stopped {}{}", domain, templateMode && settings.undefineOnStop() ? " and removed it" : "");
-        } catch (LibvirtFailure e) {
-            throw new ProvisioningException("cannot stop " + domain + " on " + host().uri() + ": " + reason(e), e);
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot stop " + domain + " on " + uri() + ": " + e.getMessage(), e);
         }
+        log.info("stopped {}{}", domain, templateMode && settings.undefineOnStop() ? " and removed it" : "");
     }
 
     @Override
-    public synchronized List<Replica> running() {
-        List<Replica> replicas = new ArrayList<>();
-        ours().entrySet().stream()
-                .filter(e -> e.getValue().state().active())
-                .sorted(Map.Entry.comparingByKey(Comparator.naturalOrder()))
-                .forEach(e -> replicas.add(new Replica(e.getValue().name(), host().uri(), endpoint(e.getValue().name()))));
-        return replicas;
+    public boolean removesStopped() {
+        return templateMode && settings.undefineOnStop();
     }
 
     private void removeQuietly(String name) {
         try {
-            host().domain(name).filter(d -> d.state().active()).ifPresent(d -> host().destroy(name));
-        } catch (LibvirtFailure e) {
+            host().destroy(name);
+        } catch (RuntimeException e) {
             log.debug("cleanup of {}: {}", name, e.getMessage());
         }
         try {
             host().undefine(name);
-        } catch (LibvirtFailure e) {
+        } catch (RuntimeException e) {
             log.warn("could not remove the definition of {}: {}", name, e.getMessage());
         }
-    }
-
-    /** libvirt's own words, without our "host: operation:" prefix. */
-    private static String reason(RuntimeException e) {
-        String message = e.getMessage();
-        int colon = message.indexOf(": ", message.indexOf(": ") + 2);
-        return e instanceof LibvirtFailure && colon > 0 ? message.substring(colon + 2) : message;
     }
 }

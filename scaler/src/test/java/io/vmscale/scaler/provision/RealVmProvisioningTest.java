@@ -84,7 +84,7 @@ class RealVmProvisioningTest {
     }
 
     private ReplicaProvisioner.Settings settings(String namePrefix, ReplicaTemplate replicaTemplate, GuestImage guest) {
-        return new ReplicaProvisioner.Settings(host, new ReplicaNames(namePrefix, 4), true, Wire.DEFAULT_PORT, 21100,
+        return new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), new ReplicaNames(namePrefix, 4), true, Wire.DEFAULT_PORT, 21100,
                 true, replicaTemplate, guest, domainType);
     }
 

@@ -1,0 +1,90 @@
+package io.vmscale.scaler.provision;
+
+import io.vmscale.monitor.libvirt.DomainStats;
+import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.monitor.libvirt.LibvirtFailure;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/** {@link Hypervisor} over one libvirt connection. */
+public final class LibvirtHypervisor implements Hypervisor {
+    private final HostConnection host;
+    /** The node's CPU count does not change: read once. */
+    private volatile int cpus;
+
+    public LibvirtHypervisor(HostConnection host) {
+        this.host = host;
+    }
+
+    public HostConnection connection() {
+        return host;
+    }
+
+    @Override
+    public String uri() {
+        return host.uri();
+    }
+
+    @Override
+    public List<Domain> domains(Predicate<String> names) {
+        return host.perDomainStats(names).stream().map(d -> new Domain(d.name(), d.state().active(), d.vcpus())).toList();
+    }
+
+    @Override
+    public Optional<String> metadata(String name, String namespaceUri) {
+        return host.metadata(name, namespaceUri);
+    }
+
+    @Override
+    public Optional<String> leaseAddress(String name) {
+        return Endpoints.leaseAddress(host, name);
+    }
+
+    @Override
+    public Host host() {
+        if (cpus == 0) {
+            cpus = host.info().cpus();
+        }
+        int vcpus = host.perDomainStats(name -> true).stream().filter(d -> d.state().active())
+                .mapToInt(DomainStats::vcpus).sum();
+        return new Host(cpus, vcpus);
+    }
+
+    @Override
+    public void define(String xml) {
+        host.define(xml);
+    }
+
+    @Override
+    public void start(String name) {
+        host.start(name);
+    }
+
+    @Override
+    public void destroy(String name) {
+        Optional<DomainStats> domain = host.domain(name);
+        if (domain.isPresent() && domain.get().state().active()) {
+            try {
+                host.destroy(name);
+            } catch (LibvirtFailure e) {
+                if (host.domain(name).map(d -> d.state().active()).orElse(false)) {
+                    throw e;
+                }
+                // it stopped by itself meanwhile: what we wanted
+            }
+        }
+    }
+
+    @Override
+    public void undefine(String name) {
+        if (host.domain(name).isPresent()) {
+            host.undefine(name);
+        }
+    }
+
+    @Override
+    public boolean reachable() {
+        return host.connected();
+    }
+}

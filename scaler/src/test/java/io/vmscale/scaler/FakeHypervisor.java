@@ -1,0 +1,222 @@
+package io.vmscale.scaler;
+
+import io.vmscale.guest.GuestServer;
+import io.vmscale.scaler.provision.Hypervisor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A hypervisor in memory whose "VMs" are real guest servers on loopback: starting a domain starts a
+ * guest server on the port its metadata names, so probes and balancers talk UDP to it for real;
+ * destroying it closes the server. Failures are injected per operation; every call is logged for
+ * assertions. Thread-safe.
+ */
+final class FakeHypervisor implements Hypervisor {
+    private static final Pattern NAME = Pattern.compile("<name>([^<]+)</name>");
+    private static final Pattern MARK = Pattern.compile("<(\\w+:)?replica\\b[^>]*>");
+    private static final Pattern PORT = Pattern.compile("\\bport=['\"](\\d+)['\"]");
+
+    private static final class Domain {
+        final String xml;
+        GuestServer server;
+
+        Domain(String xml) {
+            this.xml = xml;
+        }
+    }
+
+    private final Map<String, Domain> domains = new TreeMap<>();
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+    private final Map<String, Integer> failures = new TreeMap<>();
+    private volatile boolean reachable = true;
+    private final int cpus;
+
+    FakeHypervisor(int cpus) {
+        this.cpus = cpus;
+    }
+
+    // ---- test controls ----
+
+    /** The next {@code times} calls of the operation ("destroy", "undefine", "start", "define") fail. */
+    synchronized void failNext(String operation, int times) {
+        failures.put(operation, times);
+    }
+
+    /** libvirtd away: every call fails. */
+    void reachable(boolean up) {
+        reachable = up;
+    }
+
+    /** The VM dies without anybody being told (its QEMU killed while nobody listened). */
+    synchronized void crash(String name) {
+        Domain d = domains.get(name);
+        if (d != null && d.server != null) {
+            d.server.close();
+            d.server = null;
+        }
+    }
+
+    /** Defines a domain as an operator would, with the given metadata element (or none). */
+    synchronized void defineByHand(String name, String metadata, boolean running, int port) {
+        String xml = "<domain type='test'><name>" + name + "</name>"
+                + (metadata == null ? "" : "<metadata>" + metadata.replace("PORT", Integer.toString(port)) + "</metadata>")
+                + "</domain>";
+        domains.put(name, new Domain(xml));
+        if (running) {
+            startServer(domains.get(name), name);
+        }
+    }
+
+    synchronized boolean running(String name) {
+        return domains.containsKey(name) && domains.get(name).server != null;
+    }
+
+    synchronized boolean defined(String name) {
+        return domains.containsKey(name);
+    }
+
+    synchronized List<String> names() {
+        return new ArrayList<>(domains.keySet());
+    }
+
+    List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    synchronized void closeAll() {
+        domains.values().forEach(d -> {
+            if (d.server != null) {
+                d.server.close();
+            }
+        });
+    }
+
+    // ---- Hypervisor ----
+
+    private synchronized void enter(String operation, String name) {
+        if (!reachable) {
+            throw new IllegalStateException("fake:///: " + operation + ": not connected (reconnecting)");
+        }
+        calls.add(operation + (name == null ? "" : " " + name));
+        Integer left = failures.get(operation);
+        if (left != null && left > 0) {
+            failures.put(operation, left - 1);
+            throw new IllegalStateException("fake:///: " + operation + " " + name + ": injected failure");
+        }
+    }
+
+    @Override
+    public String uri() {
+        return "fake:///";
+    }
+
+    @Override
+    public synchronized List<Hypervisor.Domain> domains(Predicate<String> names) {
+        if (!reachable) {
+            throw new IllegalStateException("fake:///: list domains: not connected (reconnecting)");
+        }
+        List<Hypervisor.Domain> list = new ArrayList<>();
+        domains.forEach((name, d) -> {
+            if (names.test(name)) {
+                list.add(new Hypervisor.Domain(name, d.server != null, d.server != null ? 1 : 0));
+            }
+        });
+        return list;
+    }
+
+    @Override
+    public synchronized Optional<String> metadata(String name, String namespaceUri) {
+        Domain d = domains.get(name);
+        if (d == null) {
+            return Optional.empty();
+        }
+        Matcher m = MARK.matcher(d.xml);
+        return m.find() ? Optional.of(m.group()) : Optional.empty();
+    }
+
+    @Override
+    public Optional<String> leaseAddress(String name) {
+        return Optional.empty();
+    }
+
+    @Override
+    public synchronized Host host() {
+        if (!reachable) {
+            throw new IllegalStateException("fake:///: node info: not connected (reconnecting)");
+        }
+        return new Host(cpus, (int) domains.values().stream().filter(d -> d.server != null).count());
+    }
+
+    @Override
+    public synchronized void define(String xml) {
+        Matcher name = NAME.matcher(xml);
+        if (!name.find()) {
+            throw new IllegalArgumentException("no <name> in " + xml);
+        }
+        enter("define", name.group(1));
+        domains.put(name.group(1), new Domain(xml));
+    }
+
+    @Override
+    public synchronized void start(String name) {
+        enter("start", name);
+        Domain d = domains.get(name);
+        if (d == null) {
+            throw new IllegalStateException("fake:///: no domain " + name);
+        }
+        if (d.server != null) {
+            throw new IllegalStateException("fake:///: " + name + " is already running");
+        }
+        startServer(d, name);
+    }
+
+    private static void startServer(Domain d, String name) {
+        Matcher mark = MARK.matcher(d.xml);
+        Matcher port = mark.find() ? PORT.matcher(mark.group()) : null;
+        int p = port != null && port.find() ? Integer.parseInt(port.group(1)) : 0;
+        try {
+            d.server = GuestServer.start(GuestServer.Options.defaults(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), p)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(name + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void destroy(String name) {
+        enter("destroy", name);
+        Domain d = domains.get(name);
+        if (d != null && d.server != null) {
+            d.server.close();
+            d.server = null;
+        }
+    }
+
+    @Override
+    public synchronized void undefine(String name) {
+        enter("undefine", name);
+        Domain d = domains.get(name);
+        if (d != null) {
+            if (d.server != null) {
+                throw new IllegalStateException("fake:///: " + name + " is running: a transient domain now (not modelled)");
+            }
+            domains.remove(name);
+        }
+    }
+
+    @Override
+    public boolean reachable() {
+        return reachable;
+    }
+}

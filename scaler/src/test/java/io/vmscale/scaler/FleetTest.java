@@ -1,0 +1,99 @@
+package io.vmscale.scaler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.ReplicaState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class FleetTest {
+    private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
+    private static final Endpoint AT = new Endpoint("127.0.0.1", 21100);
+
+    static Stream<Arguments> moves() {
+        return Stream.of(
+                Arguments.of("a started replica answers", ReplicaState.STARTING, ReplicaState.READY, true),
+                Arguments.of("a started replica never answers", ReplicaState.STARTING, ReplicaState.FAILED, true),
+                Arguments.of("a booting replica is not drained", ReplicaState.STARTING, ReplicaState.DRAINING, false),
+                Arguments.of("a serving replica is drained", ReplicaState.READY, ReplicaState.DRAINING, true),
+                Arguments.of("a serving replica dies", ReplicaState.READY, ReplicaState.FAILED, true),
+                Arguments.of("a serving replica is not stopped undrained", ReplicaState.READY, ReplicaState.STOPPING, false),
+                Arguments.of("a drained replica is stopped", ReplicaState.DRAINING, ReplicaState.STOPPING, true),
+                Arguments.of("a draining replica dies", ReplicaState.DRAINING, ReplicaState.FAILED, true),
+                Arguments.of("a draining replica does not serve again", ReplicaState.DRAINING, ReplicaState.READY, false),
+                Arguments.of("a failed replica is stopped (cleaned up)", ReplicaState.FAILED, ReplicaState.STOPPING, true),
+                Arguments.of("a failed replica does not come back", ReplicaState.FAILED, ReplicaState.READY, false),
+                Arguments.of("a stopping replica only goes", ReplicaState.STOPPING, ReplicaState.READY, false),
+                Arguments.of("a stopping replica stays stopping on a failed stop", ReplicaState.STOPPING,
+                        ReplicaState.FAILED, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("moves")
+    void onlyLegalMovesAreMade(String name, ReplicaState from, ReplicaState to, boolean legal) {
+        assertThat(Fleet.legal(from, to)).isEqualTo(legal);
+        Fleet fleet = new Fleet();
+        fleet.starting("r-0000", AT, T0, "scale up");
+        walkTo(fleet, from);
+        if (legal) {
+            assertThat(fleet.move("r-0000", to, T0.plusSeconds(9), "why").state()).isEqualTo(to);
+        } else {
+            assertThatThrownBy(() -> fleet.move("r-0000", to, T0.plusSeconds(9), "why"))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("not a legal move");
+            assertThat(fleet.get("r-0000").orElseThrow().state()).isEqualTo(from);
+        }
+    }
+
+    private static void walkTo(Fleet fleet, ReplicaState state) {
+        switch (state) {
+            case STARTING -> { }
+            case READY -> fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
+            case DRAINING -> {
+                fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
+                fleet.move("r-0000", ReplicaState.DRAINING, T0.plusSeconds(2), "down");
+            }
+            case FAILED -> fleet.move("r-0000", ReplicaState.FAILED, T0.plusSeconds(1), "died");
+            case STOPPING -> {
+                fleet.move("r-0000", ReplicaState.FAILED, T0.plusSeconds(1), "died");
+                fleet.move("r-0000", ReplicaState.STOPPING, T0.plusSeconds(2), "cleanup");
+            }
+            default -> throw new IllegalArgumentException(state.name());
+        }
+    }
+
+    @Test
+    void startingAndReadyAreCapacityAndOnlyAStoppingReplicaIsForgotten() {
+        Fleet fleet = new Fleet();
+        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.starting("r-0001", AT, T0, "scale up");
+        fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
+        assertThat(fleet.counted()).isEqualTo(2);
+        assertThat(fleet.settled()).isFalse();
+        assertThatThrownBy(() -> fleet.starting("r-0001", AT, T0, "again")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> fleet.gone("r-0000")).hasMessageContaining("not STOPPING");
+        fleet.move("r-0001", ReplicaState.FAILED, T0.plusSeconds(6), "died");
+        assertThat(fleet.counted()).isEqualTo(1);
+        fleet.move("r-0001", ReplicaState.STOPPING, T0.plusSeconds(7), "cleanup");
+        fleet.gone("r-0001");
+        assertThat(fleet.settled()).isTrue();
+        assertThat(fleet.scaleDownCandidate()).map(Fleet.Member::domain).contains("r-0000");
+    }
+
+    @Test
+    void aReadyReplicaIsWarmFromReadyPlusTheWarmUp() {
+        Fleet fleet = new Fleet();
+        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
+        var view = fleet.views(Duration.ofSeconds(15)).get(0);
+        assertThat(view.warm(T0.plusSeconds(19))).isFalse();
+        assertThat(view.warming(T0.plusSeconds(19))).isTrue();
+        assertThat(view.warm(T0.plusSeconds(20))).isTrue();
+    }
+}

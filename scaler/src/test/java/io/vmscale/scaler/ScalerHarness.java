@@ -1,0 +1,131 @@
+package io.vmscale.scaler;
+
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import io.vmscale.scaler.provision.ReplicaTemplate;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A scaler over a {@link FakeHypervisor} in template mode, with what it publishes collected, for scenario
+ * tests: fast ticks (100 ms), a 1 s window and warm-up, no cooldown, real probes to real guest servers.
+ */
+final class ScalerHarness implements AutoCloseable {
+    static final String PREFIX = "scn";
+    static final String MARK = "<vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='127.0.0.1'"
+            + " port='PORT' group='" + PREFIX + "' number='0' created='2026-11-24T00:00:00Z'/>";
+
+    final FakeHypervisor hypervisor;
+    final ReplicaProvisioner provisioner;
+    final List<Event> published = new CopyOnWriteArrayList<>();
+    final ScalerConfig config;
+    Scaler scaler;
+
+    ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds) throws IOException {
+        this.hypervisor = hypervisor;
+        Path template = dir.resolve("replica.xml");
+        Files.writeString(template, """
+                <domain type='${type}'><name>${name}</name><uuid>${uuid}</uuid>
+                  <metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='127.0.0.1' port='${hostPort}'/></metadata>
+                  <os><kernel>${kernel}</kernel><initrd>${initrd}</initrd></os>
+                  <devices><interface><mac address='${mac}'/></interface></devices><guest port='${guestPort}'/>
+                </domain>""");
+        this.provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor,
+                new ReplicaNames(PREFIX, 4), true, 21001, 40000 + (int) (Math.random() * 20000), true,
+                ReplicaTemplate.load(template), new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test"));
+        this.config = new ScalerConfig("threshold-window", min, max, 0, 100, 5, drainSeconds, 1, 1.0,
+                new ScalerConfig.ThresholdWindowConfig(75, 30, 1), new ScalerConfig.TargetTrackingConfig(50, 0.1, 1, 1, 1, 1));
+        start();
+    }
+
+    /** Starts a scaler (again, after {@link #kill}): a new process as far as the scaler can tell. */
+    void start() {
+        scaler = Scaler.start(config, provisioner, published::add, "fake:///", "scaler@" + UUID.randomUUID(),
+                new Scaler.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(config.drainTimeoutSeconds()),
+                        Duration.ofMinutes(1)), Clock.systemUTC());
+    }
+
+    /** Like kill -9: the scaler's threads stop where they are, the domains stay as they are. */
+    void kill() {
+        scaler.close();
+    }
+
+    List<ScaleDecision> decisions() {
+        return published.stream().filter(e -> e instanceof ScaleDecision).map(e -> (ScaleDecision) e).toList();
+    }
+
+    List<ScaleDecision> actions() {
+        return decisions().stream().filter(d -> d.action() != ScaleAction.HOLD).toList();
+    }
+
+    List<VmLifecycle> lifecycle() {
+        return published.stream().filter(e -> e instanceof VmLifecycle).map(e -> (VmLifecycle) e).toList();
+    }
+
+    boolean saw(String domain, ReplicaState state) {
+        return lifecycle().stream().anyMatch(v -> v.domain().equals(domain) && v.state() == state);
+    }
+
+    long count(String domain, ReplicaState state) {
+        return lifecycle().stream().filter(v -> v.domain().equals(domain) && v.state() == state).count();
+    }
+
+    boolean held(String code) {
+        return decisions().stream().anyMatch(d -> d.action() == ScaleAction.HOLD && d.reasonCode().equals(code));
+    }
+
+    long ready() {
+        return scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+    }
+
+    void awaitReady(int n) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> ready() == n && scaler.replicas().size() == n);
+    }
+
+    /** A sample for every READY replica, as the monitor would publish it. */
+    void sample(double cpu) {
+        var now = Clock.systemUTC().instant();
+        scaler.replicas().forEach((domain, state) -> {
+            if (state == ReplicaState.READY) {
+                scaler.onSample(new CpuSample("fake:///", domain, "RUNNING", 1, 0, cpu, 100), now);
+            }
+        });
+    }
+
+    /** The balancer's stats naming one endpoint. */
+    void lbStats(String endpoint, int inFlight, boolean removed) {
+        scaler.onLbStats(new LbStats(0, 0, 0, 0, 0, 0, 0, 0,
+                Map.of(endpoint, new LbStats.ServerStats(1, 1, 0, 0, inFlight, false, removed)), "low", 100));
+    }
+
+    AdminResult command(String name, String... args) {
+        return scaler.handle(new AdminCommand("r-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", name,
+                List.of(args)));
+    }
+
+    @Override
+    public void close() {
+        scaler.close();
+        hypervisor.closeAll();
+    }
+}

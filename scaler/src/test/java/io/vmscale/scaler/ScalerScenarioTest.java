@@ -1,0 +1,204 @@
+package io.vmscale.scaler;
+
+import static io.vmscale.scaler.ScalerHarness.MARK;
+import static io.vmscale.scaler.ScalerHarness.PREFIX;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scaler as a reconciler, scenario by scenario, over a fake hypervisor whose VMs are real guest
+ * servers on loopback: libvirt is the truth, events only make it look sooner, nothing is done twice
+ * and nothing is left behind.
+ */
+class ScalerScenarioTest {
+    private static final Duration SOON = Duration.ofSeconds(15);
+
+    @TempDir
+    Path dir;
+
+    private static String name(int n) {
+        return PREFIX + "-000" + n;
+    }
+
+    @Test
+    void aReplicaThatDiedUnseenIsFailedAndReplacedByTheNextLookAtLibvirt() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            h.hypervisor.crash(name(0)); // no STOPPED event reaches the scaler
+            // failed, removed, and a new one under the freed name
+            await().atMost(SOON).until(() -> h.saw(name(0), ReplicaState.FAILED) && h.count(name(0), ReplicaState.READY) == 2);
+            assertThat(h.actions()).extracting(d -> d.action() + " " + d.reasonCode())
+                    .containsExactly("UP BelowMinReplicas", "REPLACE ReplicaFailed");
+            assertThat(h.hypervisor.calls()).filteredOn(c -> !c.startsWith("start"))
+                    .containsExactly("define " + name(0), "destroy " + name(0), "undefine " + name(0), "define " + name(0));
+            assertThat(h.hypervisor.names()).containsExactly(name(0));
+            assertThat(h.hypervisor.running(name(0))).isTrue();
+        }
+    }
+
+    @Test
+    void whileLibvirtIsAwayNothingIsDecidedAndADeathMeanwhileIsSeenWhenItAnswers() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            h.hypervisor.reachable(false);
+            await().atMost(SOON).until(() -> h.held("HypervisorUnreachable"));
+            h.hypervisor.crash(name(0));
+            int before = h.decisions().size();
+            h.hypervisor.reachable(true);
+            await().atMost(SOON).until(() -> h.count(name(0), ReplicaState.READY) == 2 && h.ready() == 1);
+            assertThat(h.decisions().subList(before, h.decisions().size())).filteredOn(d -> d.action() != ScaleAction.HOLD)
+                    .extracting(ScaleDecision::reasonCode).containsExactly("ReplicaFailed");
+        }
+    }
+
+    @Test
+    void aFailedDestroyKeepsTheReplicaStoppingAndIsTriedAgainUntilItIsGone() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 1)) {
+            h.awaitReady(1);
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            h.awaitReady(2);
+            h.hypervisor.failNext("destroy", 2);
+            assertThat(h.command("scale", "1").ok()).isTrue();
+            await().atMost(SOON).until(() -> h.held("ActionFailed"));
+            assertThat(h.scaler.replicas()).containsEntry(name(1), ReplicaState.STOPPING);
+            assertThat(h.hypervisor.running(name(1))).isTrue();
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(h.hypervisor.names()).containsExactly(name(0));
+            assertThat(h.hypervisor.calls()).filteredOn(c -> c.equals("destroy " + name(1))).hasSize(3);
+        }
+    }
+
+    @Test
+    void aDomainNamedLikeOursWithoutTheMarkIsLeftAloneAndItsNumberSkipped() throws Exception {
+        FakeHypervisor hypervisor = new FakeHypervisor(4);
+        hypervisor.defineByHand(name(0), null, true, 0);
+        try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 1, 3, 2)) {
+            h.awaitReady(1);
+            assertThat(h.scaler.replicas()).containsOnlyKeys(name(1));
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("ForeignDomain")).hasSize(1)
+                    .allMatch(d -> d.domain().equals(name(0)));
+            h.kill();
+            h.start(); // a restart takes back its own replica, not the foreign one, and starts nothing
+            await().atMost(SOON).until(() -> h.ready() == 1);
+            assertThat(h.scaler.replicas()).containsOnlyKeys(name(1));
+            assertThat(h.hypervisor.calls()).noneMatch(c -> c.endsWith(" " + name(0)));
+            assertThat(h.hypervisor.running(name(0))).isTrue();
+            assertThat(h.hypervisor.calls()).filteredOn(c -> c.startsWith("define")).hasSize(1);
+        }
+    }
+
+    @Test
+    void killedMidScaleUpTheNextScalerTakesBackWhatRunsAndRemovesWhatWasLeftHalfMade() throws Exception {
+        FakeHypervisor hypervisor = new FakeHypervisor(4);
+        try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 2, 3, 2)) {
+            await().atMost(SOON).until(() -> h.saw(name(0), ReplicaState.STARTING));
+            h.kill(); // mid scale-up: one replica started, not yet READY, the second not started
+            // the crash left a definition behind too: defined, never started
+            hypervisor.defineByHand(name(5), MARK.replace("number='0'", "number='5'"), false, 0);
+            int before = h.lifecycle().size();
+            h.start();
+            h.awaitReady(2);
+            assertThat(h.lifecycle().subList(before, h.lifecycle().size())).filteredOn(v -> v.state() == ReplicaState.READY)
+                    .extracting(VmLifecycle::reason).contains("found running, answered its probe");
+            await().atMost(SOON).until(() -> !hypervisor.defined(name(5)));
+            assertThat(hypervisor.names()).hasSize(2).allMatch(hypervisor::running);
+            assertThat(h.scaler.replicas()).containsOnlyKeys(hypervisor.names().toArray(String[]::new));
+        }
+    }
+
+    @Test
+    void aReplacementQueuedBehindAScaleUpIsTheOnlyExtraStart() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STARTING));
+            h.hypervisor.crash(name(0)); // while the UP is under way
+            await().atMost(SOON).until(() -> h.ready() == 2 && h.scaler.replicas().size() == 2);
+            assertThat(h.hypervisor.calls()).filteredOn(c -> c.startsWith("start")).hasSize(3);
+            assertThat(h.actions()).filteredOn(d -> d.action() == ScaleAction.REPLACE).hasSize(1);
+            assertThat(h.actions()).filteredOn(d -> d.action() == ScaleAction.UP).hasSize(2); // min, operator
+        }
+    }
+
+    @Test
+    void bootCpuUnderLowLoadIsNotLoad() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            long until = System.nanoTime() + Duration.ofMillis(900).toNanos(); // the 1 s warm-up: a booting JVM's CPU
+            while (System.nanoTime() < until) {
+                h.sample(100);
+                await().pollDelay(Duration.ofMillis(100)).until(() -> true);
+            }
+            await().atMost(SOON).until(() -> {
+                h.sample(10); // then the real load, low
+                return h.held("AtMinReplicas");
+            });
+            assertThat(h.held("WarmingUp")).isTrue();
+            assertThat(h.actions()).extracting(ScaleDecision::reasonCode).containsExactly("BelowMinReplicas");
+        }
+    }
+
+    @Test
+    void aDrainEndsOnlyOnTheBalancersAcknowledgement() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10)) {
+            h.awaitReady(1);
+            h.command("scale", "2");
+            h.awaitReady(2);
+            h.command("scale", "1");
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.DRAINING));
+            String endpoint = h.lifecycle().stream().filter(v -> v.domain().equals(name(1)) && v.endpoint() != null)
+                    .findFirst().orElseThrow().endpoint().toString();
+            h.lbStats(endpoint, 0, false); // built before the balancer handled DRAINING: nothing in flight, by chance
+            h.lbStats(endpoint, 3, true); // acknowledged, three still in flight
+            assertThat(h.scaler.replicas()).containsEntry(name(1), ReplicaState.DRAINING);
+            h.lbStats(endpoint, 0, true);
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).singleElement()
+                    .satisfies(v -> assertThat(v.reason()).contains("acknowledged"));
+        }
+    }
+
+    @Test
+    void aDrainWithoutAcknowledgementStopsAtTheTimeoutAndSaysSo() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 1)) {
+            h.awaitReady(1);
+            h.command("scale", "2");
+            h.awaitReady(2);
+            h.command("scale", "1");
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).singleElement()
+                    .satisfies(v -> assertThat(v.reason()).startsWith("drain timeout"));
+        }
+    }
+
+    @Test
+    void aScaleUpThatWouldOverloadTheHostIsHeld() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(1), 1, 3, 2)) {
+            h.awaitReady(1);
+            await().atMost(SOON).until(() -> {
+                h.sample(95);
+                return h.held("HostSaturated");
+            });
+            ScaleDecision held = h.decisions().stream().filter(d -> d.reasonCode().equals("HostSaturated")).findFirst()
+                    .orElseThrow();
+            assertThat(held.reason()).contains("1 vCPU(s) on 1 CPU(s)", "above 1.0");
+            assertThat(held.inputs()).containsEntry("hostCpus", 1.0);
+            assertThat(h.actions()).extracting(ScaleDecision::reasonCode).containsExactly("BelowMinReplicas");
+            assertThat(h.hypervisor.names()).hasSize(1);
+        }
+    }
+
+    static List<String> codes(List<ScaleDecision> decisions) {
+        return decisions.stream().map(ScaleDecision::reasonCode).toList();
+    }
+}
