@@ -15,9 +15,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer.")
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer, idle.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot or balancer")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, balancer or idle")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -39,8 +39,9 @@ final class BenchCommand implements Callable<Integer> {
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
             case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
+            case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(seconds == 5 ? 60 : seconds));
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker, monitor, boot, balancer)");
+                    + "' (known: guest-server, broker, monitor, boot, balancer, idle)");
         }
         return 0;
     }

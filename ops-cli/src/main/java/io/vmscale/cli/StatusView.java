@@ -52,19 +52,26 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         for (Object o : replicas) {
             Map<?, ?> r = (Map<?, ?>) o;
             Object cpu = r.get("cpu");
-            b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%n", r.get("domain"), r.get("state"),
+            boolean warming = "READY".equals(r.get("state")) && Boolean.FALSE.equals(r.get("warm"));
+            b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%s%n", r.get("domain"), r.get("state"),
                     cpu instanceof Number n ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-",
-                    r.get("endpoint") == null ? "-" : r.get("endpoint")));
+                    r.get("endpoint") == null ? "-" : r.get("endpoint"), warming ? "  (warming up: not load yet)" : ""));
         }
         if (replicas.isEmpty()) {
             b.append("(no replicas)\n");
         }
         if (!scaler.isEmpty()) {
-            b.append(String.format(Locale.ROOT, "scaler: %s, replicas %s..%s%s%s%s%n", scaler.get("policy"),
+            b.append(String.format(Locale.ROOT, "scaler: %s, replicas %s..%s%s%s%s%s%s%n", scaler.get("policy"),
                     scaler.get("minReplicas"), scaler.get("maxReplicas"),
+                    scaler.get("wanted") != null ? ", wants " + scaler.get("wanted") : "",
+                    scaler.get("acting") != null ? ", " + scaler.get("acting") : "",
                     Boolean.TRUE.equals(scaler.get("paused")) ? ", PAUSED" : "",
                     Boolean.TRUE.equals(scaler.get("dryRun")) ? ", DRY RUN" : "",
                     scaler.get("desired") != null ? ", scaling to " + scaler.get("desired") : ""));
+            if (scaler.get("hostCpus") != null) {
+                b.append(String.format(Locale.ROOT, "host: %s vCPU(s) running on %s CPU(s); warm-up %s s%n",
+                        scaler.get("hostActiveVcpus"), scaler.get("hostCpus"), scaler.get("warmupSeconds")));
+            }
         }
         if (!decisions.isEmpty()) {
             b.append("last decisions:\n");

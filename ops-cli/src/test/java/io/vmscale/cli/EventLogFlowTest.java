@@ -58,6 +58,7 @@ class EventLogFlowTest {
                     actions.add(e.body());
                 }
             });
+            stack.startScaler(); // after the recording and the subscription: they see its first decision
             double[] totalLoad = {0};
             java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
             ScheduledExecutorService samples = Executors.newSingleThreadScheduledExecutor();

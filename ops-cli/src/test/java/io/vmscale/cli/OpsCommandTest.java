@@ -51,7 +51,7 @@ class OpsCommandTest {
     static void start() throws Exception {
         stack = new TestStack(dir, PREFIX, 3, """
                 {"minReplicas": 1, "maxReplicas": 3, "tickMs": 200, "cooldownSeconds": 0,
-                 "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}""");
+                 "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}""").startScaler();
         config = stack.config;
         scaler = stack.scaler;
         balancer = stack.balancer;

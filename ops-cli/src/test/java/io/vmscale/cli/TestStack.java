@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Broker, balancer and scaler in this JVM, for operator tests. The scaler works a pool of domains
+ * Broker, balancer and scaler in this JVM, for operator tests; the scaler starts with {@link #startScaler}. The scaler works a pool of domains
  * on libvirt's test driver whose metadata points at real guest servers on loopback: scale-ups are
  * probed with real requests, scale-downs drain through real balancer stats. No CPU monitor: the
  * test driver's domains burn no CPU, so tests publish the samples.
@@ -42,7 +42,9 @@ final class TestStack implements AutoCloseable {
     final Path config;
     final VmscaleConfig loaded;
     final EmbeddedBroker broker;
-    final Scaler scaler;
+    Scaler scaler;
+    private ReplicaProvisioner provisioner;
+    private BrokerConnection scalerConnection;
     final Balancer balancer;
     private final List<AutoCloseable> running = new ArrayList<>();
 
@@ -84,14 +86,21 @@ final class TestStack implements AutoCloseable {
                     () -> provisioner.running().stream().map(Replica::endpoint).toList(), null);
             running.add(service);
             this.balancer = service.balancer();
-            this.scaler = Scaler.start(loaded.scaler(), provisioner, scalerConnection::publish, URI,
-                    scalerConnection.source(), Scaler.Settings.of(loaded.scaler()), Clock.systemUTC());
-            running.add(this.scaler);
-            this.scaler.listenTo(scalerConnection);
+            this.provisioner = provisioner;
+            this.scalerConnection = scalerConnection;
         } catch (RuntimeException | IOException e) {
             close();
             throw e;
         }
+    }
+
+    /** Starts the scaler: its first decision comes at once, so subscribe before. */
+    TestStack startScaler() {
+        scaler = Scaler.start(loaded.scaler(), provisioner, scalerConnection::publish, URI, scalerConnection.source(),
+                Scaler.Settings.of(loaded.scaler()), Clock.systemUTC());
+        running.add(scaler);
+        scaler.listenTo(scalerConnection);
+        return this;
     }
 
     static String poolDomain(String name, int port) {
