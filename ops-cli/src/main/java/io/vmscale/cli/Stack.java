@@ -77,16 +77,17 @@ final class Stack implements AutoCloseable {
             BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
             running.addAll(List.of(monitorConnection, scalerConnection, balancerConnection));
-            running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
-            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
-                    scalerConnection.source(), Scaler.Settings.of(c.scaler()), Clock.systemUTC());
-            running.add(scaler);
-            scaler.listenTo(scalerConnection);
+            // consumers before producers: the balancer hears the first READY (a replica taken back at once)
             InetSocketAddress front = c.balancer().frontPort() > 0
                     ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
             BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
                     () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
             running.add(balancing);
+            running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
+            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
+                    scalerConnection.source(), Scaler.Settings.of(c.scaler()), Clock.systemUTC());
+            running.add(scaler);
+            scaler.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n", name,
                     broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
                     c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
