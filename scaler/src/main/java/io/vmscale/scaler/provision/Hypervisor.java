@@ -36,7 +36,8 @@ public interface Hypervisor {
     /** NAT mode: the IPv4 address of the domain's DHCP lease, once it has one. */
     Optional<String> leaseAddress(String name);
 
-    Host host();
+    /** The node's physical CPUs (cores x threads). */
+    int cpus();
 
     /** Defines a persistent domain from XML. */
     void define(String xml);

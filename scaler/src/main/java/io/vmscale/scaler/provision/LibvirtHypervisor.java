@@ -42,13 +42,11 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
-    public Host host() {
+    public int cpus() {
         if (cpus == 0) {
             cpus = host.info().cpus();
         }
-        int vcpus = host.perDomainStats(name -> true).stream().filter(d -> d.state().active())
-                .mapToInt(DomainStats::vcpus).sum();
-        return new Host(cpus, vcpus);
+        return cpus;
     }
 
     @Override

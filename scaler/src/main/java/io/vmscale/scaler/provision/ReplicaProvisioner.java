@@ -79,9 +79,13 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /** Every domain named like ours, by number, whatever its state or mark. */
     private Map<Integer, Hypervisor.Domain> named() {
+        return named(host().domains(name -> settings.names().number(name).isPresent()));
+    }
+
+    private Map<Integer, Hypervisor.Domain> named(List<Hypervisor.Domain> domains) {
         Map<Integer, Hypervisor.Domain> byNumber = new HashMap<>();
-        for (Hypervisor.Domain domain : host().domains(name -> settings.names().number(name).isPresent())) {
-            byNumber.put(settings.names().number(domain.name()).getAsInt(), domain);
+        for (Hypervisor.Domain domain : domains) {
+            settings.names().number(domain.name()).ifPresent(n -> byNumber.put(n, domain));
         }
         return byNumber;
     }
@@ -98,9 +102,11 @@ public final class ReplicaProvisioner implements Provisioner {
 
     @Override
     public synchronized Observation observe() {
+        List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
+        int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
         List<Observed> replicas = new ArrayList<>();
         List<String> foreign = new ArrayList<>();
-        named().entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
+        named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
             Hypervisor.Domain domain = e.getValue();
             Optional<String> mark = mark(domain.name());
             if (!owned(mark)) {
@@ -109,7 +115,7 @@ public final class ReplicaProvisioner implements Provisioner {
             }
             replicas.add(new Observed(domain.name(), domain.active(), domain.vcpus(), endpoint(domain.name(), mark)));
         });
-        return new Observation(replicas, foreign, host().host());
+        return new Observation(replicas, foreign, new Hypervisor.Host(host().cpus(), activeVcpus));
     }
 
     @Override
