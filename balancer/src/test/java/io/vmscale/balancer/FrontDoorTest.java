@@ -131,7 +131,12 @@ class FrontDoorTest {
         InetSocketAddress front = startFrontDoor(List.of(dead, alive));
         try (DatagramSocket client = client()) {
             for (int i = 0; i < 50; i++) {
-                assertThat(ask(client, front, 1000 + i)).isEqualTo(Wire.expected(1000 + i));
+                try {
+                    assertThat(ask(client, front, 1000 + i)).isEqualTo(Wire.expected(1000 + i));
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError("request " + i + ": " + balancer.frontCounters() + " " + balancer.totals()
+                            + " dead " + dead + " alive " + alive, e);
+                }
             }
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> balancer.frontCounters().answered() == 50);

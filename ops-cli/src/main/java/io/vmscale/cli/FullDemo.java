@@ -4,7 +4,6 @@ import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.Subscription;
 import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
