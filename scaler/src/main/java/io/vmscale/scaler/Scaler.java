@@ -538,11 +538,11 @@ public final class Scaler implements AutoCloseable {
 
     /** The policy's turn: the fleet is settled. */
     private void decide(Instant now) {
-        List<io.vmscale.scaler.policy.ReplicaView> views = fleet.views(decider.warmup());
         if (operatorWanted != null) {
             operatorStep(now);
             return;
         }
+        List<io.vmscale.scaler.policy.ReplicaView> views = fleet.views(decider.warmup());
         Decider.HostView hostView = lastObservation == null ? null : new Decider.HostView(host, lastObservation.host(),
                 lastObservation.replicas().stream().filter(Provisioner.Observed::active)
                         .mapToInt(Provisioner.Observed::vcpus).max().orElse(1));
