@@ -674,26 +674,22 @@ public final class Scaler implements AutoCloseable {
             onLoop(() -> wanted = Math.min(wanted, fleet.counted())); // the policy decides again after the back-off
             throw e;
         }
-        Fleet.Member member = onLoop(() -> {
-            abandoned.remove(replica.domain());
-            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), "scale up");
-            announce(m, ReplicaState.STARTING, "scale up");
-            return m;
-        });
-        probe(member, "answered its probe", true);
+        probe(replica, "scale up", "scale up", "answered its probe", true);
     }
 
     private void adopt(Replica replica) {
-        Fleet.Member member = onLoop(() -> {
-            abandoned.remove(replica.domain());
-            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), "found running");
-            announce(m, ReplicaState.STARTING, "found running in libvirt: probing it");
-            return m;
-        });
-        probe(member, "found running, answered its probe", false);
+        probe(replica, "found running", "found running in libvirt: probing it", "found running, answered its probe",
+                false);
     }
 
-    private void probe(Fleet.Member member, String why, boolean completesAnAction) {
+    /** STARTING, then READY once it answers correctly, or FAILED; only a start of ours completes an action. */
+    private void probe(Replica replica, String cause, String starting, String why, boolean completesAnAction) {
+        Fleet.Member member = onLoop(() -> {
+            abandoned.remove(replica.domain());
+            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), cause);
+            announce(m, ReplicaState.STARTING, starting);
+            return m;
+        });
         long t0 = System.nanoTime();
         boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), Duration.ofMillis(250),
                 () -> !abandoned.contains(member.domain()));

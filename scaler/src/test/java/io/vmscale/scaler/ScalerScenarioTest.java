@@ -11,7 +11,6 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,10 +150,7 @@ class ScalerScenarioTest {
     @Test
     void aDrainEndsOnlyOnTheBalancersAcknowledgement() throws Exception {
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10)) {
-            h.awaitReady(1);
-            h.command("scale", "2");
-            h.awaitReady(2);
-            h.command("scale", "1");
+            twoThenOne(h);
             await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.DRAINING));
             String endpoint = h.lifecycle().stream().filter(v -> v.domain().equals(name(1)) && v.endpoint() != null)
                     .findFirst().orElseThrow().endpoint().toString();
@@ -171,10 +167,7 @@ class ScalerScenarioTest {
     @Test
     void aDrainWithoutAcknowledgementStopsAtTheTimeoutAndSaysSo() throws Exception {
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 1)) {
-            h.awaitReady(1);
-            h.command("scale", "2");
-            h.awaitReady(2);
-            h.command("scale", "1");
+            twoThenOne(h);
             await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
             assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).singleElement()
                     .satisfies(v -> assertThat(v.reason()).startsWith("drain timeout"));
@@ -198,7 +191,11 @@ class ScalerScenarioTest {
         }
     }
 
-    static List<String> codes(List<ScaleDecision> decisions) {
-        return decisions.stream().map(ScaleDecision::reasonCode).toList();
+    /** One replica READY, an operator's scale to two, READY, then back to one: the second one drains. */
+    private static void twoThenOne(ScalerHarness h) {
+        h.awaitReady(1);
+        assertThat(h.command("scale", "2").ok()).isTrue();
+        h.awaitReady(2);
+        assertThat(h.command("scale", "1").ok()).isTrue();
     }
 }
