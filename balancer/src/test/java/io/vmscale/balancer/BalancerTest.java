@@ -10,7 +10,6 @@ import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.guest.GuestServer;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -18,7 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** The balancer against real guest servers on loopback. */
 class BalancerTest {
-    private final List<GuestServer> guests = new ArrayList<>();
+    private final Guests guests = new Guests();
     private final List<Event> published = new CopyOnWriteArrayList<>();
     private final AtomicReference<List<Endpoint>> running = new AtomicReference<>(List.of());
     private final AtomicInteger requestIds = new AtomicInteger();
@@ -40,7 +38,7 @@ class BalancerTest {
         if (balancer != null) {
             balancer.close();
         }
-        guests.forEach(GuestServer::close);
+        guests.close();
     }
 
     private Endpoint guest() throws IOException {
@@ -48,10 +46,7 @@ class BalancerTest {
     }
 
     private Endpoint guest(int port) throws IOException {
-        GuestServer server = GuestServer.start(new GuestServer.Options(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1, 256));
-        guests.add(server);
-        return new Endpoint("127.0.0.1", server.address().getPort());
+        return guests.start(port);
     }
 
     private Balancer start(String dispatch, LoadMode mode, Duration ejectFor) {

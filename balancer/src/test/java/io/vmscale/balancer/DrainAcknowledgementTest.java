@@ -9,10 +9,7 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.guest.GuestServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * quiet" from "nothing in flight and nothing more coming". Real guest servers on loopback.
  */
 class DrainAcknowledgementTest {
-    private final List<GuestServer> guests = new ArrayList<>();
+    private final Guests guests = new Guests();
     private final List<LbStats> published = new CopyOnWriteArrayList<>();
     private Balancer balancer;
 
@@ -34,14 +31,11 @@ class DrainAcknowledgementTest {
         if (balancer != null) {
             balancer.close();
         }
-        guests.forEach(GuestServer::close);
+        guests.close();
     }
 
     private Endpoint guest() throws IOException {
-        GuestServer server = GuestServer.start(new GuestServer.Options(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1, 256));
-        guests.add(server);
-        return new Endpoint("127.0.0.1", server.address().getPort());
+        return guests.start();
     }
 
     private void start(LoadMode mode, Duration statsInterval) {

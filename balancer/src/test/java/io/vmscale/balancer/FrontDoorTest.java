@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.guest.GuestServer;
 import io.vmscale.guest.Wire;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -14,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -24,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** Outside clients through the front door, to guest servers and to a server that is not ours. */
 class FrontDoorTest {
-    private final List<GuestServer> guests = new ArrayList<>();
+    private final Guests guests = new Guests();
     private Balancer balancer;
 
     @AfterEach
@@ -32,14 +30,11 @@ class FrontDoorTest {
         if (balancer != null) {
             balancer.close();
         }
-        guests.forEach(GuestServer::close);
+        guests.close();
     }
 
     private Endpoint guest() throws IOException {
-        GuestServer server = GuestServer.start(GuestServer.Options.defaults(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-        guests.add(server);
-        return new Endpoint("127.0.0.1", server.address().getPort());
+        return guests.startWithDefaults();
     }
 
     private InetSocketAddress startFrontDoor(List<Endpoint> servers) {
