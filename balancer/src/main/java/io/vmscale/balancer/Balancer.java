@@ -318,8 +318,8 @@ public final class Balancer implements AutoCloseable {
     }
 
     /**
-     * Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED and
-     * UNDEFINED leave. An event without an endpoint (the monitor's, from libvirt, knows only the
+     * Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED,
+     * UNDEFINED, PAUSED and POOLED leave (a warm pool's replicas never join). An event without an endpoint (the monitor's, from libvirt, knows only the
      * domain) leaves by the endpoint its domain joined with. A replica that leaves is acknowledged in
      * {@code lb.stats} with {@link LbStats.ServerStats#removed()}, within {@link #REMOVAL_STATS_GAP} of
      * the last stats.
@@ -334,14 +334,14 @@ public final class Balancer implements AutoCloseable {
                     });
                 }
             }
-            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED -> later(() -> {
+            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED, PAUSED, POOLED -> later(() -> {
                 Endpoint endpoint = event.endpoint() != null ? event.endpoint() : domains.get(event.domain());
                 if (endpoint != null) {
                     remove(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
                 }
             });
             default -> {
-                // DEFINED, STARTING, RUNNING: not serving yet
+                // DEFINED, STARTING, RUNNING, WARMING: not serving (yet)
             }
         }
     }
@@ -455,6 +455,14 @@ public final class Balancer implements AutoCloseable {
     /** The last {@code lb.stats} published, or null before the first. */
     public LbStats lastStats() {
         return lastStats;
+    }
+
+    /** Correct answers received from the replica so far, or -1 when the balancer does not know it. */
+    public long answered(Endpoint endpoint) {
+        return onLoop(() -> {
+            Server server = servers.get(endpoint);
+            return server == null ? -1L : server.answered;
+        });
     }
 
     /** Replicas requests can go to now (neither removed nor ejected). */

@@ -22,7 +22,30 @@ import java.util.List;
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
-                           ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking) {
+                           ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
+                           WarmPoolConfig warmPool) {
+
+    /**
+     * Replicas prepared beside the serving ones (EC2 Auto Scaling's warm pools): booted, warmed with real
+     * requests, then paused or saved; a scale-up takes one first, a scale-in returns one.
+     *
+     * @param size         replicas kept prepared; 0: no pool
+     * @param tier         {@code paused} (memory kept, no CPU, back in ~0.1 s) or {@code saved} (managed save on
+     *                     disk, no memory, back in ~1.5 s)
+     * @param maxPrepared  serving plus prepared replicas at most (EC2's max prepared capacity); -1: maxReplicas
+     * @param warmRequests real requests a pool replica answers before it is parked (its JIT compiles the work)
+     */
+    public record WarmPoolConfig(int size, String tier, int maxPrepared, int warmRequests) {
+        /** No pool. */
+        public static final WarmPoolConfig NONE = new WarmPoolConfig(0, "paused", -1, 0);
+
+        public WarmPoolConfig {
+            InvalidValueException.range("size", size, 0, 100);
+            InvalidValueException.oneOf("tier", tier, List.of("paused", "saved"));
+            InvalidValueException.range("maxPrepared", maxPrepared, -1, 1000);
+            InvalidValueException.range("warmRequests", warmRequests, 0, 100_000);
+        }
+    }
 
     /**
      * @param high          every sample above this (CPU %) over the window: one more replica
@@ -74,9 +97,9 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         if (!(maxVcpusPerCore >= 0 && maxVcpusPerCore <= 64)) {
             throw new InvalidValueException("maxVcpusPerCore", "from 0 (no guard) to 64", maxVcpusPerCore);
         }
-        if (thresholdWindow == null || targetTracking == null) {
-            throw new InvalidValueException(thresholdWindow == null ? "thresholdWindow" : "targetTracking", "an object",
-                    "null");
+        if (thresholdWindow == null || targetTracking == null || warmPool == null) {
+            throw new InvalidValueException(thresholdWindow == null ? "thresholdWindow"
+                    : targetTracking == null ? "targetTracking" : "warmPool", "an object", "null");
         }
     }
 
@@ -92,12 +115,24 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
     /** The same with other limits. */
     public ScalerConfig withLimits(int min, int max) {
         return new ScalerConfig(policy, min, max, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking);
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool);
     }
 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
         return new ScalerConfig(name, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking);
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool);
+    }
+
+    /** The same with another warm pool. */
+    public ScalerConfig withWarmPool(WarmPoolConfig pool) {
+        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, pool);
+    }
+
+    /** How many replicas the warm pool should hold while {@code serving} replicas serve. */
+    public int poolTarget(int serving) {
+        int cap = warmPool.maxPrepared() < 0 ? maxReplicas : warmPool.maxPrepared();
+        return Math.max(0, Math.min(warmPool.size(), cap - serving));
     }
 }

@@ -1,5 +1,6 @@
 package io.vmscale.monitor;
 
+import io.vmscale.monitor.libvirt.DomainState;
 import io.vmscale.monitor.libvirt.DomainStats;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,8 +64,8 @@ public final class CpuMeter {
         Set<String> seen = new HashSet<>();
         for (DomainStats domain : stats) {
             seen.add(domain.uuid());
-            if (!domain.state().active() || domain.vcpus() < 1) {
-                baselines.remove(domain.uuid());
+            if (!domain.state().active() || domain.state() == DomainState.PAUSED || domain.vcpus() < 1) {
+                baselines.remove(domain.uuid()); // a paused domain is no load, not a load of zero (a warm pool's)
                 continue;
             }
             Baseline previous = baselines.put(domain.uuid(),

@@ -20,8 +20,10 @@ final class LifecycleStates {
                 case "CRASHED", "FAILED" -> ReplicaState.FAILED;
                 default -> ReplicaState.STOPPED; // SHUTDOWN, DESTROYED, MIGRATED, SAVED, FROM_SNAPSHOT
             };
-            // a paused or crashed guest serves nobody: out of the balancer until it runs again
-            case "SUSPENDED", "PMSUSPENDED", "CRASHED" -> ReplicaState.FAILED;
+            // paused: a warm pool's replica, or one an operator paused; either way it serves nobody
+            case "SUSPENDED" -> ReplicaState.PAUSED;
+            // a guest that suspended or crashed itself serves nobody: out of the balancer until it runs again
+            case "PMSUSPENDED", "CRASHED" -> ReplicaState.FAILED;
             default -> null; // UNKNOWN: nothing to say
         };
     }
@@ -34,7 +36,8 @@ final class LifecycleStates {
         return switch (state) {
             case RUNNING, BLOCKED -> ReplicaState.RUNNING;
             case SHUTDOWN -> ReplicaState.STOPPING; // the guest is shutting down
-            case PAUSED, PMSUSPENDED, CRASHED -> ReplicaState.FAILED; // as SUSPENDED, PMSUSPENDED, CRASHED
+            case PAUSED -> ReplicaState.PAUSED; // as SUSPENDED
+            case PMSUSPENDED, CRASHED -> ReplicaState.FAILED; // as PMSUSPENDED, CRASHED
             case SHUTOFF, NOSTATE -> ReplicaState.STOPPED;
         };
     }

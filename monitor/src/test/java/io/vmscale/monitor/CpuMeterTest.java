@@ -142,11 +142,13 @@ class CpuMeterTest {
     }
 
     @Test
-    void aPausedDomainReadsZero() {
+    void aPausedDomainGivesNoReadingAndStartsAgainFromABaselineWhenResumed() {
         meter.update(List.of(running("a", 1, 1, 10 * SECOND)), 0);
         DomainStats paused = new DomainStats("a", "uuid-a", 1, DomainState.PAUSED, 1, 10 * SECOND);
-        assertThat(meter.update(List.of(paused), SECOND)).singleElement()
-                .satisfies(r -> assertThat(r.percent()).isZero());
+        assertThat(meter.update(List.of(paused), SECOND)).isEmpty(); // a warm pool's replica is not load
+        assertThat(meter.update(List.of(running("a", 1, 1, 10 * SECOND)), 10 * SECOND)).isEmpty();
+        assertThat(meter.update(List.of(running("a", 1, 1, 10 * SECOND + SECOND / 2)), 11 * SECOND)).singleElement()
+                .satisfies(r -> assertThat(r.percent()).isCloseTo(50.0, org.assertj.core.data.Offset.offset(0.01)));
     }
 
     @Test

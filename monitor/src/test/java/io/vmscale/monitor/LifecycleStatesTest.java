@@ -14,7 +14,7 @@ class LifecycleStatesTest {
             "RUNNING, RUNNING",
             "BLOCKED, RUNNING",
             "SHUTDOWN, STOPPING",
-            "PAUSED, FAILED",
+            "PAUSED, PAUSED",
             "PMSUSPENDED, FAILED",
             "CRASHED, FAILED",
             "SHUTOFF, STOPPED",
@@ -26,7 +26,9 @@ class LifecycleStatesTest {
     @ParameterizedTest(name = "{0} {1}: {2}")
     @CsvSource({
             "STARTED, BOOTED, RUNNING",
-            "SUSPENDED, PAUSED, FAILED",
+            "SUSPENDED, PAUSED, PAUSED",
+            "RESUMED, UNPAUSED, RUNNING",
+            "STOPPED, SAVED, STOPPED",
             "SHUTDOWN, FINISHED, STOPPING",
             "STOPPED, DESTROYED, STOPPED",
             "STOPPED, CRASHED, FAILED"})

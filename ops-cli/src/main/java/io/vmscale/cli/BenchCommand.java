@@ -17,7 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer, idle.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, balancer or idle")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, balancer, idle or scale-up")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -40,8 +40,9 @@ final class BenchCommand implements Callable<Integer> {
             case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
             case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(seconds == 5 ? 60 : seconds));
+            case "scale-up" -> ScaleUpBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker, monitor, boot, balancer, idle)");
+                    + "' (known: guest-server, broker, monitor, boot, balancer, idle, scale-up)");
         }
         return 0;
     }

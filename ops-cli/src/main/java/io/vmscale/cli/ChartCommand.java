@@ -28,7 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vmscale ops chart}: the live chart window, or a PNG of it. */
 @Command(name = "chart", mixinStandardHelpOptions = true,
-        description = "Chart CPU % per VM over a sliding window with the HIGH and LOW thresholds, the replica count, "
+        description = "Chart CPU %% per VM over a sliding window with the HIGH and LOW thresholds, the replica count, "
                 + "decisions and failures with their reason, and the balancer's throughput and p99. Opens a window; "
                 + "with --png, draws a PNG without a display (from --log, or after --seconds of live events).")
 final class ChartCommand implements Callable<Integer> {

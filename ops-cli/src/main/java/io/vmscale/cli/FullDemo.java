@@ -5,6 +5,9 @@ import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.Topic;
+import io.vmscale.broker.Topic;
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
@@ -16,7 +19,6 @@ import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.config.VmscaleConfig;
-import io.vmscale.scaler.provision.Replica;
 import java.awt.GraphicsEnvironment;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -68,7 +70,7 @@ final class FullDemo {
                 s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), s.warmupSeconds(), s.maxVcpusPerCore(),
                 new ScalerConfig.ThresholdWindowConfig(
                 s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
-                s.targetTracking());
+                s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()));
         BalancerConfig b = c.balancer();
         BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
@@ -122,7 +124,7 @@ final class FullDemo {
             });
             totals = stack.balancer.totals();
             stack.scaler.close(); // no replacement for what is stopped next
-            for (Replica replica : stack.provisioner.running()) {
+            for (var replica : stack.provisioner.observe().replicas()) { // the warm pool's too
                 stack.provisioner.stop(replica.domain());
                 step("stopped %s", replica.domain());
             }
@@ -151,8 +153,15 @@ final class FullDemo {
         }
         step("calibrated: one replica serves %.0f requests/s of n=%d", stack.balancer.calibration().capacityPerSecond(),
                 stack.balancer.calibration().work());
+        // the pool's boot after the calibration: its CPU would make the first replica look slower than it is
+        AdminResult pool = stack.scaler.handle(new AdminCommand("demo-pool", Topic.REPLY_PREFIX + "demo", "scaler",
+                "pool", List.of("1", "paused")));
+        step("%s", pool.message());
         load(stack, "low", config.balancer().low());
         pause(hold);
+        if (!waitFor("the warm pool's replica booted, warmed and paused", boot, () -> in(stack, ReplicaState.POOLED) >= 1)) {
+            return false;
+        }
         load(stack, "high", config.balancer().high());
         if (!waitFor("a scale-up", react, () -> ups.get() >= 1)
                 || !waitFor("2 replicas READY and in the balancer", boot,
@@ -162,8 +171,10 @@ final class FullDemo {
         pause(hold);
         load(stack, "low", config.balancer().low());
         if (!waitFor("a scale-down", react, () -> downs.get() >= 1)
-                || !waitFor("one replica drained and stopped", Duration.ofSeconds(config.scaler().drainTimeoutSeconds() + 60L),
-                        () -> stack.scaler.replicas().size() == 1 && ready(stack) == 1)) {
+                || !waitFor("one replica drained, and stopped or back in the warm pool",
+                        Duration.ofSeconds(config.scaler().drainTimeoutSeconds() + 60L),
+                        () -> ready(stack) == 1 && stack.scaler.replicas().values().stream()
+                                .filter(s -> s != ReplicaState.POOLED && s != ReplicaState.WARMING).count() == 1)) {
             return false;
         }
         pause(hold.dividedBy(2));
@@ -176,7 +187,11 @@ final class FullDemo {
     }
 
     private static long ready(Stack stack) {
-        return stack.scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
+        return in(stack, ReplicaState.READY);
+    }
+
+    private static long in(Stack stack, ReplicaState state) {
+        return stack.scaler.replicas().values().stream().filter(s -> s == state).count();
     }
 
     private void decided(ScaleDecision d) {

@@ -29,7 +29,8 @@ final class IdleBench {
         ScalerConfig s = demo.scaler();
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new io.vmscale.config.LibvirtConfig(
                 demo.libvirt().uris(), loaded.libvirt().prefix() + "bench", demo.libvirt().reconnectMinMs(),
-                demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(), s.withLimits(2, 2),
+                demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
+                s.withLimits(2, 2).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),
                 demo.balancer(), demo.guest());
         out.printf(Locale.ROOT, "bench idle: %d cores, Java %s; %d s each, the broker alone then the whole stack with "
                 + "2 replicas (%s-NNNN), load off%n", Runtime.getRuntime().availableProcessors(),

@@ -177,6 +177,13 @@ final class OpsCommand {
         return scaler("dry-run", value);
     }
 
+    @Command(name = "pool", description = "Size the warm pool: N replicas kept booted, warmed and paused (or saved); "
+            + "a scale-up takes one first. 0 removes it.")
+    int pool(@Parameters(paramLabel = "N") String n,
+             @Parameters(paramLabel = "paused|saved", arity = "0..1") String tier) throws InterruptedException {
+        return tier == null ? scaler("pool", n) : scaler("pool", n, tier);
+    }
+
     @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
             + "the balancer's figures.")
     int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler}")

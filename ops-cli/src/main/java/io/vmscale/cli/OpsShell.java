@@ -37,7 +37,7 @@ final class OpsShell implements Callable<Integer> {
             "low", "mid", "high", "off", "custom", "load");
     private static final List<String> WORDS = List.of("+", "-", "add", "remove", "clear_servers", "clear", "refresh",
             "low", "mid", "high", "custom", "load", "pause", "resume", "scale", "min", "max", "policy",
-            "threshold-window", "target-tracking", "dry-run", "on", "off", "status", "help", "quit");
+            "threshold-window", "target-tracking", "dry-run", "on", "off", "pool", "paused", "saved", "status", "help", "quit");
 
     @ParentCommand
     OpsCommand ops;
@@ -108,7 +108,7 @@ final class OpsShell implements Callable<Integer> {
                     balancer: + IP PORT | - IP PORT | clear_servers | refresh | low | mid | high | off | custom R
                               (or add IP PORT, remove IP PORT, clear, load MODE [R])
                     scaler:   pause | resume | scale N | min N | max N | policy threshold-window|target-tracking
-                              | dry-run on|off
+                              | dry-run on|off | pool N [paused|saved]
                     both:     status [--json]
                     shell:    help | quit""");
             out.flush();

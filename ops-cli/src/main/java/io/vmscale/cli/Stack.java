@@ -85,7 +85,7 @@ final class Stack implements AutoCloseable {
             running.add(balancing);
             running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
             Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
-                    scalerConnection.source(), Scaler.Settings.of(c.scaler()), Clock.systemUTC());
+                    scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work()), Clock.systemUTC());
             running.add(scaler);
             scaler.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n", name,
@@ -103,6 +103,12 @@ final class Stack implements AutoCloseable {
         ProvisioningConfig p = c.provisioning();
         ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
         boolean portForward = p.network().equals("port-forward");
+        var pool = c.scaler().warmPool();
+        if (pool.size() > 0 && pool.tier().equals("saved") && (p.mode().equals("pool") || !p.undefineOnScaleDown())) {
+            throw new IllegalArgumentException("scaler.warmPool.tier \"saved\" needs provisioning.mode \"template\" with "
+                    + "provisioning.undefineOnScaleDown true (a stopped replica's save image goes with its definition); "
+                    + "use tier \"paused\" here");
+        }
         if (p.mode().equals("pool")) {
             return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
                     p.hostPortBase(), false, null, null, null));

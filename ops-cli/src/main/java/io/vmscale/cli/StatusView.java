@@ -53,9 +53,14 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
             Map<?, ?> r = (Map<?, ?>) o;
             Object cpu = r.get("cpu");
             boolean warming = "READY".equals(r.get("state")) && Boolean.FALSE.equals(r.get("warm"));
+            String note = warming ? "  (warming up: not load yet)"
+                    : "POOLED".equals(r.get("state")) ? "  (warm pool" + (r.get("power") == null ? ""
+                    : ", " + r.get("power").toString().toLowerCase(Locale.ROOT)) + ")"
+                    : "WARMING".equals(r.get("state")) ? "  (warm pool: booting and warming)" : "";
+            boolean pool = "POOLED".equals(r.get("state")) || "WARMING".equals(r.get("state"));
             b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%s%n", r.get("domain"), r.get("state"),
-                    cpu instanceof Number n ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-",
-                    r.get("endpoint") == null ? "-" : r.get("endpoint"), warming ? "  (warming up: not load yet)" : ""));
+                    cpu instanceof Number n && !pool ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-",
+                    r.get("endpoint") == null ? "-" : r.get("endpoint"), note));
         }
         if (replicas.isEmpty()) {
             b.append("(no replicas)\n");
@@ -68,6 +73,14 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     Boolean.TRUE.equals(scaler.get("paused")) ? ", PAUSED" : "",
                     Boolean.TRUE.equals(scaler.get("dryRun")) ? ", DRY RUN" : "",
                     scaler.get("desired") != null ? ", scaling to " + scaler.get("desired") : ""));
+            if (scaler.get("warmPool") instanceof Map<?, ?> pool && pool.get("size") instanceof Number size
+                    && size.intValue() > 0) {
+                b.append(String.format(Locale.ROOT, "warm pool: %s of %s %s ready%s%s%s%n", pool.get("ready"),
+                        pool.get("target"), pool.get("tier"),
+                        pool.get("warming") instanceof Number w && w.intValue() > 0 ? ", " + w + " warming" : "",
+                        pool.get("acting") != null ? ", " + pool.get("acting") : "",
+                        pool.get("held") != null ? ", not refilled: " + pool.get("held") : ""));
+            }
             if (scaler.get("hostCpus") != null) {
                 b.append(String.format(Locale.ROOT, "host: %s vCPU(s) running on %s CPU(s); warm-up %s s%n",
                         scaler.get("hostActiveVcpus"), scaler.get("hostCpus"), scaler.get("warmupSeconds")));

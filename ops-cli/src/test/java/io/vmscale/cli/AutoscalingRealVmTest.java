@@ -114,7 +114,8 @@ class AutoscalingRealVmTest {
             });
             ScalerConfig scalerConfig = new ScalerConfig("threshold-window", 1, 2, 5, 1000, 90, 10, -1, 1.0,
                     new ScalerConfig.ThresholdWindowConfig(70, 40, 5),
-                    new ScalerConfig.TargetTrackingConfig(60, 0.1, 10, 30, 1, 1));
+                    new ScalerConfig.TargetTrackingConfig(60, 0.1, 10, 30, 1, 1),
+                    ScalerConfig.WarmPoolConfig.NONE);
             Scaler.Settings scalerSettings = new Scaler.Settings(Duration.ofSeconds(1), Duration.ofSeconds(90),
                     Duration.ofSeconds(10), Duration.ofMinutes(2));
             try (Monitor monitor = Monitor.start(new LibvirtConfig(List.of(URI), prefix, 100, 1000),

@@ -1,5 +1,10 @@
 package io.vmscale.cli;
 
+import java.time.Instant;
+import java.time.Duration;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.scaler.Scaler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
@@ -64,6 +69,23 @@ class DemoRealVmTest {
                 .containsExactly("UP BelowMinReplicas off", "UP AboveHighThreshold high", "DOWN BelowLowThreshold low");
         assertThat(events.events()).extracting(Envelope::body).filteredOn(b -> b instanceof CpuSample)
                 .extracting(b -> ((CpuSample) b).cpuPercent()).isNotEmpty().allMatch(cpu -> cpu <= 100.0);
+        // the scale-up took the warm pool's paused replica: READY within a tick, answering through the balancer next
+        Envelope<? extends Event> up = events.events().stream().filter(e -> e.body() instanceof ScaleDecision d
+                && d.reasonCode().equals("AboveHighThreshold")).findFirst().orElseThrow();
+        assertThat(((ScaleDecision) up.body()).reason()).contains(Scaler.FROM_POOL);
+        VmLifecycle ready = events.events().stream().filter(e -> !e.ts().isBefore(up.ts())
+                        && e.body() instanceof VmLifecycle v && v.state() == ReplicaState.READY)
+                .map(e -> (VmLifecycle) e.body()).findFirst().orElseThrow();
+        assertThat(ready.reason()).startsWith(Scaler.FROM_POOL + " (paused)");
+        Instant readyAt = events.events().stream().filter(e -> e.body() == ready).findFirst().orElseThrow().ts();
+        assertThat(Duration.between(up.ts(), readyAt)).as("decision to READY").isLessThan(Duration.ofSeconds(1));
+        Instant firstAnswers = events.events().stream().filter(e -> e.ts().isAfter(readyAt)
+                        && e.body() instanceof LbStats l && l.servers().containsKey(ready.endpoint().toString())
+                        && l.servers().get(ready.endpoint().toString()).answered() > 0)
+                .map(Envelope::ts).findFirst().orElseThrow();
+        assertThat(Duration.between(up.ts(), firstAnswers)).as("decision to answers in lb.stats (every second)")
+                .isLessThan(Duration.ofMillis(2500));
+
         ScalerConfig scaler = FullDemo.demoConfig(ConfigLoader.defaults(), dir).scaler();
         Simulation.Report report = Simulation.run(events.events(), Policies.of(scaler), scaler,
                 scaler.thresholdWindow().high());

@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * <pre>
  *   (new) -> STARTING -> READY -> DRAINING -> STOPPING -> (gone)
  *   STARTING, READY, DRAINING -> FAILED -> STOPPING -> (gone)
+ *   warm pool: (new) -> WARMING -> POOLED -> STARTING (taken: resumed or restored) -> READY
+ *              DRAINING -> POOLED (returned on scale-in); POOLED -> STOPPING (pool trimmed)
+ *              WARMING, POOLED -> FAILED
  * </pre>
  * Not thread-safe: the scaler's loop thread owns it.
  */
@@ -28,21 +31,30 @@ final class Fleet {
     private static final Map<ReplicaState, Set<ReplicaState>> LEGAL = Map.of(
             ReplicaState.STARTING, EnumSet.of(ReplicaState.READY, ReplicaState.FAILED),
             ReplicaState.READY, EnumSet.of(ReplicaState.DRAINING, ReplicaState.FAILED),
-            ReplicaState.DRAINING, EnumSet.of(ReplicaState.STOPPING, ReplicaState.FAILED),
+            ReplicaState.DRAINING, EnumSet.of(ReplicaState.STOPPING, ReplicaState.FAILED, ReplicaState.POOLED),
             ReplicaState.FAILED, EnumSet.of(ReplicaState.STOPPING),
-            ReplicaState.STOPPING, EnumSet.noneOf(ReplicaState.class));
+            ReplicaState.STOPPING, EnumSet.noneOf(ReplicaState.class),
+            ReplicaState.WARMING, EnumSet.of(ReplicaState.POOLED, ReplicaState.FAILED),
+            ReplicaState.POOLED, EnumSet.of(ReplicaState.STARTING, ReplicaState.FAILED, ReplicaState.STOPPING));
 
     /**
      * One replica.
      *
-     * @param since   when it entered this state
-     * @param readyAt when it became READY, or null
-     * @param cause   why it is in this state, in words
+     * @param since     when it entered this state
+     * @param readyAt   when it became READY, or null
+     * @param cause     why it is in this state, in words
+     * @param warmStart it came from the warm pool (its JIT is warm: no warm-up once READY)
      */
-    record Member(String domain, Endpoint endpoint, ReplicaState state, Instant since, Instant readyAt, String cause) {
+    record Member(String domain, Endpoint endpoint, ReplicaState state, Instant since, Instant readyAt, String cause,
+                  boolean warmStart) {
         /** Capacity: serving or on its way to serving. */
         boolean counted() {
             return state == ReplicaState.STARTING || state == ReplicaState.READY;
+        }
+
+        /** In the warm pool, or on its way there. */
+        boolean pool() {
+            return state == ReplicaState.WARMING || state == ReplicaState.POOLED;
         }
     }
 
@@ -55,11 +67,24 @@ final class Fleet {
 
     /** A replica that was started (or found running): STARTING until it answers. */
     Member starting(String domain, Endpoint endpoint, Instant now, String cause) {
-        if (members.containsKey(domain)) {
-            throw new IllegalStateException(domain + " is already " + members.get(domain).state());
+        return add(new Member(domain, endpoint, ReplicaState.STARTING, now, null, cause, false));
+    }
+
+    /** A replica booted for the warm pool: WARMING until it is warmed and parked. */
+    Member warming(String domain, Endpoint endpoint, Instant now, String cause) {
+        return add(new Member(domain, endpoint, ReplicaState.WARMING, now, null, cause, false));
+    }
+
+    /** A replica found parked (paused or saved) in libvirt: the warm pool's. */
+    Member pooled(String domain, Endpoint endpoint, Instant now, String cause) {
+        return add(new Member(domain, endpoint, ReplicaState.POOLED, now, null, cause, false));
+    }
+
+    private Member add(Member member) {
+        if (members.containsKey(member.domain())) {
+            throw new IllegalStateException(member.domain() + " is already " + members.get(member.domain()).state());
         }
-        Member member = new Member(domain, endpoint, ReplicaState.STARTING, now, null, cause);
-        members.put(domain, member);
+        members.put(member.domain(), member);
         return member;
     }
 
@@ -72,8 +97,9 @@ final class Fleet {
         if (!legal(member.state(), to)) {
             throw new IllegalStateException(domain + ": " + member.state() + " -> " + to + " is not a legal move");
         }
+        boolean warmStart = to == ReplicaState.STARTING ? member.state() == ReplicaState.POOLED : member.warmStart();
         Member next = new Member(domain, member.endpoint(), to, now,
-                to == ReplicaState.READY ? now : member.readyAt(), cause);
+                to == ReplicaState.READY ? now : to == ReplicaState.POOLED ? null : member.readyAt(), cause, warmStart);
         members.put(domain, next);
         return next;
     }
@@ -111,9 +137,14 @@ final class Fleet {
         return (int) members.values().stream().filter(Member::counted).count();
     }
 
-    /** True when nothing is on its way in or out: every replica READY. */
+    /** True when nothing is on its way in or out of service: every replica READY or in the warm pool. */
     boolean settled() {
-        return members.values().stream().allMatch(m -> m.state() == ReplicaState.READY);
+        return members.values().stream().allMatch(m -> m.state() == ReplicaState.READY || m.pool());
+    }
+
+    /** Replicas in the warm pool or on their way there (WARMING, POOLED). */
+    List<Member> pool() {
+        return members.values().stream().filter(Member::pool).toList();
     }
 
     /** The READY replica a scale-down takes: the newest (highest name), as the original assignment did. */
@@ -122,11 +153,14 @@ final class Fleet {
                 .reduce((a, b) -> b);
     }
 
-    /** The replicas as a policy sees them: READY ones warm from {@code readyAt + warmup}. */
+    /**
+     * The replicas as a policy sees them (the warm pool's are not load and not capacity): READY ones warm
+     * from {@code readyAt + warmup} after a cold boot, from {@code readyAt} when they came from the pool.
+     */
     List<io.vmscale.scaler.policy.ReplicaView> views(Duration warmup) {
-        return members.values().stream().filter(m -> m.state() != ReplicaState.FAILED)
+        return members.values().stream().filter(m -> m.state() != ReplicaState.FAILED && !m.pool())
                 .map(m -> new io.vmscale.scaler.policy.ReplicaView(m.domain(), m.state(),
-                        m.state() == ReplicaState.READY ? m.readyAt().plus(warmup) : null))
+                        m.state() == ReplicaState.READY ? m.readyAt().plus(m.warmStart() ? Duration.ZERO : warmup) : null))
                 .toList();
     }
 

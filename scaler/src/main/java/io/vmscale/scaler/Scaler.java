@@ -17,9 +17,11 @@ import io.vmscale.scaler.policy.Policies;
 import io.vmscale.scaler.policy.PolicyInput;
 import io.vmscale.scaler.policy.Sample;
 import io.vmscale.scaler.policy.TargetTracking;
+import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.ReadinessProbe;
 import io.vmscale.scaler.provision.Replica;
+import io.vmscale.scaler.provision.Warmer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,17 +69,33 @@ public final class Scaler implements AutoCloseable {
     public static final String RECONCILER = "reconciler";
     private static final int KEPT_DECISIONS = 20;
 
+    /** What the reasons of a replica taken from the warm pool begin with (the simulation reads it from logs). */
+    public static final String FROM_POOL = "from the warm pool";
+    /** The work of a warming request when nothing says what the clients ask: the balancer's default. */
+    public static final long DEFAULT_WARM_WORK = 200_000;
+
     /**
      * @param tick          how often the policy is asked
      * @param probeDeadline how long a new replica may take to answer correctly
      * @param drainTimeout  how long a draining replica may go unacknowledged or keep requests in flight
      * @param history       how long samples and recommendations are kept
+     * @param warmWork      the work (n) of the real requests that warm a replica for the warm pool
      */
-    public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
+    public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
+                           long warmWork) {
+        public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
+            this(tick, probeDeadline, drainTimeout, history, DEFAULT_WARM_WORK);
+        }
+
         /** The configuration's tick, probe and drain timeouts, with ten minutes of history. */
         public static Settings of(ScalerConfig config) {
+            return of(config, DEFAULT_WARM_WORK);
+        }
+
+        /** The same, warming the pool with requests of the clients' work {@code n}. */
+        public static Settings of(ScalerConfig config, long warmWork) {
             return new Settings(Duration.ofMillis(config.tickMs()), Duration.ofSeconds(config.probeTimeoutSeconds()),
-                    Duration.ofSeconds(config.drainTimeoutSeconds()), Duration.ofMinutes(10));
+                    Duration.ofSeconds(config.drainTimeoutSeconds()), Duration.ofMinutes(10), warmWork);
         }
     }
 
@@ -89,8 +107,12 @@ public final class Scaler implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService loop;
     private final ExecutorService actions;
+    /** The warm pool's own lane: refills and trims run beside the serving actions, one at a time. */
+    private final ExecutorService poolActions;
     /** Replicas whose probe should stop: they failed meanwhile. */
     private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
+    /** Domains an action is pausing, saving, resuming or stopping: what libvirt says of them is in flux. */
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
     // owned by the loop thread
     private final Fleet fleet = new Fleet();
     private final Deque<Sample> samples = new ArrayDeque<>();
@@ -106,6 +128,12 @@ public final class Scaler implements AutoCloseable {
     private Instant lastCompleted;
     /** What the action thread is doing, or null. */
     private String acting;
+    /** What the pool's lane is doing, or null. */
+    private String pooling;
+    /** Why the warm pool is not refilled now, or null. */
+    private String poolHeld;
+    private int poolFailures;
+    private Instant poolBackOffUntil;
     private Drain drain;
     private boolean paused;
     private boolean dryRun;
@@ -140,6 +168,7 @@ public final class Scaler implements AutoCloseable {
         this.clock = clock;
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scaler"));
         this.actions = Executors.newSingleThreadExecutor(r -> daemon(r, "scaler-actions"));
+        this.poolActions = Executors.newSingleThreadExecutor(r -> daemon(r, "scaler-pool"));
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -248,11 +277,12 @@ public final class Scaler implements AutoCloseable {
 
     /** The commands {@link #handle} knows, for help texts and for telling other components' commands apart. */
     public static final List<String> COMMANDS = List.of("pause", "resume", "min", "max", "scale", "policy", "dry-run",
-            "status");
+            "pool", "status");
 
     /**
      * Carries out an operator's command: {@code pause}, {@code resume}, {@code min N}, {@code max N},
-     * {@code scale N}, {@code policy NAME}, {@code dry-run on|off}, {@code status}. A malformed one
+     * {@code scale N}, {@code policy NAME}, {@code dry-run on|off}, {@code pool N [paused|saved]}, {@code status}.
+     * A malformed one
      * changes nothing and the answer says what is wrong.
      */
     public AdminResult handle(AdminCommand command) {
@@ -337,6 +367,25 @@ public final class Scaler implements AutoCloseable {
                 };
                 message = dryRun ? "dry run on: decisions are published, none is acted on" : "dry run off: decisions are acted on";
             }
+            case "pool" -> {
+                if (args.isEmpty() || args.size() > 2) {
+                    throw new IllegalArgumentException("usage: pool N [paused|saved] (got " + args.size() + " argument(s))");
+                }
+                int n = count(name, args.get(0));
+                String tier = args.size() == 2 ? args.get(1) : config.warmPool().tier();
+                if (!tier.equals("paused") && !tier.equals("saved")) {
+                    throw new IllegalArgumentException("pool takes the tier paused or saved, not '" + tier + "'");
+                }
+                if (n > 100) {
+                    throw new IllegalArgumentException("pool takes a size from 0 to 100, not " + n);
+                }
+                var pool = config.warmPool();
+                reconfigure(config.withWarmPool(new ScalerConfig.WarmPoolConfig(n, tier, pool.maxPrepared(),
+                        pool.warmRequests())));
+                message = n == 0 ? "warm pool off: its replicas are removed"
+                        : "warm pool now " + n + " " + tier + " replica(s) (" + config.poolTarget(fleet.counted())
+                        + " while " + fleet.counted() + " serve); replicas already parked stay as they are";
+            }
             case "status" -> {
                 arguments(name, args, 0, "");
                 data = status();
@@ -384,7 +433,12 @@ public final class Scaler implements AutoCloseable {
             replica.put("cpu", lastCpu.get(r.domain()));
             replica.put("endpoint", r.endpoint() == null ? null : r.endpoint().toString());
             replica.put("since", r.since().toString());
-            replica.put("warm", r.readyAt() != null && !r.readyAt().plus(decider.warmup()).isAfter(now));
+            replica.put("warm", r.readyAt() != null
+                    && !r.readyAt().plus(r.warmStart() ? Duration.ZERO : decider.warmup()).isAfter(now));
+            if (r.pool() && lastObservation != null) {
+                lastObservation.replicas().stream().filter(o -> o.domain().equals(r.domain())).findFirst()
+                        .ifPresent(o -> replica.put("power", o.power().name()));
+            }
             list.add(replica);
         });
         Map<String, Object> scaler = new java.util.LinkedHashMap<>();
@@ -397,6 +451,15 @@ public final class Scaler implements AutoCloseable {
         scaler.put("desired", operatorWanted);
         scaler.put("acting", acting);
         scaler.put("warmupSeconds", decider.warmup().toSeconds());
+        Map<String, Object> pool = new java.util.LinkedHashMap<>();
+        pool.put("size", config.warmPool().size());
+        pool.put("tier", config.warmPool().tier());
+        pool.put("target", config.poolTarget(fleet.counted()));
+        pool.put("ready", fleet.in(ReplicaState.POOLED).size());
+        pool.put("warming", fleet.in(ReplicaState.WARMING).size());
+        pool.put("acting", pooling);
+        pool.put("held", poolHeld);
+        scaler.put("warmPool", pool);
         if (lastObservation != null) {
             scaler.put("hostCpus", lastObservation.host().cpus());
             scaler.put("hostActiveVcpus", lastObservation.host().activeVcpus());
@@ -470,22 +533,48 @@ public final class Scaler implements AutoCloseable {
         }
         // replicas that stopped unseen (lost event, libvirtd or broker down meanwhile)
         for (Fleet.Member member : fleet.all()) {
-            boolean serving = member.state() == ReplicaState.STARTING || member.state() == ReplicaState.READY
-                    || member.state() == ReplicaState.DRAINING;
+            if (busy.contains(member.domain())) {
+                continue; // an action is changing it: libvirt's word on it is in flux
+            }
             Provisioner.Observed observed = byName.get(member.domain());
-            if (serving && (observed == null || !observed.active())) {
-                fail(member, observed == null ? "gone from libvirt" : "not running in libvirt", now);
+            String missing = observed == null ? "gone from libvirt" : null;
+            switch (member.state()) {
+                case STARTING, READY, DRAINING, WARMING -> {
+                    if (observed != null && !observed.running()) {
+                        missing = observed.power() == Hypervisor.Power.PAUSED ? "paused in libvirt" : "not running in libvirt";
+                    }
+                }
+                case POOLED -> {
+                    if (observed != null && !observed.parked()) {
+                        missing = observed.running() ? "running in libvirt, though parked" : "stopped in libvirt, its save image gone";
+                    }
+                }
+                default -> missing = null; // FAILED, STOPPING: on their way out anyway
+            }
+            if (missing != null) {
+                fail(member, missing, now);
             }
         }
         if (wanted == null) {
-            wanted = (int) seen.replicas().stream().filter(Provisioner.Observed::active).count();
+            wanted = (int) seen.replicas().stream().filter(Provisioner.Observed::running).count();
+        }
+        // parked domains nobody knows: a warm pool a restart finds again
+        for (Provisioner.Observed observed : seen.replicas()) {
+            if (!fleet.contains(observed.domain()) && observed.parked() && observed.endpoint() != null) {
+                String why = "found " + observed.power().name().toLowerCase(java.util.Locale.ROOT) + " in libvirt";
+                announce(fleet.pooled(observed.domain(), observed.endpoint(), now, why), ReplicaState.POOLED, why);
+            }
+        }
+        if (pooling == null) {
+            tendPool(seen, now);
         }
         if (acting != null) {
             return true;
         }
         // cleaning up comes first, then taking back, then the count
-        Optional<Fleet.Member> failed = fleet.in(ReplicaState.FAILED).stream().findFirst()
-                .or(() -> fleet.in(ReplicaState.STOPPING).stream().findFirst());
+        Optional<Fleet.Member> failed = fleet.in(ReplicaState.FAILED).stream().filter(m -> !busy.contains(m.domain()))
+                .findFirst()
+                .or(() -> fleet.in(ReplicaState.STOPPING).stream().filter(m -> !busy.contains(m.domain())).findFirst());
         if (failed.isPresent()) {
             Fleet.Member member = failed.get();
             if (backOffUntil == null || !now.isBefore(backOffUntil)) {
@@ -495,18 +584,20 @@ public final class Scaler implements AutoCloseable {
             }
             return true;
         }
-        for (Provisioner.Observed observed : seen.replicas()) {
-            if (fleet.contains(observed.domain())) {
-                continue;
-            }
-            if (observed.active() && observed.endpoint() != null) {
-                Replica replica = new Replica(observed.domain(), provisioner.uri(), observed.endpoint());
-                act("taking back " + observed.domain(), () -> adopt(replica));
-                return true;
-            }
-            if (!observed.active() && provisioner.removesStopped()) {
-                act("removing " + observed.domain(), () -> removeLeftover(observed.domain()));
-                return true;
+        if (pooling == null) { // a lane between its start and its bookkeeping leaves a domain that looks unknown
+            for (Provisioner.Observed observed : seen.replicas()) {
+                if (fleet.contains(observed.domain())) {
+                    continue;
+                }
+                if (observed.running() && observed.endpoint() != null) {
+                    Replica replica = new Replica(observed.domain(), provisioner.uri(), observed.endpoint());
+                    act("taking back " + observed.domain(), () -> adopt(replica));
+                    return true;
+                }
+                if (observed.power() == Hypervisor.Power.OFF && provisioner.removesStopped()) {
+                    act("removing " + observed.domain(), () -> removeLeftover(observed.domain()));
+                    return true;
+                }
             }
         }
         if (backOffUntil != null && now.isBefore(backOffUntil)) {
@@ -514,19 +605,92 @@ public final class Scaler implements AutoCloseable {
         }
         int counted = fleet.counted();
         if (counted < wanted && fleet.in(ReplicaState.STARTING).isEmpty()) {
-            act("starting a replica", this::scaleUp);
+            Optional<Fleet.Member> parked = parked();
+            if (parked.isPresent()) {
+                Fleet.Member member = parked.get();
+                act("taking " + member.domain() + " from the warm pool", () -> takeFromPool(member));
+            } else {
+                act("starting a replica", this::scaleUp);
+            }
         } else if (counted > wanted && fleet.settled()) {
             fleet.scaleDownCandidate().ifPresent(m -> act("draining " + m.domain(), () -> scaleDown(m)));
         }
         return true;
     }
 
+    /** The parked replica a scale-up takes: a paused one before a saved one (back sooner). */
+    private Optional<Fleet.Member> parked() {
+        return fleet.in(ReplicaState.POOLED).stream().filter(m -> !busy.contains(m.domain()))
+                .min(java.util.Comparator.comparing(m -> power(m.domain()) == Hypervisor.Power.PAUSED ? 0 : 1));
+    }
+
+    /** What libvirt said of the domain at the last look, or null. */
+    private Hypervisor.Power power(String domain) {
+        if (lastObservation == null) {
+            return null;
+        }
+        return lastObservation.replicas().stream().filter(o -> o.domain().equals(domain)).findFirst()
+                .map(Provisioner.Observed::power).orElse(null);
+    }
+
+    /**
+     * The warm pool's lane: refill it to its target (one boot at a time, never while a serving replica boots,
+     * within the host's CPUs and memory), or trim it when it holds more.
+     */
+    private void tendPool(Provisioner.Observation seen, Instant now) {
+        int target = config.poolTarget(fleet.counted());
+        List<Fleet.Member> pool = fleet.pool();
+        if (pool.size() > target) {
+            fleet.in(ReplicaState.POOLED).stream().filter(m -> !busy.contains(m.domain())).reduce((a, b) -> b)
+                    .ifPresent(m -> poolAct("trimming " + m.domain(), () -> trim(m, "the warm pool holds " + pool.size()
+                            + ", its target is " + target)));
+            return;
+        }
+        boolean servingFirst = acting != null || fleet.counted() < Math.max(config.minReplicas(), wanted)
+                || !fleet.in(ReplicaState.STARTING).isEmpty(); // a serving replica is wanted more, and boots alone
+        if (pool.size() == target || servingFirst || poolBackOffUntil != null && now.isBefore(poolBackOffUntil)) {
+            poolHeld = null;
+            return;
+        }
+        String full = roomForPoolReplica(seen);
+        if (full != null) {
+            if (!full.equals(poolHeld)) {
+                log.info("scaler: warm pool not refilled: {}", full);
+            }
+            poolHeld = full;
+            return;
+        }
+        poolHeld = null;
+        poolAct("preparing a warm-pool replica", this::prepare);
+    }
+
+    /** Null when the host has room for one more replica booting for the pool, else why not. */
+    private String roomForPoolReplica(Provisioner.Observation seen) {
+        Hypervisor.Host host = seen.host();
+        int vcpus = seen.replicas().stream().mapToInt(Provisioner.Observed::vcpus).max().orElse(1);
+        double maxPerCore = config.maxVcpusPerCore();
+        if (maxPerCore > 0 && host.activeVcpus() + Math.max(1, vcpus) > host.cpus() * maxPerCore + 1e-9) {
+            return this.host + " runs " + host.activeVcpus() + " vCPU(s) on " + host.cpus()
+                    + " CPU(s): one more would pass scaler.maxVcpusPerCore " + maxPerCore;
+        }
+        long memory = seen.replicas().stream().mapToLong(Provisioner.Observed::memoryKiB).max().orElse(0);
+        if (host.freeMemoryKiB() >= 0 && memory > 0 && host.freeMemoryKiB() < memory) {
+            return this.host + " has " + host.freeMemoryKiB() / 1024 + " MiB free, a replica takes " + memory / 1024
+                    + " MiB";
+        }
+        return null;
+    }
+
     /** A replica that is not running any more: FAILED, out of the count, replaced. */
     private void fail(Fleet.Member member, String why, Instant now) {
         boolean wasDraining = member.state() == ReplicaState.DRAINING;
+        boolean wasPool = member.pool();
         Fleet.Member failed = fleet.move(member.domain(), ReplicaState.FAILED, now, why);
         abandoned.add(member.domain());
-        announce(failed, ReplicaState.FAILED, "failed: " + why);
+        announce(failed, ReplicaState.FAILED, (wasPool ? "warm-pool replica failed: " : "failed: ") + why);
+        if (wasPool) {
+            return; // not serving: the pool refills itself
+        }
         if (wasDraining) {
             if (drain != null && drain.domain.equals(member.domain())) {
                 drain.done.complete("it stopped by itself");
@@ -543,8 +707,10 @@ public final class Scaler implements AutoCloseable {
             return;
         }
         List<io.vmscale.scaler.policy.ReplicaView> views = fleet.views(decider.warmup());
+        boolean pausedInPool = parked().map(m -> power(m.domain()) == Hypervisor.Power.PAUSED).orElse(false);
         Decider.HostView hostView = lastObservation == null ? null : new Decider.HostView(host, lastObservation.host(),
-                lastObservation.replicas().stream().filter(Provisioner.Observed::active)
+                pausedInPool ? 0 // a paused replica's vCPUs are counted already: resuming it adds none
+                        : lastObservation.replicas().stream().filter(Provisioner.Observed::active)
                         .mapToInt(Provisioner.Observed::vcpus).max().orElse(1));
         ScaleDecision decision = decider.decide(views, new ArrayList<>(samples), now, lastCompleted, recommendations,
                 hostView);
@@ -560,6 +726,7 @@ public final class Scaler implements AutoCloseable {
         boolean pausedHere = paused && !decision.policy().equals(OPERATOR);
         publish(!holds && pausedHere ? withNote(decision, " (paused: not acted on)")
                 : !holds && dryRun ? withNote(decision, " (dry run: not acted on)")
+                : decision.action() == ScaleAction.UP ? withNote(decision, poolNote())
                 : decision);
         if (holds || pausedHere || dryRun) {
             return;
@@ -598,7 +765,18 @@ public final class Scaler implements AutoCloseable {
     private void say(ScaleAction action, String code, String reason, String domain) {
         int current = fleet.counted();
         int to = action == ScaleAction.REPLACE ? current + 1 : current;
-        publish(new ScaleDecision(action, current, to, RECONCILER, code, reason, Map.of(), domain));
+        publish(new ScaleDecision(action, current, to, RECONCILER, code,
+                reason + (action == ScaleAction.REPLACE ? poolNote() : ""), Map.of(), domain));
+    }
+
+    /** Where the next replica comes from, for a decision's reason: nothing without a warm pool. */
+    private String poolNote() {
+        if (config.warmPool().size() == 0) {
+            return "";
+        }
+        return parked().map(m -> "; " + FROM_POOL + ": " + m.domain() + " ("
+                        + Provisioner.Tier.of(power(m.domain())).word() + ")")
+                .orElse("; cold boot: the warm pool is empty");
     }
 
     private void act(String what, Runnable action) {
@@ -608,6 +786,10 @@ public final class Scaler implements AutoCloseable {
                 action.run();
                 submit(() -> failures = 0);
             } catch (RuntimeException e) {
+                if (loop.isShutdown()) {
+                    log.debug("scaler: {} cut short: the scaler is closed", what);
+                    return;
+                }
                 log.error("scaler: {} failed: {}", what, e.getMessage());
                 submit(() -> {
                     failures++;
@@ -618,6 +800,32 @@ public final class Scaler implements AutoCloseable {
                 });
             } finally {
                 submit(() -> acting = null);
+            }
+        });
+    }
+
+    /** The same on the warm pool's lane, with its own back-off. */
+    private void poolAct(String what, Runnable action) {
+        pooling = what;
+        poolActions.execute(() -> {
+            try {
+                action.run();
+                submit(() -> poolFailures = 0);
+            } catch (RuntimeException e) {
+                if (loop.isShutdown()) {
+                    log.debug("scaler: {} cut short: the scaler is closed", what);
+                    return;
+                }
+                log.error("scaler: {} failed: {}", what, e.getMessage());
+                submit(() -> {
+                    poolFailures++;
+                    Duration wait = backOff(poolFailures);
+                    poolBackOffUntil = clock.instant().plus(wait);
+                    say(ScaleAction.HOLD, "PoolActionFailed", what + ": " + e.getMessage() + "; trying again in "
+                            + wait.toSeconds() + " s (failure " + poolFailures + " in a row)", null);
+                });
+            } finally {
+                submit(() -> pooling = null);
             }
         });
     }
@@ -690,8 +898,13 @@ public final class Scaler implements AutoCloseable {
             announce(m, ReplicaState.STARTING, starting);
             return m;
         });
+        ready(member, why, completesAnAction, Duration.ofMillis(250));
+    }
+
+    /** A STARTING replica: READY once it answers correctly (asked every {@code retry}), or FAILED. */
+    private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry) {
         long t0 = System.nanoTime();
-        boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), Duration.ofMillis(250),
+        boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), retry,
                 () -> !abandoned.contains(member.domain()));
         onLoop(() -> {
             Fleet.Member now = fleet.get(member.domain()).orElse(null);
@@ -728,16 +941,167 @@ public final class Scaler implements AutoCloseable {
             how = "drain interrupted: " + e;
         }
         String reason = how;
-        boolean stillDraining = onLoop(() -> {
+        String next = onLoop(() -> {
             drain = null;
             Optional<Fleet.Member> m = fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING);
-            m.ifPresent(x -> announce(fleet.move(x.domain(), ReplicaState.STOPPING, clock.instant(), reason),
-                    ReplicaState.STOPPING, reason));
-            return m.isPresent();
+            if (m.isEmpty()) {
+                return "gone";
+            }
+            if (fleet.pool().size() < config.poolTarget(fleet.counted())) {
+                busy.add(replica.domain()); // EC2's ReuseOnScaleIn: back to the pool, warm
+                return "pool";
+            }
+            announce(fleet.move(replica.domain(), ReplicaState.STOPPING, clock.instant(), reason),
+                    ReplicaState.STOPPING, reason);
+            return "stop";
         });
-        if (stillDraining) {
+        if (next.equals("pool")) {
+            Provisioner.Tier tier = tier();
+            try {
+                provisioner.park(replica.domain(), tier);
+            } catch (RuntimeException e) {
+                String why = reason + "; could not " + (tier == Provisioner.Tier.PAUSED ? "pause" : "save")
+                        + " it for the warm pool (" + e.getMessage() + "): stopping it";
+                onLoop(() -> {
+                    busy.remove(replica.domain());
+                    fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING).ifPresent(x ->
+                            announce(fleet.move(x.domain(), ReplicaState.STOPPING, clock.instant(), why),
+                                    ReplicaState.STOPPING, why));
+                });
+                stop(replica.domain(), "scale down", true);
+                return;
+            }
+            String why = reason + "; returned to the warm pool (" + tier.word() + ")";
+            onLoop(() -> {
+                busy.remove(replica.domain());
+                forgetLoad(replica.domain());
+                fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING).ifPresent(x ->
+                        announce(fleet.move(x.domain(), ReplicaState.POOLED, clock.instant(), why), ReplicaState.POOLED, why));
+                lastCompleted = clock.instant();
+            });
+        } else if (next.equals("stop")) {
             stop(replica.domain(), "scale down", true);
         }
+    }
+
+    private Provisioner.Tier tier() {
+        return config.warmPool().tier().equals("saved") ? Provisioner.Tier.SAVED : Provisioner.Tier.PAUSED;
+    }
+
+    private void forgetLoad(String domain) {
+        lastCpu.remove(domain);
+        samples.removeIf(s -> s.domain().equals(domain));
+    }
+
+    /** A scale-up from the warm pool: resume or restore, then the probe (asked often: it answers within ms). */
+    private void takeFromPool(Fleet.Member parked) {
+        String domain = parked.domain();
+        Fleet.Member member = onLoop(() -> {
+            Optional<Fleet.Member> m = fleet.get(domain).filter(x -> x.state() == ReplicaState.POOLED);
+            if (m.isEmpty()) {
+                return null; // it failed meanwhile: the next look takes another
+            }
+            String why = FROM_POOL + " (" + Provisioner.Tier.of(power(domain)).word() + ")";
+            busy.add(domain);
+            abandoned.remove(domain);
+            Fleet.Member starting = fleet.move(domain, ReplicaState.STARTING, clock.instant(), why);
+            announce(starting, ReplicaState.STARTING, why);
+            return starting;
+        });
+        if (member == null) {
+            return;
+        }
+        try {
+            provisioner.resume(domain);
+        } catch (RuntimeException e) {
+            onLoop(() -> {
+                busy.remove(domain);
+                fleet.get(domain).filter(x -> x.state() == ReplicaState.STARTING)
+                        .ifPresent(x -> fail(x, "could not bring it back from the warm pool: " + e.getMessage(),
+                                clock.instant()));
+            });
+            throw e;
+        }
+        onLoop(() -> busy.remove(domain));
+        ready(member, member.cause() + ", answered its probe", true, Duration.ofMillis(20));
+    }
+
+    /** The warm pool's lane: boot a replica, probe it, warm it with real requests, park it. */
+    private void prepare() {
+        Replica replica = provisioner.scaleUp();
+        String booting = "booting for the warm pool";
+        Fleet.Member member = onLoop(() -> {
+            abandoned.remove(replica.domain());
+            Fleet.Member m = fleet.warming(replica.domain(), replica.endpoint(), clock.instant(), booting);
+            announce(m, ReplicaState.WARMING, booting);
+            return m;
+        });
+        String domain = member.domain();
+        boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), Duration.ofMillis(250),
+                () -> !abandoned.contains(domain));
+        if (!answered) {
+            onLoop(() -> fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).ifPresent(x ->
+                    fail(x, "no correct answer within " + settings.probeDeadline().toSeconds() + " s", clock.instant())));
+            return;
+        }
+        Warmer.Result warmed = Warmer.warm(member.endpoint(), config.warmPool().warmRequests(), settings.warmWork(),
+                settings.probeDeadline(), () -> !abandoned.contains(domain));
+        Provisioner.Tier tier = tier();
+        boolean still = onLoop(() -> {
+            boolean warming = fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).isPresent();
+            if (warming) {
+                busy.add(domain);
+            }
+            return warming;
+        });
+        if (!still) {
+            return;
+        }
+        try {
+            provisioner.park(domain, tier);
+        } catch (RuntimeException e) {
+            onLoop(() -> {
+                busy.remove(domain);
+                fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).ifPresent(x ->
+                        fail(x, "could not " + (tier == Provisioner.Tier.PAUSED ? "pause" : "save") + " it: "
+                                + e.getMessage(), clock.instant()));
+            });
+            throw e;
+        }
+        String why = "warmed (" + warmed + "), " + tier.word();
+        onLoop(() -> {
+            busy.remove(domain);
+            forgetLoad(domain);
+            fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).ifPresent(x ->
+                    announce(fleet.move(domain, ReplicaState.POOLED, clock.instant(), why), ReplicaState.POOLED, why));
+        });
+    }
+
+    /** A parked replica the pool no longer needs: stopped and removed. */
+    private void trim(Fleet.Member parked, String why) {
+        String domain = parked.domain();
+        boolean taken = onLoop(() -> {
+            Optional<Fleet.Member> m = fleet.get(domain).filter(x -> x.state() == ReplicaState.POOLED);
+            m.ifPresent(x -> {
+                busy.add(domain);
+                announce(fleet.move(domain, ReplicaState.STOPPING, clock.instant(), why), ReplicaState.STOPPING, why);
+            });
+            return m.isPresent();
+        });
+        if (!taken) {
+            return;
+        }
+        try {
+            provisioner.stop(domain);
+        } finally {
+            onLoop(() -> busy.remove(domain)); // a failed stop stays STOPPING: the cleanup tries again
+        }
+        onLoop(() -> {
+            fleet.get(domain).filter(x -> x.state() == ReplicaState.STOPPING).ifPresent(x -> {
+                fleet.gone(domain);
+                announce(x, ReplicaState.STOPPED, "warm pool trimmed");
+            });
+        });
     }
 
     /** Stops a STOPPING or FAILED replica; it stays tracked (and is tried again) until libvirt says it is gone. */
@@ -747,8 +1111,7 @@ public final class Scaler implements AutoCloseable {
         provisioner.stop(domain);
         onLoop(() -> {
             Fleet.Member gone = fleet.gone(domain);
-            lastCpu.remove(domain);
-            samples.removeIf(s -> s.domain().equals(domain));
+            forgetLoad(domain);
             announce(gone, ReplicaState.STOPPED, why);
             if (completesAnAction) {
                 lastCompleted = clock.instant();
@@ -766,5 +1129,6 @@ public final class Scaler implements AutoCloseable {
     public void close() {
         loop.shutdownNow();
         actions.shutdownNow();
+        poolActions.shutdownNow();
     }
 }

@@ -72,6 +72,7 @@ public final class Simulation {
         ordered.sort((a, b) -> a.ts().compareTo(b.ts())); // stable: equal times keep the log's order
         Duration tick = Duration.ofMillis(config.tickMs());
         List<Duration> bootsInOrder = fromDecision(ordered, ScaleAction.UP, ReplicaState.STARTING, ReplicaState.READY);
+        List<Boolean> warmStarts = warmStarts(ordered);
         List<Duration> drainsInOrder = fromDecision(ordered, ScaleAction.DOWN, ReplicaState.DRAINING, ReplicaState.STOPPED);
         List<Duration> boots = sorted(bootsInOrder);
         Duration boot = boots.isEmpty() ? DEFAULT_BOOT : boots.get(boots.size() / 2);
@@ -97,8 +98,10 @@ public final class Simulation {
 
         // the simulated fleet
         List<Instant> fleet = new ArrayList<>(); // when each simulated replica is (or was) READY, oldest first
+        List<Duration> warmups = new ArrayList<>(); // its warm-up: none when it came from the warm pool
         for (int i = 0; i < before.size(); i++) {
             fleet.add(start.minus(config.warmup())); // serving (and warm) when the log began: the simulated fleet too
+            warmups.add(config.warmup());
         }
         Instant busyUntil = null; // an action under way: the policy is not asked, as live
         Instant sampledAt = null;
@@ -126,7 +129,7 @@ public final class Simulation {
                         }
                         case STARTING, RUNNING -> liveAlive.add(v.domain());
                         case DRAINING -> liveReady.remove(v.domain());
-                        case STOPPING, STOPPED, FAILED, UNDEFINED -> {
+                        case STOPPING, STOPPED, FAILED, UNDEFINED, POOLED -> {
                             liveReady.remove(v.domain());
                             liveAlive.remove(v.domain());
                         }
@@ -170,7 +173,7 @@ public final class Simulation {
                 String name = "sim-" + i;
                 boolean isReady = !fleet.get(i).isAfter(now);
                 views.add(new ReplicaView(name, isReady ? ReplicaState.READY : ReplicaState.STARTING,
-                        isReady ? fleet.get(i).plus(config.warmup()) : null));
+                        isReady ? fleet.get(i).plus(warmups.get(i)) : null));
                 if (isReady && fresh) {
                     samples.add(new Sample(name, latest, Math.min(100, load / ready)));
                 }
@@ -193,6 +196,7 @@ public final class Simulation {
             }
             if (decision.action() == ScaleAction.UP) {
                 Duration took = ups < bootsInOrder.size() ? bootsInOrder.get(ups) : boot;
+                warmups.add(ups < warmStarts.size() && warmStarts.get(ups) ? Duration.ZERO : config.warmup());
                 ups++;
                 fleet.add(now.plus(took));
                 lastAction = now.plus(took); // the cooldown runs from READY
@@ -200,6 +204,7 @@ public final class Simulation {
                 simulatedDecisions.add(new Step(now, decision));
             } else if (decision.action() == ScaleAction.DOWN && !fleet.isEmpty()) {
                 fleet.remove(fleet.size() - 1);
+                warmups.remove(warmups.size() - 1);
                 String removed = "sim-" + fleet.size();
                 samples.removeIf(s -> s.domain().equals(removed));
                 Duration took = downs < drainsInOrder.size() ? drainsInOrder.get(downs) : drain;
@@ -228,6 +233,12 @@ public final class Simulation {
             }
         }
         return running;
+    }
+
+    /** Per start in the log's order (each STARTING): true when the replica came from the warm pool. */
+    static List<Boolean> warmStarts(List<Envelope<? extends Event>> ordered) {
+        return ordered.stream().filter(e -> e.body() instanceof VmLifecycle v && v.state() == ReplicaState.STARTING)
+                .map(e -> ((VmLifecycle) e.body()).reason().startsWith(Scaler.FROM_POOL)).toList();
     }
 
     /** STARTING to READY per domain start, as the scaler reported them, shortest first. */
@@ -260,7 +271,8 @@ public final class Simulation {
                 if (v.state() == begins && !since.containsKey(v.domain())) {
                     since.put(v.domain(), decided != null ? decided : e.ts());
                     decided = null;
-                } else if (v.state() == ends && since.containsKey(v.domain())) {
+                } else if ((v.state() == ends || ends == ReplicaState.STOPPED && v.state() == ReplicaState.POOLED)
+                        && since.containsKey(v.domain())) { // a scale-in ends stopped, or back in the warm pool
                     spans.add(Duration.between(since.remove(v.domain()), e.ts()));
                 }
             }

@@ -30,6 +30,8 @@ final class FakeHypervisor implements Hypervisor {
     private static final class Domain {
         final String xml;
         GuestServer server;
+        /** Suspended or saved: no server answers, libvirt says PAUSED or SAVED. */
+        Hypervisor.Power parked;
 
         Domain(String xml) {
             this.xml = xml;
@@ -65,6 +67,9 @@ final class FakeHypervisor implements Hypervisor {
             d.server.close();
             d.server = null;
         }
+        if (d != null && d.parked == Hypervisor.Power.PAUSED) {
+            d.parked = null; // destroyed while paused: off
+        }
     }
 
     /** Defines a domain as an operator would, with the given metadata element (or none). */
@@ -80,6 +85,16 @@ final class FakeHypervisor implements Hypervisor {
 
     synchronized boolean running(String name) {
         return domains.containsKey(name) && domains.get(name).server != null;
+    }
+
+    /** What libvirt would say of it, or null when it is not defined. */
+    synchronized Hypervisor.Power power(String name) {
+        Domain d = domains.get(name);
+        return d == null ? null : power(d);
+    }
+
+    private static Hypervisor.Power power(Domain d) {
+        return d.parked != null ? d.parked : d.server != null ? Hypervisor.Power.RUNNING : Hypervisor.Power.OFF;
     }
 
     synchronized boolean defined(String name) {
@@ -129,7 +144,8 @@ final class FakeHypervisor implements Hypervisor {
         List<Hypervisor.Domain> list = new ArrayList<>();
         domains.forEach((name, d) -> {
             if (names.test(name)) {
-                list.add(new Hypervisor.Domain(name, d.server != null, d.server != null ? 1 : 0));
+                Hypervisor.Power power = power(d);
+                list.add(new Hypervisor.Domain(name, power, power.active() ? 1 : 0, 262_144));
             }
         });
         return list;
@@ -159,6 +175,54 @@ final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
+    public long freeMemoryKiB() {
+        return 16L << 20;
+    }
+
+    @Override
+    public synchronized void suspend(String name) {
+        enter("suspend", name);
+        Domain d = existing(name);
+        if (power(d) != Hypervisor.Power.RUNNING) {
+            throw new IllegalStateException("fake:///: " + name + " is not running");
+        }
+        d.server.close(); // a paused guest answers nobody
+        d.server = null;
+        d.parked = Hypervisor.Power.PAUSED;
+    }
+
+    @Override
+    public synchronized void resume(String name) {
+        enter("resume", name);
+        Domain d = existing(name);
+        if (d.parked != Hypervisor.Power.PAUSED) {
+            throw new IllegalStateException("fake:///: " + name + " is not paused");
+        }
+        d.parked = null;
+        startServer(d, name);
+    }
+
+    @Override
+    public synchronized void save(String name) {
+        enter("save", name);
+        Domain d = existing(name);
+        if (power(d) != Hypervisor.Power.RUNNING) {
+            throw new IllegalStateException("fake:///: " + name + " is not running");
+        }
+        d.server.close();
+        d.server = null;
+        d.parked = Hypervisor.Power.SAVED;
+    }
+
+    private Domain existing(String name) {
+        Domain d = domains.get(name);
+        if (d == null) {
+            throw new IllegalStateException("fake:///: no domain " + name);
+        }
+        return d;
+    }
+
+    @Override
     public synchronized void define(String xml) {
         Matcher name = NAME.matcher(xml);
         if (!name.find()) {
@@ -175,9 +239,10 @@ final class FakeHypervisor implements Hypervisor {
         if (d == null) {
             throw new IllegalStateException("fake:///: no domain " + name);
         }
-        if (d.server != null) {
+        if (d.server != null || d.parked == Hypervisor.Power.PAUSED) {
             throw new IllegalStateException("fake:///: " + name + " is already running");
         }
+        d.parked = null; // a saved one is restored
         startServer(d, name);
     }
 
@@ -200,6 +265,9 @@ final class FakeHypervisor implements Hypervisor {
         if (d != null && d.server != null) {
             d.server.close();
             d.server = null;
+        }
+        if (d != null && d.parked == Hypervisor.Power.PAUSED) {
+            d.parked = null;
         }
     }
 

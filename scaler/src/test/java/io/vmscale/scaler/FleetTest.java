@@ -32,7 +32,19 @@ class FleetTest {
                 Arguments.of("a failed replica does not come back", ReplicaState.FAILED, ReplicaState.READY, false),
                 Arguments.of("a stopping replica only goes", ReplicaState.STOPPING, ReplicaState.READY, false),
                 Arguments.of("a stopping replica stays stopping on a failed stop", ReplicaState.STOPPING,
-                        ReplicaState.FAILED, false));
+                        ReplicaState.FAILED, false),
+                Arguments.of("a drained replica goes back to the warm pool", ReplicaState.DRAINING, ReplicaState.POOLED, true),
+                Arguments.of("a serving replica is not parked undrained", ReplicaState.READY, ReplicaState.POOLED, false),
+                Arguments.of("a warmed replica is parked", ReplicaState.WARMING, ReplicaState.POOLED, true),
+                Arguments.of("a warming replica does not serve unprobed", ReplicaState.WARMING, ReplicaState.READY, false),
+                Arguments.of("a warming replica is not counted as starting", ReplicaState.WARMING, ReplicaState.STARTING,
+                        false),
+                Arguments.of("a warming replica dies", ReplicaState.WARMING, ReplicaState.FAILED, true),
+                Arguments.of("a parked replica is taken for a scale-up", ReplicaState.POOLED, ReplicaState.STARTING, true),
+                Arguments.of("a parked replica does not serve unprobed", ReplicaState.POOLED, ReplicaState.READY, false),
+                Arguments.of("a parked replica is trimmed", ReplicaState.POOLED, ReplicaState.STOPPING, true),
+                Arguments.of("a parked replica dies", ReplicaState.POOLED, ReplicaState.FAILED, true),
+                Arguments.of("a failed replica is not parked", ReplicaState.FAILED, ReplicaState.POOLED, false));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -52,6 +64,17 @@ class FleetTest {
     }
 
     private static void walkTo(Fleet fleet, ReplicaState state) {
+        if (state == ReplicaState.WARMING || state == ReplicaState.POOLED) {
+            fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
+            fleet.move("r-0000", ReplicaState.DRAINING, T0.plusSeconds(2), "down");
+            fleet.move("r-0000", ReplicaState.POOLED, T0.plusSeconds(3), "parked");
+            if (state == ReplicaState.WARMING) { // a fresh pool boot instead
+                fleet.move("r-0000", ReplicaState.STOPPING, T0.plusSeconds(4), "trimmed");
+                fleet.gone("r-0000");
+                fleet.warming("r-0000", AT, T0.plusSeconds(5), "pool refill");
+            }
+            return;
+        }
         switch (state) {
             case STARTING -> { }
             case READY -> fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
@@ -66,6 +89,32 @@ class FleetTest {
             }
             default -> throw new IllegalArgumentException(state.name());
         }
+    }
+
+    @Test
+    void thePoolIsNeitherCapacityNorLoadAndAReplicaTakenFromItIsWarmAtOnce() {
+        Fleet fleet = new Fleet();
+        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
+        fleet.warming("r-0001", AT, T0.plusSeconds(5), "pool refill");
+        fleet.pooled("r-0002", AT, T0.plusSeconds(5), "found paused");
+        assertThat(fleet.counted()).isEqualTo(1);
+        assertThat(fleet.settled()).as("the pool refills in the background").isTrue();
+        assertThat(fleet.pool()).extracting(Fleet.Member::domain).containsExactly("r-0001", "r-0002");
+        assertThat(fleet.views(Duration.ofSeconds(10))).extracting(v -> v.domain()).containsExactly("r-0000");
+
+        fleet.move("r-0002", ReplicaState.STARTING, T0.plusSeconds(20), "taken from the pool");
+        fleet.move("r-0002", ReplicaState.READY, T0.plusSeconds(20), "resumed, answered");
+        assertThat(fleet.counted()).isEqualTo(2);
+        assertThat(fleet.views(Duration.ofSeconds(10))).filteredOn(v -> v.domain().equals("r-0002")).singleElement()
+                .satisfies(v -> assertThat(v.warmSince()).as("no warm-up after the pool").isEqualTo(T0.plusSeconds(20)));
+        assertThat(fleet.views(Duration.ofSeconds(10))).filteredOn(v -> v.domain().equals("r-0000")).singleElement()
+                .satisfies(v -> assertThat(v.warmSince()).as("a cold boot warms up").isEqualTo(T0.plusSeconds(15)));
+
+        fleet.move("r-0002", ReplicaState.DRAINING, T0.plusSeconds(30), "down");
+        Fleet.Member back = fleet.move("r-0002", ReplicaState.POOLED, T0.plusSeconds(31), "returned");
+        assertThat(back.readyAt()).isNull();
+        assertThat(fleet.counted()).isEqualTo(1);
     }
 
     @Test

@@ -42,6 +42,11 @@ final class ScalerHarness implements AutoCloseable {
     Scaler scaler;
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds) throws IOException {
+        this(dir, hypervisor, min, max, drainSeconds, ScalerConfig.WarmPoolConfig.NONE);
+    }
+
+    ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds,
+                  ScalerConfig.WarmPoolConfig pool) throws IOException {
         this.hypervisor = hypervisor;
         Path template = dir.resolve("replica.xml");
         Files.writeString(template, """
@@ -54,7 +59,8 @@ final class ScalerHarness implements AutoCloseable {
                 new ReplicaNames(PREFIX, 4), true, 21001, 40000 + (int) (Math.random() * 20000), true,
                 ReplicaTemplate.load(template), new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test"));
         this.config = new ScalerConfig("threshold-window", min, max, 0, 100, 5, drainSeconds, 1, 1.0,
-                new ScalerConfig.ThresholdWindowConfig(75, 30, 1), new ScalerConfig.TargetTrackingConfig(50, 0.1, 1, 1, 1, 1));
+                new ScalerConfig.ThresholdWindowConfig(75, 30, 1), new ScalerConfig.TargetTrackingConfig(50, 0.1, 1, 1, 1, 1),
+                pool);
         start();
     }
 
@@ -92,6 +98,15 @@ final class ScalerHarness implements AutoCloseable {
 
     boolean held(String code) {
         return decisions().stream().anyMatch(d -> d.action() == ScaleAction.HOLD && d.reasonCode().equals(code));
+    }
+
+    /** The scaler's state of the domain, or null. */
+    ReplicaState state(String domain) {
+        return scaler.replicas().get(domain);
+    }
+
+    long in(ReplicaState state) {
+        return scaler.replicas().values().stream().filter(s -> s == state).count();
     }
 
     long ready() {

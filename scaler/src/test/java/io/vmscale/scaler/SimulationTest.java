@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 class SimulationTest {
     private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
     private static final ScalerConfig CONFIG = new ScalerConfig("threshold-window", 1, 3, 10, 1000, 60, 10, -1, 0,
-            new ScalerConfig.ThresholdWindowConfig(75, 30, 5), new ScalerConfig.TargetTrackingConfig(50, 0.1, 10, 30, 2, 1));
+            new ScalerConfig.ThresholdWindowConfig(75, 30, 5), new ScalerConfig.TargetTrackingConfig(50, 0.1, 10, 30, 2, 1),
+            ScalerConfig.WarmPoolConfig.NONE);
 
     /** One replica, running before the log began, at the given CPU for each second. */
     private static List<Envelope<? extends Event>> samples(double... cpu) {

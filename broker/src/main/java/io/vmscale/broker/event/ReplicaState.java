@@ -1,6 +1,11 @@
 package io.vmscale.broker.event;
 
-/** Where a replica is in its life, as published on {@code vmscale.vm}. */
+/**
+ * Where a replica is in its life, as published on {@code vmscale.vm}. The monitor says what libvirt
+ * says (DEFINED, RUNNING, PAUSED, STOPPING, STOPPED, FAILED, UNDEFINED); the scaler says what a replica
+ * is for (STARTING, READY, DRAINING, STOPPING, STOPPED, FAILED, and for its warm pool WARMING: booting
+ * and being warmed, POOLED: prepared, paused or saved). Only READY serves.
+ */
 public enum ReplicaState {
-    DEFINED, STARTING, RUNNING, READY, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED
+    DEFINED, STARTING, RUNNING, READY, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED, PAUSED, WARMING, POOLED
 }

@@ -9,6 +9,11 @@ package io.vmscale.monitor.libvirt;
  * @param state     libvirt's state
  * @param vcpus     current virtual CPUs, 0 when not running
  * @param cpuTimeNs cumulative CPU time of the domain, 0 when not running
+ * @param memoryKiB its memory, 0 when not read (the bulk stats path does not)
  */
-public record DomainStats(String name, String uuid, int id, DomainState state, int vcpus, long cpuTimeNs) {
+public record DomainStats(String name, String uuid, int id, DomainState state, int vcpus, long cpuTimeNs,
+                          long memoryKiB) {
+    public DomainStats(String name, String uuid, int id, DomainState state, int vcpus, long cpuTimeNs) {
+        this(name, uuid, id, state, vcpus, cpuTimeNs, 0);
+    }
 }

@@ -305,7 +305,7 @@ public final class HostConnection implements AutoCloseable {
         DomainState state = DomainState.of(info.state.ordinal());
         int id = state.active() ? domain.getID() : -1;
         return new DomainStats(name, domain.getUUIDString(), id, state, state.active() ? info.nrVirtCpu : 0,
-                state.active() ? info.cpuTime : 0);
+                state.active() ? info.cpuTime : 0, info.maxMem);
     }
 
     /** The host's logical CPUs and memory. */
@@ -401,12 +401,41 @@ public final class HostConnection implements AutoCloseable {
         });
     }
 
-    /** Removes its definition; a running domain becomes transient and goes when it stops. */
+    /**
+     * Removes its definition and its managed save image (VIR_DOMAIN_UNDEFINE_MANAGED_SAVE); a running
+     * domain becomes transient and goes when it stops.
+     */
     public void undefine(String name) {
         call("undefine " + name, c -> {
-            c.domainLookupByName(name).undefine();
+            c.domainLookupByName(name).undefine(1);
             return null;
         });
+    }
+
+    /** Suspends its vCPUs (virDomainSuspend). */
+    public void suspend(String name) {
+        call("suspend " + name, c -> {
+            c.domainLookupByName(name).suspend();
+            return null;
+        });
+    }
+
+    /** Lets a suspended domain run again (virDomainResume). */
+    public void resume(String name) {
+        call("resume " + name, c -> {
+            c.domainLookupByName(name).resume();
+            return null;
+        });
+    }
+
+    /** Saves it to its managed save image and stops it (virDomainManagedSave); starting it restores it. */
+    public void managedSave(String name) {
+        call("save " + name, c -> c.domainLookupByName(name).managedSave());
+    }
+
+    /** True when it has a managed save image (virDomainHasManagedSaveImage). */
+    public boolean hasManagedSave(String name) {
+        return call("look for the save image of " + name, c -> c.domainLookupByName(name).hasManagedSaveImage() == 1);
     }
 
     /** The domain's XML description. */

@@ -41,6 +41,10 @@ public final class ChartModel {
     private final List<Point> p99 = new ArrayList<>();
     private final List<Marker> markers = new ArrayList<>();
     private final TreeSet<String> ready = new TreeSet<>();
+    private final List<Point> pool = new ArrayList<>();
+    /** Replicas in the warm pool (WARMING, POOLED): their CPU is not load. */
+    private final TreeSet<String> pooled = new TreeSet<>();
+    private final TreeSet<String> parked = new TreeSet<>();
     private Instant newest;
 
     /** @param window how much history to keep; null keeps everything (a log rendered whole) */
@@ -54,6 +58,9 @@ public final class ChartModel {
         Instant at = envelope.ts();
         Event event = envelope.body();
         if (event instanceof CpuSample s) {
+            if (pooled.contains(s.domain())) {
+                return; // a warm pool's replica booting or being warmed: not load
+            }
             cpu.computeIfAbsent(s.domain(), d -> new ArrayList<>()).add(new Point(at, s.cpuPercent()));
         } else if (event instanceof VmLifecycle v) {
             boolean changed = v.state() == ReplicaState.READY ? ready.add(v.domain())
@@ -61,6 +68,18 @@ public final class ChartModel {
                     && v.state() != ReplicaState.DEFINED && ready.remove(v.domain());
             if (changed || replicas.isEmpty()) {
                 replicas.add(new Point(at, ready.size()));
+            }
+            boolean inPool = v.state() == ReplicaState.WARMING || v.state() == ReplicaState.POOLED;
+            boolean leavesPool = !inPool && v.state() != ReplicaState.PAUSED && v.state() != ReplicaState.RUNNING;
+            if (inPool) {
+                pooled.add(v.domain());
+            } else if (leavesPool) {
+                pooled.remove(v.domain());
+            }
+            boolean parkedChanged = v.state() == ReplicaState.POOLED ? parked.add(v.domain())
+                    : leavesPool && parked.remove(v.domain());
+            if (parkedChanged) {
+                pool.add(new Point(at, parked.size()));
             }
             if (v.state() == ReplicaState.FAILED) {
                 markers.add(new Marker(at, Kind.FAILED, v.domain() + " failed: " + v.reason()));
@@ -90,6 +109,9 @@ public final class ChartModel {
         while (replicas.size() > 1 && replicas.get(1).at().isBefore(oldest)) {
             replicas.remove(0);
         }
+        while (pool.size() > 1 && pool.get(1).at().isBefore(oldest)) {
+            pool.remove(0);
+        }
         throughput.removeIf(p -> p.at().isBefore(oldest));
         p99.removeIf(p -> p.at().isBefore(oldest));
         markers.removeIf(m -> m.at().isBefore(oldest));
@@ -103,12 +125,17 @@ public final class ChartModel {
         if (!replicaCopy.isEmpty() && newest != null) {
             replicaCopy.add(new Point(newest, replicaCopy.get(replicaCopy.size() - 1).value())); // holds until now
         }
+        List<Point> poolCopy = new ArrayList<>(pool);
+        if (!poolCopy.isEmpty() && newest != null) {
+            poolCopy.add(new Point(newest, poolCopy.get(poolCopy.size() - 1).value()));
+        }
         return new Snapshot(cpuCopy, replicaCopy, List.copyOf(throughput), List.copyOf(p99), List.copyOf(markers),
-                high, low);
+                high, low, poolCopy);
     }
 
     /** What one drawing shows. */
+    /** @param pool the warm pool's parked replicas over time (empty without a pool) */
     public record Snapshot(Map<String, List<Point>> cpu, List<Point> replicas, List<Point> throughput, List<Point> p99,
-                           List<Marker> markers, double high, double low) {
+                           List<Marker> markers, double high, double low, List<Point> pool) {
     }
 }

@@ -48,6 +48,9 @@ public final class ChartRenderer {
         XYStepRenderer step = new XYStepRenderer();
         step.setSeriesPaint(0, Color.BLACK);
         step.setSeriesStroke(0, new BasicStroke(2.5f));
+        step.setSeriesPaint(1, Color.GRAY); // the warm pool, dashed
+        step.setSeriesStroke(1, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                new float[] {6f, 4f}, 0f));
         cpuPlot.setRenderer(1, step);
         combined.add(cpuPlot, 3);
 
@@ -77,6 +80,9 @@ public final class ChartRenderer {
         cpuPlot.setDataset(0, cpu);
         XYSeriesCollection replicas = new XYSeriesCollection();
         replicas.addSeries(series("READY replicas", s.replicas()));
+        if (!s.pool().isEmpty()) {
+            replicas.addSeries(series("warm pool (parked)", s.pool()));
+        }
         cpuPlot.setDataset(1, replicas);
         cpuPlot.mapDatasetToRangeAxis(1, 1);
         double most = s.replicas().stream().mapToDouble(ChartModel.Point::value).max().orElse(1);

@@ -51,8 +51,8 @@ public interface ScalingPolicy {
         }
         if (warm(input).isEmpty() && warming(input) > 0) {
             return decision(ScaleAction.HOLD, current, current, policy, "WarmingUp", warming(input)
-                    + " replica(s) warming up until " + warmUntil(input) + ": their CPU is not load yet, and no replica "
-                    + "is warm", inputs);
+                    + " replica(s) warming up after a cold boot until " + warmUntil(input) + ": their CPU is not load "
+                    + "yet, and no replica is warm", inputs);
         }
         return null;
     }
@@ -90,8 +90,8 @@ public interface ScalingPolicy {
             return decision;
         }
         return new ScaleDecision(ScaleAction.HOLD, decision.fromReplicas(), decision.fromReplicas(), decision.policy(),
-                "WarmingUp", decision.reason() + ", but scale-in waits: " + warming + " replica(s) warming up until "
-                + warmUntil(input), decision.inputs(), null);
+                "WarmingUp", decision.reason() + ", but scale-in waits: " + warming + " replica(s) warming up after a "
+                + "cold boot until " + warmUntil(input), decision.inputs(), null);
     }
 
     static ScaleDecision decision(ScaleAction action, int from, int to, String policy, String code, String reason,

@@ -11,17 +11,46 @@ import java.util.function.Predicate;
  */
 public interface Hypervisor {
 
-    /** One domain as libvirt reports it now. */
-    record Domain(String name, boolean active, int vcpus) {
+    /** What a domain is doing: a warm pool keeps its replicas PAUSED or SAVED. */
+    enum Power {
+        /** Running (or blocked, or shutting down): it has a QEMU process and its vCPUs run. */
+        RUNNING,
+        /** Suspended: its QEMU process holds its memory, its vCPUs do not run. */
+        PAUSED,
+        /** Shut off with a managed save image: starting it restores it where it was. */
+        SAVED,
+        /** Shut off. */
+        OFF;
+
+        /** It has a QEMU process (libvirt's "active"). */
+        public boolean active() {
+            return this == RUNNING || this == PAUSED;
+        }
+    }
+
+    /**
+     * One domain as libvirt reports it now.
+     *
+     * @param vcpus     its vCPUs when active, else 0
+     * @param memoryKiB its memory, 0 when not known
+     */
+    record Domain(String name, Power power, int vcpus, long memoryKiB) {
+        public boolean active() {
+            return power.active();
+        }
     }
 
     /**
      * The host's size and what runs on it.
      *
-     * @param cpus        physical CPUs (cores x threads) libvirt reports for the node
-     * @param activeVcpus vCPUs of every active domain on the host, ours or not
+     * @param cpus          physical CPUs (cores x threads) libvirt reports for the node
+     * @param activeVcpus   vCPUs of every active domain on the host, ours or not (paused ones too: they come back)
+     * @param freeMemoryKiB the node's free memory, -1 when not known
      */
-    record Host(int cpus, int activeVcpus) {
+    record Host(int cpus, int activeVcpus, long freeMemoryKiB) {
+        public Host(int cpus, int activeVcpus) {
+            this(cpus, activeVcpus, -1);
+        }
     }
 
     /** The libvirt URI. */
@@ -39,15 +68,28 @@ public interface Hypervisor {
     /** The node's physical CPUs (cores x threads). */
     int cpus();
 
+    /** The node's free memory in KiB. */
+    long freeMemoryKiB();
+
     /** Defines a persistent domain from XML. */
     void define(String xml);
 
+    /** Starts it; one with a managed save image is restored from it (libvirt's rule). */
     void start(String name);
+
+    /** Suspends its vCPUs; it keeps its memory and its QEMU process. */
+    void suspend(String name);
+
+    /** Lets a suspended domain run again. */
+    void resume(String name);
+
+    /** Saves its memory to the host's managed save image and stops it; {@link #start} restores it. */
+    void save(String name);
 
     /** Stops it at once; a domain that is not running or does not exist is not an error. */
     void destroy(String name);
 
-    /** Removes its definition; a domain that does not exist is not an error. */
+    /** Removes its definition and its managed save image; a domain that does not exist is not an error. */
     void undefine(String name);
 
     /** True when the host answers now. */

@@ -1,5 +1,6 @@
 package io.vmscale.scaler.provision;
 
+import io.vmscale.monitor.libvirt.DomainState;
 import io.vmscale.monitor.libvirt.DomainStats;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.monitor.libvirt.LibvirtFailure;
@@ -28,7 +29,25 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public List<Domain> domains(Predicate<String> names) {
-        return host.perDomainStats(names).stream().map(d -> new Domain(d.name(), d.state().active(), d.vcpus())).toList();
+        return host.perDomainStats(names).stream()
+                .map(d -> new Domain(d.name(), power(d), d.vcpus(), d.memoryKiB())).toList();
+    }
+
+    private Power power(DomainStats domain) {
+        if (domain.state() == DomainState.PAUSED) {
+            return Power.PAUSED;
+        }
+        if (domain.state().active()) {
+            return Power.RUNNING;
+        }
+        try {
+            return host.hasManagedSave(domain.name()) ? Power.SAVED : Power.OFF;
+        } catch (LibvirtFailure e) {
+            if (host.domain(domain.name()).isEmpty()) {
+                return Power.OFF; // undefined meanwhile
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -47,6 +66,26 @@ public final class LibvirtHypervisor implements Hypervisor {
             cpus = host.info().cpus();
         }
         return cpus;
+    }
+
+    @Override
+    public long freeMemoryKiB() {
+        return host.freeMemoryKiB();
+    }
+
+    @Override
+    public void suspend(String name) {
+        host.suspend(name);
+    }
+
+    @Override
+    public void resume(String name) {
+        host.resume(name);
+    }
+
+    @Override
+    public void save(String name) {
+        host.managedSave(name);
     }
 
     @Override

@@ -12,9 +12,39 @@ public interface Provisioner {
     /**
      * A domain of the group as libvirt reports it.
      *
-     * @param endpoint where it answers, or null when not known (yet)
+     * @param memoryKiB its memory, 0 when not known
+     * @param endpoint  where it answers, or null when not known (yet)
      */
-    record Observed(String domain, boolean active, int vcpus, Endpoint endpoint) {
+    record Observed(String domain, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint) {
+        /** It has a QEMU process: running or paused. */
+        public boolean active() {
+            return power.active();
+        }
+
+        public boolean running() {
+            return power == Hypervisor.Power.RUNNING;
+        }
+
+        /** Paused or saved: a warm pool's replica. */
+        public boolean parked() {
+            return power == Hypervisor.Power.PAUSED || power == Hypervisor.Power.SAVED;
+        }
+    }
+
+    /** How a warm pool keeps a prepared replica. */
+    enum Tier {
+        /** Suspended: memory kept, no CPU; back in tens of milliseconds. */
+        PAUSED,
+        /** Saved to disk with libvirt's managed save: no memory, no CPU; back in about a second and a half. */
+        SAVED;
+
+        public static Tier of(Hypervisor.Power power) {
+            return power == Hypervisor.Power.SAVED ? SAVED : PAUSED;
+        }
+
+        public String word() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /**
@@ -31,7 +61,7 @@ public interface Provisioner {
         }
 
         public List<Replica> running(String uri) {
-            return replicas.stream().filter(Observed::active)
+            return replicas.stream().filter(Observed::running)
                     .map(o -> new Replica(o.domain(), uri, o.endpoint())).toList();
         }
     }
@@ -41,6 +71,15 @@ public interface Provisioner {
      * half-defined and the exception names the domain and the reason.
      */
     Replica scaleUp();
+
+    /**
+     * Brings a replica of the warm pool back: resumes a paused one, restores a saved one. Returns when
+     * libvirt says it runs; the caller probes it.
+     */
+    Replica resume(String domain);
+
+    /** Puts a running replica into the warm pool: suspends it or saves it. */
+    void park(String domain, Tier tier);
 
     /**
      * Stops the replica at once (the caller has drained it) and, where configured, removes its

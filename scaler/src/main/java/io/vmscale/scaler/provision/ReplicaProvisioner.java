@@ -104,6 +104,12 @@ public final class ReplicaProvisioner implements Provisioner {
     public synchronized Observation observe() {
         List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
         int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
+        long freeMemory;
+        try {
+            freeMemory = host().freeMemoryKiB();
+        } catch (RuntimeException e) {
+            freeMemory = -1; // not a reason to see nothing
+        }
         List<Observed> replicas = new ArrayList<>();
         List<String> foreign = new ArrayList<>();
         named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
@@ -113,9 +119,10 @@ public final class ReplicaProvisioner implements Provisioner {
                 foreign.add(domain.name());
                 return;
             }
-            replicas.add(new Observed(domain.name(), domain.active(), domain.vcpus(), endpoint(domain.name(), mark)));
+            replicas.add(new Observed(domain.name(), domain.power(), domain.vcpus(), domain.memoryKiB(),
+                    endpoint(domain.name(), mark)));
         });
-        return new Observation(replicas, foreign, new Hypervisor.Host(host().cpus(), activeVcpus));
+        return new Observation(replicas, foreign, new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory));
     }
 
     @Override
@@ -123,10 +130,64 @@ public final class ReplicaProvisioner implements Provisioner {
         return templateMode ? defineAndStart() : startFromPool();
     }
 
+    @Override
+    public synchronized Replica resume(String domain) {
+        Hypervisor.Domain found = ours(domain);
+        Endpoint endpoint = requireEndpoint(domain, mark(domain));
+        try {
+            switch (found.power()) {
+                case PAUSED -> host().resume(domain);
+                case SAVED -> host().start(domain); // restores the managed save image
+                default -> throw new ProvisioningException(domain + " on " + uri() + " is " + found.power()
+                        + ", not paused or saved: not a replica of the warm pool");
+            }
+        } catch (ProvisioningException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot bring " + domain + " back from the warm pool on " + uri() + ": "
+                    + e.getMessage(), e);
+        }
+        return new Replica(domain, uri(), endpoint);
+    }
+
+    @Override
+    public synchronized void park(String domain, Tier tier) {
+        Hypervisor.Domain found = ours(domain);
+        if (found.power() != Hypervisor.Power.RUNNING) {
+            throw new ProvisioningException(domain + " on " + uri() + " is " + found.power() + ", not running: cannot "
+                    + (tier == Tier.PAUSED ? "pause" : "save") + " it");
+        }
+        try {
+            if (tier == Tier.PAUSED) {
+                host().suspend(domain);
+            } else {
+                host().save(domain);
+            }
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot " + (tier == Tier.PAUSED ? "pause " : "save ") + domain + " on "
+                    + uri() + ": " + e.getMessage(), e);
+        }
+        log.info("{} {} into the warm pool", tier == Tier.PAUSED ? "paused" : "saved", domain);
+    }
+
+    /** The group's domain of that name, or an exception saying why it is not one. */
+    private Hypervisor.Domain ours(String domain) {
+        if (settings.names().number(domain).isEmpty()) {
+            throw new IllegalArgumentException(domain + " is not a domain of the prefix " + group());
+        }
+        Hypervisor.Domain found = host().domains(domain::equals).stream().findAny()
+                .orElseThrow(() -> new ProvisioningException(domain + " is not defined on " + uri()));
+        if (!owned(mark(domain))) {
+            throw new ProvisioningException(domain + " on " + uri() + " does not carry the mark of the group " + group()
+                    + ": not ours, left alone");
+        }
+        return found;
+    }
+
     private Replica startFromPool() {
         Map<Integer, Hypervisor.Domain> domains = named();
         int number = domains.entrySet().stream()
-                .filter(e -> !e.getValue().active())
+                .filter(e -> e.getValue().power() == Hypervisor.Power.OFF)
                 .map(Map.Entry::getKey).min(Integer::compare)
                 .orElseThrow(() -> new ProvisioningException("pool exhausted: all " + domains.size() + " domains "
                         + group() + "-* on " + uri() + " are running"));
@@ -220,7 +281,7 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /** The replica a scale-down stops when the caller has no preference: the highest-numbered running one. */
     public synchronized String scaleDownCandidate() {
-        return observe().replicas().stream().filter(Observed::active).map(Observed::domain)
+        return observe().replicas().stream().filter(Observed::running).map(Observed::domain)
                 .max(Comparator.comparingInt(d -> settings.names().number(d).getAsInt()))
                 .orElseThrow(() -> new ProvisioningException("no running " + group() + "-* domain on " + uri()));
     }
