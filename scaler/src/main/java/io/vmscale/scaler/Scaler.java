@@ -68,6 +68,8 @@ public final class Scaler implements AutoCloseable {
     /** The policy name of the reconciler's own decisions (REPLACE). */
     public static final String RECONCILER = "reconciler";
     private static final int KEPT_DECISIONS = 20;
+    /** A HOLD like the last one published is published again only this long after it: a heartbeat, not a stream. */
+    static final Duration HOLD_HEARTBEAT = Duration.ofSeconds(30);
 
     /** What the reasons of a replica taken from the warm pool begin with (the simulation reads it from logs). */
     public static final String FROM_POOL = "from the warm pool";
@@ -143,6 +145,9 @@ public final class Scaler implements AutoCloseable {
     private Provisioner.Observation lastObservation;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
     private Integer operatorWanted;
+    /** The last decision published and when, to publish a repeated HOLD only as a heartbeat. */
+    private ScaleDecision lastPublished;
+    private Instant lastPublishedAt;
 
     /** A drain in progress: acknowledged once the balancer reports the replica removed with nothing in flight. */
     private static final class Drain {
@@ -840,6 +845,14 @@ public final class Scaler implements AutoCloseable {
     }
 
     private void publish(Event event) {
+        if (event instanceof ScaleDecision decision) {
+            Instant now = clock.instant();
+            if (repeats(decision) && Duration.between(lastPublishedAt, now).compareTo(HOLD_HEARTBEAT) < 0) {
+                return; // the same HOLD as the last decision: said already
+            }
+            lastPublished = decision;
+            lastPublishedAt = now;
+        }
         if (event instanceof ScaleDecision decision && (decision.action() != ScaleAction.HOLD || lastDecisions.isEmpty()
                 || !lastDecisions.peekLast().get("reasonCode").equals(decision.reasonCode()))) {
             Map<String, Object> remembered = new java.util.LinkedHashMap<>(); // a run of like holds is remembered once
@@ -861,6 +874,14 @@ public final class Scaler implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("scaler: could not publish {}: {}", event.type(), e.getMessage());
         }
+    }
+
+    /** A HOLD with the code and counts of the last decision published (its sentence may differ: "3 s ago"). */
+    private boolean repeats(ScaleDecision decision) {
+        return decision.action() == ScaleAction.HOLD && lastPublished != null
+                && lastPublished.action() == ScaleAction.HOLD && lastPublished.reasonCode().equals(decision.reasonCode())
+                && lastPublished.fromReplicas() == decision.fromReplicas()
+                && lastPublished.toReplicas() == decision.toReplicas();
     }
 
     /** Runs on the loop thread and waits for it (from the action thread). */

@@ -191,6 +191,28 @@ class ScalerScenarioTest {
         }
     }
 
+    @Test
+    void aHoldLikeTheLastOneIsNotPublishedAgainUntilItsHeartbeat() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            // fifteen ticks of the same state: each HOLD code once, none twice in a row
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> {
+                var decisions = h.decisions();
+                for (int i = 1; i < decisions.size(); i++) {
+                    ScaleDecision a = decisions.get(i - 1);
+                    ScaleDecision b = decisions.get(i);
+                    if (a.action() == ScaleAction.HOLD && b.action() == ScaleAction.HOLD
+                            && a.reasonCode().equals(b.reasonCode())) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            assertThat(h.decisions()).filteredOn(d -> d.action() == ScaleAction.HOLD).isNotEmpty()
+                    .hasSizeLessThan(5);
+        }
+    }
+
     /** One replica READY, an operator's scale to two, READY, then back to one: the second one drains. */
     private static void twoThenOne(ScalerHarness h) {
         h.awaitReady(1);

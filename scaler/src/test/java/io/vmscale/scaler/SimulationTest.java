@@ -3,6 +3,11 @@ package io.vmscale.scaler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
+import java.time.Duration;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.ScaleAction;
@@ -47,6 +52,43 @@ class SimulationTest {
         assertThat(report.recorded().overloadSeconds()).isGreaterThan(35);
         assertThat(report.simulated().overloadSeconds()).isBetween(5.0, 15.0);
         assertThat(report.simulated().replicaSeconds()).isGreaterThan(report.recorded().replicaSeconds());
+    }
+
+    @Test
+    void aReplicaThatCameFromTheWarmPoolHasNoWarmUpInTheSimulationEither() {
+        ScalerConfig config = new ScalerConfig("threshold-window", 1, 3, 0, 1000, 60, 10, 5, 0,
+                new ScalerConfig.ThresholdWindowConfig(75, 30, 5), new ScalerConfig.TargetTrackingConfig(50, 0.1, 10, 30, 2, 1),
+                ScalerConfig.WarmPoolConfig.NONE);
+        Instant fromPool = downAt(config, Scaler.FROM_POOL + " (paused)");
+        Instant coldBoot = downAt(config, "scale up");
+        // from the pool its samples count at READY (6.1 s): DOWN one window after the load fell (8 s);
+        // from a cold boot they count 5 s later (11.1 s), and the window starts again then
+        assertThat(Duration.between(T0, fromPool).toSeconds()).isBetween(12L, 14L);
+        assertThat(Duration.between(T0, coldBoot).toSeconds()).isBetween(16L, 18L);
+    }
+
+    /** One replica at 90 %, an UP at 6 s whose replica is READY 0.1 s later, then 20 % from 8 s: the simulated DOWN. */
+    private static Instant downAt(ScalerConfig config, String startingReason) {
+        List<Envelope<? extends Event>> log = new ArrayList<>(samples(constant(8, 90)));
+        for (int s = 8; s < 30; s++) {
+            log.add(Envelope.of(new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 0, 20, 1000),
+                    T0.plusSeconds(s), "monitor@test", s + 1));
+            if (s >= 7) {
+                log.add(Envelope.of(new CpuSample("qemu:///system", "vmscale-0001", "RUNNING", 1, 0, 20, 1000),
+                        T0.plusSeconds(s).plusMillis(5), "monitor@test", 100 + s));
+            }
+        }
+        Endpoint at = new Endpoint("127.0.0.1", 21101);
+        log.add(Envelope.of(new ScaleDecision(ScaleAction.UP, 1, 2, "threshold-window", "AboveHighThreshold", "high",
+                java.util.Map.of(), null), T0.plusSeconds(6), "scaler@test", 200));
+        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.STARTING, startingReason),
+                T0.plusSeconds(6).plusMillis(20), "scaler@test", 201));
+        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.READY, startingReason),
+                T0.plusSeconds(6).plusMillis(100), "scaler@test", 202));
+        Simulation.Report report = Simulation.run(log, Policies.of(config), config, 75);
+        assertThat(report.simulated().decisions()).extracting(st -> st.decision().action())
+                .containsExactly(ScaleAction.UP, ScaleAction.DOWN);
+        return report.simulated().decisions().get(1).at();
     }
 
     @Test
