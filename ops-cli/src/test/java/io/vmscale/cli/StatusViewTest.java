@@ -1,0 +1,43 @@
+package io.vmscale.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StatusViewTest {
+
+    @Test
+    void theWarmPoolIsShownApartFromTheServingReplicasAndSaysWhyItIsNotRefilled() {
+        Map<String, Object> serving = new LinkedHashMap<>();
+        serving.put("domain", "vmscale-0000");
+        serving.put("state", "READY");
+        serving.put("cpu", 42.0);
+        serving.put("endpoint", "127.0.0.1:21100");
+        serving.put("warm", true);
+        Map<String, Object> parked = new LinkedHashMap<>();
+        parked.put("domain", "vmscale-0001");
+        parked.put("state", "POOLED");
+        parked.put("cpu", 3.0); // its last reading before it was paused: not shown as load
+        parked.put("endpoint", "127.0.0.1:21101");
+        parked.put("power", "PAUSED");
+        Map<String, Object> pool = new LinkedHashMap<>();
+        pool.put("size", 2);
+        pool.put("tier", "paused");
+        pool.put("target", 2);
+        pool.put("ready", 1);
+        pool.put("warming", 0);
+        pool.put("held", "qemu:///system runs 2 vCPU(s) on 2 CPU(s)");
+        Map<String, Object> scaler = new LinkedHashMap<>();
+        scaler.put("policy", "threshold-window");
+        scaler.put("minReplicas", 1);
+        scaler.put("maxReplicas", 3);
+        scaler.put("warmPool", pool);
+        String text = new StatusView(List.of(serving, parked), List.of(), Map.of(), scaler).text();
+        assertThat(text).contains("vmscale-0000     READY       42.0  127.0.0.1:21100\n")
+                .contains("vmscale-0001     POOLED         -  127.0.0.1:21101  (warm pool, paused)\n")
+                .contains("warm pool: 1 of 2 paused ready, not refilled: qemu:///system runs 2 vCPU(s) on 2 CPU(s)\n");
+    }
+}
