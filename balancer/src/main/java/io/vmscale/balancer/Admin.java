@@ -1,0 +1,94 @@
+package io.vmscale.balancer;
+
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.Endpoint;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The balancer's admin commands: parsed by {@link AdminSyntax}, carried out through a {@link Target}
+ * (the balancer, on its own thread), answered with what happened. A malformed command changes
+ * nothing and gets a message saying what is wrong.
+ */
+final class Admin {
+    /** What the commands act on. Each call runs on the balancer's thread and says what it did. */
+    interface Target {
+        Reply add(Endpoint endpoint);
+
+        Reply remove(Endpoint endpoint);
+
+        /** Makes the list exactly {@code endpoints}. */
+        Reply replaceAll(List<Endpoint> endpoints);
+
+        Reply load(AdminSyntax.Load load);
+
+        String status();
+
+        Map<String, Object> statusData();
+    }
+
+    /** What a command did. */
+    record Reply(boolean ok, String message) {
+        static Reply ok(String message) {
+            return new Reply(true, message);
+        }
+
+        static Reply error(String message) {
+            return new Reply(false, message);
+        }
+    }
+
+    private final String source;
+    private final Target target;
+    private final Supplier<List<Endpoint>> refreshSource;
+
+    Admin(String source, Target target, Supplier<List<Endpoint>> refreshSource) {
+        this.source = source;
+        this.target = target;
+        this.refreshSource = refreshSource;
+    }
+
+    AdminResult handle(AdminCommand command) {
+        AdminSyntax.Command parsed;
+        try {
+            parsed = command.command().equals("line")
+                    ? AdminSyntax.parseLine(command.args().isEmpty() ? "" : String.join(" ", command.args()))
+                    : AdminSyntax.parse(command.command(), command.args());
+        } catch (AdminSyntax.Malformed e) {
+            return result(command, Reply.error(e.getMessage()));
+        }
+        if (parsed instanceof AdminSyntax.Status) {
+            return new AdminResult(command.requestId(), source, true, target.status(),
+                    Map.of("balancer", target.statusData()));
+        }
+        return result(command, apply(parsed));
+    }
+
+    private Reply apply(AdminSyntax.Command command) {
+        if (command instanceof AdminSyntax.Add add) {
+            return target.add(add.endpoint());
+        }
+        if (command instanceof AdminSyntax.Remove remove) {
+            return target.remove(remove.endpoint());
+        }
+        if (command instanceof AdminSyntax.Clear) {
+            return target.replaceAll(List.of());
+        }
+        if (command instanceof AdminSyntax.Refresh) {
+            List<Endpoint> running;
+            try {
+                running = refreshSource.get();
+            } catch (RuntimeException e) {
+                return Reply.error("refresh failed: " + e.getMessage());
+            }
+            return target.replaceAll(running);
+        }
+        return target.load((AdminSyntax.Load) command);
+    }
+
+    private AdminResult result(AdminCommand command, Reply reply) {
+        return new AdminResult(command.requestId(), source, reply.ok(), reply.message(), Map.of());
+    }
+}
