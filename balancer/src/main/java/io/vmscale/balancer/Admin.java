@@ -43,14 +43,46 @@ final class Admin {
     private final String source;
     private final Target target;
     private final Supplier<List<Endpoint>> refreshSource;
+    private final Networks allowed;
+    private final double maxLoad;
+    private final java.util.concurrent.atomic.LongAdder refused = new java.util.concurrent.atomic.LongAdder();
 
-    Admin(String source, Target target, Supplier<List<Endpoint>> refreshSource) {
+    /**
+     * @param allowed the networks {@code add} accepts addresses from
+     * @param maxLoad the most {@code custom R} may ask for, replicas' worth
+     */
+    Admin(String source, Target target, Supplier<List<Endpoint>> refreshSource, Networks allowed, double maxLoad) {
         this.source = source;
         this.target = target;
         this.refreshSource = refreshSource;
+        this.allowed = allowed;
+        this.maxLoad = maxLoad;
+    }
+
+    /** Commands answered with an error since start. */
+    long refused() {
+        return refused.sum();
     }
 
     AdminResult handle(AdminCommand command) {
+        AdminResult result = carryOut(command);
+        if (!result.ok()) {
+            refused.increment();
+        }
+        return result;
+    }
+
+    private AdminResult carryOut(AdminCommand command) {
+        if (command.args().size() > AdminSyntax.MAX_ARGS) { // before anything is joined or copied
+            return result(command, Reply.error("too many arguments (" + command.args().size() + ", at most "
+                    + AdminSyntax.MAX_ARGS + ")"));
+        }
+        for (String arg : command.args()) {
+            if (arg == null || arg.length() > AdminSyntax.MAX_LENGTH) {
+                return result(command, Reply.error(arg == null ? "an argument is missing (null)"
+                        : "argument too long (" + arg.length() + " characters, at most " + AdminSyntax.MAX_LENGTH + ")"));
+            }
+        }
         AdminSyntax.Command parsed;
         try {
             parsed = command.command().equals("line")
@@ -68,6 +100,10 @@ final class Admin {
 
     private Reply apply(AdminSyntax.Command command) {
         if (command instanceof AdminSyntax.Add add) {
+            if (!allowed.contains(add.endpoint().ip())) {
+                return Reply.error("refused: " + add.endpoint().ip() + " is outside the networks replicas may be added "
+                        + "from (" + allowed + ")");
+            }
             return target.add(add.endpoint());
         }
         if (command instanceof AdminSyntax.Remove remove) {
@@ -85,7 +121,12 @@ final class Admin {
             }
             return target.replaceAll(running);
         }
-        return target.load((AdminSyntax.Load) command);
+        AdminSyntax.Load load = (AdminSyntax.Load) command;
+        if (load.mode().equals("custom") && load.replicas() > maxLoad) {
+            return Reply.error("refused: custom " + load.replicas() + " is above the most this balancer offers, "
+                    + maxLoad + " replicas' worth");
+        }
+        return target.load(load);
     }
 
     private AdminResult result(AdminCommand command, Reply reply) {

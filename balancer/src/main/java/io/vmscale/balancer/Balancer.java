@@ -59,12 +59,19 @@ public final class Balancer implements AutoCloseable {
      * @param statsInterval      how often {@code lb.stats} is published
      * @param profile            load steps played once from start, each for its duration; the last one stays
      * @param maxEjectedFraction at most this fraction of the replicas ejected at once (at least one)
+     * @param allowedNetworks    CIDR blocks an operator may {@code add} replicas from; anything else is refused
+     * @param maxLoad            the most load an operator may ask for with {@code custom R}, in replicas' worth
      */
     public record Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                            String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
-                           Duration statsInterval, List<Step> profile, double maxEjectedFraction) {
+                           Duration statsInterval, List<Step> profile, double maxEjectedFraction,
+                           List<String> allowedNetworks, double maxLoad) {
         /** The default {@link #maxEjectedFraction}: half of the replicas. */
         public static final double MAX_EJECTED_FRACTION = 0.5;
+        /** The default {@link #allowedNetworks}: loopback and libvirt's default network, 192.168.122.0/24. */
+        public static final List<String> ALLOWED_NETWORKS = Networks.DEFAULT;
+        /** The default {@link #maxLoad}, in replicas' worth. */
+        public static final double MAX_LOAD = 8;
 
         public Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                         String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
@@ -77,7 +84,7 @@ public final class Balancer implements AutoCloseable {
                         String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
                         Duration statsInterval, List<Step> profile) {
             this(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter, ejectFor,
-                    statsInterval, profile, MAX_EJECTED_FRACTION);
+                    statsInterval, profile, MAX_EJECTED_FRACTION, ALLOWED_NETWORKS, MAX_LOAD);
         }
 
         public Settings {
@@ -100,12 +107,24 @@ public final class Balancer implements AutoCloseable {
             if (!(maxEjectedFraction >= 0 && maxEjectedFraction <= 1)) {
                 throw new IllegalArgumentException("maxEjectedFraction must be 0..1, got " + maxEjectedFraction);
             }
+            allowedNetworks = List.copyOf(allowedNetworks);
+            Networks.parse(allowedNetworks); // says which entry is wrong
+            if (!(maxLoad > 0 && maxLoad <= 1000)) {
+                throw new IllegalArgumentException("maxLoad must be more than 0 and at most 1000 replicas' worth, got "
+                        + maxLoad);
+            }
         }
 
         /** The same settings with another load at start. */
         public Settings withInitialMode(LoadMode mode) {
             return new Settings(work, replicaCapacity, modes, mode, dispatch, maxInFlight, timeout, ejectAfter,
-                    ejectFor, statsInterval, profile, maxEjectedFraction);
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad);
+        }
+
+        /** The same settings with other limits on operators' commands. */
+        public Settings withLimits(List<String> allowedNetworks, double maxLoad) {
+            return new Settings(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter,
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad);
         }
     }
 
@@ -175,7 +194,8 @@ public final class Balancer implements AutoCloseable {
                 settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight());
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.stats = new Stats(settings.statsInterval(), now);
-        this.admin = new Admin(source, new Commands(), refreshSource);
+        this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
+                settings.maxLoad());
         try {
             this.front = frontAddress == null ? null : FrontDoor.open(frontAddress, transport, this::forward);
         } catch (IOException e) {
