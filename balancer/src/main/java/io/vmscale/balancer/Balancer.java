@@ -61,17 +61,21 @@ public final class Balancer implements AutoCloseable {
      * @param maxEjectedFraction at most this fraction of the replicas ejected at once (at least one)
      * @param allowedNetworks    CIDR blocks an operator may {@code add} replicas from; anything else is refused
      * @param maxLoad            the most load an operator may ask for with {@code custom R}, in replicas' worth
+     * @param slowStart          a replica that joins gets its share ramped up over this window, from 10 % of its
+     *                           weight to all of it (zero: at once)
      */
     public record Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                            String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
                            Duration statsInterval, List<Step> profile, double maxEjectedFraction,
-                           List<String> allowedNetworks, double maxLoad) {
+                           List<String> allowedNetworks, double maxLoad, Duration slowStart) {
         /** The default {@link #maxEjectedFraction}: half of the replicas. */
         public static final double MAX_EJECTED_FRACTION = 0.5;
         /** The default {@link #allowedNetworks}: loopback and libvirt's default network, 192.168.122.0/24. */
         public static final List<String> ALLOWED_NETWORKS = Networks.DEFAULT;
         /** The default {@link #maxLoad}, in replicas' worth. */
         public static final double MAX_LOAD = 8;
+        /** The slow start window of a configured balancer (see {@link #settings}). */
+        public static final Duration SLOW_START = Duration.ofSeconds(10);
 
         public Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                         String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
@@ -84,7 +88,7 @@ public final class Balancer implements AutoCloseable {
                         String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
                         Duration statsInterval, List<Step> profile) {
             this(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter, ejectFor,
-                    statsInterval, profile, MAX_EJECTED_FRACTION, ALLOWED_NETWORKS, MAX_LOAD);
+                    statsInterval, profile, MAX_EJECTED_FRACTION, ALLOWED_NETWORKS, MAX_LOAD, Duration.ZERO);
         }
 
         public Settings {
@@ -113,18 +117,27 @@ public final class Balancer implements AutoCloseable {
                 throw new IllegalArgumentException("maxLoad must be more than 0 and at most 1000 replicas' worth, got "
                         + maxLoad);
             }
+            if (slowStart == null || slowStart.isNegative()) {
+                throw new IllegalArgumentException("slowStart must be zero or more, got " + slowStart);
+            }
         }
 
         /** The same settings with another load at start. */
         public Settings withInitialMode(LoadMode mode) {
             return new Settings(work, replicaCapacity, modes, mode, dispatch, maxInFlight, timeout, ejectAfter,
-                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad);
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, slowStart);
+        }
+
+        /** The same settings with another slow start window. */
+        public Settings withSlowStart(Duration window) {
+            return new Settings(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter,
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, window);
         }
 
         /** The same settings with other limits on operators' commands. */
         public Settings withLimits(List<String> allowedNetworks, double maxLoad) {
             return new Settings(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter,
-                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad);
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, slowStart);
         }
     }
 
@@ -150,7 +163,7 @@ public final class Balancer implements AutoCloseable {
         }
         return new Settings(c.work(), c.replicaCapacity(), modes, initial, c.dispatch(), c.maxInFlightPerReplica(),
                 Duration.ofMillis(c.timeoutMs()), c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()),
-                Duration.ofMillis(c.statsIntervalMs()), profile);
+                Duration.ofMillis(c.statsIntervalMs()), profile).withSlowStart(Settings.SLOW_START);
     }
 
     /** What the front door has seen since start. */
@@ -191,7 +204,8 @@ public final class Balancer implements AutoCloseable {
         this.transport = new Transport(new Requests());
         Duration maxEjection = settings.ejectFor().compareTo(MAX_EJECTION) > 0 ? settings.ejectFor() : MAX_EJECTION;
         this.membership = new Membership(new OutlierDetector(settings.ejectAfter(), settings.ejectFor(), maxEjection,
-                settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight());
+                settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight(),
+                new SlowStart(settings.slowStart()));
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.stats = new Stats(settings.statsInterval(), now);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),

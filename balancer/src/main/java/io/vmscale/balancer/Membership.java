@@ -49,12 +49,14 @@ final class Membership {
     private final OutlierDetector detector;
     private final Dispatch dispatch;
     private final int maxInFlight;
+    private final SlowStart slowStart;
     private final List<Replica> candidates = new ArrayList<>();
 
-    Membership(OutlierDetector detector, Dispatch dispatch, int maxInFlight) {
+    Membership(OutlierDetector detector, Dispatch dispatch, int maxInFlight, SlowStart slowStart) {
         this.detector = detector;
         this.dispatch = dispatch;
         this.maxInFlight = maxInFlight;
+        this.slowStart = slowStart;
     }
 
     OutlierDetector detector() {
@@ -82,6 +84,7 @@ final class Membership {
         replica.idleReportsLeft = 0;
         replica.health = detector.join();
         replica.joinedAt = now;
+        replica.rampCredit = 0;
         replicas.put(endpoint, replica);
         return replica;
     }
@@ -135,15 +138,37 @@ final class Membership {
         return !replica.removed && detector.mayTake(replica.health, now, replica.busy.size(), maxInFlight);
     }
 
-    /** A replica for one request, other than {@code not}; null when none can take it. */
+    /**
+     * A replica for one request, other than {@code not}; null when none can take it. The dispatch
+     * policy picks; a replica in slow start is taken for the fraction of the picks that fall on it
+     * that its weight is of the heaviest candidate's (deterministically: that fraction is credited per
+     * pick, and a pick is paid with 1); the other picks go to the rest of the candidates by the same
+     * policy. Replicas at the same weight (all joined together) share evenly; the last candidate
+     * left is always taken: slow start shifts a share between replicas, it never leaves a request unsent.
+     */
     Replica pick(long now, Replica not) {
         candidates.clear();
+        double heaviest = 0;
         for (Replica replica : replicas.values()) {
             if (replica != not && available(replica, now)) {
                 candidates.add(replica);
+                replica.weight = slowStart.weight(replica.joinedAt, now);
+                heaviest = Math.max(heaviest, replica.weight);
             }
         }
-        return candidates.isEmpty() ? null : dispatch.pick(candidates);
+        while (!candidates.isEmpty()) {
+            Replica chosen = dispatch.pick(candidates);
+            if (candidates.size() == 1 || chosen.weight >= heaviest) {
+                return chosen;
+            }
+            chosen.rampCredit += chosen.weight / heaviest;
+            if (chosen.rampCredit >= 1) {
+                chosen.rampCredit -= 1;
+                return chosen;
+            }
+            candidates.remove(chosen);
+        }
+        return null;
     }
 
     /**

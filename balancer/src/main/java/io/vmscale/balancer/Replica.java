@@ -23,6 +23,10 @@ final class Replica implements Dispatch.Candidate {
     OutlierDetector.Health health;
     /** When it (last) joined, for slow start. */
     long joinedAt;
+    /** Slow start: its weight (0.1..1) as of the last pick it was a candidate in. */
+    double weight = 1;
+    /** Slow start: picks it was taken for are paid from this, credited its relative weight per pick. */
+    double rampCredit;
     /** Out of the membership: sent nothing new, reported with its requests in flight until retired. */
     boolean removed;
     /** Stats it will still be reported in once removed with nothing in flight; then forgotten. */
