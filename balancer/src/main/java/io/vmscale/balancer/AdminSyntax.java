@@ -100,7 +100,8 @@ public final class AdminSyntax {
             }
             String mode = args.get(0).toLowerCase(Locale.ROOT);
             if (!LOAD_MODES.contains(mode)) {
-                throw new Malformed("'load' needs low, mid, high, off or custom R; got '" + shorten(args.get(0)) + "'");
+                throw new Malformed("unknown command '" + shorten(args.get(0)) + "' after 'load': it needs low, mid, "
+                        + "high, off or custom R");
             }
             return load(mode, args.get(0), args.subList(1, args.size()));
         }

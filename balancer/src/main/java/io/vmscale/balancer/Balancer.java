@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
     private static final Duration MAX_EJECTION = Duration.ofSeconds(30);
+    /** How long a calibration counts answers at saturation (after its ramp). */
+    static final Duration CALIBRATION_TIME = Duration.ofMillis(2500);
     /** See {@link Membership#REMOVED_IDLE_REPORTS}. */
     static final int REMOVED_IDLE_REPORTS = Membership.REMOVED_IDLE_REPORTS;
     /** See {@link Stats#REMOVAL_STATS_GAP}. */
@@ -191,8 +193,12 @@ public final class Balancer implements AutoCloseable {
     private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
     private volatile long stray;
     private volatile LbStats lastStats;
+    private final CapacityEstimate capacityEstimate = new CapacityEstimate();
+    private final java.util.ArrayDeque<Replica> toCalibrate = new java.util.ArrayDeque<>();
     private boolean calibrating;
     private volatile Calibration.Result calibration;
+    private volatile double capacity;
+    private volatile int calibrations;
 
     private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
                      String source, InetSocketAddress frontAddress, LongSupplier clock) throws IOException {
@@ -207,6 +213,7 @@ public final class Balancer implements AutoCloseable {
                 settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight(),
                 new SlowStart(settings.slowStart()));
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
+        this.capacity = settings.replicaCapacity();
         this.stats = new Stats(settings.statsInterval(), now);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
@@ -256,8 +263,8 @@ public final class Balancer implements AutoCloseable {
         transport.wakeup();
     }
 
-    /** Runs on the balancer's thread and waits for the result (up to 5 s). */
-    private <T> T onLoop(Supplier<T> action) {
+    /** Runs on the balancer's thread and waits for the result (up to 5 s); tests cut the stats published with it. */
+    <T> T onLoop(Supplier<T> action) {
         if (Thread.currentThread() == thread) {
             return action.get();
         }
@@ -359,9 +366,22 @@ public final class Balancer implements AutoCloseable {
         return onLoop(() -> membership.serving(clock.getAsLong()));
     }
 
-    /** The calibration, once done (null when the capacity was configured or it is still running). */
+    /** The last calibration, once one is done (null when the capacity was configured or none is over yet). */
     public Calibration.Result calibration() {
         return calibration;
+    }
+
+    /**
+     * One replica's capacity the load modes are scaled by, requests per second: configured, or the
+     * median of the last calibrations (each replica that joins is measured); 0 until the first.
+     */
+    public double capacity() {
+        return capacity;
+    }
+
+    /** Calibrations done since start. */
+    public int calibrations() {
+        return calibrations;
     }
 
     /** What admin commands act on; each call runs on the balancer's thread. */
@@ -427,6 +447,8 @@ public final class Balancer implements AutoCloseable {
             data.put("totals", totals());
             data.put("stats", lastStats());
             data.put("calibration", calibration());
+            data.put("capacity", capacity());
+            data.put("calibrations", calibrations());
             data.put("front", frontCounters());
             return data;
         }
@@ -440,8 +462,9 @@ public final class Balancer implements AutoCloseable {
             return endpoint + " is already in the list";
         }
         log.info("balancer: + {} ({})", endpoint, why);
-        if (pacer.capacity() == 0 && !calibrating) {
-            calibrate(replica);
+        if (settings.replicaCapacity() == 0) { // calibrate every new replica, in the background
+            toCalibrate.add(replica);
+            calibrateNext();
         }
         return "added " + endpoint;
     }
@@ -463,30 +486,54 @@ public final class Balancer implements AutoCloseable {
         }
     }
 
-    /** Measures one replica off the balancer's thread, then sets the capacity the load modes scale. */
-    private void calibrate(Replica replica) {
+    /** Calibrates the next replica waiting, off the balancer's thread, one at a time. */
+    private void calibrateNext() {
+        if (calibrating) {
+            return;
+        }
+        Replica replica = toCalibrate.poll();
+        while (replica != null && replica.removed) {
+            replica = toCalibrate.poll();
+        }
+        if (replica == null) {
+            return;
+        }
         calibrating = true;
+        Replica measured = replica;
+        Duration timeout = settings.timeout().multipliedBy(10);
         Thread worker = new Thread(() -> {
             try {
-                Calibration.Result result = Calibration.measure(replica.endpoint, Math.max(1, settings.work()), 1, 15,
-                        settings.timeout().multipliedBy(10));
-                log.info("balancer: calibrated on {}: {} ms per request of n={} ({} ms round trip), {} requests/s "
-                                + "per replica", replica.endpoint, String.format("%.3f", result.serviceMillis()),
-                        settings.work(), String.format("%.3f", result.baseMillis()),
-                        String.format("%.1f", result.capacityPerSecond()));
+                Calibration.Result result = Calibration.measure(measured.endpoint, settings.work(), CALIBRATION_TIME,
+                        Calibration.WINDOW, timeout, () -> onLoop(() -> measured.answered));
                 later(() -> {
                     calibration = result;
-                    pacer.setCapacity(result.capacityPerSecond());
+                    double estimate = capacityEstimate.add(result.capacityPerSecond());
+                    pacer.setCapacity(estimate);
+                    capacity = estimate;
+                    calibrations = capacityEstimate.measurements();
+                    log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} its own, {} the "
+                                    + "balancer's); one replica's capacity now {} requests/s ({} calibration(s))",
+                            measured.endpoint, fixed(result.capacityPerSecond()), settings.work(),
+                            fixed(result.ownPerSecond()), fixed(result.othersPerSecond()), fixed(estimate),
+                            calibrations);
                     calibrating = false;
+                    calibrateNext();
                 });
             } catch (IOException | RuntimeException e) {
-                log.warn("balancer: calibration on {} failed ({}); trying again with the next replica",
-                        replica.endpoint, e.getMessage());
-                later(() -> calibrating = false);
+                log.warn("balancer: calibration on {} failed ({}); going on with the next replica",
+                        measured.endpoint, e.getMessage());
+                later(() -> {
+                    calibrating = false;
+                    calibrateNext();
+                });
             }
         }, "balancer-calibration");
         worker.setDaemon(true);
         worker.start();
+    }
+
+    private static String fixed(double value) {
+        return String.format(java.util.Locale.ROOT, "%.1f", value);
     }
 
     private void loop() {

@@ -66,9 +66,9 @@ class AdminSyntaxTest {
         loads.add("low");
         assertThatThrownBy(() -> AdminSyntax.parse("load", loads)).hasMessage("too many arguments (100001, at most 8)");
         assertThatThrownBy(() -> AdminSyntax.parse("load", List.of("load", "low")))
-                .hasMessage("'load' needs low, mid, high, off or custom R; got 'load'");
+                .hasMessage("unknown command 'load' after 'load': it needs low, mid, high, off or custom R");
         assertThatThrownBy(() -> AdminSyntax.parseLine("load load low"))
-                .hasMessage("'load' needs low, mid, high, off or custom R; got 'load'");
+                .hasMessage("unknown command 'load' after 'load': it needs low, mid, high, off or custom R");
         assertThatThrownBy(() -> AdminSyntax.parse("load", List.of())).hasMessageContaining("'load' needs");
     }
 
