@@ -11,10 +11,14 @@ import java.util.regex.Pattern;
  * {@code - 10.0.0.5 21001}, {@code clear_servers}, {@code refresh}, {@code low}, {@code mid},
  * {@code high}, {@code custom 0.3}) or as a command name with arguments ({@code add 10.0.0.5 21001},
  * {@code remove ...}, {@code clear}, {@code refresh}, {@code load low}, {@code load custom 0.3}).
- * Parsing is pure; a malformed command gets a message saying what is wrong and changes nothing.
+ * Parsing is pure, bounded (at most {@link #MAX_ARGS} arguments of {@link #MAX_LENGTH} characters)
+ * and never recursive; a malformed command gets a message saying what is wrong and changes nothing.
  */
 public final class AdminSyntax {
-    private static final int MAX_LENGTH = 200;
+    /** The longest command line, command name or argument, in characters. */
+    static final int MAX_LENGTH = 200;
+    /** The most arguments a command may have (the longest, {@code load custom R}, has two). */
+    static final int MAX_ARGS = 8;
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
 
@@ -69,15 +73,39 @@ public final class AdminSyntax {
 
     /** Parses a command name and its arguments. */
     public static Command parse(String name, List<String> args) throws Malformed {
-        if (name == null || name.length() > MAX_LENGTH) {
-            throw new Malformed("command too long");
+        if (name == null || name.isBlank()) {
+            throw new Malformed("empty command");
+        }
+        if (name.length() > MAX_LENGTH) {
+            throw new Malformed("command too long (" + name.length() + " characters, at most " + MAX_LENGTH + ")");
+        }
+        if (args == null) {
+            args = List.of();
+        }
+        if (args.size() > MAX_ARGS) {
+            throw new Malformed("too many arguments (" + args.size() + ", at most " + MAX_ARGS + ")");
         }
         for (String arg : args) {
-            if (arg == null || arg.length() > MAX_LENGTH) {
-                throw new Malformed("argument too long");
+            if (arg == null) {
+                throw new Malformed("an argument is missing (null)");
+            }
+            if (arg.length() > MAX_LENGTH) {
+                throw new Malformed("argument too long (" + arg.length() + " characters, at most " + MAX_LENGTH + ")");
             }
         }
-        switch (name.toLowerCase(Locale.ROOT)) {
+        String word = name.toLowerCase(Locale.ROOT);
+        if (word.equals("load")) { // 'load MODE ...' is MODE ...: one level, never again
+            if (args.isEmpty()) {
+                throw new Malformed("'load' needs low, mid, high, off or custom R");
+            }
+            String mode = args.get(0).toLowerCase(Locale.ROOT);
+            if (!LOAD_MODES.contains(mode)) {
+                throw new Malformed("unknown command '" + shorten(args.get(0)) + "' after 'load': it needs low, mid, "
+                        + "high, off or custom R");
+            }
+            return load(mode, args.get(0), args.subList(1, args.size()));
+        }
+        switch (word) {
             case "+", "add" -> {
                 return new Add(endpoint(name, args));
             }
@@ -96,26 +124,30 @@ public final class AdminSyntax {
                 none(name, args);
                 return new Status();
             }
+            default -> {
+                if (LOAD_MODES.contains(word)) {
+                    return load(word, name, args);
+                }
+                throw new Malformed("unknown command '" + shorten(name) + "'; known: + IP PORT, - IP PORT, "
+                        + "clear_servers, refresh, low, mid, high, off, custom R, status");
+            }
+        }
+    }
+
+    private static final List<String> LOAD_MODES = List.of("low", "mid", "high", "off", "custom");
+
+    private static Load load(String mode, String name, List<String> args) throws Malformed {
+        return switch (mode) {
+            case "custom" -> custom(args);
             case "off" -> {
                 none(name, args);
-                return new Load("off", 0);
+                yield new Load("off", 0);
             }
-            case "low", "mid", "high" -> {
+            default -> {
                 none(name, args);
-                return new Load(name.toLowerCase(Locale.ROOT), Double.NaN);
+                yield new Load(mode, Double.NaN);
             }
-            case "custom" -> {
-                return custom(args);
-            }
-            case "load" -> {
-                if (args.isEmpty()) {
-                    throw new Malformed("'load' needs low, mid, high or custom R");
-                }
-                return parse(args.get(0), args.subList(1, args.size()));
-            }
-            default -> throw new Malformed("unknown command '" + shorten(name) + "'; known: + IP PORT, - IP PORT, "
-                    + "clear_servers, refresh, low, mid, high, off, custom R, status");
-        }
+        };
     }
 
     private static Load custom(List<String> args) throws Malformed {

@@ -10,15 +10,8 @@ import io.vmscale.guest.Wire;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,58 +20,77 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The load generator and client-side balancer. It offers load at a target rate (a {@link LoadMode}
- * times one replica's capacity), spreads it over the live replicas with a {@link Dispatch} policy,
- * checks every answer against {@code 2^n mod 1021}, times out what gets no answer, ejects a replica
- * after K timeouts in a row (and probes it before it returns), and publishes {@code lb.stats}. A
- * replica taken out of the membership is reported there as removed (no new request goes to it; its
- * requests in flight still count), the acknowledgement a drain waits for.
+ * The load generator and client-side balancer, assembled from its parts: the {@link Pacer} says how
+ * many requests are due, the {@link Membership} which replicas may take them (with the
+ * {@link Dispatch} policy and the {@link OutlierDetector}), the {@link Transport} sends them and
+ * matches answers, the {@link FrontDoor} takes outside clients' requests, {@link Stats} counts and
+ * publishes {@code lb.stats}, {@link Admin} carries out commands. A replica taken out of the
+ * membership is reported in {@code lb.stats} as removed (no new request goes to it; its requests in
+ * flight still count), the acknowledgement a drain waits for.
  *
- * <p>One thread does all the I/O with one selector: no thread per request. Each replica has a pool
- * of sockets with one request in flight each, so every answer is matched to its request and the
- * requests in flight per replica are bounded; a socket whose request timed out is closed, so a late
- * answer can never be taken for the next one. Membership changes and commands from other threads
- * are queued to that thread and take effect at its next turn.
+ * <p>One thread does all the I/O with one selector: no thread per request. Membership changes and
+ * commands from other threads are queued to that thread and take effect at its next turn.
  */
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
     private static final Duration MAX_EJECTION = Duration.ofSeconds(30);
-    /**
-     * Stats a removed replica is still reported in, marked removed, once nothing of it is in flight:
-     * the acknowledgement a drain waits for survives a lost stats message or two.
-     */
-    static final int REMOVED_IDLE_REPORTS = 3;
-    /** After a removal the next stats go out this soon after the last ones (at once if that is past). */
-    static final Duration REMOVAL_STATS_GAP = Duration.ofMillis(50);
+    /** How long a calibration counts answers at saturation (after its ramp). */
+    static final Duration CALIBRATION_TIME = Duration.ofMillis(2500);
+    /** See {@link Membership#REMOVED_IDLE_REPORTS}. */
+    static final int REMOVED_IDLE_REPORTS = Membership.REMOVED_IDLE_REPORTS;
+    /** See {@link Stats#REMOVAL_STATS_GAP}. */
+    static final Duration REMOVAL_STATS_GAP = Stats.REMOVAL_STATS_GAP;
 
     /**
-     * @param work              n of every request: its cost on a replica
-     * @param replicaCapacity   requests per second one replica serves at that n; 0 to calibrate it on the first
-     *                          replica that joins (no load is offered until then)
-     * @param modes             low, mid and high as fractions of one replica
-     * @param initialMode       the load at start
-     * @param dispatch          round-robin, least-outstanding or power-of-two
-     * @param maxInFlight       requests in flight per replica at most
-     * @param timeout           a request with no answer by then is counted timed out
-     * @param ejectAfter        timeouts in a row that eject a replica
-     * @param ejectFor          first ejection period; it doubles for a replica that fails its probe again
-     * @param statsInterval     how often {@code lb.stats} is published
-     * @param profile           load steps played once from start, each for its duration; the last one stays
+     * @param work               n of every request: its cost on a replica
+     * @param replicaCapacity    requests per second one replica serves at that n; 0 to calibrate it on the first
+     *                           replica that joins (no load is offered until then)
+     * @param modes              low, mid and high as fractions of one replica
+     * @param initialMode        the load at start
+     * @param dispatch           round-robin, least-outstanding or power-of-two
+     * @param maxInFlight        requests in flight per replica at most
+     * @param timeout            a request with no answer by then is counted timed out
+     * @param ejectAfter         timeouts in a row that eject a replica
+     * @param ejectFor           first ejection period; it doubles for a replica that fails its probe again
+     * @param statsInterval      how often {@code lb.stats} is published
+     * @param profile            load steps played once from start, each for its duration; the last one stays
+     * @param maxEjectedFraction at most this fraction of the replicas ejected at once (at least one)
+     * @param allowedNetworks    CIDR blocks an operator may {@code add} replicas from; anything else is refused
+     * @param maxLoad            the most load an operator may ask for with {@code custom R}, in replicas' worth
+     * @param slowStart          a replica that joins gets its share ramped up over this window, from 10 % of its
+     *                           weight to all of it (zero: at once)
      */
     public record Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                            String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
-                           Duration statsInterval, List<Step> profile) {
+                           Duration statsInterval, List<Step> profile, double maxEjectedFraction,
+                           List<String> allowedNetworks, double maxLoad, Duration slowStart) {
+        /** The default {@link #maxEjectedFraction}: half of the replicas. */
+        public static final double MAX_EJECTED_FRACTION = 0.5;
+        /** The default {@link #allowedNetworks}: loopback and libvirt's default network, 192.168.122.0/24. */
+        public static final List<String> ALLOWED_NETWORKS = Networks.DEFAULT;
+        /** The default {@link #maxLoad}, in replicas' worth. */
+        public static final double MAX_LOAD = 8;
+        /** The slow start window of a configured balancer (see {@link #settings}). */
+        public static final Duration SLOW_START = Duration.ofSeconds(10);
+
         public Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
                         String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
                         Duration statsInterval) {
             this(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter, ejectFor,
                     statsInterval, List.of());
+        }
+
+        public Settings(long work, double replicaCapacity, Map<String, Double> modes, LoadMode initialMode,
+                        String dispatch, int maxInFlight, Duration timeout, int ejectAfter, Duration ejectFor,
+                        Duration statsInterval, List<Step> profile) {
+            this(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter, ejectFor,
+                    statsInterval, profile, MAX_EJECTED_FRACTION, ALLOWED_NETWORKS, MAX_LOAD, Duration.ZERO);
         }
 
         public Settings {
@@ -98,6 +110,36 @@ public final class Balancer implements AutoCloseable {
                 throw new IllegalArgumentException("maxInFlight and ejectAfter must be >= 1");
             }
             profile = List.copyOf(profile);
+            if (!(maxEjectedFraction >= 0 && maxEjectedFraction <= 1)) {
+                throw new IllegalArgumentException("maxEjectedFraction must be 0..1, got " + maxEjectedFraction);
+            }
+            allowedNetworks = List.copyOf(allowedNetworks);
+            Networks.parse(allowedNetworks); // says which entry is wrong
+            if (!(maxLoad > 0 && maxLoad <= 1000)) {
+                throw new IllegalArgumentException("maxLoad must be more than 0 and at most 1000 replicas' worth, got "
+                        + maxLoad);
+            }
+            if (slowStart == null || slowStart.isNegative()) {
+                throw new IllegalArgumentException("slowStart must be zero or more, got " + slowStart);
+            }
+        }
+
+        /** The same settings with another load at start. */
+        public Settings withInitialMode(LoadMode mode) {
+            return new Settings(work, replicaCapacity, modes, mode, dispatch, maxInFlight, timeout, ejectAfter,
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, slowStart);
+        }
+
+        /** The same settings with another slow start window. */
+        public Settings withSlowStart(Duration window) {
+            return new Settings(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter,
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, window);
+        }
+
+        /** The same settings with other limits on operators' commands. */
+        public Settings withLimits(List<String> allowedNetworks, double maxLoad) {
+            return new Settings(work, replicaCapacity, modes, initialMode, dispatch, maxInFlight, timeout, ejectAfter,
+                    ejectFor, statsInterval, profile, maxEjectedFraction, allowedNetworks, maxLoad, slowStart);
         }
     }
 
@@ -123,7 +165,7 @@ public final class Balancer implements AutoCloseable {
         }
         return new Settings(c.work(), c.replicaCapacity(), modes, initial, c.dispatch(), c.maxInFlightPerReplica(),
                 Duration.ofMillis(c.timeoutMs()), c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()),
-                Duration.ofMillis(c.statsIntervalMs()), profile);
+                Duration.ofMillis(c.statsIntervalMs()), profile).withSlowStart(Settings.SLOW_START);
     }
 
     /** What the front door has seen since start. */
@@ -136,129 +178,50 @@ public final class Balancer implements AutoCloseable {
 
     private final Settings settings;
     private final Consumer<Event> publish;
-    private final Supplier<List<Endpoint>> refreshSource;
-    private final String source;
-    private final Dispatch dispatch;
-    private final Selector selector;
+    private final LongSupplier clock;
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
-    private final Map<Endpoint, Server> servers = new LinkedHashMap<>();
-    /** The endpoint each domain joined with, so that the monitor's events (domain only) can remove it. */
-    private final Map<String, Endpoint> domains = new java.util.HashMap<>();
-    private final ByteBuffer reply = ByteBuffer.allocate(64);
-    private final ByteBuffer frontIn = ByteBuffer.allocate(Wire.REQUEST_BYTES + 1);
-    private final DatagramChannel front;
-    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
-    private long frontReceived;
-    private long frontGarbage;
-    private long frontAnswered;
-    private long frontRetried;
-    private long frontDropped;
-    private Histogram latency = new Histogram(60_000_000_000L, 3);
+    private final Transport transport;
+    private final FrontDoor front;
+    private final Membership membership;
+    private final Pacer pacer;
+    private final Stats stats;
+    private final Admin admin;
+    private final long timeoutNanos;
     private volatile boolean running = true;
     private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
+    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
+    private volatile long stray;
     private volatile LbStats lastStats;
-    private LoadMode mode;
-    private double capacity;
-    private int profileStep = -1;
-    private long profileStepEnds;
+    private final CapacityEstimate capacityEstimate = new CapacityEstimate();
+    private final java.util.ArrayDeque<Replica> toCalibrate = new java.util.ArrayDeque<>();
     private boolean calibrating;
     private volatile Calibration.Result calibration;
-    private long sent;
-    private long answered;
-    private long timedOut;
-    private long wrong;
-    private long unsent;
-    private double credit;
-    private long lastTick;
-    private long nextStats;
-    private long lastStatsAt;
-    private long answeredAtLastStats;
-
-    /** One replica as the balancer sees it; touched by the balancer's thread only. */
-    private final class Server implements Dispatch.Candidate {
-        final Endpoint endpoint;
-        final InetSocketAddress address;
-        final Deque<Slot> idle = new ArrayDeque<>();
-        final List<Slot> busy = new ArrayList<>();
-        long sent;
-        long answered;
-        long timedOut;
-        long wrong;
-        int timeoutsInARow;
-        int ejections;
-        long ejectedUntil;
-        /** Out of the membership: sent nothing new, reported with its requests in flight until retired. */
-        boolean removed;
-        /** Stats it will still be reported in once removed with nothing in flight; then forgotten. */
-        int idleReportsLeft;
-
-        Server(Endpoint endpoint) {
-            this.endpoint = endpoint;
-            this.address = new InetSocketAddress(endpoint.ip(), endpoint.port());
-        }
-
-        @Override
-        public int inFlight() {
-            return busy.size();
-        }
-
-        boolean ejected(long now) {
-            return ejectedUntil > now;
-        }
-
-        /** Can it take a request now? */
-        boolean available(long now) {
-            if (removed || ejected(now)) {
-                return false;
-            }
-            if (ejectedUntil != 0) {
-                return busy.isEmpty(); // back from ejection: one probe request at a time
-            }
-            return busy.size() < settings.maxInFlight();
-        }
-    }
-
-    /** A socket with at most one request in flight. */
-    private static final class Slot {
-        final Server server;
-        final DatagramChannel channel;
-        long n;
-        long sentAt;
-        /** The outside client a front-door request came from, null for the generator's own. */
-        InetSocketAddress client;
-        /** Further replicas a front-door request may be tried on after a timeout. */
-        int retries;
-
-        Slot(Server server, DatagramChannel channel) {
-            this.server = server;
-            this.channel = channel;
-        }
-    }
+    private volatile double capacity;
+    private volatile int calibrations;
 
     private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
-                     String source, InetSocketAddress frontAddress) throws IOException {
+                     String source, InetSocketAddress frontAddress, LongSupplier clock) throws IOException {
         this.settings = settings;
         this.publish = publish;
-        this.refreshSource = refreshSource;
-        this.source = source;
-        this.dispatch = Dispatch.named(settings.dispatch(), new Random());
-        this.mode = settings.initialMode();
+        this.clock = clock;
+        long now = clock.getAsLong();
+        this.timeoutNanos = settings.timeout().toNanos();
+        this.transport = new Transport(new Requests());
+        Duration maxEjection = settings.ejectFor().compareTo(MAX_EJECTION) > 0 ? settings.ejectFor() : MAX_EJECTION;
+        this.membership = new Membership(new OutlierDetector(settings.ejectAfter(), settings.ejectFor(), maxEjection,
+                settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight(),
+                new SlowStart(settings.slowStart()));
+        this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.capacity = settings.replicaCapacity();
-        this.selector = Selector.open();
-        if (frontAddress != null) {
-            front = DatagramChannel.open();
-            try {
-                front.bind(frontAddress);
-            } catch (IOException e) {
-                front.close();
-                selector.close();
-                throw new IOException("cannot open the front door on udp " + frontAddress + ": " + e.getMessage(), e);
-            }
-            front.configureBlocking(false);
-            front.register(selector, SelectionKey.OP_READ, null);
-        } else {
-            front = null;
+        this.stats = new Stats(settings.statsInterval(), now);
+        this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
+                settings.maxLoad());
+        try {
+            this.front = frontAddress == null ? null : FrontDoor.open(frontAddress, transport, this::forward);
+        } catch (IOException e) {
+            transport.close();
+            throw e;
         }
         this.thread = new Thread(this::loop, "balancer");
         this.thread.setDaemon(true);
@@ -284,7 +247,7 @@ public final class Balancer implements AutoCloseable {
     public static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
                                  String source, InetSocketAddress frontAddress) {
         try {
-            Balancer balancer = new Balancer(settings, publish, refreshSource, source, frontAddress);
+            Balancer balancer = new Balancer(settings, publish, refreshSource, source, frontAddress, System::nanoTime);
             balancer.thread.start();
             return balancer;
         } catch (IOException e) {
@@ -297,11 +260,14 @@ public final class Balancer implements AutoCloseable {
     /** Runs on the balancer's thread at its next turn. */
     private void later(Runnable action) {
         inbox.add(action);
-        selector.wakeup();
+        transport.wakeup();
     }
 
-    /** Runs on the balancer's thread and waits for it. */
-    private <T> T onLoop(Supplier<T> action) {
+    /** Runs on the balancer's thread and waits for the result (up to 5 s); tests cut the stats published with it. */
+    <T> T onLoop(Supplier<T> action) {
+        if (Thread.currentThread() == thread) {
+            return action.get();
+        }
         CompletableFuture<T> result = new CompletableFuture<>();
         later(() -> {
             try {
@@ -311,126 +277,60 @@ public final class Balancer implements AutoCloseable {
             }
         });
         try {
-            return result.get(10, TimeUnit.SECONDS);
+            return result.get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new IllegalStateException("the balancer did not answer: " + e, e);
+            throw new IllegalStateException("the balancer's thread did not answer: " + e.getMessage(), e);
         }
     }
 
     /**
-     * Membership from the replicas' lifecycle: READY joins; DRAINING, STOPPING, FAILED, STOPPED,
-     * UNDEFINED, PAUSED and POOLED leave (a warm pool's replicas never join). An event without an endpoint (the monitor's, from libvirt, knows only the
-     * domain) leaves by the endpoint its domain joined with. A replica that leaves is acknowledged in
-     * {@code lb.stats} with {@link LbStats.ServerStats#removed()}, within {@link #REMOVAL_STATS_GAP} of
-     * the last stats.
+     * Membership from the replicas' lifecycle (see {@link Membership#change}): READY with an endpoint
+     * joins; DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED, PAUSED and POOLED leave (a warm pool's
+     * replicas never join); every other state does nothing.
+     * An event without an endpoint (the monitor's, from libvirt, knows only the domain) leaves by the
+     * endpoint its domain joined with. A replica that leaves is acknowledged in {@code lb.stats} with
+     * {@link LbStats.ServerStats#removed()}, within {@link Stats#REMOVAL_STATS_GAP} of the last stats.
      */
     public void onLifecycle(VmLifecycle event) {
-        switch (event.state()) {
-            case READY -> {
+        switch (Membership.change(event.state())) {
+            case JOIN -> {
                 if (event.endpoint() != null) {
                     later(() -> {
-                        domains.put(event.domain(), event.endpoint());
-                        add(event.endpoint(), event.domain() + " ready");
+                        membership.joined(event.domain(), event.endpoint());
+                        join(event.endpoint(), event.domain() + " ready");
                     });
                 }
             }
-            case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED, PAUSED, POOLED -> later(() -> {
-                Endpoint endpoint = event.endpoint() != null ? event.endpoint() : domains.get(event.domain());
+            case LEAVE -> later(() -> {
+                Endpoint endpoint = event.endpoint() != null ? event.endpoint() : membership.endpointOf(event.domain());
                 if (endpoint != null) {
-                    remove(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
+                    leave(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
                 }
             });
-            default -> {
-                // DEFINED, STARTING, RUNNING, WARMING: not serving (yet)
+            case NONE -> {
+                // not serving yet (DEFINED, STARTING, RUNNING, WARMING), or a state this balancer does not know
             }
         }
     }
 
     /** Carries out an admin command and says what happened; a malformed one changes nothing. */
     public AdminResult handle(AdminCommand command) {
-        AdminSyntax.Command parsed;
-        try {
-            parsed = command.command().equals("line")
-                    ? AdminSyntax.parseLine(command.args().isEmpty() ? "" : String.join(" ", command.args()))
-                    : AdminSyntax.parse(command.command(), command.args());
-        } catch (AdminSyntax.Malformed e) {
-            return new AdminResult(command.requestId(), source, false, e.getMessage(), Map.of());
-        }
-        String message;
-        boolean ok = true;
-        if (parsed instanceof AdminSyntax.Status) {
-            return new AdminResult(command.requestId(), source, true, status(), Map.of("balancer", statusData()));
-        }
-        if (parsed instanceof AdminSyntax.Refresh) {
-            List<Endpoint> running;
-            try {
-                running = refreshSource.get();
-            } catch (RuntimeException e) {
-                return new AdminResult(command.requestId(), source, false, "refresh failed: " + e.getMessage(), Map.of());
-            }
-            message = onLoop(() -> replaceAll(running));
-        } else {
-            String[] outcome = onLoop(() -> apply(parsed));
-            ok = outcome[0].equals("ok");
-            message = outcome[1];
-        }
-        return new AdminResult(command.requestId(), source, ok, message, Map.of());
-    }
-
-    private String[] apply(AdminSyntax.Command command) {
-        if (command instanceof AdminSyntax.Add add) {
-            return servers.containsKey(add.endpoint()) && !servers.get(add.endpoint()).removed
-                    ? new String[] {"error", add.endpoint() + " is already in the list"}
-                    : new String[] {"ok", add(add.endpoint(), "operator")};
-        }
-        if (command instanceof AdminSyntax.Remove remove) {
-            Server server = servers.get(remove.endpoint());
-            return server == null || server.removed
-                    ? new String[] {"error", "no server " + remove.endpoint() + " in the list"}
-                    : new String[] {"ok", remove(remove.endpoint(), "operator")};
-        }
-        if (command instanceof AdminSyntax.Clear) {
-            return new String[] {"ok", replaceAll(List.of())};
-        }
-        AdminSyntax.Load load = (AdminSyntax.Load) command;
-        double replicas = AdminSyntax.replicas(load, settings.modes());
-        mode = load.mode().equals("custom") ? LoadMode.custom(replicas) : new LoadMode(load.mode(), replicas);
-        log.info("load mode {}: {} replicas' worth, {} requests/s", mode, replicas, rate());
-        return new String[] {"ok", "load " + mode + ": " + (capacity == 0 ? "set; requests/s once calibrated"
-                : String.format("%.1f", rate()) + " requests/s")};
-    }
-
-    private String status() {
-        List<Endpoint> members = members();
-        Totals t = totals();
-        return members.size() + " replica(s) in use, load " + onLoop(() -> mode.toString()) + ", " + t.answered() + " answered, "
-                + t.wrong() + " wrong, " + t.timedOut() + " timed out";
-    }
-
-    private Map<String, Object> statusData() {
-        Map<String, Object> data = new java.util.LinkedHashMap<>();
-        data.put("mode", onLoop(() -> mode.toString()));
-        data.put("members", members().stream().map(Endpoint::toString).toList());
-        data.put("totals", totals());
-        data.put("stats", lastStats());
-        data.put("calibration", calibration());
-        data.put("front", frontCounters());
-        return data;
+        return admin.handle(command);
     }
 
     /** Sets the load (from any thread). */
     public void setMode(LoadMode newMode) {
-        later(() -> mode = newMode);
+        later(() -> pacer.setMode(newMode));
     }
 
     /** Adds a replica (from any thread). */
     public void addServer(Endpoint endpoint) {
-        later(() -> add(endpoint, "added"));
+        later(() -> join(endpoint, "added"));
     }
 
     /** Stops sending to a replica (from any thread); its requests in flight are still accounted for. */
     public void removeServer(Endpoint endpoint) {
-        later(() -> remove(endpoint, "removed"));
+        later(() -> leave(endpoint, "removed"));
     }
 
     /** The counts as of the last stats interval. */
@@ -443,10 +343,15 @@ public final class Balancer implements AutoCloseable {
         return frontCounters;
     }
 
+    /** Datagrams that came back with no request to match them (a replica answering twice), read and dropped. */
+    public long stray() {
+        return stray;
+    }
+
     /** The front door's bound address, or null when there is none. */
     public InetSocketAddress frontAddress() {
         try {
-            return front == null ? null : (InetSocketAddress) front.getLocalAddress();
+            return front == null ? null : front.address();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -460,417 +365,337 @@ public final class Balancer implements AutoCloseable {
     /** Correct answers received from the replica so far, or -1 when the balancer does not know it. */
     public long answered(Endpoint endpoint) {
         return onLoop(() -> {
-            Server server = servers.get(endpoint);
-            return server == null ? -1L : server.answered;
+            Replica replica = membership.all().stream().filter(r -> r.endpoint.equals(endpoint)).findFirst().orElse(null);
+            return replica == null ? -1L : replica.answered;
         });
     }
 
     /** Replicas requests can go to now (neither removed nor ejected). */
     public List<Endpoint> members() {
-        return onLoop(() -> {
-            long now = System.nanoTime();
-            return servers.values().stream().filter(s -> !s.removed && !s.ejected(now)).map(s -> s.endpoint).toList();
-        });
+        return onLoop(() -> membership.serving(clock.getAsLong()));
     }
 
-    // ---- the balancer's thread ----
-
-    private double rate() {
-        return mode.replicas() * capacity;
-    }
-
-    /** The calibration, once done (null when the capacity was configured or it is still running). */
+    /** The last calibration, once one is done (null when the capacity was configured or none is over yet). */
     public Calibration.Result calibration() {
         return calibration;
     }
 
-    /** Measures one replica off the balancer's thread, then sets the capacity the load modes scale. */
-    private void calibrate(Server server) {
+    /**
+     * One replica's capacity the load modes are scaled by, requests per second: configured, or the
+     * median of the last calibrations (each replica that joins is measured); 0 until the first.
+     */
+    public double capacity() {
+        return capacity;
+    }
+
+    /** Calibrations done since start. */
+    public int calibrations() {
+        return calibrations;
+    }
+
+    /** What admin commands act on; each call runs on the balancer's thread. */
+    private final class Commands implements Admin.Target {
+        @Override
+        public Admin.Reply add(Endpoint endpoint) {
+            return onLoop(() -> membership.isMember(endpoint) ? Admin.Reply.error(endpoint + " is already in the list")
+                    : Admin.Reply.ok(join(endpoint, "operator")));
+        }
+
+        @Override
+        public Admin.Reply remove(Endpoint endpoint) {
+            return onLoop(() -> membership.isMember(endpoint) ? Admin.Reply.ok(leave(endpoint, "operator"))
+                    : Admin.Reply.error("no server " + endpoint + " in the list"));
+        }
+
+        @Override
+        public Admin.Reply replaceAll(List<Endpoint> endpoints) {
+            return onLoop(() -> {
+                int removed = 0;
+                for (Endpoint member : membership.memberEndpoints()) {
+                    if (!endpoints.contains(member)) {
+                        leave(member, "not in the new list");
+                        removed++;
+                    }
+                }
+                int added = 0;
+                for (Endpoint endpoint : endpoints) {
+                    if (!membership.isMember(endpoint)) {
+                        join(endpoint, "refresh");
+                        added++;
+                    }
+                }
+                return Admin.Reply.ok("servers: " + endpoints.size() + " (" + added + " added, " + removed + " removed)");
+            });
+        }
+
+        @Override
+        public Admin.Reply load(AdminSyntax.Load load) {
+            double replicas = AdminSyntax.replicas(load, settings.modes());
+            LoadMode mode = load.mode().equals("custom") ? LoadMode.custom(replicas) : new LoadMode(load.mode(), replicas);
+            return onLoop(() -> {
+                pacer.setMode(mode);
+                log.info("load mode {}: {} replicas' worth, {} requests/s", mode, replicas, pacer.rate());
+                return Admin.Reply.ok("load " + mode + ": " + (pacer.capacity() == 0 ? "set; requests/s once calibrated"
+                        : String.format("%.1f", pacer.rate()) + " requests/s"));
+            });
+        }
+
+        @Override
+        public String status() {
+            List<Endpoint> members = members();
+            Totals t = totals();
+            return members.size() + " replica(s) in use, load " + onLoop(() -> pacer.mode().toString()) + ", "
+                    + t.answered() + " answered, " + t.wrong() + " wrong, " + t.timedOut() + " timed out";
+        }
+
+        @Override
+        public Map<String, Object> statusData() {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("mode", onLoop(() -> pacer.mode().toString()));
+            data.put("members", members().stream().map(Endpoint::toString).toList());
+            data.put("totals", totals());
+            data.put("stats", lastStats());
+            data.put("calibration", calibration());
+            data.put("capacity", capacity());
+            data.put("calibrations", calibrations());
+            data.put("front", frontCounters());
+            return data;
+        }
+    }
+
+    // ---- the balancer's thread ----
+
+    private String join(Endpoint endpoint, String why) {
+        Replica replica = membership.add(endpoint, clock.getAsLong());
+        if (replica == null) {
+            return endpoint + " is already in the list";
+        }
+        log.info("balancer: + {} ({})", endpoint, why);
+        if (settings.replicaCapacity() == 0) { // calibrate every new replica, in the background
+            toCalibrate.add(replica);
+            calibrateNext();
+        }
+        return "added " + endpoint;
+    }
+
+    private String leave(Endpoint endpoint, String why) {
+        Replica replica = membership.remove(endpoint);
+        if (replica == null) {
+            return "no server " + endpoint + " in the list";
+        }
+        stats.soon(); // acknowledge it in stats soon rather than at the end of the interval: a drain waits for that
+        log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, replica.busy.size());
+        retireIfDone(replica);
+        return "removed " + endpoint + (replica.busy.isEmpty() ? "" : ", " + replica.busy.size() + " in flight");
+    }
+
+    private void retireIfDone(Replica replica) {
+        if (replica.removed && replica.busy.isEmpty()) {
+            transport.closeIdle(replica);
+        }
+    }
+
+    /** Calibrates the next replica waiting, off the balancer's thread, one at a time. */
+    private void calibrateNext() {
+        if (calibrating) {
+            return;
+        }
+        Replica replica = toCalibrate.poll();
+        while (replica != null && replica.removed) {
+            replica = toCalibrate.poll();
+        }
+        if (replica == null) {
+            return;
+        }
         calibrating = true;
+        Replica measured = replica;
+        Duration timeout = settings.timeout().multipliedBy(10);
         Thread worker = new Thread(() -> {
             try {
-                Calibration.Result result = Calibration.measure(server.endpoint, Math.max(1, settings.work()), 1, 15,
-                        settings.timeout().multipliedBy(10));
-                log.info("balancer: calibrated on {}: {} ms per request of n={} ({} ms round trip), {} requests/s "
-                                + "per replica", server.endpoint, String.format("%.3f", result.serviceMillis()),
-                        settings.work(), String.format("%.3f", result.baseMillis()),
-                        String.format("%.1f", result.capacityPerSecond()));
+                Calibration.Result result = Calibration.measure(measured.endpoint, settings.work(), CALIBRATION_TIME,
+                        Calibration.WINDOW, timeout, () -> onLoop(() -> measured.answered));
                 later(() -> {
                     calibration = result;
-                    capacity = result.capacityPerSecond();
+                    double estimate = capacityEstimate.add(result.capacityPerSecond());
+                    pacer.setCapacity(estimate);
+                    capacity = estimate;
+                    calibrations = capacityEstimate.measurements();
+                    log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} its own, {} the "
+                                    + "balancer's); one replica's capacity now {} requests/s ({} calibration(s))",
+                            measured.endpoint, fixed(result.capacityPerSecond()), settings.work(),
+                            fixed(result.ownPerSecond()), fixed(result.othersPerSecond()), fixed(estimate),
+                            calibrations);
                     calibrating = false;
+                    calibrateNext();
                 });
             } catch (IOException | RuntimeException e) {
-                log.warn("balancer: calibration on {} failed ({}); trying again with the next replica",
-                        server.endpoint, e.getMessage());
-                later(() -> calibrating = false);
+                log.warn("balancer: calibration on {} failed ({}); going on with the next replica",
+                        measured.endpoint, e.getMessage());
+                later(() -> {
+                    calibrating = false;
+                    calibrateNext();
+                });
             }
         }, "balancer-calibration");
         worker.setDaemon(true);
         worker.start();
     }
 
-    private String add(Endpoint endpoint, String why) {
-        Server existing = servers.get(endpoint);
-        if (existing != null && !existing.removed) {
-            return endpoint + " is already in the list";
-        }
-        Server server = existing != null ? existing : new Server(endpoint);
-        server.removed = false;
-        server.idleReportsLeft = 0;
-        server.timeoutsInARow = 0;
-        server.ejectedUntil = 0;
-        servers.put(endpoint, server);
-        log.info("balancer: + {} ({})", endpoint, why);
-        if (capacity == 0 && !calibrating) {
-            calibrate(server);
-        }
-        return "added " + endpoint;
-    }
-
-    private String remove(Endpoint endpoint, String why) {
-        Server server = servers.get(endpoint);
-        if (server == null || server.removed) {
-            return "no server " + endpoint + " in the list";
-        }
-        server.removed = true;
-        server.idleReportsLeft = REMOVED_IDLE_REPORTS;
-        // acknowledge it in stats soon rather than at the end of the interval: a drain waits for that
-        nextStats = Math.min(nextStats, lastStatsAt + REMOVAL_STATS_GAP.toNanos());
-        log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, server.busy.size());
-        retireIfDone(server);
-        return "removed " + endpoint + (server.busy.isEmpty() ? "" : ", " + server.busy.size() + " in flight");
-    }
-
-    private String replaceAll(List<Endpoint> endpoints) {
-        int removed = 0;
-        for (Server server : new ArrayList<>(servers.values())) {
-            if (!server.removed && !endpoints.contains(server.endpoint)) {
-                remove(server.endpoint, "not in the new list");
-                removed++;
-            }
-        }
-        int added = 0;
-        for (Endpoint endpoint : endpoints) {
-            Server server = servers.get(endpoint);
-            if (server == null || server.removed) {
-                add(endpoint, "refresh");
-                added++;
-            }
-        }
-        return "servers: " + endpoints.size() + " (" + added + " added, " + removed + " removed)";
-    }
-
-    private void retireIfDone(Server server) {
-        if (server.removed && server.busy.isEmpty()) {
-            for (Slot slot : server.idle) {
-                close(slot);
-            }
-            server.idle.clear();
-        }
+    private static String fixed(double value) {
+        return String.format(java.util.Locale.ROOT, "%.1f", value);
     }
 
     private void loop() {
-        lastTick = System.nanoTime();
-        lastStatsAt = lastTick;
-        nextStats = lastTick + settings.statsInterval().toNanos();
-        long nextTimeoutScan = lastTick;
+        long nextTimeoutScan = clock.getAsLong();
+        long scanEvery = Math.min(timeoutNanos / 4, 10_000_000L);
         long waitMillis = 1;
         while (running) {
             try {
                 // answers first: one that arrived during a slow turn must not be expired before it is read
-                selector.select(waitMillis);
-                long received = System.nanoTime();
-                for (SelectionKey key : selector.selectedKeys()) {
-                    if (key.attachment() == null) {
-                        receiveFront(received);
-                    } else {
-                        receive((Slot) key.attachment(), received);
-                    }
-                }
-                selector.selectedKeys().clear();
+                transport.select(waitMillis, clock);
                 Runnable action;
                 while ((action = inbox.poll()) != null) {
                     action.run();
                 }
-                long now = System.nanoTime();
-                followProfile(now);
-                offer(now);
-                if (now >= nextTimeoutScan) {
-                    expire(now);
-                    nextTimeoutScan = now + Math.min(settings.timeout().toNanos() / 4, 10_000_000L);
+                long now = clock.getAsLong();
+                Step step = pacer.followProfile(now);
+                if (step != null) {
+                    log.info("balancer: profile step: {} for {} s", step.mode(), step.duration().toMillis() / 1000.0);
                 }
-                if (now >= nextStats) {
+                offer(now);
+                if (now - nextTimeoutScan >= 0) {
+                    transport.expire(membership.all(), now, timeoutNanos);
+                    nextTimeoutScan = now + scanEvery;
+                }
+                if (stats.due(now)) {
                     publishStats(now);
                 }
-                waitMillis = credit >= 1 || rate() <= 0 ? (credit >= 1 ? 1 : 50)
-                        : Math.max(1, Math.min(50, (long) ((1 - credit) / rate() * 1000)));
+                waitMillis = pacer.waitMillis();
             } catch (IOException | RuntimeException e) {
                 log.error("balancer: turn failed, carrying on", e);
             }
         }
-        for (Server server : servers.values()) {
-            server.idle.forEach(this::close);
-            server.busy.forEach(this::close);
+        if (front != null) {
+            front.close();
         }
-        try {
-            if (front != null) {
-                front.close();
-            }
-            selector.close();
-        } catch (IOException e) {
-            log.debug("selector close: {}", e.toString());
-        }
-    }
-
-    /** Moves to the profile's next step when the current one is over; an operator's command wins until then. */
-    private void followProfile(long now) {
-        List<Step> profile = settings.profile();
-        if (profileStep + 1 >= profile.size() || (profileStep >= 0 && now < profileStepEnds)) {
-            return;
-        }
-        profileStep++;
-        Step step = profile.get(profileStep);
-        mode = step.mode();
-        profileStepEnds = now + step.duration().toNanos();
-        log.info("balancer: profile step {}/{}: {} for {} s", profileStep + 1, profile.size(), mode,
-                step.duration().toMillis() / 1000.0);
+        transport.close();
     }
 
     /** Sends what the rate has made due since the last turn; what no replica can take is counted unsent. */
     private void offer(long now) {
-        credit += rate() * (now - lastTick) / 1e9;
-        lastTick = now;
-        List<Server> candidates = new ArrayList<>();
-        while (credit >= 1) {
-            candidates.clear();
-            for (Server server : servers.values()) {
-                if (server.available(now)) {
-                    candidates.add(server);
-                }
-            }
-            if (candidates.isEmpty()) {
-                unsent += (long) credit; // no replica can take it: dropped, not queued without bound
-                credit -= (long) credit;
+        long due = pacer.due(now);
+        for (long i = 0; i < due; i++) {
+            Replica replica = membership.pick(now, null);
+            if (replica == null) {
+                stats.unsent += due - i; // no replica can take it: dropped, not queued without bound
                 return;
             }
-            send(dispatch.pick(candidates), now, settings.work(), null, 0);
-            credit -= 1;
+            if (!send(replica, settings.work(), null, 0, now)) {
+                stats.unsent++;
+            }
         }
     }
 
-    private void send(Server server, long now, long n, InetSocketAddress client, int retries) {
-        Slot slot = server.idle.poll();
-        try {
-            if (slot == null) {
-                DatagramChannel channel = DatagramChannel.open();
-                channel.configureBlocking(false);
-                channel.connect(server.address);
-                slot = new Slot(server, channel);
-                channel.register(selector, SelectionKey.OP_READ, slot);
-            }
-            slot.n = n;
-            slot.sentAt = now;
-            slot.client = client;
-            slot.retries = retries;
-            slot.channel.write(Wire.request(n));
-            server.busy.add(slot);
-            server.sent++;
-            sent++;
-        } catch (PortUnreachableException e) {
-            server.busy.add(slot);
-            server.sent++;
-            sent++;
-            fail(slot, now); // nobody listens there: a timeout now rather than later
-        } catch (IOException e) {
-            log.warn("balancer: cannot send to {}: {}", server.endpoint, e.toString());
-            if (slot != null) {
-                close(slot);
-            }
-            if (client != null) {
-                frontDropped++;
+    private boolean send(Replica replica, long n, InetSocketAddress client, int retries, long now) {
+        Replica.Slot slot = transport.send(replica, n, now);
+        if (slot == null) {
+            return false;
+        }
+        slot.client = client;
+        slot.retries = retries;
+        replica.sent++;
+        stats.sent++;
+        return true;
+    }
+
+    /** A front-door request: to a replica, with one retry on another. */
+    private boolean forward(long n, InetSocketAddress client, long now) {
+        Replica replica = membership.pick(now, null);
+        return replica != null && send(replica, n, client, 1, now);
+    }
+
+    /** What happens to requests, as the transport reports it. */
+    private final class Requests implements Transport.Receiver {
+        @Override
+        public void answered(Replica.Slot slot, int length, long value, long now) {
+            Replica replica = slot.replica;
+            InetSocketAddress client = slot.client;
+            slot.client = null;
+            if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n)) {
+                replica.answered++;
+                stats.answered(now - slot.sentAt);
+                if (client != null) {
+                    front.answer(client, value);
+                }
             } else {
-                unsent++;
-            }
-        }
-    }
-
-    private void receive(Slot slot, long now) {
-        Server server = slot.server;
-        if (!server.busy.contains(slot)) {
-            return; // nothing expected on it
-        }
-        int read;
-        try {
-            read = slot.channel.read(reply.clear());
-        } catch (PortUnreachableException e) {
-            fail(slot, now);
-            return;
-        } catch (IOException e) {
-            fail(slot, now);
-            return;
-        }
-        if (read <= 0) {
-            return;
-        }
-        reply.flip();
-        server.busy.remove(slot);
-        if (read == Wire.REPLY_BYTES && Wire.getReply(reply) == Wire.expected(slot.n)) {
-            server.answered++;
-            answered++;
-            latency.recordValue(Math.min(now - slot.sentAt, latency.getHighestTrackableValue()));
-            if (slot.client != null) {
-                try {
-                    front.send(reply.rewind(), slot.client);
-                    frontAnswered++;
-                } catch (IOException e) {
-                    frontDropped++;
+                replica.wrong++;
+                stats.wrong++;
+                if (client != null) {
+                    front.dropped(); // a wrong answer is not passed on
                 }
             }
-        } else {
-            server.wrong++;
-            wrong++;
-            if (slot.client != null) {
-                frontDropped++; // a wrong answer is not passed on
+            if (membership.detector().onAnswer(replica.health)) {
+                log.info("balancer: {} answered its probe, back in", replica.endpoint);
             }
+            retireIfDone(replica);
         }
-        server.timeoutsInARow = 0;
-        if (server.ejectedUntil != 0) {
-            log.info("balancer: {} answered its probe, back in", server.endpoint);
-            server.ejectedUntil = 0;
-            server.ejections = 0;
-        }
-        slot.client = null;
-        server.idle.push(slot);
-        retireIfDone(server);
-    }
 
-    /** Outside clients' requests: exactly 4 bytes each, anything else counted and dropped. */
-    private void receiveFront(long now) {
-        for (int i = 0; i < 1024; i++) {
-            java.net.SocketAddress client;
-            try {
-                client = front.receive(frontIn.clear());
-            } catch (IOException e) {
-                return;
-            }
-            if (client == null) {
-                return;
-            }
-            frontReceived++;
-            frontIn.flip();
-            if (frontIn.remaining() != Wire.REQUEST_BYTES) {
-                frontGarbage++;
-                continue;
-            }
-            long n = Wire.getRequest(frontIn);
-            Server server = pick(now, null);
-            if (server == null) {
-                frontDropped++; // no replica can take it: the client's own timeout tells it
-                continue;
-            }
-            send(server, now, n, (InetSocketAddress) client, 1);
-        }
-    }
-
-    /** A replica for one request, other than {@code not}; null when none can take it. */
-    private Server pick(long now, Server not) {
-        List<Server> candidates = new ArrayList<>();
-        for (Server server : servers.values()) {
-            if (server != not && server.available(now)) {
-                candidates.add(server);
-            }
-        }
-        return candidates.isEmpty() ? null : dispatch.pick(candidates);
-    }
-
-    private void expire(long now) {
-        long timeout = settings.timeout().toNanos();
-        for (Server server : servers.values()) {
-            for (Slot slot : new ArrayList<>(server.busy)) {
-                if (now - slot.sentAt > timeout) {
-                    fail(slot, now);
+        /** A request that will get no answer: counted, retried for a client, and the replica ejected after K in a row. */
+        @Override
+        public void failed(Replica.Slot slot, long now) {
+            Replica replica = slot.replica;
+            replica.timedOut++;
+            stats.timedOut++;
+            if (!replica.removed) {
+                OutlierDetector.Outcome outcome = membership.detector().onTimeout(replica.health, now);
+                switch (outcome) {
+                    case EJECTED, PROBE_FAILED -> log.warn("balancer: {} ejected for {} ms ({})", replica.endpoint,
+                            replica.health.lastPeriod() / 1_000_000, outcome == OutlierDetector.Outcome.PROBE_FAILED
+                                    ? "its probe failed" : settings.ejectAfter() + " timeouts in a row");
+                    case HELD_BY_MAX_EJECTED -> log.warn("balancer: {} not ejected after {} timeouts in a row: {} of {} "
+                            + "replicas ejected already, the most allowed", replica.endpoint, settings.ejectAfter(),
+                            membership.detector().ejectedCount(), membership.memberEndpoints().size());
+                    default -> {
+                        // counted
+                    }
                 }
             }
-        }
-    }
-
-    /** A request that will get no answer: counted, its socket closed, and the replica ejected after K in a row. */
-    private void fail(Slot slot, long now) {
-        Server server = slot.server;
-        server.busy.remove(slot);
-        close(slot);
-        if (slot.client != null) {
-            Server other = slot.retries > 0 ? pick(now, server) : null;
-            if (other != null) {
-                frontRetried++;
-                send(other, now, slot.n, slot.client, slot.retries - 1);
-            } else {
-                frontDropped++;
+            if (slot.client != null) {
+                Replica other = slot.retries > 0 ? membership.pick(now, replica) : null;
+                if (other != null && send(other, slot.n, slot.client, slot.retries - 1, now)) {
+                    front.retried();
+                } else {
+                    front.dropped();
+                }
+                slot.client = null;
             }
-        }
-        server.timedOut++;
-        timedOut++;
-        server.timeoutsInARow++;
-        boolean probeFailed = server.ejectedUntil != 0; // back from ejection, and its probe failed
-        if ((probeFailed || server.timeoutsInARow >= settings.ejectAfter()) && !server.removed && !server.ejected(now)) {
-            long period = Math.min(MAX_EJECTION.toNanos(), settings.ejectFor().toNanos() << Math.min(server.ejections, 10));
-            server.ejections++;
-            server.ejectedUntil = now + period;
-            server.timeoutsInARow = 0;
-            log.warn("balancer: {} ejected for {} ms ({})", server.endpoint, period / 1_000_000,
-                    probeFailed ? "its probe failed" : settings.ejectAfter() + " timeouts in a row");
-        }
-        retireIfDone(server);
-    }
-
-    private void close(Slot slot) {
-        try {
-            slot.channel.close(); // a late answer now finds no socket: it cannot be taken for the next one
-        } catch (IOException e) {
-            log.debug("close: {}", e.toString());
+            retireIfDone(replica);
         }
     }
 
     /**
      * Publishes {@code lb.stats}: every member, and every removed replica marked removed while it has
-     * requests in flight and in {@link #REMOVED_IDLE_REPORTS} stats after, then it is forgotten.
+     * requests in flight and in {@link Membership#REMOVED_IDLE_REPORTS} stats after, then it is forgotten.
      */
     private void publishStats(long now) {
-        long interval = now - lastStatsAt;
-        lastStatsAt = now;
-        nextStats = now + settings.statsInterval().toNanos();
-        Map<String, LbStats.ServerStats> perServer = new LinkedHashMap<>();
-        for (Server server : new ArrayList<>(servers.values())) {
-            perServer.put(server.endpoint.toString(), new LbStats.ServerStats(server.sent, server.answered,
-                    server.timedOut, server.wrong, server.busy.size(), server.ejected(now), server.removed));
-            if (server.removed && server.busy.isEmpty() && --server.idleReportsLeft <= 0) {
-                servers.remove(server.endpoint); // reported removed with nothing in flight a few times, then forgotten
-            }
+        LbStats built = stats.interval(now, membership.report(now), pacer.mode().toString());
+        totals = stats.totals();
+        stray = transport.stray();
+        if (front != null) {
+            frontCounters = front.counters();
         }
-        double seconds = Math.max(1e-9, interval / 1e9);
-        LbStats stats = new LbStats(sent, answered, timedOut, wrong, (answered - answeredAtLastStats) / seconds,
-                percentile(50), percentile(90), percentile(99), perServer, mode.toString(), interval / 1_000_000);
-        answeredAtLastStats = answered;
-        latency = new Histogram(60_000_000_000L, 3);
-        totals = new Totals(sent, answered, timedOut, wrong, unsent);
-        frontCounters = new FrontCounters(frontReceived, frontGarbage, frontAnswered, frontRetried, frontDropped);
-        lastStats = stats;
+        lastStats = built;
         try {
-            publish.accept(stats);
+            publish.accept(built);
         } catch (RuntimeException e) {
             log.warn("balancer: could not publish stats: {}", e.getMessage());
         }
     }
 
-    private double percentile(double p) {
-        return latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(p) / 1e6;
-    }
-
     @Override
     public void close() {
         running = false;
-        selector.wakeup();
+        transport.wakeup();
         try {
             thread.join(5000);
         } catch (InterruptedException e) {

@@ -24,31 +24,50 @@ public final class BalancerService implements AutoCloseable {
 
     private final Balancer balancer;
     private final List<Subscription> subscriptions;
+    private final java.util.concurrent.atomic.LongAdder ignored;
 
-    private BalancerService(Balancer balancer, List<Subscription> subscriptions) {
+    private BalancerService(Balancer balancer, List<Subscription> subscriptions,
+                            java.util.concurrent.atomic.LongAdder ignored) {
         this.balancer = balancer;
         this.subscriptions = subscriptions;
+        this.ignored = ignored;
     }
 
     public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
                                         Supplier<List<Endpoint>> refreshSource, InetSocketAddress front) {
         Balancer balancer = Balancer.start(settings, connection::publish, refreshSource, connection.source(), front);
+        java.util.concurrent.atomic.LongAdder ignored = new java.util.concurrent.atomic.LongAdder();
         Subscription lifecycle = connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body()));
         Subscription commands = connection.subscribe(AdminCommand.class, e -> {
             AdminCommand command = e.body();
             if (!TARGETS.contains(command.target())) {
                 return;
             }
-            if (!command.replyTo().startsWith(Topic.REPLY_PREFIX)) {
+            if (!command.replyTo().startsWith(Topic.REPLY_PREFIX) || command.replyTo().length() > 200) {
+                ignored.increment();
                 log.warn("ignored a command from {} with reply-to {} outside {}", e.source(), command.replyTo(),
                         Topic.REPLY_PREFIX);
                 return;
             }
             AdminResult result = balancer.handle(command);
-            log.info("command from {}: {} {} -> {}", e.source(), command.command(), command.args(), result.message());
+            if (result.ok()) {
+                log.info("command from {}: {} {} -> {}", e.source(), command.command(), command.args(), result.message());
+            } else { // anything at all may come here: at most a line of it
+                log.info("command from {} refused: {}", e.source(), shorten(command.command() + " " + command.args()
+                        + " -> " + result.message()));
+            }
             connection.publish(command.replyTo(), result);
         });
-        return new BalancerService(balancer, List.of(lifecycle, commands));
+        return new BalancerService(balancer, List.of(lifecycle, commands), ignored);
+    }
+
+    /** Commands for the balancer dropped unanswered: their reply-to address was not one of {@link Topic#REPLY_PREFIX}. */
+    public long ignored() {
+        return ignored.sum();
+    }
+
+    private static String shorten(String text) {
+        return text.length() <= 300 ? text : text.substring(0, 297) + "...";
     }
 
     public Balancer balancer() {

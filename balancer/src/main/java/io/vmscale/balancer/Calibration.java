@@ -9,102 +9,113 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
- * What one unit of work costs on a replica: requests one at a time, with a large n and with n = 0;
- * the difference of the median round trips, scaled to the configured work (the cost is linear in
- * n), is the service time of one request, and a replica with V vCPUs (one guest-server worker
- * each) serves V / service time requests per second. The n used grows until the work stands well
- * above the noise of a round trip (20 ms), and is asked a few times first so that the guest's JIT
- * has compiled the loop: right after boot, under emulation, the first answers are much slower.
+ * What one replica serves at saturation: a closed loop keeps {@code window} requests of {@code work}
+ * in flight (far more than a replica has workers, so the load offered is above its capacity and
+ * its workers never wait), and counts correct answers per second once the queue has filled. Past
+ * the knee more requests in flight only queue, so the answers per second there are the capacity.
+ * The balancer's own traffic to the replica during the measurement is added (the replica served
+ * that too), so a replica can be measured while it serves.
+ *
+ * <p>This replaces a latency-based estimate (round trips one at a time on an idle replica), which
+ * was optimistic by about 40 % under load: an emulated replica does less work per second when busy.
  */
 public final class Calibration {
 
     /**
-     * @param serviceMillis     CPU time of one request of {@code work} on the replica
-     * @param baseMillis        round trip of a request with n = 0 (the network and the server's overhead)
-     * @param capacityPerSecond requests per second one replica serves at that work
+     * @param replica           the replica measured
+     * @param work              n of each request
+     * @param capacityPerSecond answers per second it gave at saturation: the calibration's plus the balancer's
+     * @param ownPerSecond      the calibration's own answers per second
+     * @param othersPerSecond   the balancer's answers per second from it over the same time
+     * @param window            requests the calibration kept in flight
+     * @param seconds           how long the answers were counted (after the ramp)
      */
-    public record Result(long work, double serviceMillis, double baseMillis, double capacityPerSecond) {
+    public record Result(Endpoint replica, long work, double capacityPerSecond, double ownPerSecond,
+                         double othersPerSecond, int window, double seconds) {
     }
 
-    /** The work must stand this far above the round trip's noise. */
-    private static final long TARGET_NANOS = 20_000_000L;
-    private static final long MAX_CALIBRATION_N = 1L << 31;
+    /** Requests kept in flight: well above any replica's workers. */
+    static final int WINDOW = 32;
+    /** Answers before this are not counted: the queue fills and a cold guest's JIT compiles. */
+    static final Duration RAMP = Duration.ofMillis(700);
 
     private Calibration() {
     }
 
     /**
-     * Measures {@code samples} round trips of each kind (after two to warm up).
+     * Saturates the replica for {@code RAMP + measure} and counts its answers.
      *
-     * @throws IOException when the replica does not answer within the timeout
+     * @param othersAnswers the replica's answers to the balancer so far (read at the start and the end
+     *                      of the counted time; from the balancer's own thread), or {@code () -> 0}
+     * @param timeout       no answer at all for this long: the replica is not serving, the measurement fails
+     * @throws IOException when the replica does not answer within the timeout, or answers wrong
      */
-    public static Result measure(Endpoint replica, long work, int vcpus, int samples, Duration timeout)
-            throws IOException {
-        if (work < 1 || samples < 3 || vcpus < 1) {
-            throw new IllegalArgumentException("calibration needs work >= 1, vcpus >= 1 and samples >= 3");
+    public static Result measure(Endpoint replica, long work, Duration measure, int window, Duration timeout,
+                                 LongSupplier othersAnswers) throws IOException {
+        if (work < 0 || window < 1 || measure.isNegative() || measure.isZero()) {
+            throw new IllegalArgumentException("calibration needs work >= 0, window >= 1 and a time to measure");
         }
         InetSocketAddress target = new InetSocketAddress(replica.ip(), replica.port());
+        byte[] request = Wire.request(work).array();
+        long expected = Wire.expected(work);
         try (DatagramSocket socket = new DatagramSocket()) {
-            socket.setSoTimeout((int) timeout.toMillis());
-            for (int i = 0; i < 5; i++) {
-                roundTrip(socket, target, work);
-                roundTrip(socket, target, 0);
+            socket.connect(target);
+            int slice = (int) Math.max(50, Math.min(timeout.toMillis(), 500));
+            socket.setSoTimeout(slice);
+            DatagramPacket out = new DatagramPacket(request, request.length);
+            byte[] reply = new byte[16];
+            DatagramPacket in = new DatagramPacket(reply, reply.length);
+            for (int i = 0; i < window; i++) {
+                socket.send(out);
             }
-            long n = work;
-            while (n < MAX_CALIBRATION_N && measure(socket, target, n, 5) < TARGET_NANOS) {
-                n = Math.min(MAX_CALIBRATION_N, n * 4);
+            long start = System.nanoTime();
+            long countFrom = start + RAMP.toNanos();
+            long end = countFrom + measure.toNanos();
+            long lastAnswer = start;
+            long answers = 0;
+            long othersAtStart = -1;
+            long othersAtEnd = 0;
+            boolean counting = false;
+            while (true) {
+                long now = System.nanoTime();
+                if (!counting && now >= countFrom) {
+                    counting = true;
+                    othersAtStart = othersAnswers.getAsLong();
+                    countFrom = now;
+                }
+                if (now >= end) {
+                    othersAtEnd = othersAnswers.getAsLong();
+                    end = now;
+                    break;
+                }
+                try {
+                    socket.receive(in);
+                } catch (SocketTimeoutException e) {
+                    if (System.nanoTime() - lastAnswer > timeout.toNanos()) {
+                        throw new IOException("calibration: no answer from " + target + " for " + timeout.toMillis()
+                                + " ms", e);
+                    }
+                    for (int i = 0; i < window; i++) { // requests lost (a full queue drops): fill the window again
+                        socket.send(out);
+                    }
+                    continue;
+                }
+                if (in.getLength() != Wire.REPLY_BYTES || ByteBuffer.wrap(reply).getLong() != expected) {
+                    throw new IOException("calibration: a wrong answer from " + target);
+                }
+                lastAnswer = System.nanoTime();
+                if (counting) {
+                    answers++;
+                }
+                socket.send(out);
             }
-            List<Long> base = new ArrayList<>();
-            List<Long> loaded = new ArrayList<>();
-            for (int i = 0; i < samples; i++) {
-                base.add(roundTrip(socket, target, 0));
-                loaded.add(roundTrip(socket, target, n));
-            }
-            double baseMillis = median(base) / 1e6;
-            double perN = Math.max(1, median(loaded) - median(base)) / (double) n;
-            double serviceMillis = Math.max(1e-6, perN * work / 1e6);
-            return new Result(work, serviceMillis, baseMillis, vcpus * 1000.0 / serviceMillis);
+            double seconds = (end - countFrom) / 1e9;
+            double own = answers / seconds;
+            double others = Math.max(0, othersAtEnd - othersAtStart) / seconds;
+            return new Result(replica, work, own + others, own, others, window, seconds);
         }
-    }
-
-    /** The work of n above a round trip of n = 0, in nanoseconds (medians of a few). */
-    private static long measure(DatagramSocket socket, InetSocketAddress target, long n, int samples)
-            throws IOException {
-        List<Long> base = new ArrayList<>();
-        List<Long> loaded = new ArrayList<>();
-        for (int i = 0; i < samples; i++) {
-            base.add(roundTrip(socket, target, 0));
-            loaded.add(roundTrip(socket, target, n));
-        }
-        return median(loaded) - median(base);
-    }
-
-    private static long roundTrip(DatagramSocket socket, InetSocketAddress target, long n) throws IOException {
-        byte[] request = Wire.request(n).array();
-        byte[] reply = new byte[16];
-        long t0 = System.nanoTime();
-        socket.send(new DatagramPacket(request, request.length, target));
-        DatagramPacket packet = new DatagramPacket(reply, reply.length);
-        try {
-            socket.receive(packet);
-        } catch (SocketTimeoutException e) {
-            throw new IOException("calibration: no answer from " + target + " within the timeout", e);
-        }
-        long elapsed = System.nanoTime() - t0;
-        if (packet.getLength() != Wire.REPLY_BYTES || ByteBuffer.wrap(reply).getLong() != Wire.expected(n)) {
-            throw new IOException("calibration: a wrong answer from " + target);
-        }
-        return elapsed;
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
     }
 }

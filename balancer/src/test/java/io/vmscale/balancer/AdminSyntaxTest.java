@@ -58,4 +58,29 @@ class AdminSyntaxTest {
                 "command too long (10000 characters, at most 200)");
         assertThatThrownBy(() -> AdminSyntax.parseLine("\u0000\u0001\u0002")).hasMessageContaining("unknown command '???'");
     }
+
+    @Test
+    void repeatedWordsAreRefusedWithoutRecursion() {
+        // once `load load ... low` recursed per word: 10k words overflowed the stack
+        List<String> loads = new java.util.ArrayList<>(java.util.Collections.nCopies(100_000, "load"));
+        loads.add("low");
+        assertThatThrownBy(() -> AdminSyntax.parse("load", loads)).hasMessage("too many arguments (100001, at most 8)");
+        assertThatThrownBy(() -> AdminSyntax.parse("load", List.of("load", "low")))
+                .hasMessage("unknown command 'load' after 'load': it needs low, mid, high, off or custom R");
+        assertThatThrownBy(() -> AdminSyntax.parseLine("load load low"))
+                .hasMessage("unknown command 'load' after 'load': it needs low, mid, high, off or custom R");
+        assertThatThrownBy(() -> AdminSyntax.parse("load", List.of())).hasMessageContaining("'load' needs");
+    }
+
+    @Test
+    void missingAndOversizedArgumentsAreRefused() throws Exception {
+        assertThatThrownBy(() -> AdminSyntax.parse("add", java.util.Arrays.asList("127.0.0.1", null)))
+                .hasMessage("an argument is missing (null)");
+        assertThatThrownBy(() -> AdminSyntax.parse("add", List.of("127.0.0.1", "1".repeat(201))))
+                .hasMessage("argument too long (201 characters, at most 200)");
+        assertThatThrownBy(() -> AdminSyntax.parse("", List.of())).hasMessage("empty command");
+        assertThat(AdminSyntax.parse("load", List.of("off"))).isEqualTo(new AdminSyntax.Load("off", 0));
+        assertThat(AdminSyntax.parse("LOAD", List.of("Mid"))).extracting(c -> ((AdminSyntax.Load) c).mode())
+                .isEqualTo("mid");
+    }
 }

@@ -68,8 +68,13 @@ class BalancerTest {
     @Test
     void roundRobinSpreadsEvenlyAndEveryAnswerIsChecked() throws Exception {
         List<Endpoint> endpoints = List.of(guest(), guest(), guest());
-        start("round-robin", LoadMode.custom(0.6), Duration.ofSeconds(5)); // 600 requests/s
+        // 600 requests/s; all three join in one turn, and room for 64 in flight each, so that a guest server's
+        // thread starved for a moment on a busy machine is not skipped by the rotation (which would be right)
+        balancer = Balancer.start(new Balancer.Settings(0, 1000, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
+                LoadMode.OFF, "round-robin", 64, Duration.ofSeconds(2), 3, Duration.ofSeconds(5), Duration.ofMillis(100)),
+                published::add, running::get, "balancer@test");
         endpoints.forEach(balancer::addServer);
+        balancer.setMode(LoadMode.custom(0.6));
         await().atMost(Duration.ofSeconds(20)).until(() -> balancer.totals().answered() >= 600);
         balancer.setMode(LoadMode.OFF);
         await().atMost(Duration.ofSeconds(5)).until(() -> {
@@ -191,6 +196,29 @@ class BalancerTest {
         assertThat(balancer.members()).containsExactly(a);
         await().atMost(Duration.ofSeconds(5)).until(() -> balancer.lastStats() != null);
         assertThat(balancer.lastStats().mode()).isEqualTo("low");
+    }
+
+    @Test
+    void addIsRefusedOutsideTheAllowedNetworksAndCustomAboveTheCap() throws Exception {
+        Endpoint a = guest();
+        Balancer.Settings settings = new Balancer.Settings(0, 1000, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
+                LoadMode.OFF, "round-robin", 8, Duration.ofMillis(200), 3, Duration.ofSeconds(5), Duration.ofMillis(100))
+                .withLimits(List.of("127.0.0.0/8"), 2.5);
+        balancer = Balancer.start(settings, published::add, running::get, "balancer@test");
+        AdminResult refused = command("+ 10.9.8.7 21001");
+        assertThat(refused.ok()).isFalse();
+        assertThat(refused.message()).isEqualTo(
+                "refused: 10.9.8.7 is outside the networks replicas may be added from (127.0.0.0/8)");
+        assertThat(command("+ 127.0.0.1 " + a.port()).ok()).isTrue();
+        assertThat(balancer.members()).containsExactly(a);
+        AdminResult tooMuch = command("custom 2.6");
+        assertThat(tooMuch.ok()).isFalse();
+        assertThat(tooMuch.message()).isEqualTo("refused: custom 2.6 is above the most this balancer offers, "
+                + "2.5 replicas' worth");
+        assertThat(command("custom 2.5").ok()).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> balancer.lastStats() != null
+                && balancer.lastStats().mode().equals("custom 2.5"));
+        command("off");
     }
 
     @Test

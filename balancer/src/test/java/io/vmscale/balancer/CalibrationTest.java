@@ -4,57 +4,97 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.guest.GuestServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.guest.Wire;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Calibration against a real guest server on loopback. */
+/** Calibration at saturation against real guest servers on loopback (one worker each). */
 class CalibrationTest {
+    private static final long WORK = 200_000;
+    private final Guests guests = new Guests();
+    private Balancer balancer;
 
-    @Test
-    void theEstimateMatchesTheCostOfTheWorkMeasuredDirectly() throws Exception {
-        try (GuestServer server = GuestServer.start(GuestServer.Options.defaults(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
-             java.net.DatagramSocket client = new java.net.DatagramSocket()) {
-            Endpoint endpoint = new Endpoint("127.0.0.1", server.address().getPort());
-            // a small work, estimated from larger ones scaled down (it is linear in n)
-            Calibration.Result estimate = Calibration.measure(endpoint, 200_000, 1, 15, Duration.ofSeconds(5));
-            // the same work in-process, with no network at all: what a request of it costs the CPU
-            long best = Long.MAX_VALUE;
-            for (int i = 0; i < 50; i++) {
-                long t0 = System.nanoTime();
-                io.vmscale.guest.Wire.work(200_000);
-                best = Math.min(best, System.nanoTime() - t0);
-            }
-            double direct = best / 1e6;
-            assertThat(estimate.serviceMillis()).as("estimate %.4f ms, direct %.4f ms", estimate.serviceMillis(), direct)
-                    .isBetween(direct * 0.5, direct * 2.0);
-            assertThat(estimate.capacityPerSecond()).isCloseTo(1000 / estimate.serviceMillis(),
-                    org.assertj.core.data.Percentage.withPercentage(0.01));
+    @AfterEach
+    void stop() {
+        if (balancer != null) {
+            balancer.close();
         }
+        guests.close();
+    }
+
+    /** Requests per second one core does of {@code WORK}, in-process, no network: an upper bound for one worker. */
+    private static double directCapacity() {
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 50; i++) {
+            long t0 = System.nanoTime();
+            Wire.work(WORK);
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return 1e9 / best;
     }
 
     @Test
-    void aBalancerWithoutACapacityCalibratesOnTheFirstReplicaAndScalesTheModesByIt() throws Exception {
-        try (GuestServer server = GuestServer.start(GuestServer.Options.defaults(
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))) {
-            Balancer.Settings settings = new Balancer.Settings(1_000_000, 0, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
-                    new LoadMode("low", 0.3), "round-robin", 8, Duration.ofSeconds(1), 3, Duration.ofSeconds(2),
-                    Duration.ofMillis(500));
-            try (Balancer balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test")) {
-                balancer.addServer(new Endpoint("127.0.0.1", server.address().getPort()));
-                await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibration() != null);
-                double capacity = balancer.calibration().capacityPerSecond();
-                assertThat(capacity).isPositive();
-                // at low, 30 % of one replica: the offered rate follows the calibrated capacity
-                await().atMost(Duration.ofSeconds(30)).until(() -> balancer.lastStats() != null
-                        && balancer.lastStats().sent() > 0.3 * capacity);
-                assertThat(balancer.lastStats().throughput()).isBetween(0.15 * capacity, 0.45 * capacity);
-            }
-        }
+    void theCapacityAtSaturationIsWhatOneWorkerCanDo() throws Exception {
+        Endpoint replica = guests.start();
+        Calibration.Result result = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
+                Duration.ofSeconds(5), () -> 0);
+        double direct = directCapacity();
+        assertThat(result.capacityPerSecond()).as("%s against %.0f/s in-process", result, direct)
+                .isBetween(direct * 0.4, direct * 1.1);
+        assertThat(result.othersPerSecond()).isZero();
+        assertThat(result.ownPerSecond()).isEqualTo(result.capacityPerSecond());
+    }
+
+    @Test
+    void aReplicaServingTheBalancerMeasuresAboutTheSameItsOwnPlusTheBalancersAnswers() throws Exception {
+        Endpoint replica = guests.start();
+        Calibration.Result idle = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
+                Duration.ofSeconds(5), () -> 0);
+        // the balancer keeps half of that going to it while it is measured again
+        balancer = Balancer.start(new Balancer.Settings(WORK, idle.capacityPerSecond(),
+                Map.of("low", 0.3, "mid", 0.5, "high", 0.85), new LoadMode("mid", 0.5), "round-robin", 16,
+                Duration.ofSeconds(2), 3, Duration.ofSeconds(5), Duration.ofMillis(100)), e -> { }, List::of,
+                "balancer@test");
+        balancer.addServer(replica);
+        await().atMost(Duration.ofSeconds(10)).until(() -> balancer.totals().answered() > idle.capacityPerSecond() / 4);
+        Calibration.Result busy = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
+                Duration.ofSeconds(5), () -> {
+                    LbStats s = balancer.lastStats();
+                    return s == null ? 0 : s.servers().get(replica.toString()).answered();
+                });
+        assertThat(busy.othersPerSecond()).as("%s", busy).isPositive();
+        assertThat(busy.ownPerSecond()).as("%s; idle %s", busy, idle).isLessThan(idle.capacityPerSecond() * 0.9);
+        assertThat(busy.capacityPerSecond()).as("%s; idle %s", busy, idle)
+                .isBetween(idle.capacityPerSecond() * 0.7, idle.capacityPerSecond() * 1.3);
+    }
+
+    @Test
+    void aBalancerWithoutACapacityCalibratesEveryNewReplicaBlendsThemAndScalesTheModesByIt() throws Exception {
+        Endpoint first = guests.start();
+        Endpoint second = guests.start();
+        Balancer.Settings settings = new Balancer.Settings(WORK, 0, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
+                new LoadMode("low", 0.3), "round-robin", 16, Duration.ofSeconds(1), 3, Duration.ofSeconds(2),
+                Duration.ofMillis(500));
+        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test");
+        balancer.addServer(first);
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 1);
+        double one = balancer.capacity();
+        assertThat(one).isEqualTo(balancer.calibration().capacityPerSecond()).isPositive();
+        assertThat(balancer.calibration().replica()).isEqualTo(first);
+        // at low, 30 % of one replica: the offered rate follows the calibrated capacity
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.lastStats() != null
+                && balancer.lastStats().sent() > 0.3 * one);
+        assertThat(balancer.lastStats().throughput()).isBetween(0.15 * one, 0.45 * one);
+
+        balancer.addServer(second); // measured in the background, while the first one serves
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 2);
+        double other = balancer.calibration().capacityPerSecond();
+        assertThat(balancer.calibration().replica()).isEqualTo(second);
+        assertThat(balancer.capacity()).as("the median of two: their mean").isEqualTo((one + other) / 2);
+        assertThat(balancer.totals().timedOut()).isZero();
     }
 }

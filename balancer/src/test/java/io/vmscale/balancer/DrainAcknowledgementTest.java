@@ -50,8 +50,9 @@ class DrainAcknowledgementTest {
 
     /** The number of stats published so far once what was queued to the balancer has been handled. */
     private int handled() {
-        balancer.members(); // runs on the balancer's thread after everything queued before it
-        return published.size();
+        // counted on the balancer's thread (which publishes), after everything queued before it: no stats can
+        // slip in between the change being handled and the count
+        return balancer.onLoop(published::size);
     }
 
     /** A copy of the stats published from that index on (a copy-on-write list's sublist cannot be kept). */

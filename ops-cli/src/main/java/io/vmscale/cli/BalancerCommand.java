@@ -45,10 +45,7 @@ final class BalancerCommand implements Callable<Integer> {
         VmscaleConfig loaded = config.load();
         Balancer.Settings settings = Balancer.settings(loaded.balancer());
         if (load != null) {
-            LoadMode mode = LoadMode.custom(load);
-            settings = new Balancer.Settings(settings.work(), settings.replicaCapacity(), settings.modes(), mode,
-                    settings.dispatch(), settings.maxInFlight(), settings.timeout(), settings.ejectAfter(),
-                    settings.ejectFor(), settings.statsInterval(), settings.profile());
+            settings = settings.withInitialMode(LoadMode.custom(load));
         }
         int port = frontPort != null ? frontPort : loaded.balancer().frontPort();
         InetSocketAddress front = port > 0 ? new InetSocketAddress(loaded.balancer().frontBind(), port) : null;

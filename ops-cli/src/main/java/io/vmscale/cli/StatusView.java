@@ -98,10 +98,12 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
             Map<?, ?> stats = balancer.get("stats") instanceof Map<?, ?> m ? m : Map.of();
             Map<?, ?> totals = balancer.get("totals") instanceof Map<?, ?> m ? m : Map.of();
             b.append(String.format(Locale.ROOT, "balancer: load %s, %s in use, %s answers/s, p99 %s ms; "
-                            + "sent %s, answered %s, wrong %s, timed out %s%n",
+                            + "sent %s, answered %s, wrong %s, timed out %s; one replica's capacity %s requests/s "
+                            + "(%s calibration(s))%n",
                     balancer.get("mode"), balancer.get("members"), number(stats.get("throughput"), "%.0f"),
                     number(stats.get("p99Ms"), "%.2f"), totals.get("sent"), totals.get("answered"), totals.get("wrong"),
-                    totals.get("timedOut")));
+                    totals.get("timedOut"), number(balancer.get("capacity"), "%.0f"),
+                    balancer.get("calibrations") == null ? "-" : balancer.get("calibrations")));
         }
         return b.toString();
     }

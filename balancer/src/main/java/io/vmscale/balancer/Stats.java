@@ -1,0 +1,73 @@
+package io.vmscale.balancer;
+
+import io.vmscale.broker.event.LbStats;
+import java.time.Duration;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * The balancer's counts since start, the latency of the current interval (HdrHistogram's
+ * {@link Recorder}: each interval's histogram is taken and the next one starts empty), and when the
+ * next {@code lb.stats} are due: every interval, and soon after a removal, since a drain waits for
+ * the acknowledgement. Touched by the balancer's thread only.
+ */
+final class Stats {
+    /** After a removal the next stats go out this soon after the last ones (at once if that is past). */
+    static final Duration REMOVAL_STATS_GAP = Duration.ofMillis(50);
+    private static final long HIGHEST_LATENCY = 60_000_000_000L;
+
+    private final long intervalNanos;
+    private final Recorder recorder = new Recorder(HIGHEST_LATENCY, 3);
+    private Histogram interval;
+    long sent;
+    long answered;
+    long timedOut;
+    long wrong;
+    long unsent;
+    private long lastAt;
+    private long nextAt;
+    private long answeredAtLast;
+
+    Stats(Duration interval, long now) {
+        this.intervalNanos = interval.toNanos();
+        this.lastAt = now;
+        this.nextAt = now + intervalNanos;
+    }
+
+    /** A correct answer after {@code latencyNanos}. */
+    void answered(long latencyNanos) {
+        answered++;
+        recorder.recordValue(Math.max(0, Math.min(latencyNanos, HIGHEST_LATENCY)));
+    }
+
+    /** Brings the next stats forward to shortly after the last ones: a replica was taken out. */
+    void soon() {
+        nextAt = Math.min(nextAt, lastAt + REMOVAL_STATS_GAP.toNanos());
+    }
+
+    boolean due(long now) {
+        return now - nextAt >= 0;
+    }
+
+    /** The stats of the interval that ends now; the next one starts. */
+    LbStats interval(long now, Map<String, LbStats.ServerStats> perReplica, String mode) {
+        long nanos = now - lastAt;
+        lastAt = now;
+        nextAt = now + intervalNanos;
+        interval = recorder.getIntervalHistogram(interval);
+        double seconds = Math.max(1e-9, nanos / 1e9);
+        LbStats stats = new LbStats(sent, answered, timedOut, wrong, (answered - answeredAtLast) / seconds,
+                percentile(50), percentile(90), percentile(99), perReplica, mode, nanos / 1_000_000);
+        answeredAtLast = answered;
+        return stats;
+    }
+
+    private double percentile(double p) {
+        return interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(p) / 1e6;
+    }
+
+    Balancer.Totals totals() {
+        return new Balancer.Totals(sent, answered, timedOut, wrong, unsent);
+    }
+}

@@ -1,0 +1,245 @@
+package io.vmscale.balancer;
+
+import io.vmscale.guest.Wire;
+import java.io.IOException;
+import java.net.PortUnreachableException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The balancer's UDP: one selector, and for each replica a pool of sockets connected to it with one
+ * request in flight each, so that an answer is matched to its request by the socket it arrives on.
+ * A socket whose request failed is closed: a late answer then finds no socket and cannot be taken
+ * for the next request. Whatever is readable is read until nothing is left (the selector is
+ * level-triggered): a datagram on a socket with nothing in flight, or a second one after the answer,
+ * is counted as stray and dropped. Touched by the balancer's thread only.
+ */
+final class Transport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /** What happens to requests; called on the balancer's thread, never from inside {@link #send}. */
+    interface Receiver {
+        /** The first datagram back for the slot's request: {@code length} bytes, the first eight as {@code value}. */
+        void answered(Replica.Slot slot, int length, long value, long now);
+
+        /** The slot's request will get no answer (refused, an I/O error, or timed out); its socket is closed. */
+        void failed(Replica.Slot slot, long now);
+    }
+
+    /** Something else registered on the selector (the front door). */
+    interface Readable {
+        void readable(long now);
+    }
+
+    private final Selector selector;
+    private final Receiver receiver;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+    private final List<Replica.Slot> refused = new ArrayList<>();
+    private long stray;
+
+    Transport(Receiver receiver) throws IOException {
+        this.selector = Selector.open();
+        this.receiver = receiver;
+    }
+
+    /** Registers a channel whose readiness is handed to {@code readable}. */
+    void register(DatagramChannel channel, Readable readable) throws IOException {
+        channel.configureBlocking(false);
+        channel.register(selector, SelectionKey.OP_READ, readable);
+    }
+
+    /** Wakes a {@link #select} in progress. */
+    void wakeup() {
+        selector.wakeup();
+    }
+
+    /** Datagrams that arrived with nothing in flight to match them, since start. */
+    long stray() {
+        return stray;
+    }
+
+    /**
+     * Sends request {@code n} to the replica on an idle socket (or a new one).
+     *
+     * @return the slot, in flight; null when it could not be sent (an I/O error, logged)
+     */
+    Replica.Slot send(Replica replica, long n, long now) {
+        Replica.Slot slot = replica.idle.poll();
+        try {
+            if (slot == null) {
+                DatagramChannel channel = DatagramChannel.open();
+                try {
+                    channel.configureBlocking(false);
+                    channel.connect(replica.address);
+                    slot = new Replica.Slot(replica, channel);
+                    channel.register(selector, SelectionKey.OP_READ, slot);
+                } catch (IOException e) {
+                    channel.close();
+                    throw e;
+                }
+            }
+            slot.n = n;
+            slot.sentAt = now;
+            slot.inFlight = true;
+            replica.busy.add(slot);
+            try {
+                slot.channel.write(Wire.request(n));
+            } catch (PortUnreachableException e) {
+                refused.add(slot); // nobody listens there: it fails at the next turn rather than at its timeout
+            }
+            return slot;
+        } catch (IOException e) {
+            log.warn("balancer: cannot send to {}: {}", replica.endpoint, e.toString());
+            if (slot != null) {
+                if (slot.inFlight) {
+                    slot.inFlight = false;
+                    replica.busy.remove(slot);
+                }
+                close(slot);
+            }
+            return null;
+        }
+    }
+
+    /** Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to. */
+    void select(long millis, java.util.function.LongSupplier clock) throws IOException {
+        failRefused(clock.getAsLong());
+        selector.select(millis);
+        long now = clock.getAsLong();
+        for (SelectionKey key : selector.selectedKeys()) {
+            if (!key.isValid()) {
+                continue;
+            }
+            if (key.attachment() instanceof Replica.Slot slot) {
+                read(slot, now);
+            } else {
+                ((Readable) key.attachment()).readable(now);
+            }
+        }
+        selector.selectedKeys().clear();
+        failRefused(now);
+    }
+
+    private void failRefused(long now) {
+        if (refused.isEmpty()) {
+            return;
+        }
+        List<Replica.Slot> failing = new ArrayList<>(refused);
+        refused.clear();
+        for (Replica.Slot slot : failing) {
+            if (slot.inFlight) {
+                fail(slot, now);
+            }
+        }
+    }
+
+    /** Reads everything waiting on the socket: the first datagram answers its request, the rest are stray. */
+    private void read(Replica.Slot slot, long now) {
+        boolean expected = slot.inFlight;
+        int length = -1;
+        long value = 0;
+        while (slot.channel.isOpen()) {
+            SocketAddress from;
+            try {
+                from = slot.channel.receive(buffer.clear());
+            } catch (IOException e) { // PortUnreachableException above all: ICMP said nobody listens
+                if (slot.inFlight && length < 0) {
+                    fail(slot, now);
+                } else {
+                    discard(slot);
+                }
+                break;
+            }
+            if (from == null) {
+                break;
+            }
+            buffer.flip();
+            if (expected && length < 0) {
+                length = buffer.remaining();
+                value = length >= Long.BYTES ? buffer.getLong(0) : -1;
+            } else {
+                stray++;
+            }
+        }
+        if (expected && length >= 0) {
+            Replica replica = slot.replica;
+            slot.inFlight = false;
+            replica.busy.remove(slot);
+            if (slot.channel.isOpen()) {
+                replica.idle.push(slot);
+            }
+            receiver.answered(slot, length, value, now);
+        }
+    }
+
+    /** Fails every request in flight for longer than {@code timeoutNanos}. */
+    void expire(Iterable<Replica> replicas, long now, long timeoutNanos) {
+        List<Replica.Slot> expired = new ArrayList<>();
+        for (Replica replica : replicas) {
+            for (Replica.Slot slot : replica.busy) {
+                if (now - slot.sentAt <= timeoutNanos) {
+                    break; // sent in order: the rest are younger
+                }
+                expired.add(slot);
+            }
+        }
+        for (Replica.Slot slot : expired) {
+            if (slot.inFlight) {
+                fail(slot, now);
+            }
+        }
+    }
+
+    /** The slot's request will get no answer: its socket is closed and the receiver told. */
+    void fail(Replica.Slot slot, long now) {
+        slot.inFlight = false;
+        slot.replica.busy.remove(slot);
+        close(slot);
+        receiver.failed(slot, now);
+    }
+
+    /** An idle socket that reported an error: closed and out of its pool. */
+    private void discard(Replica.Slot slot) {
+        slot.replica.idle.remove(slot);
+        close(slot);
+    }
+
+    /** Closes the sockets of a replica with nothing in flight. */
+    void closeIdle(Replica replica) {
+        for (Replica.Slot slot : replica.idle) {
+            close(slot);
+        }
+        replica.idle.clear();
+    }
+
+    void close(Replica.Slot slot) {
+        try {
+            slot.channel.close(); // a late answer now finds no socket: it cannot be taken for the next one
+        } catch (IOException e) {
+            log.debug("close: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (SelectionKey key : selector.keys()) {
+            try {
+                key.channel().close();
+            } catch (IOException e) {
+                log.debug("close: {}", e.toString());
+            }
+        }
+        try {
+            selector.close();
+        } catch (IOException e) {
+            log.debug("selector close: {}", e.toString());
+        }
+    }
+}
