@@ -265,10 +265,18 @@ public final class BrokerConnection implements AutoCloseable {
                     + " is away (reconnecting)");
         }
         try {
-            send(confirmedSession, confirmedProducer, address, envelope);
+            TextMessage message = message(confirmedSession, envelope);
+            int limit = MessageSizeLimit.limit(address);
+            if (message.getText().length() > limit) {
+                throw new BrokerException(envelope.type() + " of " + message.getText().length()
+                        + " characters not sent: the limit on " + address + " is " + limit + " bytes");
+            }
+            send(confirmedProducer, confirmedSession, address, envelope, message);
         } catch (JMSSecurityException e) {
             refused.increment();
             throw new BrokerException(refusal(address, envelope, e), e);
+        } catch (BrokerException e) {
+            throw e;
         } catch (JMSException | RuntimeException e) {
             throw new BrokerException("cannot publish " + envelope.type() + " to " + address + " on " + url + ": "
                     + e.getMessage(), e);
@@ -282,9 +290,18 @@ public final class BrokerConnection implements AutoCloseable {
     /** Persistence by {@link Delivery}: lifecycle, decisions and commands are persistent; figures are not, and expire. */
     private void send(Session session, MessageProducer producer, String address, Envelope<?> envelope)
             throws JMSException {
-        boolean persistent = Delivery.of(envelope.type()).persistent();
+        send(producer, session, address, envelope, message(session, envelope));
+    }
+
+    private TextMessage message(Session session, Envelope<?> envelope) throws JMSException {
         TextMessage message = session.createTextMessage(codec.encode(envelope));
         message.setStringProperty(TYPE_PROPERTY, envelope.type().wireName());
+        return message;
+    }
+
+    private void send(MessageProducer producer, Session session, String address, Envelope<?> envelope,
+                      TextMessage message) throws JMSException {
+        boolean persistent = Delivery.of(envelope.type()).persistent();
         producer.send(topic(session, address), message,
                 persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
                 Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());

@@ -41,9 +41,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final String inVmUrl;
     private final Path dataDir;
     private final Duration startupTime;
+    private final MessageSizeLimit sizeLimit;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
-                           Path dataDir, Duration startupTime) {
+                           Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit) {
+        this.sizeLimit = sizeLimit;
         this.server = server;
         this.credentials = credentials;
         this.tcpUrl = tcpUrl;
@@ -122,6 +124,8 @@ public final class EmbeddedBroker implements AutoCloseable {
             users.addUser(account.user(), account.password());
             users.addRole(account.user(), account.role().id());
         }
+        MessageSizeLimit sizeLimit = new MessageSizeLimit();
+        configuration.registerBrokerPlugin(sizeLimit);
         EmbeddedActiveMQ server = new EmbeddedActiveMQ();
         server.setConfiguration(configuration);
         server.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), users));
@@ -141,32 +145,37 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
         log.info("broker started in {} ms: {} and {}, data in {}", startupTime.toMillis(), tcpUrl, inVmUrl, dataDir);
-        return new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime);
+        return new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit);
     }
 
     /**
-     * Who may do what on an address: components everything, viewers read, operators read and,
-     * where {@code operatorSends}, publish.
+     * Who may do what on one of our topics: components everything (their durable subscriptions
+     * included), operators and viewers read through non-durable subscriptions only, and operators send
+     * where {@code operatorSends} (the admin topic and the replay topics). Nobody but a component
+     * creates a durable queue or an address.
      */
     private static Set<org.apache.activemq.artemis.core.security.Role> roles(boolean operatorSends) {
         Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
-        roles.add(permissions(Role.COMPONENT, true, true));
-        roles.add(permissions(Role.OPERATOR, operatorSends, true));
-        roles.add(permissions(Role.VIEWER, false, false));
+        roles.add(permissions(Role.COMPONENT, true, true, true));
+        roles.add(permissions(Role.OPERATOR, operatorSends, false, false));
+        roles.add(permissions(Role.VIEWER, false, false, false));
         return roles;
     }
 
-    /** Replies go from components to the operator or viewer that asked. */
+    /**
+     * Replies go from components to the operator or viewer that asked, on an address of its own that
+     * its subscription creates (and the broker deletes once it is unused); still no durable queue.
+     */
     private static Set<org.apache.activemq.artemis.core.security.Role> replyRoles() {
         Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
-        roles.add(permissions(Role.COMPONENT, true, true));
-        roles.add(permissions(Role.OPERATOR, false, true));
-        roles.add(permissions(Role.VIEWER, false, true));
+        roles.add(permissions(Role.COMPONENT, true, true, true));
+        roles.add(permissions(Role.OPERATOR, false, false, true));
+        roles.add(permissions(Role.VIEWER, false, false, true));
         return roles;
     }
 
     private static org.apache.activemq.artemis.core.security.Role permissions(Role role, boolean send,
-                                                                             boolean durableAndCreate) {
+                                                                             boolean durable, boolean createAddress) {
         org.apache.activemq.artemis.core.security.Role r = new org.apache.activemq.artemis.core.security.Role();
         r.setName(role.id());
         r.setSend(send);
@@ -175,10 +184,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         // a topic subscription is a queue: reading needs the right to create and delete a non-durable one
         r.setCreateNonDurableQueue(true);
         r.setDeleteNonDurableQueue(true);
-        r.setCreateDurableQueue(durableAndCreate);
-        r.setDeleteDurableQueue(durableAndCreate);
-        r.setCreateAddress(durableAndCreate);
-        r.setDeleteAddress(durableAndCreate);
+        r.setCreateDurableQueue(durable);
+        r.setDeleteDurableQueue(durable);
+        r.setCreateAddress(createAddress);
+        r.setDeleteAddress(durable);
         return r;
     }
 
@@ -218,6 +227,11 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     public Duration startupTime() {
         return startupTime;
+    }
+
+    /** Messages refused for their size (see {@link MessageSizeLimit}). */
+    public long oversizedRefused() {
+        return sizeLimit.refused();
     }
 
     /** Opens a connection in this JVM with the first account of a role. */
