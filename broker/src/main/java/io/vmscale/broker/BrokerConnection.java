@@ -29,6 +29,7 @@ import javax.jms.Topic;
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
+import org.apache.activemq.artemis.api.core.ActiveMQAddressFullException;
 import org.apache.activemq.artemis.api.core.client.FailoverEventType;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnection;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -106,7 +107,7 @@ public final class BrokerConnection implements AutoCloseable {
         this.confirmedSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
         this.confirmedProducer = confirmedSession.createProducer(null);
         this.keptRetry = RetryPolicy.builder()
-                .abortOn(JMSSecurityException.class)
+                .abortOn(BrokerConnection::refusedForGood)
                 .abortIf((result, failure) -> stopping)
                 .withBackoff(Duration.ofMillis(50), Duration.ofSeconds(2))
                 .withMaxRetries(-1)
@@ -362,12 +363,34 @@ public final class BrokerConnection implements AutoCloseable {
             Throwable cause = e instanceof FailsafeException && e.getCause() != null ? e.getCause() : e;
             if (cause instanceof JMSSecurityException refusal) {
                 logRefusal(entry, refusal);
+            } else if (refusedForGood(cause)) {
+                outbox.countKeptDropped();
+                log.error("the broker refused {} seq {} to {}: {}", envelope.type(), envelope.seq(), entry.address(),
+                        cause.getMessage());
             } else {
                 outbox.countKeptDropped();
                 log.warn("gave up {} seq {} to {} at close: {}", envelope.type(), envelope.seq(), entry.address(),
                         cause.toString());
             }
         }
+    }
+
+    /**
+     * A send the broker will refuse again however often it is retried: not allowed, its address full
+     * (a subscriber that stopped reading), too large.
+     */
+    static boolean refusedForGood(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof JMSSecurityException || t instanceof ActiveMQAddressFullException
+                    || String.valueOf(t.getMessage()).contains(MessageSizeLimit.REFUSED)) {
+                return true;
+            }
+            if (t instanceof JMSException jms && jms.getLinkedException() != null && jms.getLinkedException() != t
+                    && refusedForGood(jms.getLinkedException())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void logRefusal(Outbox.Entry entry, JMSSecurityException e) {

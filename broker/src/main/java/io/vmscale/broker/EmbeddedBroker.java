@@ -19,7 +19,9 @@ import org.apache.activemq.artemis.core.config.CoreAddressConfiguration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
 import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
 import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.settings.impl.AddressFullMessagePolicy;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.core.settings.impl.PageFullMessagePolicy;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager;
 import org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule;
@@ -42,6 +44,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final Path dataDir;
     private final Duration startupTime;
     private final MessageSizeLimit sizeLimit;
+    private volatile BrokerStatus status;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
                            Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit) {
@@ -88,8 +91,9 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setJournalMinFiles(2)
                 .setSecurityEnabled(true)
                 .setJMXManagementEnabled(false)
-                // the default (90 % of the disk) blocks every producer on a full disk; events are small
-                .setMaxDiskUsage(-1);
+                // the disk guard: above this the broker takes no more messages (it withholds producer
+                // credits); only publisher threads wait then, never a data path (see BrokerConnection)
+                .setMaxDiskUsage(config.maxDiskUsage());
         try {
             configuration.addAcceptorConfiguration("in-vm", inVmUrl);
             configuration.addAcceptorConfiguration("tcp", tcpUrl
@@ -97,11 +101,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         } catch (Exception e) {
             throw new BrokerException("bad acceptor address " + tcpUrl + ": " + e.getMessage(), e);
         }
-        // a message that cannot be delivered or expires is dropped (these addresses have no queue),
-        // and saying so up front keeps Artemis from warning about it for every subscription
-        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
-                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
-                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired")));
+        addressSettings(configuration);
         List<String> addresses = new ArrayList<>();
         for (Topic topic : Topic.values()) {
             addresses.add(topic.address());
@@ -145,7 +145,48 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
         log.info("broker started in {} ms: {} and {}, data in {}", startupTime.toMillis(), tcpUrl, inVmUrl, dataDir);
-        return new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit);
+        EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit);
+        try {
+            broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
+        } catch (RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        return broker;
+    }
+
+    /** Memory an address may hold before its policy applies: figures, then everything else. */
+    static final long FIGURES_MAX_BYTES = 8L * 1024 * 1024;
+    static final long FACTS_MAX_BYTES = 16L * 1024 * 1024;
+    /** Disk an address may page to beyond that; then new messages to it are refused. */
+    static final long FACTS_PAGE_LIMIT_BYTES = 256L * 1024 * 1024;
+
+    /**
+     * Every address is bounded and none blocks a producer (Artemis would otherwise withhold credits):
+     * the figures' topics ({@code vmscale.cpu}, {@code vmscale.lb} and their replay twins: non-persistent,
+     * superseded every second) FAIL a send past 8 MiB unread, which the publisher counts as a dropped
+     * figure; the others PAGE to disk past 16 MiB and FAIL a send past 256 MiB of pages (a subscriber
+     * that stopped reading, a forgotten durable subscription), which the publisher counts and logs as a
+     * kept event dropped. A message that cannot be delivered or expires is dropped (these addresses
+     * have no queue), and saying so up front keeps Artemis from warning about it for every subscription.
+     */
+    private static void addressSettings(Configuration configuration) {
+        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
+                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                .setMaxSizeBytes(FACTS_MAX_BYTES)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setPageLimitBytes(FACTS_PAGE_LIMIT_BYTES)
+                .setPageFullMessagePolicy(PageFullMessagePolicy.FAIL));
+        for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
+            for (String address : List.of(figures.address(), figures.replayAddress())) {
+                configuration.addAddressSetting(address, new AddressSettings()
+                        .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                        .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                        .setMaxSizeBytes(FIGURES_MAX_BYTES)
+                        .setAddressFullMessagePolicy(AddressFullMessagePolicy.FAIL));
+            }
+        }
     }
 
     /**
@@ -229,6 +270,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         return startupTime;
     }
 
+    /** What the broker's files take on disk now. */
+    public StoreSize storeSize() {
+        return StoreSize.of(dataDir);
+    }
+
     /** Messages refused for their size (see {@link MessageSizeLimit}). */
     public long oversizedRefused() {
         return sizeLimit.refused();
@@ -243,6 +289,10 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     @Override
     public void close() {
+        BrokerStatus answering = status;
+        if (answering != null) {
+            answering.close();
+        }
         stopQuietly(server);
         log.info("broker stopped");
     }

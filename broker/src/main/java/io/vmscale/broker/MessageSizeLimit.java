@@ -20,6 +20,8 @@ final class MessageSizeLimit implements ActiveMQServerMessagePlugin {
     static final int ADMIN_MAX_BYTES = 8 * 1024;
     /** Any other message: the largest event (lb.stats with many replicas) is a few kilobytes. */
     static final int MAX_BYTES = 1024 * 1024;
+    /** In the refusal's message: how a client tells it from a failure worth retrying. */
+    static final String REFUSED = "bytes refused: the limit on";
     private static final Logger log = LoggerFactory.getLogger(MessageSizeLimit.class);
 
     private final LongAdder refused = new LongAdder();
@@ -41,7 +43,7 @@ final class MessageSizeLimit implements ActiveMQServerMessagePlugin {
             log.warn("refused a message of {} bytes from user '{}' to {}: the limit there is {} bytes", size, user,
                     address, limit);
             throw new ActiveMQException(ActiveMQExceptionType.ILLEGAL_STATE, "message of " + size
-                    + " bytes refused: the limit on " + address + " is " + limit + " bytes");
+                    + " " + REFUSED + " " + address + " is " + limit + " bytes");
         }
     }
 

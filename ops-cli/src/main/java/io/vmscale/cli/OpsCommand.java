@@ -97,7 +97,7 @@ final class OpsCommand {
 
     /** Asks the scaler and the balancer for their status and shows it, as text or JSON. */
     static int status(OpsClient client, boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
-        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
+        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer", "broker"));
         StatusView view = StatusView.of(answers);
         out.print(json ? view.json() + "\n" : view.text());
         out.flush();
@@ -179,7 +179,7 @@ final class OpsCommand {
 
     @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
             + "the balancer's figures.")
-    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler}")
+    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")
                boolean json) throws InterruptedException {
         try (OpsClient client = client()) {
             return status(client, json, out(), spec.commandLine().getErr());

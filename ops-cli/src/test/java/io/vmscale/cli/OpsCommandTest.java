@@ -126,7 +126,8 @@ class OpsCommandTest {
         out.getBuffer().setLength(0);
         assertThat(ops("status", "--json")).as(err.toString()).isZero();
         assertThat(out.toString()).contains("\"policy\":\"target-tracking\"", "\"maxReplicas\":4", "\"paused\":true",
-                "\"dryRun\":true", "\"replicas\":[{\"domain\":\"" + PREFIX + "-0000\"", "\"balancer\":{\"mode\":");
+                "\"dryRun\":true", "\"replicas\":[{\"domain\":\"" + PREFIX + "-0000\"", "\"balancer\":{\"mode\":",
+                "\"broker\":{\"journalBytes\":");
         assertThat(ops("dry-run", "off")).isZero();
         assertThat(ops("resume")).isZero();
         assertThat(ops("policy", "threshold-window")).isZero();
@@ -134,7 +135,7 @@ class OpsCommandTest {
         out.getBuffer().setLength(0);
         assertThat(ops("status")).isZero();
         assertThat(out.toString()).contains("REPLICA", PREFIX + "-0000", "READY", "scaler: threshold-window, replicas 1..3",
-                "last decisions:", "balancer: load off");
+                "last decisions:", "balancer: load off", "broker: journal ", "(disk guard at 90 %)");
     }
 
     @Test
