@@ -44,11 +44,13 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final Path dataDir;
     private final Duration startupTime;
     private final MessageSizeLimit sizeLimit;
+    private final String clientUrl;
     private volatile BrokerStatus status;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
-                           Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit) {
+                           Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit, String clientUrl) {
         this.sizeLimit = sizeLimit;
+        this.clientUrl = clientUrl;
         this.server = server;
         this.credentials = credentials;
         this.tcpUrl = tcpUrl;
@@ -67,6 +69,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     public static EmbeddedBroker start(BrokerConfig config) {
+        return start(config, false);
+    }
+
+    /** @param forceTls TLS even on loopback (tests: the machine's traffic stays on loopback) */
+    static EmbeddedBroker start(BrokerConfig config, boolean forceTls) {
         long started = System.nanoTime();
         Path dataDir = dataDirectory(config);
         try {
@@ -94,10 +101,15 @@ public final class EmbeddedBroker implements AutoCloseable {
                 // the disk guard: above this the broker takes no more messages (it withholds producer
                 // credits); only publisher threads wait then, never a data path (see BrokerConnection)
                 .setMaxDiskUsage(config.maxDiskUsage());
+        boolean tls = forceTls || BrokerTls.required(config);
+        if (!BrokerTls.loopback(config.bind()) && !tls) {
+            log.warn("INSECURE: broker.insecure is true and the acceptor {} is reachable beyond loopback over plain "
+                    + "TCP: passwords and events cross the network in clear. Remove 'insecure' to use TLS.", tcpUrl);
+        }
+        String acceptor = tcpUrl + "?protocols=CORE" + (tls ? ";" + BrokerTls.acceptorParameters(config, dataDir) : "");
         try {
             configuration.addAcceptorConfiguration("in-vm", inVmUrl);
-            configuration.addAcceptorConfiguration("tcp", tcpUrl
-                    + "?protocols=CORE");
+            configuration.addAcceptorConfiguration("tcp", acceptor);
         } catch (Exception e) {
             throw new BrokerException("bad acceptor address " + tcpUrl + ": " + e.getMessage(), e);
         }
@@ -145,7 +157,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
         log.info("broker started in {} ms: {} and {}, data in {}", startupTime.toMillis(), tcpUrl, inVmUrl, dataDir);
-        EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit);
+        log.info("broker acceptor {} uses {}", tcpUrl, tls ? "TLS" : "plain TCP");
+        EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit,
+                tls ? tcpUrl + "?" + BrokerTls.clientParameters(dataDir) : tcpUrl);
         try {
             broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
         } catch (RuntimeException e) {
@@ -234,23 +248,30 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /**
      * Where a client in another process connects: {@code tcp://bind:port}, a wildcard bind address
-     * read as loopback.
+     * read as loopback; with the TLS parameters when the acceptor uses TLS (the trust store is read
+     * from this host's data directory of the configuration).
      */
     public static String clientUrl(BrokerConfig config) {
         String host = config.bind();
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = "127.0.0.1";
         }
-        return "tcp://" + hostForUrl(host) + ":" + config.port();
+        String url = "tcp://" + hostForUrl(host) + ":" + config.port();
+        return BrokerTls.required(config) ? url + "?" + BrokerTls.clientParameters(dataDirectory(config)) : url;
     }
 
     private static String hostForUrl(String host) {
         return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
-    /** For clients in another JVM: {@code tcp://host:port}. */
+    /** The acceptor's address, {@code tcp://host:port}. */
     public String tcpUrl() {
         return tcpUrl;
+    }
+
+    /** What a client in another JVM connects to: {@link #tcpUrl()}, with what it needs to trust the broker's TLS. */
+    public String clientUrl() {
+        return clientUrl;
     }
 
     /** For clients in this JVM. */

@@ -193,23 +193,45 @@ class EmbeddedBrokerTest {
     }
 
     @Test
-    void generatesAPrivatePasswordFileAtFirstStartAndKeepsIt(@TempDir Path otherDir) throws Exception {
+    void generatesOnePrivatePasswordFilePerRoleAtFirstStartAndKeepsThem(@TempDir Path otherDir) throws Exception {
         BrokerConfig config = TestBrokers.config(otherDir);
         Credentials first;
         try (EmbeddedBroker generated = EmbeddedBroker.start(config)) {
             first = generated.credentials();
-            Path file = otherDir.resolve(Credentials.FILE_NAME);
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
             assertThat(first.accounts()).extracting(Account::role).containsExactly(Role.values());
+            for (Account account : first.accounts()) {
+                Path file = Credentials.file(otherDir, account.role());
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+                assertThat(Files.readString(file)).contains(account.password())
+                        .doesNotContain(first.accounts().stream().filter(a -> a != account).map(Account::password)
+                                .toArray(String[]::new));
+                assertThat(Credentials.read(otherDir, account.role())).isEqualTo(account);
+            }
             Account viewer = first.forRole(Role.VIEWER).orElseThrow();
             assertThat(viewer.password()).hasSizeGreaterThanOrEqualTo(20);
-            assertThat(Credentials.read(file).accounts()).isEqualTo(first.accounts());
-            try (BrokerConnection c = BrokerConnection.open(generated.tcpUrl(), viewer.user(), viewer.password(), "v")) {
+            try (BrokerConnection c = BrokerConnection.open(generated.clientUrl(), viewer.user(), viewer.password(), "v")) {
                 assertThat(c.source()).isEqualTo("v");
             }
         }
         try (EmbeddedBroker again = EmbeddedBroker.start(config)) {
             assertThat(again.credentials().accounts()).isEqualTo(first.accounts());
+        }
+    }
+
+    @Test
+    void splitsTheOneFileOfEarlierReleasesKeepingItsPasswords(@TempDir Path otherDir) throws Exception {
+        Files.writeString(otherDir.resolve(Credentials.LEGACY_FILE_NAME), """
+                component.user=vmscale
+                component.password=old-component-secret
+                operator.user=operator
+                operator.password=old-operator-secret
+                viewer.user=viewer
+                viewer.password=old-viewer-secret
+                """);
+        try (EmbeddedBroker migrated = EmbeddedBroker.start(TestBrokers.config(otherDir))) {
+            assertThat(Credentials.read(otherDir, Role.OPERATOR).password()).isEqualTo("old-operator-secret");
+            assertThat(otherDir.resolve(Credentials.LEGACY_FILE_NAME)).doesNotExist();
+            BrokerConnection.open(migrated.clientUrl(), "viewer", "old-viewer-secret", "v").close();
         }
     }
 
