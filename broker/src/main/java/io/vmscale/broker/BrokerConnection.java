@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,15 +26,31 @@ import javax.jms.MessageProducer;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import javax.jms.Topic;
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
+import dev.failsafe.RetryPolicy;
+import org.apache.activemq.artemis.api.core.ActiveMQAddressFullException;
+import org.apache.activemq.artemis.api.core.client.FailoverEventType;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnection;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A component's connection to the broker: publish events, subscribe to event types. The only
- * class that touches JMS. Publishing is thread-safe; each subscription delivers its events one
- * at a time on a client thread. A malformed message is counted and dropped; an exception thrown
- * by a handler is logged and counted; neither ends the subscription.
+ * class that touches JMS.
+ *
+ * <p>Publishing never waits on the broker: {@link #publish} stamps the envelope and hands it to a
+ * bounded {@link Outbox} that this connection's own publisher thread drains, confirmed by the broker
+ * one event at a time, in order. What happens to an event while the broker is away is decided by its
+ * type ({@link Delivery}): periodic figures are dropped and counted, facts are kept (bounded) and
+ * sent once the broker is back; operators' commands are sent and confirmed on the caller's thread.
+ * A lost connection is re-established by Artemis (every subscription with it, on the same
+ * connection); closing takes a few seconds at most, broker or not.
+ *
+ * <p>Each subscription delivers its events one at a time on a client thread. A malformed message is
+ * counted and dropped; an exception thrown by a handler is logged and counted; neither ends the
+ * subscription.
  */
 public final class BrokerConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerConnection.class);
@@ -40,6 +58,13 @@ public final class BrokerConnection implements AutoCloseable {
     static final String TYPE_PROPERTY = "type";
     /** CPU samples and balancer stats older than this are worthless: expire them instead of queueing. */
     private static final Duration NON_PERSISTENT_TTL = Duration.ofSeconds(60);
+    /** Events waiting for the publisher thread at most; see {@link Outbox} for what is dropped first. */
+    public static final int OUTBOX_CAPACITY = 10_000;
+    /** How long a blocking call to the broker (a confirmed send, a subscription) waits at most. */
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    /** At close: how long queued events may take to go out, then how long the connection may take to close. */
+    static final Duration CLOSE_FLUSH = Duration.ofSeconds(2);
+    static final Duration CLOSE_CONNECTION = Duration.ofSeconds(2);
 
     private final EventCodec codec = new EventCodec();
     private final String url;
@@ -47,13 +72,28 @@ public final class BrokerConnection implements AutoCloseable {
     private final String source;
     private final Clock clock;
     private final Connection connection;
-    private final Session publishSession;
-    private final MessageProducer producer;
-    private final ReentrantLock publishLock = new ReentrantLock();
+    /** Used by the publisher thread only. */
+    private final Session outboxSession;
+    private final MessageProducer outboxProducer;
+    /** Confirmed sends and republished envelopes, on the caller's thread, under {@link #confirmedLock}. */
+    private final Session confirmedSession;
+    private final MessageProducer confirmedProducer;
+    private final ReentrantLock confirmedLock = new ReentrantLock();
+    private final ReentrantLock sequenceLock = new ReentrantLock();
+    private final Outbox outbox = new Outbox(OUTBOX_CAPACITY);
+    private final Thread publisher;
+    private final RetryPolicy<Object> keptRetry;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean stopping;
+    private volatile long awaySince;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final LongAdder malformed = new LongAdder();
     private final LongAdder handlerFailures = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder resent = new LongAdder();
+    private final LongAdder outages = new LongAdder();
 
     private BrokerConnection(String url, String user, String source, Clock clock, Connection connection)
             throws JMSException {
@@ -62,8 +102,25 @@ public final class BrokerConnection implements AutoCloseable {
         this.source = source;
         this.clock = clock;
         this.connection = connection;
-        this.publishSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-        this.producer = publishSession.createProducer(null);
+        this.outboxSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        this.outboxProducer = outboxSession.createProducer(null);
+        this.confirmedSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        this.confirmedProducer = confirmedSession.createProducer(null);
+        this.keptRetry = RetryPolicy.builder()
+                .abortOn(BrokerConnection::refusedForGood)
+                .abortIf((result, failure) -> stopping)
+                .withBackoff(Duration.ofMillis(50), Duration.ofSeconds(2))
+                .withMaxRetries(-1)
+                .onRetry(e -> {
+                    resent.increment();
+                    if (e.getAttemptCount() == 1) {
+                        log.warn("broker {}: a kept event was not confirmed ({}); retrying until it is",
+                                url, e.getLastException() == null ? "?" : e.getLastException().toString());
+                    }
+                })
+                .build();
+        this.publisher = new Thread(this::drainOutbox, "broker-publish-" + source);
+        this.publisher.setDaemon(true);
     }
 
     /**
@@ -81,17 +138,27 @@ public final class BrokerConnection implements AutoCloseable {
         Connection connection = null;
         try {
             ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(url, user, password);
-            // block on every send so that a refused send is an exception here, not a log line elsewhere
+            // every send waits for the broker's answer, so that a refusal is seen; only the publisher
+            // thread (or an operator's command) ever waits, never a data path
             factory.setBlockOnDurableSend(true);
             factory.setBlockOnNonDurableSend(true);
+            factory.setCallTimeout(CALL_TIMEOUT.toMillis());
+            factory.setCallFailoverTimeout(CALL_TIMEOUT.toMillis());
+            // reconnect for ever, soon after the broker is back: Artemis re-creates the sessions,
+            // consumers and subscriptions of this very connection
             factory.setReconnectAttempts(-1);
-            factory.setRetryInterval(500);
+            factory.setRetryInterval(100);
             factory.setRetryIntervalMultiplier(2.0);
-            factory.setMaxRetryInterval(10_000);
+            factory.setMaxRetryInterval(1000);
+            // a broker that vanished without closing its sockets is noticed within seconds
+            factory.setClientFailureCheckPeriod(2000);
+            factory.setConnectionTTL(10_000);
             connection = factory.createConnection();
             connection.setExceptionListener(e -> log.warn("broker connection {}: {}", url, e.toString()));
             BrokerConnection opened = new BrokerConnection(url, user, source, clock, connection);
+            ((ActiveMQConnection) connection).setFailoverListener(opened::onFailoverEvent);
             connection.start();
+            opened.publisher.start();
             return opened;
         } catch (JMSSecurityException e) {
             closeQuietly(connection);
@@ -100,6 +167,24 @@ public final class BrokerConnection implements AutoCloseable {
         } catch (JMSException e) {
             closeQuietly(connection);
             throw new BrokerException("cannot connect to broker " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void onFailoverEvent(FailoverEventType event) {
+        switch (event) {
+            case FAILURE_DETECTED -> {
+                awaySince = System.nanoTime();
+                outages.increment();
+                outbox.away(true);
+                log.warn("broker {} is away: periodic events are dropped, {} kept event(s) wait for it", url,
+                        outbox.size());
+            }
+            case FAILOVER_COMPLETED -> {
+                outbox.away(false);
+                log.info("broker {} is back after {} ms: {} event(s) to send, {} periodic dropped so far", url,
+                        (System.nanoTime() - awaySince) / 1_000_000, outbox.size(), outbox.periodicDropped());
+            }
+            case FAILOVER_FAILED -> log.error("broker {}: reconnection given up", url);
         }
     }
 
@@ -118,7 +203,7 @@ public final class BrokerConnection implements AutoCloseable {
         return source;
     }
 
-    /** Publishes on the event type's own topic. */
+    /** Publishes on the event type's own topic; see {@link #publish(String, Event)}. */
     public <T extends Event> Envelope<T> publish(T event) {
         EventType type = event.type();
         io.vmscale.broker.Topic topic = type.topic().orElseThrow(() -> new IllegalArgumentException(
@@ -126,51 +211,191 @@ public final class BrokerConnection implements AutoCloseable {
         return publish(topic.address(), event);
     }
 
-    /** Publishes on an explicit address (a reply-to address, a replay topic). */
+    /**
+     * Publishes on an explicit address (a reply-to address, a replay topic). Returns at once for
+     * periodic and kept events (see {@link Delivery}): they go out through the outbox, and a refusal
+     * by the broker is logged and counted ({@link #refused()}); an operator's command is sent and
+     * confirmed here.
+     *
+     * @throws BrokerException only for a confirmed send: refused, or the broker away
+     */
     public <T extends Event> Envelope<T> publish(String address, T event) {
-        publishLock.lock(); // the sequence numbers go out in order
+        Delivery delivery = Delivery.of(event.type());
+        if (delivery == Delivery.CONFIRMED) {
+            confirmedLock.lock(); // the sequence numbers go out in order
+            try {
+                Envelope<T> envelope = Envelope.of(event, clock.instant(), source, seq.incrementAndGet());
+                sendConfirmed(address, envelope);
+                return envelope;
+            } finally {
+                confirmedLock.unlock();
+            }
+        }
+        sequenceLock.lock(); // the outbox holds them in the order of their sequence numbers
         try {
             Envelope<T> envelope = Envelope.of(event, clock.instant(), source, seq.incrementAndGet());
-            republish(address, envelope);
+            if (closed.get()) {
+                log.debug("closed: not publishing {}", envelope.type());
+            } else {
+                outbox.offer(new Outbox.Entry(address, envelope, delivery));
+            }
             return envelope;
         } finally {
-            publishLock.unlock();
+            sequenceLock.unlock();
         }
     }
 
     /**
-     * Sends an envelope as it is (its type, timestamp, source and sequence number unchanged): how a
-     * replay republishes an event log, and the one place that sends. Lifecycle, decisions and commands
-     * are persistent; samples and stats are not, and expire.
+     * Sends an envelope as it is (its type, timestamp, source and sequence number unchanged) and waits
+     * for the broker's confirmation: how a replay republishes an event log.
+     *
+     * @throws BrokerException refused, or the broker away
      */
     public void republish(String address, Envelope<?> envelope) {
-        boolean persistent = envelope.type().topic().map(io.vmscale.broker.Topic::persistent).orElse(true);
-        publishLock.lock();
+        confirmedLock.lock();
         try {
-            TextMessage message = publishSession.createTextMessage(codec.encode(envelope));
-            message.setStringProperty(TYPE_PROPERTY, envelope.type().wireName());
-            producer.send(topic(address), message,
-                    persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
-                    Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());
-        } catch (JMSSecurityException e) {
-            throw new BrokerException("user '" + user + "' may not publish " + envelope.type() + " to " + address
-                    + ": " + e.getMessage(), e);
-        } catch (JMSException e) {
-            throw new BrokerException("cannot publish " + envelope.type() + " to " + address + " on " + url + ": "
-                    + e.getMessage(), e);
+            sendConfirmed(address, envelope);
         } finally {
-            publishLock.unlock();
+            confirmedLock.unlock();
         }
     }
 
-    private Topic topic(String address) {
+    private void sendConfirmed(String address, Envelope<?> envelope) {
+        if (outbox.isAway()) {
+            throw new BrokerException("cannot publish " + envelope.type() + " to " + address + ": broker " + url
+                    + " is away (reconnecting)");
+        }
+        try {
+            TextMessage message = message(confirmedSession, envelope);
+            int limit = MessageSizeLimit.limit(address);
+            if (message.getText().length() > limit) {
+                throw new BrokerException(envelope.type() + " of " + message.getText().length()
+                        + " characters not sent: the limit on " + address + " is " + limit + " bytes");
+            }
+            send(confirmedProducer, confirmedSession, address, envelope, message);
+        } catch (JMSSecurityException e) {
+            refused.increment();
+            throw new BrokerException(refusal(address, envelope, e), e);
+        } catch (BrokerException e) {
+            throw e;
+        } catch (JMSException | RuntimeException e) {
+            throw new BrokerException("cannot publish " + envelope.type() + " to " + address + " on " + url + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private String refusal(String address, Envelope<?> envelope, JMSSecurityException e) {
+        return "user '" + user + "' may not publish " + envelope.type() + " to " + address + ": " + e.getMessage();
+    }
+
+    /** Persistence by {@link Delivery}: lifecycle, decisions and commands are persistent; figures are not, and expire. */
+    private void send(Session session, MessageProducer producer, String address, Envelope<?> envelope)
+            throws JMSException {
+        send(producer, session, address, envelope, message(session, envelope));
+    }
+
+    private TextMessage message(Session session, Envelope<?> envelope) throws JMSException {
+        TextMessage message = session.createTextMessage(codec.encode(envelope));
+        message.setStringProperty(TYPE_PROPERTY, envelope.type().wireName());
+        return message;
+    }
+
+    private void send(MessageProducer producer, Session session, String address, Envelope<?> envelope,
+                      TextMessage message) throws JMSException {
+        boolean persistent = Delivery.of(envelope.type()).persistent();
+        producer.send(topic(session, address), message,
+                persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT,
+                Message.DEFAULT_PRIORITY, persistent ? Message.DEFAULT_TIME_TO_LIVE : NON_PERSISTENT_TTL.toMillis());
+    }
+
+    private Topic topic(Session session, String address) {
         return topics.computeIfAbsent(address, a -> {
             try {
-                return publishSession.createTopic(a);
+                return session.createTopic(a);
             } catch (JMSException e) {
                 throw new BrokerException("bad address " + a + ": " + e.getMessage(), e);
             }
         });
+    }
+
+    /** The publisher thread: sends what the outbox holds, in order, until the connection closes. */
+    private void drainOutbox() {
+        while (!stopping) {
+            Outbox.Entry entry;
+            try {
+                entry = outbox.take(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (entry == null) {
+                continue;
+            }
+            try {
+                sendFromOutbox(entry);
+            } finally {
+                outbox.done();
+            }
+        }
+    }
+
+    private void sendFromOutbox(Outbox.Entry entry) {
+        Envelope<?> envelope = entry.envelope();
+        if (entry.delivery() == Delivery.PERIODIC) {
+            try {
+                if (outbox.isAway()) {
+                    outbox.countPeriodicDropped();
+                    return;
+                }
+                send(outboxSession, outboxProducer, entry.address(), envelope);
+                sent.increment();
+            } catch (JMSSecurityException e) {
+                logRefusal(entry, e);
+            } catch (JMSException | RuntimeException e) {
+                outbox.countPeriodicDropped();
+                log.debug("dropped {} to {}: {}", envelope.type(), entry.address(), e.toString());
+            }
+            return;
+        }
+        try {
+            Failsafe.with(keptRetry).run(() -> send(outboxSession, outboxProducer, entry.address(), envelope));
+            sent.increment();
+        } catch (RuntimeException e) {
+            Throwable cause = e instanceof FailsafeException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof JMSSecurityException refusal) {
+                logRefusal(entry, refusal);
+            } else if (refusedForGood(cause)) {
+                outbox.countKeptDropped();
+                log.error("the broker refused {} seq {} to {}: {}", envelope.type(), envelope.seq(), entry.address(),
+                        cause.getMessage());
+            } else {
+                outbox.countKeptDropped();
+                log.warn("gave up {} seq {} to {} at close: {}", envelope.type(), envelope.seq(), entry.address(),
+                        cause.toString());
+            }
+        }
+    }
+
+    /**
+     * A send the broker will refuse again however often it is retried: not allowed, its address full
+     * (a subscriber that stopped reading), too large.
+     */
+    static boolean refusedForGood(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof JMSSecurityException || t instanceof ActiveMQAddressFullException
+                    || String.valueOf(t.getMessage()).contains(MessageSizeLimit.REFUSED)) {
+                return true;
+            }
+            if (t instanceof JMSException jms && jms.getLinkedException() != null && jms.getLinkedException() != t
+                    && refusedForGood(jms.getLinkedException())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void logRefusal(Outbox.Entry entry, JMSSecurityException e) {
+        refused.increment();
+        log.warn("{}", refusal(entry.address(), entry.envelope(), e));
     }
 
     /** Subscribes to a type on its own topic; events published while not subscribed are not seen. */
@@ -221,7 +446,9 @@ public final class BrokerConnection implements AutoCloseable {
                     : session.createSharedDurableConsumer(topic, durableName, selector);
             consumer.setMessageListener(message -> deliver(address, type, handler, message));
             Session opened = session;
-            return () -> closeQuietly(opened);
+            // while the broker is away the session's close cannot be confirmed: the connection's close ends it
+            return () -> closeWithin(opened, outbox.isAway() ? Duration.ofMillis(100) : CLOSE_CONNECTION,
+                    "subscription to " + address);
         } catch (JMSSecurityException e) {
             closeQuietly(session);
             throw new BrokerException("user '" + user + "' may not subscribe to " + address + ": " + e.getMessage(), e);
@@ -266,9 +493,85 @@ public final class BrokerConnection implements AutoCloseable {
         return handlerFailures.sum();
     }
 
+    /** Events the broker refused (this account may not publish them there). */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** Events sent from the outbox and confirmed by the broker. */
+    public long sent() {
+        return sent.sum();
+    }
+
+    /** Periodic events dropped: the broker away, or the outbox full. */
+    public long periodicDropped() {
+        return outbox.periodicDropped();
+    }
+
+    /** Kept events dropped: the outbox full for long (the oldest go first), or still unsent at close. */
+    public long keptDropped() {
+        return outbox.keptDropped();
+    }
+
+    /** Events waiting in the outbox. */
+    public int pending() {
+        return outbox.size();
+    }
+
+    /** Whether the broker is away now (the connection is being re-established). */
+    public boolean brokerAway() {
+        return outbox.isAway();
+    }
+
+    /** Times the broker went away since this connection opened. */
+    public long outages() {
+        return outages.sum();
+    }
+
+    /**
+     * Sends what the outbox holds if the broker is here (at most {@link #CLOSE_FLUSH}), then closes;
+     * returns within a few seconds whether or not the broker answers.
+     */
     @Override
     public void close() {
-        closeQuietly(connection);
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (!outbox.isAway() && !outbox.awaitEmpty(CLOSE_FLUSH.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("broker {}: {} event(s) still unsent after {} ms at close", url, outbox.size(),
+                        CLOSE_FLUSH.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stopping = true;
+        publisher.interrupt();
+        try {
+            publisher.join(CLOSE_CONNECTION.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int unsent = outbox.size();
+        if (unsent > 0) {
+            log.warn("broker {}: closing with {} event(s) unsent", url, unsent);
+        }
+        closeWithin(connection, CLOSE_CONNECTION, "connection to " + url);
+    }
+
+    /** Closes on a helper thread and waits at most the timeout: a broker that does not answer cannot hold us. */
+    private static void closeWithin(AutoCloseable closeable, Duration timeout, String what) {
+        Thread closer = new Thread(() -> closeQuietly(closeable), "broker-close");
+        closer.setDaemon(true);
+        closer.start();
+        try {
+            closer.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (closer.isAlive()) {
+            log.info("{} did not close within {} ms: left behind", what, timeout.toMillis());
+        }
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

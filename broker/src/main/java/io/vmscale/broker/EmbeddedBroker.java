@@ -19,7 +19,9 @@ import org.apache.activemq.artemis.core.config.CoreAddressConfiguration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
 import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
 import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.settings.impl.AddressFullMessagePolicy;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.core.settings.impl.PageFullMessagePolicy;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager;
 import org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule;
@@ -41,9 +43,14 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final String inVmUrl;
     private final Path dataDir;
     private final Duration startupTime;
+    private final MessageSizeLimit sizeLimit;
+    private final String clientUrl;
+    private volatile BrokerStatus status;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
-                           Path dataDir, Duration startupTime) {
+                           Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit, String clientUrl) {
+        this.sizeLimit = sizeLimit;
+        this.clientUrl = clientUrl;
         this.server = server;
         this.credentials = credentials;
         this.tcpUrl = tcpUrl;
@@ -62,6 +69,11 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     public static EmbeddedBroker start(BrokerConfig config) {
+        return start(config, false);
+    }
+
+    /** @param forceTls TLS even on loopback (tests: the machine's traffic stays on loopback) */
+    static EmbeddedBroker start(BrokerConfig config, boolean forceTls) {
         long started = System.nanoTime();
         Path dataDir = dataDirectory(config);
         try {
@@ -86,20 +98,22 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setJournalMinFiles(2)
                 .setSecurityEnabled(true)
                 .setJMXManagementEnabled(false)
-                // the default (90 % of the disk) blocks every producer on a full disk; events are small
-                .setMaxDiskUsage(-1);
+                // the disk guard: above this the broker takes no more messages (it withholds producer
+                // credits); only publisher threads wait then, never a data path (see BrokerConnection)
+                .setMaxDiskUsage(config.maxDiskUsage());
+        boolean tls = forceTls || BrokerTls.required(config);
+        if (!BrokerTls.loopback(config.bind()) && !tls) {
+            log.warn("INSECURE: broker.insecure is true and the acceptor {} is reachable beyond loopback over plain "
+                    + "TCP: passwords and events cross the network in clear. Remove 'insecure' to use TLS.", tcpUrl);
+        }
+        String acceptor = tcpUrl + "?protocols=CORE" + (tls ? ";" + BrokerTls.acceptorParameters(config, dataDir) : "");
         try {
             configuration.addAcceptorConfiguration("in-vm", inVmUrl);
-            configuration.addAcceptorConfiguration("tcp", tcpUrl
-                    + "?protocols=CORE");
+            configuration.addAcceptorConfiguration("tcp", acceptor);
         } catch (Exception e) {
             throw new BrokerException("bad acceptor address " + tcpUrl + ": " + e.getMessage(), e);
         }
-        // a message that cannot be delivered or expires is dropped (these addresses have no queue),
-        // and saying so up front keeps Artemis from warning about it for every subscription
-        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
-                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
-                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired")));
+        addressSettings(configuration);
         List<String> addresses = new ArrayList<>();
         for (Topic topic : Topic.values()) {
             addresses.add(topic.address());
@@ -122,6 +136,8 @@ public final class EmbeddedBroker implements AutoCloseable {
             users.addUser(account.user(), account.password());
             users.addRole(account.user(), account.role().id());
         }
+        MessageSizeLimit sizeLimit = new MessageSizeLimit();
+        configuration.registerBrokerPlugin(sizeLimit);
         EmbeddedActiveMQ server = new EmbeddedActiveMQ();
         server.setConfiguration(configuration);
         server.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), users));
@@ -141,32 +157,80 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         Duration startupTime = Duration.ofNanos(System.nanoTime() - started);
         log.info("broker started in {} ms: {} and {}, data in {}", startupTime.toMillis(), tcpUrl, inVmUrl, dataDir);
-        return new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime);
+        log.info("broker acceptor {} uses {}", tcpUrl, tls ? "TLS" : "plain TCP");
+        EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit,
+                tls ? tcpUrl + "?" + BrokerTls.clientParameters(dataDir) : tcpUrl);
+        try {
+            broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
+        } catch (RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        return broker;
+    }
+
+    /** Memory an address may hold before its policy applies: figures, then everything else. */
+    static final long FIGURES_MAX_BYTES = 8L * 1024 * 1024;
+    static final long FACTS_MAX_BYTES = 16L * 1024 * 1024;
+    /** Disk an address may page to beyond that; then new messages to it are refused. */
+    static final long FACTS_PAGE_LIMIT_BYTES = 256L * 1024 * 1024;
+
+    /**
+     * Every address is bounded and none blocks a producer (Artemis would otherwise withhold credits):
+     * the figures' topics ({@code vmscale.cpu}, {@code vmscale.lb} and their replay twins: non-persistent,
+     * superseded every second) FAIL a send past 8 MiB unread, which the publisher counts as a dropped
+     * figure; the others PAGE to disk past 16 MiB and FAIL a send past 256 MiB of pages (a subscriber
+     * that stopped reading, a forgotten durable subscription), which the publisher counts and logs as a
+     * kept event dropped. A message that cannot be delivered or expires is dropped (these addresses
+     * have no queue), and saying so up front keeps Artemis from warning about it for every subscription.
+     */
+    private static void addressSettings(Configuration configuration) {
+        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
+                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                .setMaxSizeBytes(FACTS_MAX_BYTES)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setPageLimitBytes(FACTS_PAGE_LIMIT_BYTES)
+                .setPageFullMessagePolicy(PageFullMessagePolicy.FAIL));
+        for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
+            for (String address : List.of(figures.address(), figures.replayAddress())) {
+                configuration.addAddressSetting(address, new AddressSettings()
+                        .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                        .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                        .setMaxSizeBytes(FIGURES_MAX_BYTES)
+                        .setAddressFullMessagePolicy(AddressFullMessagePolicy.FAIL));
+            }
+        }
     }
 
     /**
-     * Who may do what on an address: components everything, viewers read, operators read and,
-     * where {@code operatorSends}, publish.
+     * Who may do what on one of our topics: components everything (their durable subscriptions
+     * included), operators and viewers read through non-durable subscriptions only, and operators send
+     * where {@code operatorSends} (the admin topic and the replay topics). Nobody but a component
+     * creates a durable queue or an address.
      */
     private static Set<org.apache.activemq.artemis.core.security.Role> roles(boolean operatorSends) {
         Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
-        roles.add(permissions(Role.COMPONENT, true, true));
-        roles.add(permissions(Role.OPERATOR, operatorSends, true));
-        roles.add(permissions(Role.VIEWER, false, false));
+        roles.add(permissions(Role.COMPONENT, true, true, true));
+        roles.add(permissions(Role.OPERATOR, operatorSends, false, false));
+        roles.add(permissions(Role.VIEWER, false, false, false));
         return roles;
     }
 
-    /** Replies go from components to the operator or viewer that asked. */
+    /**
+     * Replies go from components to the operator or viewer that asked, on an address of its own that
+     * its subscription creates (and the broker deletes once it is unused); still no durable queue.
+     */
     private static Set<org.apache.activemq.artemis.core.security.Role> replyRoles() {
         Set<org.apache.activemq.artemis.core.security.Role> roles = new HashSet<>();
-        roles.add(permissions(Role.COMPONENT, true, true));
-        roles.add(permissions(Role.OPERATOR, false, true));
-        roles.add(permissions(Role.VIEWER, false, true));
+        roles.add(permissions(Role.COMPONENT, true, true, true));
+        roles.add(permissions(Role.OPERATOR, false, false, true));
+        roles.add(permissions(Role.VIEWER, false, false, true));
         return roles;
     }
 
     private static org.apache.activemq.artemis.core.security.Role permissions(Role role, boolean send,
-                                                                             boolean durableAndCreate) {
+                                                                             boolean durable, boolean createAddress) {
         org.apache.activemq.artemis.core.security.Role r = new org.apache.activemq.artemis.core.security.Role();
         r.setName(role.id());
         r.setSend(send);
@@ -175,32 +239,39 @@ public final class EmbeddedBroker implements AutoCloseable {
         // a topic subscription is a queue: reading needs the right to create and delete a non-durable one
         r.setCreateNonDurableQueue(true);
         r.setDeleteNonDurableQueue(true);
-        r.setCreateDurableQueue(durableAndCreate);
-        r.setDeleteDurableQueue(durableAndCreate);
-        r.setCreateAddress(durableAndCreate);
-        r.setDeleteAddress(durableAndCreate);
+        r.setCreateDurableQueue(durable);
+        r.setDeleteDurableQueue(durable);
+        r.setCreateAddress(createAddress);
+        r.setDeleteAddress(durable);
         return r;
     }
 
     /**
      * Where a client in another process connects: {@code tcp://bind:port}, a wildcard bind address
-     * read as loopback.
+     * read as loopback; with the TLS parameters when the acceptor uses TLS (the trust store is read
+     * from this host's data directory of the configuration).
      */
     public static String clientUrl(BrokerConfig config) {
         String host = config.bind();
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = "127.0.0.1";
         }
-        return "tcp://" + hostForUrl(host) + ":" + config.port();
+        String url = "tcp://" + hostForUrl(host) + ":" + config.port();
+        return BrokerTls.required(config) ? url + "?" + BrokerTls.clientParameters(dataDirectory(config)) : url;
     }
 
     private static String hostForUrl(String host) {
         return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
-    /** For clients in another JVM: {@code tcp://host:port}. */
+    /** The acceptor's address, {@code tcp://host:port}. */
     public String tcpUrl() {
         return tcpUrl;
+    }
+
+    /** What a client in another JVM connects to: {@link #tcpUrl()}, with what it needs to trust the broker's TLS. */
+    public String clientUrl() {
+        return clientUrl;
     }
 
     /** For clients in this JVM. */
@@ -220,6 +291,16 @@ public final class EmbeddedBroker implements AutoCloseable {
         return startupTime;
     }
 
+    /** What the broker's files take on disk now. */
+    public StoreSize storeSize() {
+        return StoreSize.of(dataDir);
+    }
+
+    /** Messages refused for their size (see {@link MessageSizeLimit}). */
+    public long oversizedRefused() {
+        return sizeLimit.refused();
+    }
+
     /** Opens a connection in this JVM with the first account of a role. */
     public BrokerConnection connect(Role role, String source) {
         Account account = credentials.forRole(role)
@@ -229,6 +310,10 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     @Override
     public void close() {
+        BrokerStatus answering = status;
+        if (answering != null) {
+            answering.close();
+        }
         stopQuietly(server);
         log.info("broker stopped");
     }

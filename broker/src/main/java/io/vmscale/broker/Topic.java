@@ -1,12 +1,15 @@
 package io.vmscale.broker;
 
-/** The multicast addresses on the broker. Replays publish under {@code vmscale.replay.*}. */
+/**
+ * The multicast addresses on the broker. Replays publish under {@code vmscale.replay.*}. Whether an
+ * event is persistent depends on its type, not its topic: see {@link Delivery}.
+ */
 public enum Topic {
-    CPU("vmscale.cpu", false),
-    VM("vmscale.vm", true),
-    DECISION("vmscale.decision", true),
-    ADMIN("vmscale.admin", true),
-    LB("vmscale.lb", false);
+    CPU("vmscale.cpu"),
+    VM("vmscale.vm"),
+    DECISION("vmscale.decision"),
+    ADMIN("vmscale.admin"),
+    LB("vmscale.lb");
 
     /** Every address of ours starts with this. */
     public static final String PREFIX = "vmscale.";
@@ -16,11 +19,9 @@ public enum Topic {
     public static final String REPLY_PREFIX = "vmscale.reply.";
 
     private final String address;
-    private final boolean persistent;
 
-    Topic(String address, boolean persistent) {
+    Topic(String address) {
         this.address = address;
-        this.persistent = persistent;
     }
 
     public String address() {
@@ -30,13 +31,5 @@ public enum Topic {
     /** The same topic's address under {@link #REPLAY_PREFIX}. */
     public String replayAddress() {
         return REPLAY_PREFIX + address.substring(PREFIX.length());
-    }
-
-    /**
-     * Whether messages are persistent: lifecycle, decisions and commands must survive a broker restart;
-     * CPU samples and balancer stats are superseded within a second and are sent non-persistent.
-     */
-    public boolean persistent() {
-        return persistent;
     }
 }

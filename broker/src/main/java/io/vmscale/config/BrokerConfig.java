@@ -7,16 +7,24 @@ import java.util.Set;
 /**
  * The embedded broker.
  *
- * @param bind    address of the TCP acceptor; loopback unless other hosts must connect
- * @param port    TCP port of the acceptor
- * @param dataDir journal, bindings, paging and the generated password file ({@code ~} is the home directory)
- * @param users   accounts; when empty, accounts are generated at first start into {@code dataDir/credentials.properties}
+ * @param bind         address of the TCP acceptor; loopback unless other hosts must connect (then TLS, unless insecure)
+ * @param port         TCP port of the acceptor
+ * @param dataDir      journal, bindings, paging, the generated password files and key store ({@code ~} is the home directory)
+ * @param users        accounts; when empty, accounts are generated at first start into {@code dataDir}, one file per role
+ * @param maxDiskUsage percent of the data directory's disk above which the broker stops taking messages
+ * @param insecure     allow a plain-TCP acceptor beyond loopback (logged loudly)
+ * @param keyStore     the acceptor's PKCS#12 key store when TLS is on; empty: {@code dataDir/broker-keystore.p12}, generated
  */
-public record BrokerConfig(String bind, int port, String dataDir, List<UserConfig> users) {
+public record BrokerConfig(String bind, int port, String dataDir, List<UserConfig> users, int maxDiskUsage,
+                           boolean insecure, String keyStore) {
+    public static final int DEFAULT_MAX_DISK_USAGE = 90;
+
     public BrokerConfig {
         InvalidValueException.text("bind", bind);
         InvalidValueException.range("port", port, 1, 65535);
         InvalidValueException.text("dataDir", dataDir);
+        InvalidValueException.range("maxDiskUsage", maxDiskUsage, 1, 100);
+        keyStore = keyStore == null ? "" : keyStore;
         users = users == null ? List.of() : List.copyOf(users);
         Set<String> names = new HashSet<>();
         for (int i = 0; i < users.size(); i++) {
@@ -24,5 +32,10 @@ public record BrokerConfig(String bind, int port, String dataDir, List<UserConfi
                 throw new InvalidValueException("users[" + i + "].name", "a name not used before", users.get(i).name());
             }
         }
+    }
+
+    /** Loopback-style defaults for what is not given: the disk guard at 90 %, TLS where needed, a generated key store. */
+    public BrokerConfig(String bind, int port, String dataDir, List<UserConfig> users) {
+        this(bind, port, dataDir, users, DEFAULT_MAX_DISK_USAGE, false, "");
     }
 }

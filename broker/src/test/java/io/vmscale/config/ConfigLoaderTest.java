@@ -35,13 +35,14 @@ class ConfigLoaderTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: balancer, broker, guest, libvirt, monitor, provisioning, scaler)
-            unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, port, users)
+            unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, insecure, keyStore, maxDiskUsage, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
             integer for string    | {"broker": {"bind": 127}}                    | conf.json: key 'broker.bind': expected a string, got an integer (127)
             null for integer      | {"guest": {"port": null}}                    | conf.json: key 'guest.port': expected an integer, got null
             object for list       | {"broker": {"users": {"name": "x"}}}         | conf.json: key 'broker.users': expected a list, got an object ({"name":"x"})
             port too large        | {"broker": {"port": 70000}}                  | conf.json: key 'broker.port': expected an integer from 1 to 65535, got 70000
+            disk guard off        | {"broker": {"maxDiskUsage": 0}}              | conf.json: key 'broker.maxDiskUsage': expected an integer from 1 to 100, got 0
             negative workers      | {"guest": {"workers": -1}}                   | conf.json: key 'guest.workers': expected an integer from 0 to 256, got -1
             empty bind            | {"broker": {"bind": ""}}                     | conf.json: key 'broker.bind': expected a non-empty string, got ""
             bad role              | {"broker": {"users": [{"name": "a", "password": "12345678", "role": "admin"}]}} | conf.json: key 'broker.users[0].role': expected one of component, operator, viewer, got "admin"

@@ -35,12 +35,12 @@ final class BrokerClients {
                 return new Account(user.name(), user.password(), role);
             }
         }
-        Path file = EmbeddedBroker.dataDirectory(config).resolve(Credentials.FILE_NAME);
+        Path dataDir = EmbeddedBroker.dataDirectory(config);
+        Path file = Credentials.file(dataDir, role);
         if (!config.users().isEmpty() || !Files.exists(file)) {
             throw new BrokerException("no broker account with role " + role.id() + ": add one to broker.users, "
                     + "or start the broker once so that it writes " + file);
         }
-        return Credentials.read(file).forRole(role).orElseThrow(
-                () -> new BrokerException(file + " has no account with role " + role.id()));
+        return Credentials.read(dataDir, role);
     }
 }

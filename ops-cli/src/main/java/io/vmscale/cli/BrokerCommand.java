@@ -26,7 +26,8 @@ final class BrokerCommand implements Callable<Integer> {
         out.printf("broker: listening on %s (started in %d ms), data in %s%n", broker.tcpUrl(),
                 broker.startupTime().toMillis(), broker.dataDir());
         if (loaded.broker().users().isEmpty()) {
-            out.printf("broker: accounts in %s%n", broker.dataDir().resolve(Credentials.FILE_NAME));
+            out.printf("broker: accounts in %s (one file per role)%n",
+                    Credentials.file(broker.dataDir(), io.vmscale.broker.Role.COMPONENT).resolveSibling("*.credentials"));
         }
         out.flush();
         Local.serveUntilStopped(broker, "broker");

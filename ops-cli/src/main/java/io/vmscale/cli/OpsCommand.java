@@ -4,7 +4,11 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.config.VmscaleConfig;
+import java.io.Console;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,9 +38,13 @@ final class OpsCommand {
     @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "broker user (default: the operator account of broker.users or of the broker's credentials file)")
     String user;
-    @Option(names = "--password", paramLabel = "SECRET", scope = ScopeType.INHERIT, defaultValue = "${env:VMSCALE_PASSWORD}",
-            description = "its password (default: $VMSCALE_PASSWORD)")
-    String password;
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "with --user: a file whose first line is the password (keep it mode 0600); "
+                    + "else $VMSCALE_PASSWORD, else a prompt on the terminal")
+    Path passwordFile;
+    /** Refused with a reason: a password on the command line shows in {@code ps}. */
+    @Option(names = "--password", paramLabel = "SECRET", scope = ScopeType.INHERIT, hidden = true)
+    String passwordOnCommandLine;
     @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
             description = "how long to wait for answers (default: ${DEFAULT-VALUE})")
     double timeoutSeconds;
@@ -44,7 +52,7 @@ final class OpsCommand {
     CommandSpec spec;
     private VmscaleConfig loaded;
 
-    /** Logs in with --user/--password, or else with the operator account of the configuration. */
+    /** Logs in with --user, or else with the operator account of the configuration. */
     OpsClient client() {
         if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
             throw new IllegalArgumentException("--timeout must be above 0 and at most 3600 seconds, got " + timeoutSeconds);
@@ -52,13 +60,45 @@ final class OpsCommand {
         return new OpsClient(connect(Role.OPERATOR), Duration.ofMillis((long) (timeoutSeconds * 1000)));
     }
 
-    /** Logs in with --user/--password, or else with the configuration's account of that role. */
+    /** Logs in with --user (and its password), or else with the configuration's account of that role. */
     BrokerConnection connect(Role role) {
         VmscaleConfig c = config();
+        if (passwordOnCommandLine != null) {
+            throw new IllegalArgumentException("--password is not taken: a password on the command line shows in ps; "
+                    + "use --password-file FILE, $VMSCALE_PASSWORD or the prompt");
+        }
         return user != null
-                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password == null ? "" : password,
-                BrokerConnection.source("ops"))
+                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password(), BrokerConnection.source("ops"))
                 : BrokerClients.connect(c.broker(), role, "ops");
+    }
+
+    /** The password of --user: --password-file, else $VMSCALE_PASSWORD, else asked on the terminal. */
+    private String password() {
+        if (passwordFile != null) {
+            try {
+                List<String> lines = Files.readAllLines(passwordFile);
+                if (lines.isEmpty() || lines.get(0).isEmpty()) {
+                    throw new IllegalArgumentException("--password-file " + passwordFile + " is empty");
+                }
+                return lines.get(0);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read --password-file " + passwordFile + ": " + e.getMessage());
+            }
+        }
+        String fromEnvironment = System.getenv("VMSCALE_PASSWORD");
+        if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+            return fromEnvironment;
+        }
+        Console console = System.console();
+        if (console == null) {
+            throw new IllegalArgumentException("--user " + user + " needs a password: --password-file FILE or "
+                    + "$VMSCALE_PASSWORD (there is no terminal to ask on)");
+        }
+        char[] typed = console.readPassword("password of %s: ", user);
+        if (typed == null || typed.length == 0) {
+            throw new IllegalArgumentException("no password typed for " + user);
+        }
+        return new String(typed);
     }
 
     /** The configuration, read once per command. */
@@ -97,7 +137,7 @@ final class OpsCommand {
 
     /** Asks the scaler and the balancer for their status and shows it, as text or JSON. */
     static int status(OpsClient client, boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
-        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer"));
+        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer", "broker"));
         StatusView view = StatusView.of(answers);
         out.print(json ? view.json() + "\n" : view.text());
         out.flush();
@@ -186,7 +226,7 @@ final class OpsCommand {
 
     @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
             + "the balancer's figures.")
-    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler}")
+    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")
                boolean json) throws InterruptedException {
         try (OpsClient client = client()) {
             return status(client, json, out(), spec.commandLine().getErr());

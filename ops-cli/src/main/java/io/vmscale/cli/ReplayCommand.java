@@ -5,6 +5,7 @@ import io.vmscale.broker.Role;
 import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.EventType;
 import io.vmscale.broker.log.EventLog;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -37,6 +38,9 @@ final class ReplayCommand implements Callable<Integer> {
     double speed;
     @Option(names = "--live", description = "publish on the live topics: the balancer and the scaler act on the events")
     boolean live;
+    @Option(names = "--with-commands", description = "with --live: send the recorded admin commands again too "
+            + "(they are executed); without it they are skipped")
+    boolean withCommands;
     @Spec
     CommandSpec spec;
 
@@ -45,28 +49,49 @@ final class ReplayCommand implements Callable<Integer> {
         if (!(speed >= 0 && speed <= 10_000)) {
             throw new IllegalArgumentException("--speed must be from 0 (as fast as possible) to 10000, got " + speed);
         }
+        if (withCommands && !live) {
+            throw new IllegalArgumentException("--with-commands goes with --live (a replay off the live topics "
+                    + "always carries its commands, where nothing executes them)");
+        }
         EventLog.Contents contents = EventLog.read(file);
         PrintWriter out = spec.commandLine().getOut();
         contents.problems().forEach(p -> out.println("replay: skipped " + p));
         try (BrokerConnection connection = ops.connect(live ? Role.COMPONENT : Role.OPERATOR)) {
-            long sent = replay(contents.events(), connection, speed, live);
-            out.printf("replay: %d events from %s to %s (%d bad lines skipped)%n", sent, file,
+            Replayed replayed = replay(contents.events(), connection, speed, live, withCommands);
+            out.printf("replay: %d events from %s to %s (%d bad lines skipped)%n", replayed.sent(), file,
                     live ? "the LIVE topics" : Topic.REPLAY_PREFIX + "*", contents.badLines());
+            if (replayed.commandsSkipped() > 0) {
+                out.printf("replay: %d recorded admin command(s) not sent to the live components "
+                        + "(--with-commands sends them)%n", replayed.commandsSkipped());
+            }
         }
         out.flush();
         return 0;
     }
 
-    /** Publishes the events in order, keeping their recorded spacing divided by the speed (0: no waiting). */
-    static long replay(List<Envelope<? extends Event>> events, BrokerConnection connection, double speed, boolean live)
-            throws InterruptedException {
+    /** What a replay sent, and the recorded commands it kept from the live components. */
+    record Replayed(long sent, long commandsSkipped) {
+    }
+
+    /**
+     * Publishes the events in order, keeping their recorded spacing divided by the speed (0: no
+     * waiting). On the live topics, recorded admin commands are skipped unless {@code withCommands}:
+     * replaying a log must not execute what an operator once typed.
+     */
+    static Replayed replay(List<Envelope<? extends Event>> events, BrokerConnection connection, double speed,
+                           boolean live, boolean withCommands) throws InterruptedException {
         long started = System.nanoTime();
         long sent = 0;
+        long skipped = 0;
         Envelope<? extends Event> first = events.isEmpty() ? null : events.get(0);
         for (Envelope<? extends Event> envelope : events) {
             Topic topic = envelope.type().topic().orElse(null);
             if (topic == null) {
                 continue; // admin results go to reply addresses, never recorded
+            }
+            if (live && !withCommands && envelope.type() == EventType.ADMIN_COMMAND) {
+                skipped++;
+                continue;
             }
             if (speed > 0) {
                 long due = (long) (Duration.between(first.ts(), envelope.ts()).toNanos() / speed);
@@ -78,6 +103,6 @@ final class ReplayCommand implements Callable<Integer> {
             connection.republish(live ? topic.address() : topic.replayAddress(), envelope);
             sent++;
         }
-        return sent;
+        return new Replayed(sent, skipped);
     }
 }

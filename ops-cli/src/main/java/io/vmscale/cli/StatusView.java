@@ -10,7 +10,7 @@ import java.util.Map;
 
 /** What {@code ops status} shows, put together from the scaler's and the balancer's answers. */
 record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Object> balancer,
-                  Map<String, Object> scaler) {
+                  Map<String, Object> scaler, Map<String, Object> broker) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @SuppressWarnings("unchecked")
@@ -19,6 +19,7 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         List<Object> decisions = List.of();
         Map<String, Object> balancer = Map.of();
         Map<String, Object> scaler = Map.of();
+        Map<String, Object> broker = Map.of();
         for (AdminResult result : answers.results()) {
             Map<String, Object> data = result.data();
             if (result.responder().startsWith("scaler@")) {
@@ -27,18 +28,21 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                 scaler = (Map<String, Object>) data.getOrDefault("scaler", Map.of());
             } else if (result.responder().startsWith("balancer@")) {
                 balancer = (Map<String, Object>) data.getOrDefault("balancer", Map.of());
+            } else if (result.responder().startsWith("broker@")) {
+                broker = (Map<String, Object>) data.getOrDefault("broker", Map.of());
             }
         }
-        return new StatusView(replicas, decisions, balancer, scaler);
+        return new StatusView(replicas, decisions, balancer, scaler, broker);
     }
 
-    /** {@code {"replicas": [...], "decisions": [...], "balancer": {...}, "scaler": {...}}} */
+    /** {@code {"replicas": [...], "decisions": [...], "balancer": {...}, "scaler": {...}, "broker": {...}}} */
     String json() {
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("replicas", replicas);
         all.put("decisions", decisions);
         all.put("balancer", balancer);
         all.put("scaler", scaler);
+        all.put("broker", broker);
         try {
             return JSON.writeValueAsString(all);
         } catch (JsonProcessingException e) {
@@ -105,7 +109,21 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     totals.get("timedOut"), number(balancer.get("capacity"), "%.0f"),
                     balancer.get("calibrations") == null ? "-" : balancer.get("calibrations")));
         }
+        if (!broker.isEmpty()) {
+            b.append(String.format(Locale.ROOT, "broker: journal %s, paging %s (disk guard at %s %%) in %s%n",
+                    bytes(broker.get("journalBytes")), bytes(broker.get("pagingBytes")), broker.get("maxDiskUsage"),
+                    broker.get("dataDir")));
+        }
         return b.toString();
+    }
+
+    private static String bytes(Object value) {
+        if (!(value instanceof Number n)) {
+            return "-";
+        }
+        long bytes = n.longValue();
+        return bytes < 1024 * 1024 ? String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0)
+                : String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
     }
 
     private static String number(Object value, String format) {

@@ -126,7 +126,8 @@ class OpsCommandTest {
         out.getBuffer().setLength(0);
         assertThat(ops("status", "--json")).as(err.toString()).isZero();
         assertThat(out.toString()).contains("\"policy\":\"target-tracking\"", "\"maxReplicas\":4", "\"paused\":true",
-                "\"dryRun\":true", "\"replicas\":[{\"domain\":\"" + PREFIX + "-0000\"", "\"balancer\":{\"mode\":");
+                "\"dryRun\":true", "\"replicas\":[{\"domain\":\"" + PREFIX + "-0000\"", "\"balancer\":{\"mode\":",
+                "\"broker\":{\"journalBytes\":");
         assertThat(ops("dry-run", "off")).isZero();
         assertThat(ops("resume")).isZero();
         assertThat(ops("policy", "threshold-window")).isZero();
@@ -134,7 +135,7 @@ class OpsCommandTest {
         out.getBuffer().setLength(0);
         assertThat(ops("status")).isZero();
         assertThat(out.toString()).contains("REPLICA", PREFIX + "-0000", "READY", "scaler: threshold-window, replicas 1..3",
-                "last decisions:", "balancer: load off");
+                "last decisions:", "balancer: load off", "broker: journal ", "(disk guard at 90 %)");
     }
 
     @Test
@@ -185,12 +186,22 @@ class OpsCommandTest {
     }
 
     @Test
-    void aViewerAndAWrongPasswordAreRefused() {
-        assertThat(ops("--user", "view", "--password", "view-secret", "pause")).isEqualTo(1);
+    void aViewerAndAWrongPasswordAreRefused() throws Exception {
+        Path viewerPassword = Files.writeString(dir.resolve("view.password"), "view-secret\n");
+        Path wrongPassword = Files.writeString(dir.resolve("wrong.password"), "wrong\n");
+        assertThat(ops("--user", "view", "--password-file", viewerPassword.toString(), "pause")).isEqualTo(1);
         assertThat(err.toString()).contains("user 'view' may not publish admin.command");
         err.getBuffer().setLength(0);
-        assertThat(ops("pause", "--user", "op", "--password", "wrong")).isEqualTo(1);
+        assertThat(ops("pause", "--user", "op", "--password-file", wrongPassword.toString())).isEqualTo(1);
         assertThat(err.toString()).contains("refused the login of user 'op'");
+        err.getBuffer().setLength(0);
+        assertThat(ops("pause", "--user", "op", "--password", "operator-secret")).isNotZero();
+        assertThat(err.toString()).contains("--password is not taken: a password on the command line shows in ps");
+        err.getBuffer().setLength(0);
+        if (System.getenv("VMSCALE_PASSWORD") == null) {
+            assertThat(ops("pause", "--user", "op")).isNotZero();
+            assertThat(err.toString()).contains("--user op needs a password: --password-file FILE or $VMSCALE_PASSWORD");
+        }
         assertThat(scaler.replicas()).isNotEmpty();
     }
 

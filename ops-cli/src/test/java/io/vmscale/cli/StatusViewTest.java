@@ -35,7 +35,7 @@ class StatusViewTest {
         scaler.put("minReplicas", 1);
         scaler.put("maxReplicas", 3);
         scaler.put("warmPool", pool);
-        String text = new StatusView(List.of(serving, parked), List.of(), Map.of(), scaler).text();
+        String text = new StatusView(List.of(serving, parked), List.of(), Map.of(), scaler, Map.of()).text();
         assertThat(text).contains("vmscale-0000     READY       42.0  127.0.0.1:21100\n")
                 .contains("vmscale-0001     POOLED         -  127.0.0.1:21101  (warm pool, paused)\n")
                 .contains("warm pool: 1 of 2 paused ready, not refilled: qemu:///system runs 2 vCPU(s) on 2 CPU(s)\n");
