@@ -297,7 +297,7 @@ public final class Balancer implements AutoCloseable {
                 if (event.endpoint() != null) {
                     later(() -> {
                         membership.joined(event.domain(), event.endpoint());
-                        join(event.endpoint(), event.domain() + " ready");
+                        join(event.endpoint(), event.domain() + " ready", event.warmStart());
                     });
                 }
             }
@@ -325,7 +325,7 @@ public final class Balancer implements AutoCloseable {
 
     /** Adds a replica (from any thread). */
     public void addServer(Endpoint endpoint) {
-        later(() -> join(endpoint, "added"));
+        later(() -> join(endpoint, "added", false));
     }
 
     /** Stops sending to a replica (from any thread); its requests in flight are still accounted for. */
@@ -398,7 +398,7 @@ public final class Balancer implements AutoCloseable {
         @Override
         public Admin.Reply add(Endpoint endpoint) {
             return onLoop(() -> membership.isMember(endpoint) ? Admin.Reply.error(endpoint + " is already in the list")
-                    : Admin.Reply.ok(join(endpoint, "operator")));
+                    : Admin.Reply.ok(join(endpoint, "operator", false)));
         }
 
         @Override
@@ -420,7 +420,7 @@ public final class Balancer implements AutoCloseable {
                 int added = 0;
                 for (Endpoint endpoint : endpoints) {
                     if (!membership.isMember(endpoint)) {
-                        join(endpoint, "refresh");
+                        join(endpoint, "refresh", false);
                         added++;
                     }
                 }
@@ -465,12 +465,13 @@ public final class Balancer implements AutoCloseable {
 
     // ---- the balancer's thread ----
 
-    private String join(Endpoint endpoint, String why) {
-        Replica replica = membership.add(endpoint, clock.getAsLong());
+    /** @param warm it comes from the scaler's warm pool, its JIT warm: its full share at once, no slow start */
+    private String join(Endpoint endpoint, String why, boolean warm) {
+        Replica replica = membership.add(endpoint, clock.getAsLong(), warm);
         if (replica == null) {
             return endpoint + " is already in the list";
         }
-        log.info("balancer: + {} ({})", endpoint, why);
+        log.info("balancer: + {} ({}{})", endpoint, why, warm ? ", warm: no slow start" : "");
         if (settings.replicaCapacity() == 0) { // calibrate every new replica, in the background
             toCalibrate.add(replica);
             calibrateNext();

@@ -75,6 +75,11 @@ final class Membership {
 
     /** Adds a replica (or takes a removed one back, its counts carried on); null when it is a member already. */
     Replica add(Endpoint endpoint, long now) {
+        return add(endpoint, now, false);
+    }
+
+    /** The same; a warm one (from the scaler's warm pool) gets its full share at once, without slow start. */
+    Replica add(Endpoint endpoint, long now, boolean warm) {
         Replica existing = replicas.get(endpoint);
         if (existing != null && !existing.removed) {
             return null;
@@ -83,7 +88,7 @@ final class Membership {
         replica.removed = false;
         replica.idleReportsLeft = 0;
         replica.health = detector.join();
-        replica.joinedAt = now;
+        replica.joinedAt = warm ? now - slowStart.windowNanos() : now;
         replica.rampCredit = 0;
         replicas.put(endpoint, replica);
         return replica;

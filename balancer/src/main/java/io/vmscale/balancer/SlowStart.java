@@ -22,6 +22,10 @@ final class SlowStart {
         this.windowNanos = window.toNanos();
     }
 
+    long windowNanos() {
+        return windowNanos;
+    }
+
     /** The replica's weight, {@link #MIN_WEIGHT}..1, {@code now - joinedAt} after it joined. */
     double weight(long joinedAt, long now) {
         long elapsed = now - joinedAt;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.event.LbStats;
 import java.time.Duration;
 import java.util.List;
@@ -73,6 +75,28 @@ class SlowStartTest {
         assertThat(newcomersShare(0)).isCloseTo(0.05, within(0.001));
         assertThat(newcomersShare(5)).isCloseTo(0.25, within(0.001));
         assertThat(newcomersShare(10)).isCloseTo(0.5, within(0.001));
+    }
+
+    @Test
+    void aReplicaFromTheWarmPoolGetsItsFullShareAtOnce() {
+        Membership membership = new Membership(new OutlierDetector(3, Duration.ofSeconds(1), Duration.ofSeconds(30),
+                0.5), Dispatch.roundRobin(), 8, new SlowStart(Duration.ofSeconds(10)));
+        Replica old = membership.add(new Endpoint("127.0.0.1", 1), -100 * S);
+        Replica warm = membership.add(new Endpoint("127.0.0.1", 2), 0, true);
+        int toWarm = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (membership.pick(0, null) == warm) {
+                toWarm++;
+            }
+        }
+        assertThat(toWarm).as("half of round robin's picks the moment it joined").isEqualTo(500);
+        assertThat(warm.weight).isEqualTo(1);
+        assertThat(old.weight).isEqualTo(1);
+        VmLifecycle resumed = new VmLifecycle("r-1", "qemu:///system", new Endpoint("127.0.0.1", 2),
+                ReplicaState.READY, VmLifecycle.FROM_WARM_POOL + " (paused), answered its probe");
+        assertThat(resumed.warmStart()).isTrue();
+        assertThat(new VmLifecycle("r-1", "qemu:///system", null, ReplicaState.READY, "answered its probe").warmStart())
+                .isFalse();
     }
 
     @Test

@@ -72,7 +72,7 @@ public final class Scaler implements AutoCloseable {
     static final Duration HOLD_HEARTBEAT = Duration.ofSeconds(30);
 
     /** What the reasons of a replica taken from the warm pool begin with (the simulation reads it from logs). */
-    public static final String FROM_POOL = "from the warm pool";
+    public static final String FROM_POOL = VmLifecycle.FROM_WARM_POOL;
     /** The work of a warming request when nothing says what the clients ask: the balancer's default. */
     public static final long DEFAULT_WARM_WORK = 200_000;
 

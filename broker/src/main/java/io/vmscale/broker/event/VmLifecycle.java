@@ -11,10 +11,18 @@ package io.vmscale.broker.event;
  */
 public record VmLifecycle(String domain, String host, Endpoint endpoint, ReplicaState state, String reason)
         implements Event {
+    /** What the reason of a replica taken from the scaler's warm pool begins with (STARTING, READY). */
+    public static final String FROM_WARM_POOL = "from the warm pool";
+
     public VmLifecycle {
         Fields.text("domain", domain);
         Fields.text("host", host);
         Fields.present("state", state);
         reason = reason == null ? "" : reason;
+    }
+
+    /** A replica that came from the warm pool: booted and warmed before, no slow start or warm-up needed. */
+    public boolean warmStart() {
+        return reason.startsWith(FROM_WARM_POOL);
     }
 }
