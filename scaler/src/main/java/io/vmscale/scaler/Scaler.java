@@ -108,9 +108,10 @@ public final class Scaler implements AutoCloseable {
     private final Settings settings;
     private final Clock clock;
     private final ScheduledExecutorService loop;
-    private final ExecutorService actions;
+    /** The serving replicas' actions, one at a time. */
+    private final Lane serving;
     /** The warm pool's own lane: refills and trims run beside the serving actions, one at a time. */
-    private final ExecutorService poolActions;
+    private final Lane pooling;
     /** Replicas whose probe should stop: they failed meanwhile. */
     private final Set<String> abandoned = ConcurrentHashMap.newKeySet();
     /** Domains an action is pausing, saving, resuming or stopping: what libvirt says of them is in flux. */
@@ -128,19 +129,11 @@ public final class Scaler implements AutoCloseable {
     private Integer wanted;
     /** When the last UP, DOWN or REPLACE completed (READY, STOPPED): the cooldown runs from here. */
     private Instant lastCompleted;
-    /** What the action thread is doing, or null. */
-    private String acting;
-    /** What the pool's lane is doing, or null. */
-    private String pooling;
     /** Why the warm pool is not refilled now, or null. */
     private String poolHeld;
-    private int poolFailures;
-    private Instant poolBackOffUntil;
     private Drain drain;
     private boolean paused;
     private boolean dryRun;
-    private int failures;
-    private Instant backOffUntil;
     private boolean unreachable;
     private Provisioner.Observation lastObservation;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
@@ -172,8 +165,8 @@ public final class Scaler implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scaler"));
-        this.actions = Executors.newSingleThreadExecutor(r -> daemon(r, "scaler-actions"));
-        this.poolActions = Executors.newSingleThreadExecutor(r -> daemon(r, "scaler-pool"));
+        this.serving = new Lane("scaler-actions", "ActionFailed");
+        this.pooling = new Lane("scaler-pool", "PoolActionFailed");
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -454,7 +447,7 @@ public final class Scaler implements AutoCloseable {
         scaler.put("paused", paused);
         scaler.put("dryRun", dryRun);
         scaler.put("desired", operatorWanted);
-        scaler.put("acting", acting);
+        scaler.put("acting", serving.doing);
         scaler.put("warmupSeconds", decider.warmup().toSeconds());
         Map<String, Object> pool = new java.util.LinkedHashMap<>();
         pool.put("size", config.warmPool().size());
@@ -462,7 +455,7 @@ public final class Scaler implements AutoCloseable {
         pool.put("target", config.poolTarget(fleet.counted()));
         pool.put("ready", fleet.in(ReplicaState.POOLED).size());
         pool.put("warming", fleet.in(ReplicaState.WARMING).size());
-        pool.put("acting", pooling);
+        pool.put("acting", pooling.doing);
         pool.put("held", poolHeld);
         scaler.put("warmPool", pool);
         if (lastObservation != null) {
@@ -497,10 +490,10 @@ public final class Scaler implements AutoCloseable {
                 samples.pollFirst();
             }
             recommendations.removeIf(r -> r.at().isBefore(oldest));
-            if (!reconcile(now) || acting != null || !fleet.settled() || fleet.counted() != wanted) {
+            if (!reconcile(now) || serving.busy() || !fleet.settled() || fleet.counted() != wanted) {
                 return; // converging: one action at a time, its own events say how it goes
             }
-            if (backOffUntil != null && now.isBefore(backOffUntil)) {
+            if (serving.backingOff(now)) {
                 return; // the last action failed: no new one before the back-off ends
             }
             decide(now);
@@ -570,10 +563,10 @@ public final class Scaler implements AutoCloseable {
                 announce(fleet.pooled(observed.domain(), observed.endpoint(), now, why), ReplicaState.POOLED, why);
             }
         }
-        if (pooling == null) {
+        if (!pooling.busy()) {
             tendPool(seen, now);
         }
-        if (acting != null) {
+        if (serving.busy()) {
             return true;
         }
         // cleaning up comes first, then taking back, then the count
@@ -582,14 +575,14 @@ public final class Scaler implements AutoCloseable {
                 .or(() -> fleet.in(ReplicaState.STOPPING).stream().filter(m -> !busy.contains(m.domain())).findFirst());
         if (failed.isPresent()) {
             Fleet.Member member = failed.get();
-            if (backOffUntil == null || !now.isBefore(backOffUntil)) {
+            if (!serving.backingOff(now)) {
                 boolean scaleDown = member.state() == ReplicaState.STOPPING && member.cause().startsWith("drain");
                 act("stopping " + member.domain(), () -> stop(member.domain(), scaleDown ? "scale down"
                         : "failed replica removed", scaleDown));
             }
             return true;
         }
-        if (pooling == null) { // a lane between its start and its bookkeeping leaves a domain that looks unknown
+        if (!pooling.busy()) { // a lane between its start and its bookkeeping leaves a domain that looks unknown
             for (Provisioner.Observed observed : seen.replicas()) {
                 if (fleet.contains(observed.domain())) {
                     continue;
@@ -605,7 +598,7 @@ public final class Scaler implements AutoCloseable {
                 }
             }
         }
-        if (backOffUntil != null && now.isBefore(backOffUntil)) {
+        if (serving.backingOff(now)) {
             return true;
         }
         int counted = fleet.counted();
@@ -651,9 +644,9 @@ public final class Scaler implements AutoCloseable {
                             + ", its target is " + target)));
             return;
         }
-        boolean servingFirst = acting != null || fleet.counted() < Math.max(config.minReplicas(), wanted)
+        boolean servingFirst = serving.busy() || fleet.counted() < Math.max(config.minReplicas(), wanted)
                 || !fleet.in(ReplicaState.STARTING).isEmpty(); // a serving replica is wanted more, and boots alone
-        if (pool.size() == target || servingFirst || poolBackOffUntil != null && now.isBefore(poolBackOffUntil)) {
+        if (pool.size() == target || servingFirst || pooling.backingOff(now)) {
             poolHeld = null;
             return;
         }
@@ -785,54 +778,66 @@ public final class Scaler implements AutoCloseable {
     }
 
     private void act(String what, Runnable action) {
-        acting = what;
-        actions.execute(() -> {
-            try {
-                action.run();
-                submit(() -> failures = 0);
-            } catch (RuntimeException e) {
-                if (loop.isShutdown()) {
-                    log.debug("scaler: {} cut short: the scaler is closed", what);
-                    return;
-                }
-                log.error("scaler: {} failed: {}", what, e.getMessage());
-                submit(() -> {
-                    failures++;
-                    Duration wait = backOff(failures);
-                    backOffUntil = clock.instant().plus(wait);
-                    say(ScaleAction.HOLD, "ActionFailed", what + ": " + e.getMessage() + "; trying again in "
-                            + wait.toSeconds() + " s (failure " + failures + " in a row)", null);
-                });
-            } finally {
-                submit(() -> acting = null);
-            }
-        });
+        serving.run(what, action);
     }
 
-    /** The same on the warm pool's lane, with its own back-off. */
     private void poolAct(String what, Runnable action) {
-        pooling = what;
-        poolActions.execute(() -> {
-            try {
-                action.run();
-                submit(() -> poolFailures = 0);
-            } catch (RuntimeException e) {
-                if (loop.isShutdown()) {
-                    log.debug("scaler: {} cut short: the scaler is closed", what);
-                    return;
+        pooling.run(what, action);
+    }
+
+    /**
+     * A thread for actions, one at a time, with its own back-off: after failures in a row it starts nothing
+     * new for 1, 2, 4 ... 60 s, and a HOLD with its failure code says why. Its fields belong to the loop thread.
+     */
+    private final class Lane {
+        private final ExecutorService executor;
+        private final String failureCode;
+        /** What it is doing, or null. */
+        String doing;
+        private int failures;
+        private Instant backOffUntil;
+
+        Lane(String thread, String failureCode) {
+            this.executor = Executors.newSingleThreadExecutor(r -> daemon(r, thread));
+            this.failureCode = failureCode;
+        }
+
+        boolean busy() {
+            return doing != null;
+        }
+
+        boolean backingOff(Instant now) {
+            return backOffUntil != null && now.isBefore(backOffUntil);
+        }
+
+        void run(String what, Runnable action) {
+            doing = what;
+            executor.execute(() -> {
+                try {
+                    action.run();
+                    submit(() -> failures = 0);
+                } catch (RuntimeException e) {
+                    if (loop.isShutdown()) {
+                        log.debug("scaler: {} cut short: the scaler is closed", what);
+                        return;
+                    }
+                    log.error("scaler: {} failed: {}", what, e.getMessage());
+                    submit(() -> {
+                        failures++;
+                        Duration wait = backOff(failures);
+                        backOffUntil = clock.instant().plus(wait);
+                        say(ScaleAction.HOLD, failureCode, what + ": " + e.getMessage() + "; trying again in "
+                                + wait.toSeconds() + " s (failure " + failures + " in a row)", null);
+                    });
+                } finally {
+                    submit(() -> doing = null);
                 }
-                log.error("scaler: {} failed: {}", what, e.getMessage());
-                submit(() -> {
-                    poolFailures++;
-                    Duration wait = backOff(poolFailures);
-                    poolBackOffUntil = clock.instant().plus(wait);
-                    say(ScaleAction.HOLD, "PoolActionFailed", what + ": " + e.getMessage() + "; trying again in "
-                            + wait.toSeconds() + " s (failure " + poolFailures + " in a row)", null);
-                });
-            } finally {
-                submit(() -> pooling = null);
-            }
-        });
+            });
+        }
+
+        void close() {
+            executor.shutdownNow();
+        }
     }
 
     /** 1 s, 2 s, 4 s, ... at most 60 s after consecutive failed actions. */
@@ -1149,7 +1154,7 @@ public final class Scaler implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownNow();
-        actions.shutdownNow();
-        poolActions.shutdownNow();
+        serving.close();
+        pooling.close();
     }
 }

@@ -181,14 +181,19 @@ final class FakeHypervisor implements Hypervisor {
 
     @Override
     public synchronized void suspend(String name) {
-        enter("suspend", name);
+        park("suspend", name, Hypervisor.Power.PAUSED);
+    }
+
+    /** A paused or saved guest answers nobody. */
+    private void park(String operation, String name, Hypervisor.Power parked) {
+        enter(operation, name);
         Domain d = existing(name);
         if (power(d) != Hypervisor.Power.RUNNING) {
             throw new IllegalStateException("fake:///: " + name + " is not running");
         }
-        d.server.close(); // a paused guest answers nobody
+        d.server.close();
         d.server = null;
-        d.parked = Hypervisor.Power.PAUSED;
+        d.parked = parked;
     }
 
     @Override
@@ -204,14 +209,7 @@ final class FakeHypervisor implements Hypervisor {
 
     @Override
     public synchronized void save(String name) {
-        enter("save", name);
-        Domain d = existing(name);
-        if (power(d) != Hypervisor.Power.RUNNING) {
-            throw new IllegalStateException("fake:///: " + name + " is not running");
-        }
-        d.server.close();
-        d.server = null;
-        d.parked = Hypervisor.Power.SAVED;
+        park("save", name, Hypervisor.Power.SAVED);
     }
 
     private Domain existing(String name) {
