@@ -632,8 +632,8 @@ public final class Scaler implements AutoCloseable {
     }
 
     /**
-     * The warm pool's lane: refill it to its target (one boot at a time, never while a serving replica boots,
-     * within the host's CPUs and memory), or trim it when it holds more.
+     * The warm pool's lane: refill it to its target (one boot at a time, never while a serving replica boots or
+     * warms up, within the host's CPUs and memory), or trim it when it holds more.
      */
     private void tendPool(Provisioner.Observation seen, Instant now) {
         int target = config.poolTarget(fleet.counted());
@@ -644,8 +644,10 @@ public final class Scaler implements AutoCloseable {
                             + ", its target is " + target)));
             return;
         }
+        // a serving replica is wanted more, boots alone, and warms up (and is measured by the balancer) undisturbed
         boolean servingFirst = serving.busy() || fleet.counted() < Math.max(config.minReplicas(), wanted)
-                || !fleet.in(ReplicaState.STARTING).isEmpty(); // a serving replica is wanted more, and boots alone
+                || !fleet.in(ReplicaState.STARTING).isEmpty()
+                || fleet.views(decider.warmup()).stream().anyMatch(v -> v.warming(now));
         if (pool.size() == target || servingFirst || pooling.backingOff(now)) {
             poolHeld = null;
             return;
