@@ -32,15 +32,25 @@ public final class QemuDomains implements AutoCloseable {
     private final List<String> names = new ArrayList<>();
 
     public QemuDomains() {
+        this(URI);
+    }
+
+    /** The same on another libvirt host (a second one on this machine: {@code scripts/libvirt-host}). */
+    public QemuDomains(String uri) {
+        this(uri, TEST_PREFIX + UUID.randomUUID().toString().substring(0, 6));
+    }
+
+    /** The same with a given prefix (domains of one prefix on several hosts). */
+    public QemuDomains(String uri, String prefix) {
         io.vmscale.monitor.libvirt.EventLoop.ensureRunning(); // before any connection of the process
         try {
-            connect = new Connect(URI, false);
+            connect = new Connect(uri, false);
         } catch (LibvirtException e) {
-            throw new IllegalStateException(URI + " does not answer (" + e.getMessage()
+            throw new IllegalStateException(uri + " does not answer (" + e.getMessage()
                     + "): run the tests with ./vmscale test, which installs libvirt and starts libvirtd", e);
         }
         sweepLeftovers();
-        prefix = TEST_PREFIX + UUID.randomUUID().toString().substring(0, 6);
+        this.prefix = prefix;
         try {
             dir = Files.createTempDirectory("vmscale-test-");
             // QEMU runs as another user: it must reach the boot sectors
