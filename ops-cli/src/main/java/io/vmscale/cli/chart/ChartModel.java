@@ -69,8 +69,10 @@ public final class ChartModel {
             if (changed || replicas.isEmpty()) {
                 replicas.add(new Point(at, ready.size()));
             }
+            // the pool as the scaler says it (the monitor's STOPPED of a replica being saved is not a departure)
+            boolean byScaler = envelope.source().startsWith("scaler@");
             boolean inPool = v.state() == ReplicaState.WARMING || v.state() == ReplicaState.POOLED;
-            boolean leavesPool = !inPool && v.state() != ReplicaState.PAUSED && v.state() != ReplicaState.RUNNING;
+            boolean leavesPool = byScaler && !inPool;
             if (inPool) {
                 pooled.add(v.domain());
             } else if (leavesPool) {

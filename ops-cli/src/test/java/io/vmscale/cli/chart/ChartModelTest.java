@@ -1,0 +1,50 @@
+package io.vmscale.cli.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.Envelope;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.VmLifecycle;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class ChartModelTest {
+    private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
+    private static final Endpoint AT = new Endpoint("127.0.0.1", 21101);
+    private final ChartModel model = new ChartModel(null, 75, 40);
+    private long seq;
+
+    private void at(int second, String source, Event event) {
+        model.accept(Envelope.of(event, T0.plusSeconds(second), source, ++seq));
+    }
+
+    private static VmLifecycle state(ReplicaState state) {
+        return new VmLifecycle("r-0001", "qemu:///system", AT, state, "why");
+    }
+
+    private static CpuSample cpu(double percent) {
+        return new CpuSample("qemu:///system", "r-0001", "RUNNING", 1, 0, percent, 1000);
+    }
+
+    @Test
+    void theWarmPoolIsASeriesOfItsOwnAndItsReplicasCpuIsNotDrawnAsLoad() {
+        at(0, "scaler@a", state(ReplicaState.WARMING));
+        at(1, "monitor@a", cpu(100)); // booting for the pool: not load
+        at(5, "monitor@a", new VmLifecycle("r-0001", "qemu:///system", null, ReplicaState.STOPPED, "stopped: saved"));
+        at(6, "scaler@a", state(ReplicaState.POOLED)); // the monitor's STOPPED of the save came first: still pooled
+        at(7, "monitor@a", cpu(0));
+        assertThat(model.snapshot().cpu()).doesNotContainKey("r-0001");
+        assertThat(model.snapshot().pool()).extracting(ChartModel.Point::value).first().isEqualTo(1.0);
+
+        at(10, "scaler@a", state(ReplicaState.STARTING));
+        at(10, "scaler@a", state(ReplicaState.READY));
+        at(11, "monitor@a", cpu(55));
+        ChartModel.Snapshot s = model.snapshot();
+        assertThat(s.cpu().get("r-0001")).extracting(ChartModel.Point::value).containsExactly(55.0);
+        assertThat(s.pool()).extracting(ChartModel.Point::value).containsExactly(1.0, 0.0, 0.0);
+        assertThat(s.replicas()).extracting(ChartModel.Point::value).last().isEqualTo(1.0);
+    }
+}
