@@ -106,6 +106,8 @@ class WarmPoolRealVmTest {
                              connection.source(), Scaler.Settings.of(config.scaler(), config.balancer().work()),
                              Clock.systemUTC())) {
                     restarted.listenTo(connection);
+                    // the operator steers from here: the policy decides and publishes, nothing it says is acted on
+                    assertThat(command(restarted, "pause").ok()).isTrue();
                     await().atMost(BOOT).until(() -> count(restarted, ReplicaState.READY) == 1
                             && count(restarted, ReplicaState.POOLED) == 1);
                     assertThat(only(restarted, ReplicaState.POOLED)).isEqualTo(parked);
