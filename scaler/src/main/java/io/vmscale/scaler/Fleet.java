@@ -67,7 +67,12 @@ final class Fleet {
 
     /** A replica that was started (or found running): STARTING until it answers. */
     Member starting(String domain, Endpoint endpoint, Instant now, String cause) {
-        return add(new Member(domain, endpoint, ReplicaState.STARTING, now, null, cause, false));
+        return starting(domain, endpoint, now, cause, false);
+    }
+
+    /** The same; {@code warm}: it has served long enough already (taken back after a restart) to need no warm-up. */
+    Member starting(String domain, Endpoint endpoint, Instant now, String cause, boolean warm) {
+        return add(new Member(domain, endpoint, ReplicaState.STARTING, now, null, cause, warm));
     }
 
     /** A replica booted for the warm pool: WARMING until it is warmed and parked. */

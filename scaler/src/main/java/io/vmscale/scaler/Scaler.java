@@ -589,7 +589,9 @@ public final class Scaler implements AutoCloseable {
                 }
                 if (observed.running() && observed.endpoint() != null) {
                     Replica replica = new Replica(observed.domain(), provisioner.uri(), observed.endpoint());
-                    act("taking back " + observed.domain(), () -> adopt(replica));
+                    // defined longer ago than a warm-up (template mode defines and starts together): warm already
+                    boolean warm = observed.created() != null && !observed.created().plus(decider.warmup()).isAfter(now);
+                    act("taking back " + observed.domain(), () -> adopt(replica, warm));
                     return true;
                 }
                 if (observed.power() == Hypervisor.Power.OFF && provisioner.removesStopped()) {
@@ -910,19 +912,20 @@ public final class Scaler implements AutoCloseable {
             onLoop(() -> wanted = Math.min(wanted, fleet.counted())); // the policy decides again after the back-off
             throw e;
         }
-        probe(replica, "scale up", "scale up", "answered its probe", true);
+        probe(replica, "scale up", "scale up", "answered its probe", true, false);
     }
 
-    private void adopt(Replica replica) {
-        probe(replica, "found running", "found running in libvirt: probing it", "found running, answered its probe",
-                false);
+    private void adopt(Replica replica, boolean warm) {
+        probe(replica, "found running", "found running in libvirt: probing it", "found running, answered its probe"
+                + (warm ? " (running for longer than a warm-up: its samples count at once)" : ""), false, warm);
     }
 
     /** STARTING, then READY once it answers correctly, or FAILED; only a start of ours completes an action. */
-    private void probe(Replica replica, String cause, String starting, String why, boolean completesAnAction) {
+    private void probe(Replica replica, String cause, String starting, String why, boolean completesAnAction,
+                       boolean warm) {
         Fleet.Member member = onLoop(() -> {
             abandoned.remove(replica.domain());
-            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), cause);
+            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), cause, warm);
             announce(m, ReplicaState.STARTING, starting);
             return m;
         });

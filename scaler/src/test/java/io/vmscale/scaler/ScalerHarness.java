@@ -38,7 +38,7 @@ final class ScalerHarness implements AutoCloseable {
     final FakeHypervisor hypervisor;
     final ReplicaProvisioner provisioner;
     final List<Event> published = new CopyOnWriteArrayList<>();
-    final ScalerConfig config;
+    ScalerConfig config;
     Scaler scaler;
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds) throws IOException {
@@ -69,6 +69,12 @@ final class ScalerHarness implements AutoCloseable {
         scaler = Scaler.start(config, provisioner, published::add, "fake:///", "scaler@" + UUID.randomUUID(),
                 new Scaler.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(config.drainTimeoutSeconds()),
                         Duration.ofMinutes(1)), Clock.systemUTC());
+    }
+
+    /** Starts a scaler (again) with another configuration. */
+    void start(ScalerConfig next) {
+        config = next;
+        start();
     }
 
     /** Like kill -9: the scaler's threads stop where they are, the domains stay as they are. */

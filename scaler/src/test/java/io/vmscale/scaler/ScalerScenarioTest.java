@@ -213,6 +213,36 @@ class ScalerScenarioTest {
         }
     }
 
+    @Test
+    void aReplicaTakenBackThatRanLongerThanAWarmUpIsWarmAtOnceAFreshOneIsNot() throws Exception {
+        FakeHypervisor hypervisor = new FakeHypervisor(4);
+        // defined hours ago (the harness's mark says 00:00), and defined just now
+        hypervisor.defineByHand(name(0), MARK, true, freePort());
+        hypervisor.defineByHand(name(1), MARK.replace("number='0'", "number='1'")
+                .replace("2026-11-24T00:00:00Z", java.time.Instant.now().toString()), true, freePort());
+        try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 1, 3, 2)) {
+            h.kill();
+            h.start(new io.vmscale.config.ScalerConfig(h.config.policy(), 1, 3, 0, 100, 5, 2, 60, 1.0,
+                    h.config.thresholdWindow(), h.config.targetTracking(), h.config.warmPool())); // a 60 s warm-up
+            await().atMost(SOON).until(() -> h.ready() == 2);
+            @SuppressWarnings("unchecked")
+            var replicas = (java.util.List<java.util.Map<String, Object>>) h.command("status").data().get("replicas");
+            assertThat(replicas).filteredOn(r -> r.get("domain").equals(name(0))).singleElement()
+                    .satisfies(r -> assertThat(r.get("warm")).isEqualTo(true));
+            assertThat(replicas).filteredOn(r -> r.get("domain").equals(name(1))).singleElement()
+                    .satisfies(r -> assertThat(r.get("warm")).isEqualTo(false));
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(0)) && v.state() == ReplicaState.READY)
+                    .last().satisfies(v -> assertThat(v.reason()).contains("its samples count at once"));
+            assertThat(h.hypervisor.calls()).noneMatch(c -> c.startsWith("define"));
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     /** One replica READY, an operator's scale to two, READY, then back to one: the second one drains. */
     private static void twoThenOne(ScalerHarness h) {
         h.awaitReady(1);

@@ -14,6 +14,7 @@ final class Endpoints {
     private static final Pattern IP = attribute("ip");
     private static final Pattern PORT = attribute("port");
     private static final Pattern GROUP = attribute("group");
+    private static final Pattern CREATED = attribute("created");
     /** VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE. */
     private static final int LEASE = 0;
 
@@ -39,6 +40,19 @@ final class Endpoints {
     static Optional<String> group(String element) {
         Matcher group = GROUP.matcher(element);
         return group.find() ? Optional.of(group.group(1)) : Optional.empty();
+    }
+
+    /** When the mark says the domain was defined ({@code created='ISO-8601'}), or empty. */
+    static Optional<java.time.Instant> created(String element) {
+        Matcher created = CREATED.matcher(element);
+        if (!created.find()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(java.time.Instant.parse(created.group(1)));
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty(); // a mark written by hand: no age known
+        }
     }
 
     /** NAT mode: the first IPv4 address of the domain's DHCP lease. */

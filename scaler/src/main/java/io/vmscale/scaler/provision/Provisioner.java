@@ -14,8 +14,10 @@ public interface Provisioner {
      *
      * @param memoryKiB its memory, 0 when not known
      * @param endpoint  where it answers, or null when not known (yet)
+     * @param created   when the scaler defined it (its mark says), or null when not known
      */
-    record Observed(String domain, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint) {
+    record Observed(String domain, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint,
+                    java.time.Instant created) {
         /** It has a QEMU process: running or paused. */
         public boolean active() {
             return power.active();

@@ -120,7 +120,7 @@ public final class ReplicaProvisioner implements Provisioner {
                 return;
             }
             replicas.add(new Observed(domain.name(), domain.power(), domain.vcpus(), domain.memoryKiB(),
-                    endpoint(domain.name(), mark)));
+                    endpoint(domain.name(), mark), mark.flatMap(Endpoints::created).orElse(null)));
         });
         return new Observation(replicas, foreign, new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory));
     }
