@@ -9,7 +9,9 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,6 +96,7 @@ public final class BrokerConnection implements AutoCloseable {
     private final LongAdder sent = new LongAdder();
     private final LongAdder resent = new LongAdder();
     private final LongAdder outages = new LongAdder();
+    private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
 
     private BrokerConnection(String url, String user, String source, Clock clock, Connection connection)
             throws JMSException {
@@ -183,8 +186,31 @@ public final class BrokerConnection implements AutoCloseable {
                 outbox.away(false);
                 log.info("broker {} is back after {} ms: {} event(s) to send, {} periodic dropped so far", url,
                         (System.nanoTime() - awaySince) / 1_000_000, outbox.size(), outbox.periodicDropped());
+                if (!reconnectListeners.isEmpty()) {
+                    Thread resync = new Thread(() -> reconnectListeners.forEach(BrokerConnection::runQuietly),
+                            "broker-reconnected-" + source);
+                    resync.setDaemon(true);
+                    resync.start();
+                }
             }
             case FAILOVER_FAILED -> log.error("broker {}: reconnection given up", url);
+        }
+    }
+
+    /**
+     * Runs the action (on a thread of its own) each time the connection is back after the broker was
+     * away: where a component catches up with what a non-durable subscription may have missed while
+     * it was reconnecting (the balancer's membership, say), as a resync.
+     */
+    public void onReconnected(Runnable action) {
+        reconnectListeners.add(action);
+    }
+
+    private static void runQuietly(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            log.error("a reconnection action failed", e);
         }
     }
 
@@ -323,7 +349,7 @@ public final class BrokerConnection implements AutoCloseable {
         while (!stopping) {
             Outbox.Entry entry;
             try {
-                entry = outbox.take(200, TimeUnit.MILLISECONDS);
+                entry = outbox.take(1, TimeUnit.SECONDS); // close() interrupts the wait
             } catch (InterruptedException e) {
                 break;
             }

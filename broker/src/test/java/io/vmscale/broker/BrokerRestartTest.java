@@ -67,6 +67,8 @@ class BrokerRestartTest {
              BrokerConnection viewer = tcp("bob", "bob-secret-1", "chart@test");
              BrokerConnection publisher = tcp("monitor", "monitor-secret", "monitor@test")) {
             subscriber.subscribeDurable("restart-test", VmLifecycle.class, e -> kept.add(e.body().reason()));
+            java.util.concurrent.atomic.AtomicInteger resyncs = new java.util.concurrent.atomic.AtomicInteger();
+            viewer.onReconnected(resyncs::incrementAndGet);
             viewer.subscribe(CpuSample.class, samples::add);
             viewer.subscribe(VmLifecycle.class, live::add);
             publisher.publish(sample(1));
@@ -97,6 +99,7 @@ class BrokerRestartTest {
 
             // the viewer's non-durable subscriptions are back on the same connection
             await().atMost(Duration.ofSeconds(10)).until(() -> !viewer.brokerAway() && viewer.outages() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> resyncs.get() == 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 publisher.publish(sample(2));
                 return samples.poll(200, TimeUnit.MILLISECONDS) != null;
