@@ -50,7 +50,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final Duration startupTime;
     private final MessageSizeLimit sizeLimit;
     private final String clientUrl;
-    private volatile BrokerStatus status;
+    private BrokerStatus status;
+    private Thread statusStarting;
+    private boolean closed;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
                            Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit, String clientUrl) {
@@ -160,8 +162,8 @@ public final class EmbeddedBroker implements AutoCloseable {
                     public void activationComplete() {
                         log.warn("broker {}: the primary {} is gone: this backup is live now", tcpUrl, config.haPeer());
                         EmbeddedBroker broker = made[0];
-                        if (broker != null && broker.status == null) {
-                            broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
+                        if (broker != null) {
+                            broker.answerStatus(config.maxDiskUsage());
                         }
                     }
                 });
@@ -185,17 +187,40 @@ public final class EmbeddedBroker implements AutoCloseable {
         EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit,
                 tls ? tcpUrl + "?" + BrokerTls.clientParameters(dataDir) : tcpUrl);
         made[0] = broker;
-        try {
-            if (!backup || server.getActiveMQServer().isActive()) {
-                broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
-            } else {
-                log.info("broker {}: backup of {}, replicating its journal until it fails", tcpUrl, config.haPeer());
-            }
-        } catch (RuntimeException e) {
-            broker.close();
-            throw e;
+        if (!backup || server.getActiveMQServer().isActive()) {
+            broker.answerStatus(config.maxDiskUsage());
+        } else {
+            log.info("broker {}: backup of {}, replicating its journal until it fails", tcpUrl, config.haPeer());
         }
         return broker;
+    }
+
+    /**
+     * Starts answering {@code status} on a thread of its own: the broker serves clients at once, its
+     * status answers a moment later (its own in-VM connection costs more than the broker's start).
+     */
+    private synchronized void answerStatus(int maxDiskUsage) {
+        if (statusStarting != null || closed) {
+            return;
+        }
+        statusStarting = new Thread(() -> {
+            try {
+                BrokerStatus started = BrokerStatus.start(this, maxDiskUsage);
+                synchronized (this) {
+                    if (closed) {
+                        if (started != null) {
+                            started.close();
+                        }
+                    } else {
+                        status = started;
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("the broker will not answer status: {}", e.toString());
+            }
+        }, "broker-status-start");
+        statusStarting.setDaemon(true);
+        statusStarting.start();
     }
 
     /**
@@ -386,6 +411,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         return startupTime;
     }
 
+    /** Whether the broker answers {@code status} yet (it starts doing so just after it starts). */
+    public synchronized boolean answersStatus() {
+        return status != null;
+    }
+
     /** What the broker's files take on disk now. */
     public StoreSize storeSize() {
         return StoreSize.of(dataDir);
@@ -405,7 +435,12 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     @Override
     public void close() {
-        BrokerStatus answering = status;
+        BrokerStatus answering;
+        synchronized (this) {
+            closed = true;
+            answering = status;
+            status = null;
+        }
         if (answering != null) {
             answering.close();
         }

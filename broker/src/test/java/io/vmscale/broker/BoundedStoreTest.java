@@ -111,6 +111,7 @@ class BoundedStoreTest {
     @Test
     void theBrokerAnswersStatusWithTheSizeOfItsStore() throws Exception {
         BlockingQueue<AdminResult> replies = new LinkedBlockingQueue<>();
+        await().atMost(Duration.ofSeconds(10)).until(broker::answersStatus);
         try (BrokerConnection operator = tcp("alice", "alice-secret", "ops@test")) {
             operator.subscribe(Topic.REPLY_PREFIX + "s1", AdminResult.class, e -> replies.add(e.body()));
             operator.publish(new AdminCommand("s1", Topic.REPLY_PREFIX + "s1", "all", "status", List.of()));
