@@ -556,7 +556,8 @@ public final class BrokerConnection implements AutoCloseable {
 
     /**
      * Sends what the outbox holds if the broker is here (at most {@link #CLOSE_FLUSH}), then closes;
-     * returns within a few seconds whether or not the broker answers.
+     * returns within a few seconds whether or not the broker answers (about half a second when it is
+     * away).
      */
     @Override
     public void close() {
@@ -582,7 +583,8 @@ public final class BrokerConnection implements AutoCloseable {
         if (unsent > 0) {
             log.warn("broker {}: closing with {} event(s) unsent", url, unsent);
         }
-        closeWithin(connection, CLOSE_CONNECTION, "connection to " + url);
+        // a broker that is away cannot confirm the close: Artemis ends its reconnection loop meanwhile
+        closeWithin(connection, outbox.isAway() ? Duration.ofMillis(500) : CLOSE_CONNECTION, "connection to " + url);
     }
 
     /** Closes on a helper thread and waits at most the timeout: a broker that does not answer cannot hold us. */
