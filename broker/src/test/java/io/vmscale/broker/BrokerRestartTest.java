@@ -28,6 +28,12 @@ class BrokerRestartTest {
             new UserConfig("monitor", "monitor-secret", "component"),
             new UserConfig("bob", "bob-secret-1", "viewer"));
 
+    /**
+     * The slowest publish call allowed: one that waited on the broker would take 5 s and more (the
+     * call timeout); this leaves room for the pauses of a loaded machine.
+     */
+    private static final Duration NEVER_WAITS = Duration.ofMillis(500);
+
     @TempDir
     Path dataDir;
     private BrokerConfig config;
@@ -87,7 +93,7 @@ class BrokerRestartTest {
                 slowest = Math.max(slowest, System.nanoTime() - t0);
             }
             assertThat(Duration.ofNanos(slowest)).as("the slowest publish while the broker is away")
-                    .isLessThan(Duration.ofMillis(50));
+                    .isLessThan(NEVER_WAITS);
             assertThat(publisher.periodicDropped()).isGreaterThanOrEqualTo(200);
 
             broker = EmbeddedBroker.start(config);
