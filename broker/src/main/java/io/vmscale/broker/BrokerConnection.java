@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -28,10 +27,6 @@ import javax.jms.MessageProducer;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import javax.jms.Topic;
-import dev.failsafe.Failsafe;
-import dev.failsafe.FailsafeException;
-import dev.failsafe.RetryPolicy;
-import org.apache.activemq.artemis.api.core.ActiveMQAddressFullException;
 import org.apache.activemq.artemis.api.core.client.FailoverEventType;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnection;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -77,24 +72,20 @@ public final class BrokerConnection implements AutoCloseable {
     /** Used by the publisher thread only. */
     private final Session outboxSession;
     private final MessageProducer outboxProducer;
+    private final OutboxPublisher publisher;
     /** Confirmed sends and republished envelopes, on the caller's thread, under {@link #confirmedLock}. */
     private final Session confirmedSession;
     private final MessageProducer confirmedProducer;
     private final ReentrantLock confirmedLock = new ReentrantLock();
     private final ReentrantLock sequenceLock = new ReentrantLock();
     private final Outbox outbox = new Outbox(OUTBOX_CAPACITY);
-    private final Thread publisher;
-    private final RetryPolicy<Object> keptRetry;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean stopping;
     private volatile long awaySince;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final LongAdder malformed = new LongAdder();
     private final LongAdder handlerFailures = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    private final LongAdder sent = new LongAdder();
-    private final LongAdder resent = new LongAdder();
     private final LongAdder outages = new LongAdder();
     private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
 
@@ -109,21 +100,8 @@ public final class BrokerConnection implements AutoCloseable {
         this.outboxProducer = outboxSession.createProducer(null);
         this.confirmedSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
         this.confirmedProducer = confirmedSession.createProducer(null);
-        this.keptRetry = RetryPolicy.builder()
-                .abortOn(BrokerConnection::refusedForGood)
-                .abortIf((result, failure) -> stopping)
-                .withBackoff(Duration.ofMillis(50), Duration.ofSeconds(2))
-                .withMaxRetries(-1)
-                .onRetry(e -> {
-                    resent.increment();
-                    if (e.getAttemptCount() == 1) {
-                        log.warn("broker {}: a kept event was not confirmed ({}); retrying until it is",
-                                url, e.getLastException() == null ? "?" : e.getLastException().toString());
-                    }
-                })
-                .build();
-        this.publisher = new Thread(this::drainOutbox, "broker-publish-" + source);
-        this.publisher.setDaemon(true);
+        this.publisher = new OutboxPublisher(outbox, (address, envelope) ->
+                send(outboxSession, outboxProducer, address, envelope), url, user, source, refused);
     }
 
     /**
@@ -344,86 +322,6 @@ public final class BrokerConnection implements AutoCloseable {
         });
     }
 
-    /** The publisher thread: sends what the outbox holds, in order, until the connection closes. */
-    private void drainOutbox() {
-        while (!stopping) {
-            Outbox.Entry entry;
-            try {
-                entry = outbox.take(1, TimeUnit.SECONDS); // close() interrupts the wait
-            } catch (InterruptedException e) {
-                break;
-            }
-            if (entry == null) {
-                continue;
-            }
-            try {
-                sendFromOutbox(entry);
-            } finally {
-                outbox.done();
-            }
-        }
-    }
-
-    private void sendFromOutbox(Outbox.Entry entry) {
-        Envelope<?> envelope = entry.envelope();
-        if (entry.delivery() == Delivery.PERIODIC) {
-            try {
-                if (outbox.isAway()) {
-                    outbox.countPeriodicDropped();
-                    return;
-                }
-                send(outboxSession, outboxProducer, entry.address(), envelope);
-                sent.increment();
-            } catch (JMSSecurityException e) {
-                logRefusal(entry, e);
-            } catch (JMSException | RuntimeException e) {
-                outbox.countPeriodicDropped();
-                log.debug("dropped {} to {}: {}", envelope.type(), entry.address(), e.toString());
-            }
-            return;
-        }
-        try {
-            Failsafe.with(keptRetry).run(() -> send(outboxSession, outboxProducer, entry.address(), envelope));
-            sent.increment();
-        } catch (RuntimeException e) {
-            Throwable cause = e instanceof FailsafeException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof JMSSecurityException refusal) {
-                logRefusal(entry, refusal);
-            } else if (refusedForGood(cause)) {
-                outbox.countKeptDropped();
-                log.error("the broker refused {} seq {} to {}: {}", envelope.type(), envelope.seq(), entry.address(),
-                        cause.getMessage());
-            } else {
-                outbox.countKeptDropped();
-                log.warn("gave up {} seq {} to {} at close: {}", envelope.type(), envelope.seq(), entry.address(),
-                        cause.toString());
-            }
-        }
-    }
-
-    /**
-     * A send the broker will refuse again however often it is retried: not allowed, its address full
-     * (a subscriber that stopped reading), too large.
-     */
-    static boolean refusedForGood(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof JMSSecurityException || t instanceof ActiveMQAddressFullException
-                    || String.valueOf(t.getMessage()).contains(MessageSizeLimit.REFUSED)) {
-                return true;
-            }
-            if (t instanceof JMSException jms && jms.getLinkedException() != null && jms.getLinkedException() != t
-                    && refusedForGood(jms.getLinkedException())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void logRefusal(Outbox.Entry entry, JMSSecurityException e) {
-        refused.increment();
-        log.warn("{}", refusal(entry.address(), entry.envelope(), e));
-    }
-
     /** Subscribes to a type on its own topic; events published while not subscribed are not seen. */
     public <T extends Event> Subscription subscribe(Class<T> type, EventHandler<T> handler) {
         return subscribe(defaultAddress(type), type, handler);
@@ -524,9 +422,14 @@ public final class BrokerConnection implements AutoCloseable {
         return refused.sum();
     }
 
+    /** Sends of kept events retried after the broker did not confirm them (they may arrive twice). */
+    public long resent() {
+        return publisher.resent();
+    }
+
     /** Events sent from the outbox and confirmed by the broker. */
     public long sent() {
-        return sent.sum();
+        return publisher.sent();
     }
 
     /** Periodic events dropped: the broker away, or the outbox full. */
@@ -564,22 +467,7 @@ public final class BrokerConnection implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try {
-            if (!outbox.isAway() && !outbox.awaitEmpty(CLOSE_FLUSH.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("broker {}: {} event(s) still unsent after {} ms at close", url, outbox.size(),
-                        CLOSE_FLUSH.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        stopping = true;
-        publisher.interrupt();
-        try {
-            publisher.join(CLOSE_CONNECTION.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        int unsent = outbox.size();
+        int unsent = publisher.stop(CLOSE_FLUSH, CLOSE_CONNECTION);
         if (unsent > 0) {
             log.warn("broker {}: closing with {} event(s) unsent", url, unsent);
         }
