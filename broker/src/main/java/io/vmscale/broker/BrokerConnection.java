@@ -9,9 +9,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -26,10 +27,6 @@ import javax.jms.MessageProducer;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import javax.jms.Topic;
-import dev.failsafe.Failsafe;
-import dev.failsafe.FailsafeException;
-import dev.failsafe.RetryPolicy;
-import org.apache.activemq.artemis.api.core.ActiveMQAddressFullException;
 import org.apache.activemq.artemis.api.core.client.FailoverEventType;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnection;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -75,25 +72,22 @@ public final class BrokerConnection implements AutoCloseable {
     /** Used by the publisher thread only. */
     private final Session outboxSession;
     private final MessageProducer outboxProducer;
+    private final OutboxPublisher publisher;
     /** Confirmed sends and republished envelopes, on the caller's thread, under {@link #confirmedLock}. */
     private final Session confirmedSession;
     private final MessageProducer confirmedProducer;
     private final ReentrantLock confirmedLock = new ReentrantLock();
     private final ReentrantLock sequenceLock = new ReentrantLock();
     private final Outbox outbox = new Outbox(OUTBOX_CAPACITY);
-    private final Thread publisher;
-    private final RetryPolicy<Object> keptRetry;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean stopping;
     private volatile long awaySince;
     private final Map<String, Topic> topics = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final LongAdder malformed = new LongAdder();
     private final LongAdder handlerFailures = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    private final LongAdder sent = new LongAdder();
-    private final LongAdder resent = new LongAdder();
     private final LongAdder outages = new LongAdder();
+    private final List<Runnable> reconnectListeners = new CopyOnWriteArrayList<>();
 
     private BrokerConnection(String url, String user, String source, Clock clock, Connection connection)
             throws JMSException {
@@ -106,21 +100,8 @@ public final class BrokerConnection implements AutoCloseable {
         this.outboxProducer = outboxSession.createProducer(null);
         this.confirmedSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
         this.confirmedProducer = confirmedSession.createProducer(null);
-        this.keptRetry = RetryPolicy.builder()
-                .abortOn(BrokerConnection::refusedForGood)
-                .abortIf((result, failure) -> stopping)
-                .withBackoff(Duration.ofMillis(50), Duration.ofSeconds(2))
-                .withMaxRetries(-1)
-                .onRetry(e -> {
-                    resent.increment();
-                    if (e.getAttemptCount() == 1) {
-                        log.warn("broker {}: a kept event was not confirmed ({}); retrying until it is",
-                                url, e.getLastException() == null ? "?" : e.getLastException().toString());
-                    }
-                })
-                .build();
-        this.publisher = new Thread(this::drainOutbox, "broker-publish-" + source);
-        this.publisher.setDaemon(true);
+        this.publisher = new OutboxPublisher(outbox, (address, envelope) ->
+                send(outboxSession, outboxProducer, address, envelope), url, user, source, refused);
     }
 
     /**
@@ -183,8 +164,31 @@ public final class BrokerConnection implements AutoCloseable {
                 outbox.away(false);
                 log.info("broker {} is back after {} ms: {} event(s) to send, {} periodic dropped so far", url,
                         (System.nanoTime() - awaySince) / 1_000_000, outbox.size(), outbox.periodicDropped());
+                if (!reconnectListeners.isEmpty()) {
+                    Thread resync = new Thread(() -> reconnectListeners.forEach(BrokerConnection::runQuietly),
+                            "broker-reconnected-" + source);
+                    resync.setDaemon(true);
+                    resync.start();
+                }
             }
             case FAILOVER_FAILED -> log.error("broker {}: reconnection given up", url);
+        }
+    }
+
+    /**
+     * Runs the action (on a thread of its own) each time the connection is back after the broker was
+     * away: where a component catches up with what a non-durable subscription may have missed while
+     * it was reconnecting (the balancer's membership, say), as a resync.
+     */
+    public void onReconnected(Runnable action) {
+        reconnectListeners.add(action);
+    }
+
+    private static void runQuietly(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            log.error("a reconnection action failed", e);
         }
     }
 
@@ -318,86 +322,6 @@ public final class BrokerConnection implements AutoCloseable {
         });
     }
 
-    /** The publisher thread: sends what the outbox holds, in order, until the connection closes. */
-    private void drainOutbox() {
-        while (!stopping) {
-            Outbox.Entry entry;
-            try {
-                entry = outbox.take(200, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                break;
-            }
-            if (entry == null) {
-                continue;
-            }
-            try {
-                sendFromOutbox(entry);
-            } finally {
-                outbox.done();
-            }
-        }
-    }
-
-    private void sendFromOutbox(Outbox.Entry entry) {
-        Envelope<?> envelope = entry.envelope();
-        if (entry.delivery() == Delivery.PERIODIC) {
-            try {
-                if (outbox.isAway()) {
-                    outbox.countPeriodicDropped();
-                    return;
-                }
-                send(outboxSession, outboxProducer, entry.address(), envelope);
-                sent.increment();
-            } catch (JMSSecurityException e) {
-                logRefusal(entry, e);
-            } catch (JMSException | RuntimeException e) {
-                outbox.countPeriodicDropped();
-                log.debug("dropped {} to {}: {}", envelope.type(), entry.address(), e.toString());
-            }
-            return;
-        }
-        try {
-            Failsafe.with(keptRetry).run(() -> send(outboxSession, outboxProducer, entry.address(), envelope));
-            sent.increment();
-        } catch (RuntimeException e) {
-            Throwable cause = e instanceof FailsafeException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof JMSSecurityException refusal) {
-                logRefusal(entry, refusal);
-            } else if (refusedForGood(cause)) {
-                outbox.countKeptDropped();
-                log.error("the broker refused {} seq {} to {}: {}", envelope.type(), envelope.seq(), entry.address(),
-                        cause.getMessage());
-            } else {
-                outbox.countKeptDropped();
-                log.warn("gave up {} seq {} to {} at close: {}", envelope.type(), envelope.seq(), entry.address(),
-                        cause.toString());
-            }
-        }
-    }
-
-    /**
-     * A send the broker will refuse again however often it is retried: not allowed, its address full
-     * (a subscriber that stopped reading), too large.
-     */
-    static boolean refusedForGood(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof JMSSecurityException || t instanceof ActiveMQAddressFullException
-                    || String.valueOf(t.getMessage()).contains(MessageSizeLimit.REFUSED)) {
-                return true;
-            }
-            if (t instanceof JMSException jms && jms.getLinkedException() != null && jms.getLinkedException() != t
-                    && refusedForGood(jms.getLinkedException())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void logRefusal(Outbox.Entry entry, JMSSecurityException e) {
-        refused.increment();
-        log.warn("{}", refusal(entry.address(), entry.envelope(), e));
-    }
-
     /** Subscribes to a type on its own topic; events published while not subscribed are not seen. */
     public <T extends Event> Subscription subscribe(Class<T> type, EventHandler<T> handler) {
         return subscribe(defaultAddress(type), type, handler);
@@ -498,9 +422,14 @@ public final class BrokerConnection implements AutoCloseable {
         return refused.sum();
     }
 
+    /** Sends of kept events retried after the broker did not confirm them (they may arrive twice). */
+    public long resent() {
+        return publisher.resent();
+    }
+
     /** Events sent from the outbox and confirmed by the broker. */
     public long sent() {
-        return sent.sum();
+        return publisher.sent();
     }
 
     /** Periodic events dropped: the broker away, or the outbox full. */
@@ -530,33 +459,20 @@ public final class BrokerConnection implements AutoCloseable {
 
     /**
      * Sends what the outbox holds if the broker is here (at most {@link #CLOSE_FLUSH}), then closes;
-     * returns within a few seconds whether or not the broker answers.
+     * returns within a few seconds whether or not the broker answers (about half a second when it is
+     * away).
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        try {
-            if (!outbox.isAway() && !outbox.awaitEmpty(CLOSE_FLUSH.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.warn("broker {}: {} event(s) still unsent after {} ms at close", url, outbox.size(),
-                        CLOSE_FLUSH.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        stopping = true;
-        publisher.interrupt();
-        try {
-            publisher.join(CLOSE_CONNECTION.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        int unsent = outbox.size();
+        int unsent = publisher.stop(CLOSE_FLUSH, CLOSE_CONNECTION);
         if (unsent > 0) {
             log.warn("broker {}: closing with {} event(s) unsent", url, unsent);
         }
-        closeWithin(connection, CLOSE_CONNECTION, "connection to " + url);
+        // a broker that is away cannot confirm the close: Artemis ends its reconnection loop meanwhile
+        closeWithin(connection, outbox.isAway() ? Duration.ofMillis(500) : CLOSE_CONNECTION, "connection to " + url);
     }
 
     /** Closes on a helper thread and waits at most the timeout: a broker that does not answer cannot hold us. */

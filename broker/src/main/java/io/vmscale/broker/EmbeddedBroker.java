@@ -14,7 +14,12 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.activemq.artemis.api.core.RoutingType;
 import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.ClusterConnectionConfiguration;
 import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.ha.ReplicaPolicyConfiguration;
+import org.apache.activemq.artemis.core.config.ha.ReplicatedPolicyConfiguration;
+import org.apache.activemq.artemis.core.server.ActivateCallback;
+import org.apache.activemq.artemis.core.server.cluster.impl.MessageLoadBalancingType;
 import org.apache.activemq.artemis.core.config.CoreAddressConfiguration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
 import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
@@ -45,7 +50,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final Duration startupTime;
     private final MessageSizeLimit sizeLimit;
     private final String clientUrl;
-    private volatile BrokerStatus status;
+    private BrokerStatus status;
+    private Thread statusStarting;
+    private boolean closed;
 
     private EmbeddedBroker(EmbeddedActiveMQ server, Credentials credentials, String tcpUrl, String inVmUrl,
                            Path dataDir, Duration startupTime, MessageSizeLimit sizeLimit, String clientUrl) {
@@ -136,12 +143,31 @@ public final class EmbeddedBroker implements AutoCloseable {
             users.addUser(account.user(), account.password());
             users.addRole(account.user(), account.role().id());
         }
+        if (config.replicated()) {
+            replication(configuration, config, tls, dataDir, credentials);
+        }
         MessageSizeLimit sizeLimit = new MessageSizeLimit();
         configuration.registerBrokerPlugin(sizeLimit);
         EmbeddedActiveMQ server = new EmbeddedActiveMQ();
         server.setConfiguration(configuration);
         server.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), users));
+        boolean backup = config.haRole().equals("backup");
+        EmbeddedBroker[] made = new EmbeddedBroker[1];
         try {
+            server.createActiveMQServer();
+            if (backup) {
+                // a backup answers status once it is live, that is once its primary is gone
+                server.getActiveMQServer().registerActivateCallback(new ActivateCallback() {
+                    @Override
+                    public void activationComplete() {
+                        log.warn("broker {}: the primary {} is gone: this backup is live now", tcpUrl, config.haPeer());
+                        EmbeddedBroker broker = made[0];
+                        if (broker != null) {
+                            broker.answerStatus(config.maxDiskUsage());
+                        }
+                    }
+                });
+            }
             server.start();
         } catch (Exception e) {
             try {
@@ -151,7 +177,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             }
             throw new BrokerException("broker failed to start on " + tcpUrl + ": " + e.getMessage(), e);
         }
-        if (!server.getActiveMQServer().isActive()) {
+        if (!backup && !server.getActiveMQServer().isActive()) {
             stopQuietly(server);
             throw new BrokerException("broker failed to start on " + tcpUrl + " (is the port already taken?)");
         }
@@ -160,13 +186,97 @@ public final class EmbeddedBroker implements AutoCloseable {
         log.info("broker acceptor {} uses {}", tcpUrl, tls ? "TLS" : "plain TCP");
         EmbeddedBroker broker = new EmbeddedBroker(server, credentials, tcpUrl, inVmUrl, dataDir, startupTime, sizeLimit,
                 tls ? tcpUrl + "?" + BrokerTls.clientParameters(dataDir) : tcpUrl);
-        try {
-            broker.status = BrokerStatus.start(broker, config.maxDiskUsage());
-        } catch (RuntimeException e) {
-            broker.close();
-            throw e;
+        made[0] = broker;
+        if (!backup || server.getActiveMQServer().isActive()) {
+            broker.answerStatus(config.maxDiskUsage());
+        } else {
+            log.info("broker {}: backup of {}, replicating its journal until it fails", tcpUrl, config.haPeer());
         }
         return broker;
+    }
+
+    /**
+     * Starts answering {@code status} on a thread of its own: the broker serves clients at once, its
+     * status answers a moment later (its own in-VM connection costs more than the broker's start).
+     */
+    private synchronized void answerStatus(int maxDiskUsage) {
+        if (statusStarting != null || closed) {
+            return;
+        }
+        statusStarting = new Thread(() -> {
+            try {
+                BrokerStatus started = BrokerStatus.start(this, maxDiskUsage);
+                synchronized (this) {
+                    if (closed) {
+                        if (started != null) {
+                            started.close();
+                        }
+                    } else {
+                        status = started;
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("the broker will not answer status: {}", e.toString());
+            }
+        }, "broker-status-start");
+        statusStarting.setDaemon(true);
+        statusStarting.start();
+    }
+
+    /**
+     * A live/backup pair with Artemis's own replication: the primary replicates every persistent
+     * write to the backup before it confirms it; the backup takes over when it loses the primary. One
+     * cluster connection between the two (no load balancing between them), authenticated with a
+     * password derived from the component account, which both brokers must share. A primary that
+     * comes back while its backup is live does not start as a second live (it checks for one).
+     */
+    private static void replication(Configuration configuration, BrokerConfig config, boolean tls, Path dataDir,
+                                    Credentials credentials) {
+        String parameters = tls ? "?" + BrokerTls.clientParameters(dataDir) : "";
+        try {
+            configuration.addConnectorConfiguration("self", reachableUrl(config) + parameters);
+            configuration.addConnectorConfiguration("peer", "tcp://" + config.haPeer() + parameters);
+        } catch (Exception e) {
+            throw new BrokerException("bad broker.haPeer " + config.haPeer() + ": " + e.getMessage(), e);
+        }
+        configuration.addClusterConfiguration(new ClusterConnectionConfiguration()
+                .setName("vmscale-pair")
+                .setConnectorName("self")
+                .setStaticConnectors(List.of("peer"))
+                .setMessageLoadBalancingType(MessageLoadBalancingType.OFF)
+                .setRetryInterval(200)
+                .setMaxRetryInterval(2000)
+                .setReconnectAttempts(-1));
+        Account component = credentials.forRole(Role.COMPONENT).orElseThrow(() -> new BrokerException(
+                "a replicated broker needs a component account (the pair's password is derived from it)"));
+        configuration.setClusterUser("vmscale-pair");
+        configuration.setClusterPassword(derivedPassword(component.password()));
+        if (config.haRole().equals("primary")) {
+            configuration.setHAPolicyConfiguration(new ReplicatedPolicyConfiguration().setCheckForActiveServer(true));
+        } else {
+            configuration.setHAPolicyConfiguration(new ReplicaPolicyConfiguration().setAllowFailBack(false)
+                    .setRestartBackup(false));
+        }
+    }
+
+    private static String derivedPassword(String secret) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("vmscale-pair:" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether this broker is a backup that holds a full copy of its primary's journal. */
+    public boolean backupInSync() {
+        return server.getActiveMQServer().isReplicaSync();
+    }
+
+    /** Whether this broker serves clients (a backup: once its primary is gone). */
+    public boolean live() {
+        return server.getActiveMQServer().isActive();
     }
 
     /** Memory an address may hold before its policy applies: figures, then everything else. */
@@ -252,12 +362,22 @@ public final class EmbeddedBroker implements AutoCloseable {
      * from this host's data directory of the configuration).
      */
     public static String clientUrl(BrokerConfig config) {
+        String url = reachableUrl(config);
+        String tls = BrokerTls.required(config) ? BrokerTls.clientParameters(dataDirectory(config)) : "";
+        if (config.replicated()) {
+            // both brokers of the pair; ha=true: the client follows the pair's topology and fails over
+            return "(" + url + ",tcp://" + config.haPeer() + ")?ha=true" + (tls.isEmpty() ? "" : "&" + tls);
+        }
+        return tls.isEmpty() ? url : url + "?" + tls;
+    }
+
+    /** {@code tcp://bind:port}, a wildcard bind address read as loopback. */
+    private static String reachableUrl(BrokerConfig config) {
         String host = config.bind();
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = "127.0.0.1";
         }
-        String url = "tcp://" + hostForUrl(host) + ":" + config.port();
-        return BrokerTls.required(config) ? url + "?" + BrokerTls.clientParameters(dataDirectory(config)) : url;
+        return "tcp://" + hostForUrl(host) + ":" + config.port();
     }
 
     private static String hostForUrl(String host) {
@@ -291,6 +411,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         return startupTime;
     }
 
+    /** Whether the broker answers {@code status} yet (it starts doing so just after it starts). */
+    public synchronized boolean answersStatus() {
+        return status != null;
+    }
+
     /** What the broker's files take on disk now. */
     public StoreSize storeSize() {
         return StoreSize.of(dataDir);
@@ -310,7 +435,12 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     @Override
     public void close() {
-        BrokerStatus answering = status;
+        BrokerStatus answering;
+        synchronized (this) {
+            closed = true;
+            answering = status;
+            status = null;
+        }
         if (answering != null) {
             answering.close();
         }

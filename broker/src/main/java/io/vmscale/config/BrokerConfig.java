@@ -14,10 +14,13 @@ import java.util.Set;
  * @param maxDiskUsage percent of the data directory's disk above which the broker stops taking messages
  * @param insecure     allow a plain-TCP acceptor beyond loopback (logged loudly)
  * @param keyStore     the acceptor's PKCS#12 key store when TLS is on; empty: {@code dataDir/broker-keystore.p12}, generated
+ * @param haRole       {@code none}, or {@code primary} / {@code backup} of a replicated pair (Artemis replication)
+ * @param haPeer       {@code host:port} of the other broker of the pair; empty when {@code haRole} is none
  */
 public record BrokerConfig(String bind, int port, String dataDir, List<UserConfig> users, int maxDiskUsage,
-                           boolean insecure, String keyStore) {
+                           boolean insecure, String keyStore, String haRole, String haPeer) {
     public static final int DEFAULT_MAX_DISK_USAGE = 90;
+    public static final List<String> HA_ROLES = List.of("none", "primary", "backup");
 
     public BrokerConfig {
         InvalidValueException.text("bind", bind);
@@ -25,6 +28,12 @@ public record BrokerConfig(String bind, int port, String dataDir, List<UserConfi
         InvalidValueException.text("dataDir", dataDir);
         InvalidValueException.range("maxDiskUsage", maxDiskUsage, 1, 100);
         keyStore = keyStore == null ? "" : keyStore;
+        haRole = haRole == null ? "none" : haRole;
+        haPeer = haPeer == null ? "" : haPeer;
+        InvalidValueException.oneOf("haRole", haRole, HA_ROLES);
+        if (!haRole.equals("none") && !haPeer.matches("\\[?[A-Za-z0-9.:-]+\\]?:[0-9]{1,5}")) {
+            throw new InvalidValueException("haPeer", "host:port of the other broker of the pair", haPeer);
+        }
         users = users == null ? List.of() : List.copyOf(users);
         Set<String> names = new HashSet<>();
         for (int i = 0; i < users.size(); i++) {
@@ -36,6 +45,15 @@ public record BrokerConfig(String bind, int port, String dataDir, List<UserConfi
 
     /** Loopback-style defaults for what is not given: the disk guard at 90 %, TLS where needed, a generated key store. */
     public BrokerConfig(String bind, int port, String dataDir, List<UserConfig> users) {
-        this(bind, port, dataDir, users, DEFAULT_MAX_DISK_USAGE, false, "");
+        this(bind, port, dataDir, users, DEFAULT_MAX_DISK_USAGE, false, "", "none", "");
+    }
+
+    /** The same broker as the primary or the backup of a replicated pair with the broker at {@code peer}. */
+    public BrokerConfig withHa(String role, String peer) {
+        return new BrokerConfig(bind, port, dataDir, users, maxDiskUsage, insecure, keyStore, role, peer);
+    }
+
+    public boolean replicated() {
+        return !haRole.equals("none");
     }
 }

@@ -28,6 +28,12 @@ class BrokerRestartTest {
             new UserConfig("monitor", "monitor-secret", "component"),
             new UserConfig("bob", "bob-secret-1", "viewer"));
 
+    /**
+     * The slowest publish call allowed: one that waited on the broker would take 5 s and more (the
+     * call timeout); this leaves room for the pauses of a loaded machine.
+     */
+    private static final Duration NEVER_WAITS = Duration.ofMillis(500);
+
     @TempDir
     Path dataDir;
     private BrokerConfig config;
@@ -67,6 +73,8 @@ class BrokerRestartTest {
              BrokerConnection viewer = tcp("bob", "bob-secret-1", "chart@test");
              BrokerConnection publisher = tcp("monitor", "monitor-secret", "monitor@test")) {
             subscriber.subscribeDurable("restart-test", VmLifecycle.class, e -> kept.add(e.body().reason()));
+            java.util.concurrent.atomic.AtomicInteger resyncs = new java.util.concurrent.atomic.AtomicInteger();
+            viewer.onReconnected(resyncs::incrementAndGet);
             viewer.subscribe(CpuSample.class, samples::add);
             viewer.subscribe(VmLifecycle.class, live::add);
             publisher.publish(sample(1));
@@ -85,7 +93,7 @@ class BrokerRestartTest {
                 slowest = Math.max(slowest, System.nanoTime() - t0);
             }
             assertThat(Duration.ofNanos(slowest)).as("the slowest publish while the broker is away")
-                    .isLessThan(Duration.ofMillis(50));
+                    .isLessThan(NEVER_WAITS);
             assertThat(publisher.periodicDropped()).isGreaterThanOrEqualTo(200);
 
             broker = EmbeddedBroker.start(config);
@@ -97,6 +105,7 @@ class BrokerRestartTest {
 
             // the viewer's non-durable subscriptions are back on the same connection
             await().atMost(Duration.ofSeconds(10)).until(() -> !viewer.brokerAway() && viewer.outages() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> resyncs.get() == 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 publisher.publish(sample(2));
                 return samples.poll(200, TimeUnit.MILLISECONDS) != null;

@@ -35,7 +35,7 @@ class BrokerTlsTest {
             "0.0.0.0, true, false",
             "192.0.2.10, true, false"})
     void requiresTlsBeyondLoopbackUnlessDeclaredInsecure(String bind, boolean insecure, boolean tls) {
-        BrokerConfig config = new BrokerConfig(bind, 61616, "/tmp/unused", List.of(), 90, insecure, "");
+        BrokerConfig config = new BrokerConfig(bind, 61616, "/tmp/unused", List.of(), 90, insecure, "", "none", "");
         assertThat(BrokerTls.required(config)).isEqualTo(tls);
     }
 
@@ -65,7 +65,7 @@ class BrokerTlsTest {
 
     @Test
     void aClientWithoutTheTrustStoreSaysWhatToCopy() {
-        BrokerConfig remote = new BrokerConfig("192.0.2.10", 61616, dataDir.toString(), List.of(), 90, false, "");
+        BrokerConfig remote = new BrokerConfig("192.0.2.10", 61616, dataDir.toString(), List.of(), 90, false, "", "none", "");
         assertThatThrownBy(() -> EmbeddedBroker.clientUrl(remote))
                 .isInstanceOf(BrokerException.class)
                 .hasMessageContaining(BrokerTls.TRUST_STORE + " is missing: copy it from the broker's data directory");
@@ -74,7 +74,7 @@ class BrokerTlsTest {
     @Test
     void aConfiguredKeyStoreMustExist() {
         BrokerConfig config = new BrokerConfig("0.0.0.0", TestBrokers.freePort(), dataDir.toString(), USERS, 90, false,
-                dataDir.resolve("nowhere.p12").toString());
+                dataDir.resolve("nowhere.p12").toString(), "none", "");
         assertThatThrownBy(() -> EmbeddedBroker.start(config))
                 .isInstanceOf(BrokerException.class).hasMessageContaining("nowhere.p12 does not exist");
     }

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: balancer, broker, guest, libvirt, monitor, provisioning, scaler)
-            unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, insecure, keyStore, maxDiskUsage, port, users)
+            unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, haPeer, haRole, insecure, keyStore, maxDiskUsage, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
             integer for string    | {"broker": {"bind": 127}}                    | conf.json: key 'broker.bind': expected a string, got an integer (127)

@@ -81,6 +81,8 @@ class BrokerRestartUnderLoadTest {
         final AtomicLong wrong = new AtomicLong();
         /** The longest time between two answers while {@link #measuring}. */
         final AtomicLong longestGapNanos = new AtomicLong();
+        /** When the longest gap ended (System.nanoTime). */
+        volatile long longestGapEnded;
         volatile boolean measuring;
         final Thread thread = new Thread(this, "front-door-client");
 
@@ -119,8 +121,9 @@ class BrokerRestartUnderLoadTest {
                         wrong.incrementAndGet();
                     }
                     answered.incrementAndGet();
-                    if (measuring) {
-                        longestGapNanos.accumulateAndGet(now - last, Math::max);
+                    if (measuring && now - last > longestGapNanos.get()) {
+                        longestGapNanos.set(now - last);
+                        longestGapEnded = now;
                     }
                     last = now;
                 }
@@ -141,7 +144,7 @@ class BrokerRestartUnderLoadTest {
         BrokerConfig config = TestBrokers.config(dir.resolve("data"), USERS);
         inProcess = EmbeddedBroker.start(config);
         String url = inProcess.tcpUrl();
-        runThroughARestart(url, new BrokerProcess() {
+        runThroughARestart(url, true, new BrokerProcess() {
             @Override
             public void stop() {
                 inProcess.close();
@@ -185,10 +188,16 @@ class BrokerRestartUnderLoadTest {
             }
         };
         process.start();
-        runThroughARestart("tcp://127.0.0.1:" + port, process);
+        runThroughARestart("tcp://127.0.0.1:" + port, false, process);
     }
 
-    private void runThroughARestart(String url, BrokerProcess broker) throws Exception {
+    /**
+     * @param warmUp restart the broker once before measuring: in this JVM, a first restart loads the
+     *               broker's classes and grows the heap, and the collector's pauses (up to 0.4 s seen on
+     *               this loaded machine) stop every thread of the process, the data path's included;
+     *               a long-running process is past that
+     */
+    private void runThroughARestart(String url, boolean warmUp, BrokerProcess broker) throws Exception {
         BlockingQueue<AdminResult> replies = new LinkedBlockingQueue<>();
         BlockingQueue<LbStats> stats = new LinkedBlockingQueue<>();
         GuestServer.Options options = GuestServer.Options.defaults(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -212,17 +221,29 @@ class BrokerRestartUnderLoadTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> service.balancer().members().contains(one));
                 assertThat(stats.poll(10, TimeUnit.SECONDS)).isNotNull();
 
+                if (warmUp) {
+                    broker.stop();
+                    await().atMost(Duration.ofSeconds(15)).until(balancerConnection::brokerAway);
+                    broker.start();
+                    for (BrokerConnection c : List.of(balancerConnection, scaler, operator, viewer)) {
+                        await().atMost(Duration.ofSeconds(20)).until(() -> !c.brokerAway());
+                    }
+                }
                 Client client = new Client(service.balancer().frontAddress());
                 client.thread.start();
                 await().atMost(Duration.ofSeconds(10)).until(() -> client.answered.get() > 100);
                 client.measuring = true;
                 long before = client.answered.get();
 
+                long stopping = System.nanoTime();
                 broker.stop();
+                long stopped = System.nanoTime();
                 await().atMost(Duration.ofSeconds(15)).until(balancerConnection::brokerAway);
                 long whileAway = client.answered.get();
                 await().atMost(Duration.ofSeconds(10)).until(() -> client.answered.get() > whileAway + 500);
+                long starting = System.nanoTime();
                 broker.start();
+                long started = System.nanoTime();
                 for (BrokerConnection c : List.of(balancerConnection, scaler, operator, viewer)) {
                     await().atMost(Duration.ofSeconds(20)).until(() -> !c.brokerAway());
                 }
@@ -244,6 +265,9 @@ class BrokerRestartUnderLoadTest {
                 assertThat(stats.poll(10, TimeUnit.SECONDS)).as("lb.stats after the restart").isNotNull();
 
                 Duration gap = Duration.ofNanos(client.longestGapNanos.get());
+                System.out.printf("broker stop %d..%d ms, start %d..%d ms; the longest gap ended at %d ms%n", 0,
+                        (stopped - stopping) / 1_000_000, (starting - stopping) / 1_000_000,
+                        (started - stopping) / 1_000_000, (client.longestGapEnded - stopping) / 1_000_000);
                 System.out.printf("broker restart under load: answered %d (%d while away), unanswered %d, wrong %d,"
                                 + " longest gap %.1f ms, lb.stats dropped %d, balancer outages %d; balancer %s, front door %s%n",
                         client.answered.get() - before, afterRestart - whileAway, client.unanswered.get(),
@@ -253,7 +277,7 @@ class BrokerRestartUnderLoadTest {
                 assertThat(client.wrong.get()).isZero();
                 assertThat(gap).as("longest time without an answer").isLessThan(LONGEST_GAP);
                 assertThat(balancerConnection.periodicDropped()).as("lb.stats dropped while away").isPositive();
-                assertThat(balancerConnection.outages()).isEqualTo(1);
+                assertThat(balancerConnection.outages()).isEqualTo(warmUp ? 2 : 1);
             }
             long t0 = System.nanoTime();
             broker.stop();
