@@ -28,7 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
 /**
- * A scale-up by each path, on real VMs with the whole stack in this JVM and a light load running: from
+ * A scale-up by each path, on real VMs with the whole stack in this JVM and one replica's worth of load: from
  * the UP decision to the first correct answer the balancer receives from the new replica. Paths: a cold
  * boot, a replica restored from the warm pool's managed save, a paused one resumed. Runs alternate between
  * the paths; each starts from one serving replica and the pool prepared for its path.
@@ -59,7 +59,7 @@ final class ScaleUpBench {
                 demo.libvirt().reconnectMinMs(), demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
                 scaler, demo.balancer(), demo.guest());
         out.printf(Locale.ROOT, "bench scale-up: %d cores, %s; %d run(s) of each path (%s), alternating; from the UP "
-                        + "decision to the balancer's first correct answer from the new replica, light load running%n",
+                        + "decision to the balancer's first correct answer from the new replica, one replica's worth of load running%n",
                 Runtime.getRuntime().availableProcessors(), config.libvirt().uris().get(0), runs, String.join(", ", PATHS));
         out.flush();
         try (Stack stack = Stack.start(config, new PrintWriter(java.io.Writer.nullWriter()), "bench")) {
@@ -88,7 +88,9 @@ final class ScaleUpBench {
     private void measure(PrintWriter out, int runs) throws InterruptedException {
         await("the first replica READY and the balancer calibrated", () -> serving() == 1
                 && stack.balancer.calibration() != null);
-        stack.balancer.setMode(new LoadMode("light", 0.2));
+        // a scale-up is wanted when the replicas are full: the one serving gets a replica's worth, so the new
+        // one is sent requests as soon as it joins (at a light load the wait for the next request would count)
+        stack.balancer.setMode(new LoadMode("full", 1.0));
         Map<String, List<Long>> byPath = new LinkedHashMap<>();
         PATHS.forEach(p -> byPath.put(p, new ArrayList<>()));
         for (int run = 1; run <= runs; run++) {
