@@ -26,7 +26,26 @@ public final class BalancerBench {
     private BalancerBench() {
     }
 
-    private record Route(String name, List<InetSocketAddress> targets) {
+    /** A path, and how to read the CPU time its proxy has used so far (nanoseconds; null for none). */
+    private record Route(String name, List<InetSocketAddress> targets, java.util.function.LongSupplier cpu) {
+    }
+
+    /** CPU time of this JVM's threads named {@code balancer}: the front door's one I/O thread. */
+    private static long balancerThreadCpu() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("balancer")) {
+                total += Math.max(0, threads.getThreadCpuTime(t.getId()));
+            }
+        }
+        return total;
+    }
+
+    /** CPU time of nginx's worker processes. */
+    private static long nginxCpu(Process nginx) {
+        return nginx.toHandle().descendants().mapToLong(h -> h.info().totalCpuDuration()
+                .map(java.time.Duration::toNanos).orElse(0L)).sum();
     }
 
     private record Shape(String name, int window, boolean oneSocket) {
@@ -67,16 +86,18 @@ public final class BalancerBench {
                 }
                 balancer.members();
                 List<Route> paths = new ArrayList<>();
-                paths.add(new Route("(a) straight to the servers", direct));
-                paths.add(new Route("(b) vmscale front door", List.of(balancer.frontAddress())));
+                paths.add(new Route("(a) straight to the servers", direct, null));
+                paths.add(new Route("(b) vmscale front door", List.of(balancer.frontAddress()),
+                        BalancerBench::balancerThreadCpu));
                 if (!frontOnly) {
                     for (String workers : List.of("1", "auto")) {
                         java.nio.file.Path dir = Files.createTempDirectory("vmscale-bench-nginx");
                         dirs.add(dir);
                         int port = Local.freeUdpPort();
-                        nginxes.add(startNginx(dir, port, direct, workers));
+                        Process nginx = startNginx(dir, port, direct, workers);
+                        nginxes.add(nginx);
                         paths.add(new Route(workers.equals("1") ? "(c) nginx, 1 worker" : "(d) nginx, a worker per core",
-                                List.of(new InetSocketAddress(loopback, port))));
+                                List.of(new InetSocketAddress(loopback, port)), () -> nginxCpu(nginx)));
                     }
                 }
                 List<Shape> shapes = List.of(
@@ -87,8 +108,8 @@ public final class BalancerBench {
                                 + "alternating; the client, the proxies and the servers share the machine%n%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                         measure.toSeconds(), rounds);
-                out.printf("%-48s %-30s %9s %8s %8s %6s %6s%n", "client shape", "path", "req/s", "p50 ms", "p99 ms",
-                        "lost", "wrong");
+                out.printf("%-48s %-30s %9s %8s %8s %6s %6s %12s%n", "client shape", "path", "req/s", "p50 ms",
+                        "p99 ms", "lost", "wrong", "proxy us/req");
                 double[][] throughput = new double[shapes.size()][paths.size()];
                 List<List<List<Double>>> p99 = new ArrayList<>();
                 for (int s = 0; s < shapes.size(); s++) {
@@ -104,10 +125,16 @@ public final class BalancerBench {
                             Route path = paths.get(p);
                             List<InetSocketAddress> targets = shape.oneSocket() && p == 0 ? List.of(direct.get(0))
                                     : path.targets();
+                            long cpuBefore = path.cpu() == null ? 0 : path.cpu().getAsLong();
                             UdpLoad.Result r = shape.run(targets, measure);
-                            out.printf("%-48s %-30s %9.0f %8.3f %8.3f %6d %6d%n", shape.name(),
+                            // CPU over warm-up and measurement, per request answered in the measurement scaled to both
+                            double cpuPerRequest = path.cpu() == null ? Double.NaN
+                                    : (path.cpu().getAsLong() - cpuBefore) / 1e3
+                                    / (r.answered() * (1 + 1.0 / measure.toSeconds()));
+                            out.printf("%-48s %-30s %9.0f %8.3f %8.3f %6d %6d %12s%n", shape.name(),
                                     shape.oneSocket() && p == 0 ? "(a) straight to one server" : path.name(),
-                                    r.perSecond(), r.percentileMillis(50), r.percentileMillis(99), r.lost(), r.wrong());
+                                    r.perSecond(), r.percentileMillis(50), r.percentileMillis(99), r.lost(), r.wrong(),
+                                    Double.isNaN(cpuPerRequest) ? "-" : String.format("%.2f", cpuPerRequest));
                             out.flush();
                             throughput[s][p] += r.perSecond();
                             p99.get(s).get(p).add(r.percentileMillis(99));
