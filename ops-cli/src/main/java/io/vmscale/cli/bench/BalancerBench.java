@@ -80,7 +80,8 @@ public final class BalancerBench {
                     LoadMode.OFF, "least-outstanding", 64, Duration.ofSeconds(1), 3, Duration.ofSeconds(2),
                     Duration.ofSeconds(1));
             try (Balancer balancer = Balancer.start(settings, e -> { }, List::of, "bench",
-                    new InetSocketAddress(loopback, 0))) {
+                    new InetSocketAddress(loopback, 0));
+) {
                 for (InetSocketAddress server : direct) {
                     balancer.addServer(new Endpoint("127.0.0.1", server.getPort()));
                 }

@@ -191,11 +191,12 @@ public final class UdpLoad {
                         continue;
                     }
                     waiting[i] = false;
+                    long at = System.nanoTime(); // an answer to a request sent in this same pass is read in it too
                     if (measuring) {
                         answered++;
-                        latency.recordValue(Math.min(now - sentAt[i], latency.getHighestTrackableValue()));
+                        latency.recordValue(Math.min(at - sentAt[i], latency.getHighestTrackableValue()));
                     }
-                    sendOne(channel, requests, sentAt, waiting, i, now);
+                    sendOne(channel, requests, sentAt, waiting, i, at);
                 }
                 if (now >= nextTimeoutScan) {
                     for (int i = 0; i < window; i++) {
