@@ -388,6 +388,11 @@ public final class Balancer implements AutoCloseable {
         return calibrator == null ? settings.replicaCapacity() : calibrator.capacity();
     }
 
+    /** Admin commands answered with an error since start (malformed, refused, or nothing to do). */
+    public long refusedCommands() {
+        return admin.refused();
+    }
+
     /** Calibrations done since start. */
     public int calibrations() {
         return calibrator == null ? 0 : calibrator.calibrations();
@@ -459,6 +464,8 @@ public final class Balancer implements AutoCloseable {
             data.put("capacity", capacity());
             data.put("calibrations", calibrations());
             data.put("front", frontCounters());
+            data.put("refusedCommands", refusedCommands());
+            data.put("strayDatagrams", stray());
             return data;
         }
     }

@@ -164,6 +164,7 @@ class AdminFuzzTest {
                 }
                 assertThat(answeredOk.get()).as("bad commands answered ok").isZero();
                 assertThat(answered.get()).isEqualTo(expectAnswered);
+                assertThat(service.balancer().refusedCommands()).as("counted").isEqualTo(expectAnswered);
                 assertThat(component.malformedDropped() + service.ignored()).isEqualTo(expectDropped);
                 assertThat(component.handlerFailures()).as("handler failures (a StackOverflowError was one)").isZero();
                 assertThat(service.balancer().members()).as("nothing was added").isEmpty();
