@@ -28,11 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The load generator and client-side balancer, assembled from its parts: the {@link Pacer} says how
  * many requests are due, the {@link Membership} which replicas may take them (with the
- * {@link Dispatch} policy and the {@link OutlierDetector}), the {@link Transport} sends them and
- * matches answers, the {@link FrontDoor} takes outside clients' requests, {@link Stats} counts and
- * publishes {@code lb.stats}, {@link Admin} carries out commands. A replica taken out of the
- * membership is reported in {@code lb.stats} as removed (no new request goes to it; its requests in
- * flight still count), the acknowledgement a drain waits for.
+ * {@link Dispatch} policy, {@link SlowStart} and the {@link OutlierDetector}), {@link Traffic} sends
+ * them through the {@link Transport} and checks the answers, the {@link FrontDoor} takes outside
+ * clients' requests, {@link Stats} counts and times, the {@link Calibrator} measures each new replica,
+ * {@link Admin} carries out commands. A replica taken out of the membership is reported in
+ * {@code lb.stats} as removed (no new request goes to it; its requests in flight still count), the
+ * acknowledgement a drain waits for.
  *
  * <p>One thread does all the I/O with one selector: no thread per request. Membership changes and
  * commands from other threads are queued to that thread and take effect at its next turn.
@@ -40,8 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class Balancer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Balancer.class);
     private static final Duration MAX_EJECTION = Duration.ofSeconds(30);
-    /** How long a calibration counts answers at saturation (after its ramp). */
-    static final Duration CALIBRATION_TIME = Duration.ofMillis(2500);
     /** See {@link Membership#REMOVED_IDLE_REPORTS}. */
     static final int REMOVED_IDLE_REPORTS = Membership.REMOVED_IDLE_REPORTS;
     /** See {@link Stats#REMOVAL_STATS_GAP}. */
@@ -193,12 +192,9 @@ public final class Balancer implements AutoCloseable {
     private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
     private volatile long stray;
     private volatile LbStats lastStats;
-    private final CapacityEstimate capacityEstimate = new CapacityEstimate();
-    private final java.util.ArrayDeque<Replica> toCalibrate = new java.util.ArrayDeque<>();
-    private boolean calibrating;
-    private volatile Calibration.Result calibration;
-    private volatile double capacity;
-    private volatile int calibrations;
+    private final Traffic traffic;
+    /** Null when the capacity is configured. */
+    private final Calibrator calibrator;
 
     private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
                      String source, InetSocketAddress frontAddress, LongSupplier clock) throws IOException {
@@ -207,22 +203,35 @@ public final class Balancer implements AutoCloseable {
         this.clock = clock;
         long now = clock.getAsLong();
         this.timeoutNanos = settings.timeout().toNanos();
-        this.transport = new Transport(new Requests());
+        this.stats = new Stats(settings.statsInterval(), now);
         Duration maxEjection = settings.ejectFor().compareTo(MAX_EJECTION) > 0 ? settings.ejectFor() : MAX_EJECTION;
         this.membership = new Membership(new OutlierDetector(settings.ejectAfter(), settings.ejectFor(), maxEjection,
                 settings.maxEjectedFraction()), Dispatch.named(settings.dispatch(), new Random()), settings.maxInFlight(),
                 new SlowStart(settings.slowStart()));
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
-        this.capacity = settings.replicaCapacity();
-        this.stats = new Stats(settings.statsInterval(), now);
+        this.traffic = new Traffic(membership, stats, settings.work(), settings.ejectAfter());
+        this.transport = new Transport(traffic);
+        this.calibrator = settings.replicaCapacity() > 0 ? null : new Calibrator(settings.work(),
+                settings.timeout().multipliedBy(10), new Calibrator.Loop() {
+                    @Override
+                    public void execute(Runnable action) {
+                        later(action);
+                    }
+
+                    @Override
+                    public <T> T call(Supplier<T> action) {
+                        return onLoop(action);
+                    }
+                }, pacer::setCapacity);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
         try {
-            this.front = frontAddress == null ? null : FrontDoor.open(frontAddress, transport, this::forward);
+            this.front = frontAddress == null ? null : FrontDoor.open(frontAddress, transport, traffic::forward);
         } catch (IOException e) {
             transport.close();
             throw e;
         }
+        traffic.connect(transport, front);
         this.thread = new Thread(this::loop, "balancer");
         this.thread.setDaemon(true);
     }
@@ -377,7 +386,7 @@ public final class Balancer implements AutoCloseable {
 
     /** The last calibration, once one is done (null when the capacity was configured or none is over yet). */
     public Calibration.Result calibration() {
-        return calibration;
+        return calibrator == null ? null : calibrator.last();
     }
 
     /**
@@ -385,12 +394,17 @@ public final class Balancer implements AutoCloseable {
      * median of the last calibrations (each replica that joins is measured); 0 until the first.
      */
     public double capacity() {
-        return capacity;
+        return calibrator == null ? settings.replicaCapacity() : calibrator.capacity();
+    }
+
+    /** Admin commands answered with an error since start (malformed, refused, or nothing to do). */
+    public long refusedCommands() {
+        return admin.refused();
     }
 
     /** Calibrations done since start. */
     public int calibrations() {
-        return calibrations;
+        return calibrator == null ? 0 : calibrator.calibrations();
     }
 
     /** What admin commands act on; each call runs on the balancer's thread. */
@@ -459,6 +473,8 @@ public final class Balancer implements AutoCloseable {
             data.put("capacity", capacity());
             data.put("calibrations", calibrations());
             data.put("front", frontCounters());
+            data.put("refusedCommands", refusedCommands());
+            data.put("strayDatagrams", stray());
             return data;
         }
     }
@@ -472,9 +488,8 @@ public final class Balancer implements AutoCloseable {
             return endpoint + " is already in the list";
         }
         log.info("balancer: + {} ({}{})", endpoint, why, warm ? ", warm: no slow start" : "");
-        if (settings.replicaCapacity() == 0) { // calibrate every new replica, in the background
-            toCalibrate.add(replica);
-            calibrateNext();
+        if (calibrator != null) { // calibrate every new replica, in the background
+            calibrator.add(replica);
         }
         return "added " + endpoint;
     }
@@ -486,64 +501,8 @@ public final class Balancer implements AutoCloseable {
         }
         stats.soon(); // acknowledge it in stats soon rather than at the end of the interval: a drain waits for that
         log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, replica.busy.size());
-        retireIfDone(replica);
+        traffic.retireIfDone(replica);
         return "removed " + endpoint + (replica.busy.isEmpty() ? "" : ", " + replica.busy.size() + " in flight");
-    }
-
-    private void retireIfDone(Replica replica) {
-        if (replica.removed && replica.busy.isEmpty()) {
-            transport.closeIdle(replica);
-        }
-    }
-
-    /** Calibrates the next replica waiting, off the balancer's thread, one at a time. */
-    private void calibrateNext() {
-        if (calibrating) {
-            return;
-        }
-        Replica replica = toCalibrate.poll();
-        while (replica != null && replica.removed) {
-            replica = toCalibrate.poll();
-        }
-        if (replica == null) {
-            return;
-        }
-        calibrating = true;
-        Replica measured = replica;
-        Duration timeout = settings.timeout().multipliedBy(10);
-        Thread worker = new Thread(() -> {
-            try {
-                Calibration.Result result = Calibration.measure(measured.endpoint, settings.work(), CALIBRATION_TIME,
-                        Calibration.WINDOW, timeout, () -> onLoop(() -> measured.answered));
-                later(() -> {
-                    calibration = result;
-                    double estimate = capacityEstimate.add(result.capacityPerSecond());
-                    pacer.setCapacity(estimate);
-                    capacity = estimate;
-                    calibrations = capacityEstimate.measurements();
-                    log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} its own, {} the "
-                                    + "balancer's); one replica's capacity now {} requests/s ({} calibration(s))",
-                            measured.endpoint, fixed(result.capacityPerSecond()), settings.work(),
-                            fixed(result.ownPerSecond()), fixed(result.othersPerSecond()), fixed(estimate),
-                            calibrations);
-                    calibrating = false;
-                    calibrateNext();
-                });
-            } catch (IOException | RuntimeException e) {
-                log.warn("balancer: calibration on {} failed ({}); going on with the next replica",
-                        measured.endpoint, e.getMessage());
-                later(() -> {
-                    calibrating = false;
-                    calibrateNext();
-                });
-            }
-        }, "balancer-calibration");
-        worker.setDaemon(true);
-        worker.start();
-    }
-
-    private static String fixed(double value) {
-        return String.format(java.util.Locale.ROOT, "%.1f", value);
     }
 
     private void loop() {
@@ -563,7 +522,7 @@ public final class Balancer implements AutoCloseable {
                 if (step != null) {
                     log.info("balancer: profile step: {} for {} s", step.mode(), step.duration().toMillis() / 1000.0);
                 }
-                offer(now);
+                traffic.offer(pacer.due(now), now);
                 if (now - nextTimeoutScan >= 0) {
                     transport.expire(membership.all(), now, timeoutNanos);
                     nextTimeoutScan = now + scanEvery;
@@ -580,98 +539,6 @@ public final class Balancer implements AutoCloseable {
             front.close();
         }
         transport.close();
-    }
-
-    /** Sends what the rate has made due since the last turn; what no replica can take is counted unsent. */
-    private void offer(long now) {
-        long due = pacer.due(now);
-        for (long i = 0; i < due; i++) {
-            Replica replica = membership.pick(now, null);
-            if (replica == null) {
-                stats.unsent += due - i; // no replica can take it: dropped, not queued without bound
-                return;
-            }
-            if (!send(replica, settings.work(), null, 0, now)) {
-                stats.unsent++;
-            }
-        }
-    }
-
-    private boolean send(Replica replica, long n, InetSocketAddress client, int retries, long now) {
-        Replica.Slot slot = transport.send(replica, n, now);
-        if (slot == null) {
-            return false;
-        }
-        slot.client = client;
-        slot.retries = retries;
-        replica.sent++;
-        stats.sent++;
-        return true;
-    }
-
-    /** A front-door request: to a replica, with one retry on another. */
-    private boolean forward(long n, InetSocketAddress client, long now) {
-        Replica replica = membership.pick(now, null);
-        return replica != null && send(replica, n, client, 1, now);
-    }
-
-    /** What happens to requests, as the transport reports it. */
-    private final class Requests implements Transport.Receiver {
-        @Override
-        public void answered(Replica.Slot slot, int length, long value, long now) {
-            Replica replica = slot.replica;
-            InetSocketAddress client = slot.client;
-            slot.client = null;
-            if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n)) {
-                replica.answered++;
-                stats.answered(now - slot.sentAt);
-                if (client != null) {
-                    front.answer(client, value);
-                }
-            } else {
-                replica.wrong++;
-                stats.wrong++;
-                if (client != null) {
-                    front.dropped(); // a wrong answer is not passed on
-                }
-            }
-            if (membership.detector().onAnswer(replica.health)) {
-                log.info("balancer: {} answered its probe, back in", replica.endpoint);
-            }
-            retireIfDone(replica);
-        }
-
-        /** A request that will get no answer: counted, retried for a client, and the replica ejected after K in a row. */
-        @Override
-        public void failed(Replica.Slot slot, long now) {
-            Replica replica = slot.replica;
-            replica.timedOut++;
-            stats.timedOut++;
-            if (!replica.removed) {
-                OutlierDetector.Outcome outcome = membership.detector().onTimeout(replica.health, now);
-                switch (outcome) {
-                    case EJECTED, PROBE_FAILED -> log.warn("balancer: {} ejected for {} ms ({})", replica.endpoint,
-                            replica.health.lastPeriod() / 1_000_000, outcome == OutlierDetector.Outcome.PROBE_FAILED
-                                    ? "its probe failed" : settings.ejectAfter() + " timeouts in a row");
-                    case HELD_BY_MAX_EJECTED -> log.warn("balancer: {} not ejected after {} timeouts in a row: {} of {} "
-                            + "replicas ejected already, the most allowed", replica.endpoint, settings.ejectAfter(),
-                            membership.detector().ejectedCount(), membership.memberEndpoints().size());
-                    default -> {
-                        // counted
-                    }
-                }
-            }
-            if (slot.client != null) {
-                Replica other = slot.retries > 0 ? membership.pick(now, replica) : null;
-                if (other != null && send(other, slot.n, slot.client, slot.retries - 1, now)) {
-                    front.retried();
-                } else {
-                    front.dropped();
-                }
-                slot.client = null;
-            }
-            retireIfDone(replica);
-        }
     }
 
     /**

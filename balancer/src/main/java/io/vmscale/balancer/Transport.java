@@ -3,7 +3,6 @@ package io.vmscale.balancer;
 import io.vmscale.guest.Wire;
 import java.io.IOException;
 import java.net.PortUnreachableException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -41,6 +40,8 @@ final class Transport implements AutoCloseable {
     private final Selector selector;
     private final Receiver receiver;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+    /** One request at a time, direct: a heap buffer is copied into a temporary direct one on every send. */
+    private final ByteBuffer request = ByteBuffer.allocateDirect(Wire.REQUEST_BYTES);
     private final List<Replica.Slot> refused = new ArrayList<>();
     private long stray;
 
@@ -90,7 +91,7 @@ final class Transport implements AutoCloseable {
             slot.inFlight = true;
             replica.busy.add(slot);
             try {
-                slot.channel.write(Wire.request(n));
+                slot.channel.write(Wire.putRequest(request.clear(), n).flip());
             } catch (PortUnreachableException e) {
                 refused.add(slot); // nobody listens there: it fails at the next turn rather than at its timeout
             }
@@ -111,20 +112,21 @@ final class Transport implements AutoCloseable {
     /** Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to. */
     void select(long millis, java.util.function.LongSupplier clock) throws IOException {
         failRefused(clock.getAsLong());
-        selector.select(millis);
-        long now = clock.getAsLong();
-        for (SelectionKey key : selector.selectedKeys()) {
+        long[] now = {0};
+        selector.select(key -> { // no selected-key set to fill and clear
+            if (now[0] == 0) {
+                now[0] = clock.getAsLong();
+            }
             if (!key.isValid()) {
-                continue;
+                return;
             }
             if (key.attachment() instanceof Replica.Slot slot) {
-                read(slot, now);
+                read(slot, now[0]);
             } else {
-                ((Readable) key.attachment()).readable(now);
+                ((Readable) key.attachment()).readable(now[0]);
             }
-        }
-        selector.selectedKeys().clear();
-        failRefused(now);
+        }, millis);
+        failRefused(now[0] == 0 ? clock.getAsLong() : now[0]);
     }
 
     private void failRefused(long now) {
@@ -140,43 +142,37 @@ final class Transport implements AutoCloseable {
         }
     }
 
-    /** Reads everything waiting on the socket: the first datagram answers its request, the rest are stray. */
+    /**
+     * Reads one datagram: the answer to the socket's request, or a stray one (nothing in flight) that
+     * is counted and dropped. Either way it is consumed, so a level-triggered selector reports the
+     * socket again only while something is left: it cannot spin on a datagram nobody reads. One read
+     * per readiness, not a drain: an empty read costs a system call per answer.
+     */
     private void read(Replica.Slot slot, long now) {
-        boolean expected = slot.inFlight;
-        int length = -1;
-        long value = 0;
-        while (slot.channel.isOpen()) {
-            SocketAddress from;
-            try {
-                from = slot.channel.receive(buffer.clear());
-            } catch (IOException e) { // PortUnreachableException above all: ICMP said nobody listens
-                if (slot.inFlight && length < 0) {
-                    fail(slot, now);
-                } else {
-                    discard(slot);
-                }
-                break;
-            }
-            if (from == null) {
-                break;
-            }
-            buffer.flip();
-            if (expected && length < 0) {
-                length = buffer.remaining();
-                value = length >= Long.BYTES ? buffer.getLong(0) : -1;
+        int length;
+        try {
+            length = slot.channel.read(buffer.clear());
+        } catch (IOException e) { // PortUnreachableException above all: ICMP said nobody listens
+            if (slot.inFlight) {
+                fail(slot, now);
             } else {
-                stray++;
+                discard(slot);
             }
+            return;
         }
-        if (expected && length >= 0) {
-            Replica replica = slot.replica;
-            slot.inFlight = false;
-            replica.busy.remove(slot);
-            if (slot.channel.isOpen()) {
-                replica.idle.push(slot);
-            }
-            receiver.answered(slot, length, value, now);
+        if (length <= 0) {
+            return; // nothing (or an empty datagram, consumed)
         }
+        if (!slot.inFlight) {
+            stray++;
+            return;
+        }
+        long value = length >= Long.BYTES ? buffer.getLong(0) : -1;
+        Replica replica = slot.replica;
+        slot.inFlight = false;
+        replica.busy.remove(slot);
+        replica.idle.push(slot);
+        receiver.answered(slot, length, value, now);
     }
 
     /** Fails every request in flight for longer than {@code timeoutNanos}. */

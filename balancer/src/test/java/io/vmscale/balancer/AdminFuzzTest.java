@@ -21,7 +21,6 @@ import javax.jms.TextMessage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * nested, null bodies and arguments, oversized, deeply repeated words, too many arguments, unknown
  * commands, addresses outside the allowed networks, loads above the cap, foreign reply-to addresses.
  * Each one is answered with an error or counted and dropped; none changes anything; the balancer
- * answers {@code status} afterwards.
+ * answers {@code status} afterwards, and the heap after a GC is within 10 % of what it was before.
  */
 class AdminFuzzTest {
     private static final int MESSAGES = 10_000;
@@ -94,6 +93,16 @@ class AdminFuzzTest {
         };
     }
 
+    /** Heap in use after a full collection (System.gc() is a full GC on HotSpot's G1 unless disabled). */
+    private static long heapAfterGc() {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            used = Math.min(used, java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
     @Test
     void tenThousandBadMessagesAreEachAnsweredWithAnErrorOrCountedAndDroppedAndStatusStillWorks() throws Exception {
         BlockingQueue<AdminResult> replies = new LinkedBlockingQueue<>();
@@ -107,14 +116,18 @@ class AdminFuzzTest {
                     Duration.ofMillis(200));
             try (BalancerService service = BalancerService.start(component, settings, List::of, null)) {
                 operator.subscribe(REPLY, AdminResult.class, e -> {
+                    if (e.body().requestId().startsWith("s")) { // the status commands around the fuzz
+                        replies.add(e.body());
+                        return;
+                    }
                     answered.incrementAndGet();
                     if (e.body().ok()) {
                         answeredOk.incrementAndGet();
                     }
-                    if (e.body().requestId().startsWith("s")) {
-                        replies.add(e.body());
-                    }
                 });
+                operator.publish(new AdminCommand("s0", REPLY, "balancer", "status", List.of()));
+                assertThat(replies.poll(10, TimeUnit.SECONDS)).as("status before the fuzz").isNotNull();
+                long heapBefore = heapAfterGc();
                 Account account = broker.credentials().forRole(Role.OPERATOR).orElseThrow();
                 long mustAnswer = 0;
                 long mustDrop = 0;
@@ -163,6 +176,7 @@ class AdminFuzzTest {
                         .isBetween(expectDropped - broker.oversizedRefused(), expectDropped);
                 assertThat(broker.oversizedRefused()).as("only large messages are refused for their size")
                         .isLessThanOrEqualTo(large);
+                assertThat(service.balancer().refusedCommands()).as("counted").isEqualTo(answered.get());
                 assertThat(component.handlerFailures()).as("handler failures (a StackOverflowError was one)").isZero();
                 assertThat(service.balancer().members()).as("nothing was added").isEmpty();
 
@@ -172,6 +186,9 @@ class AdminFuzzTest {
                 assertThat(status.ok()).isTrue();
                 assertThat(status.message()).startsWith("0 replica(s) in use, load off");
                 assertThat(service.balancer().lastStats().mode()).isEqualTo("off");
+                long heapAfter = heapAfterGc();
+                assertThat((double) heapAfter).as("heap after a GC: %d bytes before, %d after", heapBefore, heapAfter)
+                        .isLessThan(heapBefore * 1.1);
             }
         }
     }

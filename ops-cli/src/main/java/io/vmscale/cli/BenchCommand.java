@@ -25,6 +25,8 @@ final class BenchCommand implements Callable<Integer> {
     int window;
     @Option(names = "--rounds", defaultValue = "3", description = "runs of each server (default: ${DEFAULT-VALUE})")
     int rounds;
+    @Option(names = "--no-nginx", description = "balancer: straight and front door only (quick looks; no ratios to nginx)")
+    boolean noNginx;
     @picocli.CommandLine.Mixin
     ConfigOption config;
     @Spec
@@ -37,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
             case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
             case "broker" -> BrokerStartupBench.run(out, 5);
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
-            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds);
+            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds, noNginx);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
             case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(seconds == 5 ? 60 : seconds));
             case "scale-up" -> ScaleUpBench.run(out, config.load(), rounds == 3 ? 5 : rounds);

@@ -128,6 +128,103 @@ public final class UdpLoad {
         }
     }
 
+    /** 2 has order 340 modulo 1021: requests n = 0..339 have distinct answers, so an answer names its request. */
+    static final int MAX_ONE_SOCKET_WINDOW = 340;
+
+    /**
+     * The other client shape: ONE socket (one client address) with {@code window} requests in flight,
+     * request i asking n = i, so that its answer (distinct for n below 340) says which one it was and
+     * its latency is exact. The work of n below 340 is negligible: this measures the path.
+     */
+    public static Result runOneSocket(InetSocketAddress target, int window, Duration warmup, Duration measure,
+                                      Duration timeout) throws IOException {
+        if (window < 1 || window > MAX_ONE_SOCKET_WINDOW) {
+            throw new IllegalArgumentException("window must be 1.." + MAX_ONE_SOCKET_WINDOW + ", got " + window);
+        }
+        java.util.Map<Long, Integer> byAnswer = new java.util.HashMap<>();
+        ByteBuffer[] requests = new ByteBuffer[window];
+        for (int i = 0; i < window; i++) {
+            byAnswer.put(Wire.expected(i), i);
+            requests[i] = Wire.request(i);
+        }
+        long[] sentAt = new long[window];
+        boolean[] waiting = new boolean[window];
+        ByteBuffer reply = ByteBuffer.allocateDirect(64);
+        Histogram latency = new Histogram(60_000_000_000L, 3);
+        try (Selector selector = Selector.open(); DatagramChannel channel = DatagramChannel.open()) {
+            channel.connect(target);
+            channel.configureBlocking(false);
+            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
+            channel.register(selector, SelectionKey.OP_READ);
+            long start = System.nanoTime();
+            long measureFrom = start + warmup.toNanos();
+            long end = measureFrom + measure.toNanos();
+            long timeoutNanos = timeout.toNanos();
+            long answered = 0;
+            long wrong = 0;
+            long lost = 0;
+            for (int i = 0; i < window; i++) {
+                sendOne(channel, requests, sentAt, waiting, i, start);
+            }
+            long now = start;
+            long nextTimeoutScan = start + timeoutNanos;
+            while (now < end) {
+                selector.select(Math.max(1, Math.min(100, (end - now) / 1_000_000)));
+                selector.selectedKeys().clear();
+                now = System.nanoTime();
+                boolean measuring = now >= measureFrom;
+                while (true) {
+                    int read;
+                    try {
+                        read = channel.read(reply.clear());
+                    } catch (PortUnreachableException e) {
+                        break;
+                    }
+                    if (read <= 0) {
+                        break;
+                    }
+                    Integer i = read == Wire.REPLY_BYTES ? byAnswer.get(reply.getLong(0)) : null;
+                    if (i == null || !waiting[i]) {
+                        if (measuring) {
+                            wrong++; // not the answer to a request in flight
+                        }
+                        continue;
+                    }
+                    waiting[i] = false;
+                    long at = System.nanoTime(); // an answer to a request sent in this same pass is read in it too
+                    if (measuring) {
+                        answered++;
+                        latency.recordValue(Math.min(at - sentAt[i], latency.getHighestTrackableValue()));
+                    }
+                    sendOne(channel, requests, sentAt, waiting, i, at);
+                }
+                if (now >= nextTimeoutScan) {
+                    for (int i = 0; i < window; i++) {
+                        if (waiting[i] && now - sentAt[i] > timeoutNanos) {
+                            if (now >= measureFrom) {
+                                lost++;
+                            }
+                            sendOne(channel, requests, sentAt, waiting, i, now);
+                        }
+                    }
+                    nextTimeoutScan = now + timeoutNanos / 4;
+                }
+            }
+            return new Result(answered, wrong, lost, (end - measureFrom) / 1e9, latency);
+        }
+    }
+
+    private static void sendOne(DatagramChannel channel, ByteBuffer[] requests, long[] sentAt, boolean[] waiting, int i,
+                                long now) throws IOException {
+        sentAt[i] = now;
+        waiting[i] = true;
+        try {
+            channel.write(requests[i].duplicate());
+        } catch (PortUnreachableException e) {
+            // counted as lost by the timeout scan
+        }
+    }
+
     private static void send(Slot slot, ByteBuffer request, long now) throws IOException {
         slot.sentAt = now;
         try {

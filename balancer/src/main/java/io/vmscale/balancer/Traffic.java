@@ -1,0 +1,130 @@
+package io.vmscale.balancer;
+
+import io.vmscale.guest.Wire;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The request path: the generator's requests and the front door's go to the replica the membership
+ * picks, through the transport; answers are checked ({@code 2^n mod 1021}) and counted, a client's
+ * answer goes back through the front door; a request that gets none is counted, tried once more on
+ * another replica for a client, and told to the outlier detector. Touched by the balancer's thread only.
+ */
+final class Traffic implements Transport.Receiver {
+    private static final Logger log = LoggerFactory.getLogger(Traffic.class);
+
+    private final Membership membership;
+    private final Stats stats;
+    private final long work;
+    private final int ejectAfter;
+    private Transport transport;
+    private FrontDoor front;
+
+    Traffic(Membership membership, Stats stats, long work, int ejectAfter) {
+        this.membership = membership;
+        this.stats = stats;
+        this.work = work;
+        this.ejectAfter = ejectAfter;
+    }
+
+    /** The transport and the front door (null for none), which are built with this as their receiver. */
+    void connect(Transport transport, FrontDoor front) {
+        this.transport = transport;
+        this.front = front;
+    }
+
+    /** Sends {@code due} generated requests; what no replica can take is counted unsent, never queued. */
+    void offer(long due, long now) {
+        for (long i = 0; i < due; i++) {
+            Replica replica = membership.pick(now, null);
+            if (replica == null) {
+                stats.unsent += due - i;
+                return;
+            }
+            if (!send(replica, work, null, 0, now)) {
+                stats.unsent++;
+            }
+        }
+    }
+
+    /** A front-door request: to a replica, with one retry on another; false when none can take it. */
+    boolean forward(long n, InetSocketAddress client, long now) {
+        Replica replica = membership.pick(now, null);
+        return replica != null && send(replica, n, client, 1, now);
+    }
+
+    private boolean send(Replica replica, long n, InetSocketAddress client, int retries, long now) {
+        Replica.Slot slot = transport.send(replica, n, now);
+        if (slot == null) {
+            return false;
+        }
+        slot.client = client;
+        slot.retries = retries;
+        replica.sent++;
+        stats.sent++;
+        return true;
+    }
+
+    @Override
+    public void answered(Replica.Slot slot, int length, long value, long now) {
+        Replica replica = slot.replica;
+        InetSocketAddress client = slot.client;
+        slot.client = null;
+        if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n)) {
+            replica.answered++;
+            stats.answered(now - slot.sentAt);
+            if (client != null) {
+                front.answer(client, value);
+            }
+        } else {
+            replica.wrong++;
+            stats.wrong++;
+            if (client != null) {
+                front.dropped(); // a wrong answer is not passed on
+            }
+        }
+        if (membership.detector().onAnswer(replica.health)) {
+            log.info("balancer: {} answered its probe, back in", replica.endpoint);
+        }
+        retireIfDone(replica);
+    }
+
+    @Override
+    public void failed(Replica.Slot slot, long now) {
+        Replica replica = slot.replica;
+        replica.timedOut++;
+        stats.timedOut++;
+        if (!replica.removed) {
+            OutlierDetector.Outcome outcome = membership.detector().onTimeout(replica.health, now);
+            switch (outcome) {
+                case EJECTED, PROBE_FAILED -> log.warn("balancer: {} ejected for {} ms ({})", replica.endpoint,
+                        replica.health.lastPeriod() / 1_000_000, outcome == OutlierDetector.Outcome.PROBE_FAILED
+                                ? "its probe failed" : ejectAfter + " timeouts in a row");
+                case HELD_BY_MAX_EJECTED -> log.warn("balancer: {} not ejected after {} timeouts in a row: {} of {} "
+                        + "replicas ejected already, the most allowed", replica.endpoint, ejectAfter,
+                        membership.detector().ejectedCount(), membership.memberEndpoints().size());
+                default -> {
+                    // counted
+                }
+            }
+        }
+        if (slot.client != null) {
+            Replica other = slot.retries > 0 ? membership.pick(now, replica) : null;
+            if (other != null && send(other, slot.n, slot.client, slot.retries - 1, now)) {
+                front.retried();
+            } else {
+                front.dropped();
+            }
+            slot.client = null;
+        }
+        retireIfDone(replica);
+    }
+
+    /** A removed replica with nothing in flight: its sockets are closed. */
+    void retireIfDone(Replica replica) {
+        if (replica.removed && replica.busy.isEmpty()) {
+            transport.closeIdle(replica);
+        }
+    }
+}
