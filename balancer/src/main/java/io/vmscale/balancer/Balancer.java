@@ -164,7 +164,8 @@ public final class Balancer implements AutoCloseable {
         }
         return new Settings(c.work(), c.replicaCapacity(), modes, initial, c.dispatch(), c.maxInFlightPerReplica(),
                 Duration.ofMillis(c.timeoutMs()), c.ejectAfterTimeouts(), Duration.ofMillis(c.ejectMs()),
-                Duration.ofMillis(c.statsIntervalMs()), profile).withSlowStart(Settings.SLOW_START);
+                Duration.ofMillis(c.statsIntervalMs()), profile, c.maxEjectedPercent() / 100.0, c.allowedNetworks(),
+                c.maxLoad(), Duration.ofMillis(c.slowStartMs()));
     }
 
     /** What the front door has seen since start. */
@@ -546,7 +547,7 @@ public final class Balancer implements AutoCloseable {
      * requests in flight and in {@link Membership#REMOVED_IDLE_REPORTS} stats after, then it is forgotten.
      */
     private void publishStats(long now) {
-        LbStats built = stats.interval(now, membership.report(now), pacer.mode().toString());
+        LbStats built = stats.interval(now, membership.report(now), pacer.mode().toString(), pacer.capacity());
         totals = stats.totals();
         stray = transport.stray();
         if (front != null) {

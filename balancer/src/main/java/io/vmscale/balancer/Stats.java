@@ -51,14 +51,14 @@ final class Stats {
     }
 
     /** The stats of the interval that ends now; the next one starts. */
-    LbStats interval(long now, Map<String, LbStats.ServerStats> perReplica, String mode) {
+    LbStats interval(long now, Map<String, LbStats.ServerStats> perReplica, String mode, double capacity) {
         long nanos = now - lastAt;
         lastAt = now;
         nextAt = now + intervalNanos;
         interval = recorder.getIntervalHistogram(interval);
         double seconds = Math.max(1e-9, nanos / 1e9);
         LbStats stats = new LbStats(sent, answered, timedOut, wrong, (answered - answeredAtLast) / seconds,
-                percentile(50), percentile(90), percentile(99), perReplica, mode, nanos / 1_000_000);
+                percentile(50), percentile(90), percentile(99), perReplica, mode, nanos / 1_000_000, capacity);
         answeredAtLast = answered;
         return stats;
     }

@@ -21,11 +21,16 @@ import java.util.List;
  * @param frontBind             address of the front door
  * @param frontPort             UDP port of the front door, 0 for none
  * @param profile               load steps played once from start (the last one stays), empty for none
+ * @param slowStartMs           a replica that joins gets its share ramped up over this window (0: at once)
+ * @param allowedNetworks       CIDR blocks {@code add IP PORT} accepts addresses from
+ * @param maxLoad               the most {@code custom R} may ask for, replicas' worth
+ * @param maxEjectedPercent     at most this share of the replicas ejected at once (at least one)
  */
 public record BalancerConfig(long work, double replicaCapacity, double low, double mid, double high,
                              String initialMode, String dispatch, int maxInFlightPerReplica, int timeoutMs,
                              int ejectAfterTimeouts, int ejectMs, int statsIntervalMs, String frontBind, int frontPort,
-                             java.util.List<ProfileStep> profile) {
+                             java.util.List<ProfileStep> profile, int slowStartMs, List<String> allowedNetworks,
+                             double maxLoad, int maxEjectedPercent) {
     public BalancerConfig {
         if (work < 0 || work > 0xFFFF_FFFFL) {
             throw new InvalidValueException("work", "an integer from 0 to 4294967295", work);
@@ -46,6 +51,12 @@ public record BalancerConfig(long work, double replicaCapacity, double low, doub
         InvalidValueException.text("frontBind", frontBind);
         InvalidValueException.range("frontPort", frontPort, 0, 65535);
         profile = profile == null ? List.of() : List.copyOf(profile);
+        InvalidValueException.range("slowStartMs", slowStartMs, 0, 600_000);
+        allowedNetworks = allowedNetworks == null ? List.of() : List.copyOf(allowedNetworks);
+        if (!(maxLoad > 0 && maxLoad <= 1000)) {
+            throw new InvalidValueException("maxLoad", "more than 0 and at most 1000 replicas' worth", maxLoad);
+        }
+        InvalidValueException.range("maxEjectedPercent", maxEjectedPercent, 0, 100);
     }
 
     private static void checkLoad(String key, double replicas) {

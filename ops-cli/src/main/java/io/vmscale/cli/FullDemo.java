@@ -74,7 +74,8 @@ final class FullDemo {
         BalancerConfig b = c.balancer();
         BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
-                b.statsIntervalMs(), b.frontBind(), 0, List.of());
+                b.statsIntervalMs(), b.frontBind(), 0, List.of(), b.slowStartMs(), b.allowedNetworks(), b.maxLoad(),
+                b.maxEjectedPercent());
         return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest());
     }
 

@@ -20,9 +20,13 @@ import java.util.Map;
  *                    few intervals after (marked {@link ServerStats#removed()}), then no more
  * @param mode        the current load mode ({@code low}, {@code mid}, {@code high}, {@code custom 0.3}, ...)
  * @param intervalMs  the interval the rates and percentiles cover
+ * @param capacity    one replica's capacity the load modes scale, requests per second (configured, or the
+ *                    balancer's calibrations blended); 0 before the first calibration or in logs recorded
+ *                    before this field
  */
 public record LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms,
-                      double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs)
+                      double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs,
+                      @JsonSetter(nulls = Nulls.AS_EMPTY) double capacity)
         implements Event {
 
     /**
@@ -53,6 +57,12 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
         }
     }
 
+    /** Without a capacity (0), as before it was published. */
+    public LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms, double p90Ms,
+                   double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs) {
+        this(sent, answered, timedOut, wrong, throughput, p50Ms, p90Ms, p99Ms, servers, mode, intervalMs, 0);
+    }
+
     public LbStats {
         Fields.notNegative("sent", sent);
         Fields.notNegative("answered", answered);
@@ -65,5 +75,6 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
         servers = Fields.map("servers", servers);
         Fields.text("mode", mode);
         Fields.notNegative("intervalMs", intervalMs);
+        Fields.finiteNotNegative("capacity", capacity);
     }
 }
