@@ -91,6 +91,7 @@ final class ScaleUpBench {
         // a scale-up is wanted when the replicas are full: the one serving gets a replica's worth, so the new
         // one is sent requests as soon as it joins (at a light load the wait for the next request would count)
         stack.balancer.setMode(new LoadMode("full", 1.0));
+        command("pause"); // the operator's scale-ups only: the policy would add replicas of its own at this load
         Map<String, List<Long>> byPath = new LinkedHashMap<>();
         PATHS.forEach(p -> byPath.put(p, new ArrayList<>()));
         for (int run = 1; run <= runs; run++) {
