@@ -66,7 +66,7 @@ final class ScaleUpBench {
             ScaleUpBench bench = new ScaleUpBench(stack);
             try (BrokerConnection viewer = stack.broker.connect(Role.VIEWER, "viewer@bench-scale-up")) {
                 viewer.subscribe(ScaleDecision.class, e -> {
-                    if (e.body().action() == ScaleAction.UP) {
+                    if (e.body().action() == ScaleAction.UP && e.body().policy().equals(io.vmscale.scaler.Scaler.OPERATOR)) {
                         bench.ups.add(new Timed<>(e.ts(), e.body()));
                     }
                 });
