@@ -3,7 +3,6 @@ package io.vmscale.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
-import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
@@ -12,10 +11,7 @@ import io.vmscale.config.MonitorConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -32,7 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QemuMonitorTest {
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final EventQueue events = new EventQueue();
     private QemuDomains domains;
     private Monitor monitor;
     private String busy;
@@ -58,26 +54,10 @@ class QemuMonitorTest {
         }
     }
 
-    /** The next event that matches, waiting up to the deadline; events before it are dropped. */
-    @SuppressWarnings("unchecked")
-    private <T extends Event> T next(Class<T> type, Predicate<T> match, Duration deadline) throws InterruptedException {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (true) {
-            long left = end - System.nanoTime();
-            Event event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
-            if (event == null) {
-                throw new AssertionError("no matching " + type.getSimpleName() + " within " + deadline);
-            }
-            if (type.isInstance(event) && match.test((T) event)) {
-                return (T) event;
-            }
-        }
-    }
-
     private List<Double> cpuOf(String domain, int count) throws InterruptedException {
         List<Double> readings = new ArrayList<>();
         while (readings.size() < count) {
-            readings.add(next(CpuSample.class, s -> s.domain().equals(domain), Duration.ofSeconds(10)).cpuPercent());
+            readings.add(events.next(CpuSample.class, s -> s.domain().equals(domain), Duration.ofSeconds(10)).cpuPercent());
         }
         return readings;
     }
@@ -88,9 +68,9 @@ class QemuMonitorTest {
         cpuOf(busy, 2); // the first readings may cover start-up
         assertThat(cpuOf(busy, 3)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
         // the halted one spends its first second in the BIOS, then halts
-        next(CpuSample.class, s -> s.domain().equals(idle) && s.cpuPercent() < 15, Duration.ofSeconds(20));
+        events.next(CpuSample.class, s -> s.domain().equals(idle) && s.cpuPercent() < 15, Duration.ofSeconds(20));
         assertThat(cpuOf(idle, 3)).allSatisfy(cpu -> assertThat(cpu).isLessThan(15.0));
-        CpuSample sample = next(CpuSample.class, s -> s.domain().equals(busy), Duration.ofSeconds(10));
+        CpuSample sample = events.next(CpuSample.class, s -> s.domain().equals(busy), Duration.ofSeconds(10));
         assertThat(sample.host()).isEqualTo(QemuDomains.URI);
         assertThat(sample.state()).isEqualTo("RUNNING");
         assertThat(sample.vcpus()).isEqualTo(1);
@@ -105,7 +85,7 @@ class QemuMonitorTest {
         assertThat(QemuDomains.virsh("destroy", idle)).isZero();
         long returned = System.nanoTime();
         // libvirt says SHUTDOWN (the host's signal) then STOPPED (destroyed), both as QEMU goes
-        VmLifecycle stopped = next(VmLifecycle.class,
+        VmLifecycle stopped = events.next(VmLifecycle.class,
                 e -> e.domain().equals(idle) && e.state() == ReplicaState.STOPPED, Duration.ofSeconds(5));
         long afterReturn = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - returned);
         assertThat(afterReturn).as("ms from virsh returning to the event").isLessThan(1000);
@@ -118,12 +98,12 @@ class QemuMonitorTest {
     void reconnectsAfterLibvirtdRestartsAndSamplesResume() throws Exception {
         events.clear();
         assertThat(new ProcessBuilder("pkill", "-x", "libvirtd").start().waitFor()).isZero();
-        HostStatus lost = next(HostStatus.class, s -> !s.connected(), Duration.ofSeconds(20));
+        HostStatus lost = events.next(HostStatus.class, s -> !s.connected(), Duration.ofSeconds(20));
         assertThat(lost.host()).isEqualTo(QemuDomains.URI);
         Process restart = new ProcessBuilder("bash", "../scripts/libvirt-daemons").inheritIO().start();
         assertThat(restart.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(restart.exitValue()).isZero();
-        next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
+        events.next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
         // the busy domain outlived libvirtd; after a new baseline its samples come again
         assertThat(cpuOf(busy, 2)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
     }

@@ -3,7 +3,6 @@ package io.vmscale.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
-import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
@@ -12,10 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class TwoHostsMonitorTest {
     private static final Path SCRIPT = Path.of("..", "scripts", "libvirt-host").toAbsolutePath().normalize();
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final EventQueue events = new EventQueue();
 
     private static String host(String action) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(SCRIPT.toString(), action, "2").redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -50,18 +46,18 @@ class TwoHostsMonitorTest {
             String remote = there.startBusy(1);
             LibvirtConfig libvirt = new LibvirtConfig(List.of(QemuDomains.URI, second), prefix, 100, 1000);
             try (Monitor monitor = Monitor.start(libvirt, new MonitorConfig(500), events::add)) {
-                CpuSample fromSecond = next(CpuSample.class, s -> s.domain().equals(remote), Duration.ofSeconds(20));
+                CpuSample fromSecond = events.next(CpuSample.class, s -> s.domain().equals(remote), Duration.ofSeconds(20));
                 assertThat(fromSecond.host()).isEqualTo(second);
-                CpuSample fromFirst = next(CpuSample.class, s -> s.domain().equals(local), Duration.ofSeconds(20));
+                CpuSample fromFirst = events.next(CpuSample.class, s -> s.domain().equals(local), Duration.ofSeconds(20));
                 assertThat(fromFirst.host()).isEqualTo(QemuDomains.URI);
-                HostStatus secondFigures = next(HostStatus.class, s -> s.host().equals(second) && s.cpus() > 0,
+                HostStatus secondFigures = events.next(HostStatus.class, s -> s.host().equals(second) && s.cpus() > 0,
                         Duration.ofSeconds(20));
                 assertThat(secondFigures.connected()).isTrue();
                 assertThat(secondFigures.domainVcpus()).as("vCPUs of the second host's active domains").isEqualTo(1);
 
                 host("stop");
-                next(HostStatus.class, s -> s.host().equals(second) && !s.connected(), Duration.ofSeconds(20));
-                CpuSample stillFirst = next(CpuSample.class, s -> s.domain().equals(local), Duration.ofSeconds(10));
+                events.next(HostStatus.class, s -> s.host().equals(second) && !s.connected(), Duration.ofSeconds(20));
+                CpuSample stillFirst = events.next(CpuSample.class, s -> s.domain().equals(local), Duration.ofSeconds(10));
                 assertThat(stillFirst.host()).isEqualTo(QemuDomains.URI);
             }
         } finally {
@@ -74,18 +70,4 @@ class TwoHostsMonitorTest {
         return capabilities.substring(at + 6, capabilities.indexOf("</uuid>", at));
     }
 
-    @SuppressWarnings("unchecked")
-    private <T extends Event> T next(Class<T> type, Predicate<T> match, Duration deadline) throws InterruptedException {
-        long end = System.nanoTime() + deadline.toNanos();
-        while (true) {
-            long left = end - System.nanoTime();
-            Event event = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
-            if (event == null) {
-                throw new AssertionError("no matching " + type.getSimpleName() + " within " + deadline);
-            }
-            if (type.isInstance(event) && match.test((T) event)) {
-                return (T) event;
-            }
-        }
-    }
 }
