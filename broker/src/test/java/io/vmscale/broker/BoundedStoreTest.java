@@ -11,7 +11,6 @@ import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,16 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What the broker keeps on disk, and that a subscriber that stops reading never blocks a publisher. */
 class BoundedStoreTest {
-    private static final List<UserConfig> USERS = List.of(
-            new UserConfig("monitor", "monitor-secret", "component"),
-            new UserConfig("alice", "alice-secret", "operator"));
-
-    /**
-     * The slowest publish call allowed: one that waited on the broker would take 5 s and more (the
-     * call timeout); this leaves room for the pauses of a loaded machine.
-     */
-    private static final Duration NEVER_WAITS = Duration.ofMillis(500);
-
     @TempDir
     Path dataDir;
     private BrokerConfig config;
@@ -46,7 +35,7 @@ class BoundedStoreTest {
 
     @BeforeEach
     void start() {
-        config = TestBrokers.config(dataDir, USERS);
+        config = TestBrokers.config(dataDir, TestBrokers.USERS);
         broker = EmbeddedBroker.start(config);
     }
 
@@ -105,7 +94,7 @@ class BoundedStoreTest {
                 slowest = Math.max(slowest, System.nanoTime() - t0);
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> monitor.pending() == 0);
-            assertThat(Duration.ofNanos(slowest)).isLessThan(NEVER_WAITS);
+            assertThat(Duration.ofNanos(slowest)).isLessThan(TestBrokers.NEVER_WAITS);
             assertThat(monitor.periodicDropped()).as("figures refused by the full address, counted").isPositive();
             assertThat(monitor.sent()).as("taken until the address held 8 MiB").isGreaterThan(500).isLessThan(4000);
             // the facts' topic is another address: unaffected

@@ -8,7 +8,6 @@ import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,16 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The broker stops and starts again under connections that stay open. */
 class BrokerRestartTest {
-    private static final List<UserConfig> USERS = List.of(
-            new UserConfig("monitor", "monitor-secret", "component"),
-            new UserConfig("bob", "bob-secret-1", "viewer"));
-
-    /**
-     * The slowest publish call allowed: one that waited on the broker would take 5 s and more (the
-     * call timeout); this leaves room for the pauses of a loaded machine.
-     */
-    private static final Duration NEVER_WAITS = Duration.ofMillis(500);
-
     @TempDir
     Path dataDir;
     private BrokerConfig config;
@@ -41,7 +30,7 @@ class BrokerRestartTest {
 
     @BeforeEach
     void start() {
-        config = TestBrokers.config(dataDir, USERS);
+        config = TestBrokers.config(dataDir, TestBrokers.USERS);
         broker = EmbeddedBroker.start(config);
     }
 
@@ -93,7 +82,7 @@ class BrokerRestartTest {
                 slowest = Math.max(slowest, System.nanoTime() - t0);
             }
             assertThat(Duration.ofNanos(slowest)).as("the slowest publish while the broker is away")
-                    .isLessThan(NEVER_WAITS);
+                    .isLessThan(TestBrokers.NEVER_WAITS);
             assertThat(publisher.periodicDropped()).isGreaterThanOrEqualTo(200);
 
             broker = EmbeddedBroker.start(config);

@@ -10,7 +10,6 @@ import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,18 +28,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedBrokerTest {
-    private static final List<UserConfig> USERS = List.of(
-            new UserConfig("monitor", "monitor-secret", "component"),
-            new UserConfig("alice", "alice-secret", "operator"),
-            new UserConfig("bob", "bob-secret-1", "viewer"));
-
     @TempDir
     Path dataDir;
     private EmbeddedBroker broker;
 
     @BeforeEach
     void start() {
-        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, USERS));
+        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, TestBrokers.USERS));
     }
 
     @AfterEach
@@ -157,7 +151,7 @@ class EmbeddedBrokerTest {
         try (BrokerConnection monitor = tcp("monitor", "monitor-secret")) {
             monitor.publish(whileAway);
         }
-        BrokerConfig config = TestBrokers.config(dataDir, USERS);
+        BrokerConfig config = TestBrokers.config(dataDir, TestBrokers.USERS);
         broker.close();
         broker = EmbeddedBroker.start(config);
         try (BrokerConnection balancer = tcp("monitor", "monitor-secret")) {
@@ -239,7 +233,7 @@ class EmbeddedBrokerTest {
     void saysWhenThePortIsTaken() {
         BrokerConfig samePort = new BrokerConfig("127.0.0.1", Integer.parseInt(
                 broker.tcpUrl().substring(broker.tcpUrl().lastIndexOf(':') + 1)), dataDir.resolve("second").toString(),
-                USERS);
+                TestBrokers.USERS);
         assertThatThrownBy(() -> EmbeddedBroker.start(samePort).close())
                 .isInstanceOf(BrokerException.class)
                 .hasMessageContaining(broker.tcpUrl());

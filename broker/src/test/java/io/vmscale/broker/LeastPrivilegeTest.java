@@ -7,7 +7,6 @@ import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.UserConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collections;
@@ -28,18 +27,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What each role may not do, refused by the broker itself. */
 class LeastPrivilegeTest {
-    private static final List<UserConfig> USERS = List.of(
-            new UserConfig("monitor", "monitor-secret", "component"),
-            new UserConfig("alice", "alice-secret", "operator"),
-            new UserConfig("bob", "bob-secret-1", "viewer"));
-
     @TempDir
     Path dataDir;
     private EmbeddedBroker broker;
 
     @BeforeEach
     void start() {
-        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, USERS));
+        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, TestBrokers.USERS));
     }
 
     @AfterEach
