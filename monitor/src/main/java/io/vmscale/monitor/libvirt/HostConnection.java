@@ -443,6 +443,37 @@ public final class HostConnection implements AutoCloseable {
         return call("read the XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(0));
     }
 
+    /** The domain's XML as a migration's destination may be given it (VIR_DOMAIN_XML_MIGRATABLE). */
+    public String migratableXml(String name) {
+        return call("read the migratable XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(8));
+    }
+
+    /**
+     * Live-migrates a running domain to another host (virDomainMigrate3, managed by this client: both hosts
+     * are connected here): persistent there, undefined here. Returns once the domain runs on the destination.
+     *
+     * @param destinationXml its definition on the destination (another port-forward address, say)
+     * @param address        the destination's address for the migration stream: where its QEMU listens and is reached
+     */
+    public void migrate(String name, HostConnection destination, String destinationXml, String address) {
+        RawConnect target = destination.connect;
+        if (target == null) {
+            throw new LibvirtFailure(destination.uri() + ": migrate " + name + " here: not connected (reconnecting)");
+        }
+        org.libvirt.TypedParameter[] params = {
+                new org.libvirt.TypedStringParameter("destination_xml", destinationXml),
+                new org.libvirt.TypedStringParameter("migrate_uri", "tcp://" + address),
+                new org.libvirt.TypedStringParameter("listen_address", address)};
+        long flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE;
+        call("migrate " + name + " to " + destination.uri(), c -> {
+            Domain migrated = c.domainLookupByName(name).migrate(target, params, flags);
+            if (migrated == null) {
+                throw new LibvirtFailure(uri + ": migrate " + name + " to " + destination.uri() + ": libvirt returned no domain");
+            }
+            return null;
+        });
+    }
+
     /**
      * Addresses of the domain's interfaces.
      *

@@ -121,6 +121,20 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public String migratableXml(String name) {
+        return host.migratableXml(name);
+    }
+
+    @Override
+    public void migrate(String name, Hypervisor destination, String destinationXml, String address) {
+        if (!(destination instanceof LibvirtHypervisor target)) {
+            throw new IllegalArgumentException("cannot migrate from " + uri() + " to " + destination.uri()
+                    + ": not a libvirt host");
+        }
+        host.migrate(name, target.host, destinationXml, address);
+    }
+
+    @Override
     public boolean reachable() {
         return host.connected();
     }
