@@ -17,8 +17,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration. */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = "Run broker, monitor, scaler and balancer in one JVM with the configuration (the shipped one "
-                + "works on a fresh machine: template mode, automatic domain type, loopback port forwards); "
-                + "stops on SIGTERM, leaving the replica domains as they are.")
+                + "works on a fresh machine: template mode, automatic domain type, loopback port forwards), "
+                + "with Prometheus metrics and the web console on loopback; stops on SIGTERM, leaving the replica "
+                + "domains as they are.")
 final class UpCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;

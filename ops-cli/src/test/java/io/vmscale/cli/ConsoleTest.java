@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -176,7 +177,9 @@ class ConsoleTest {
         waitForText("session", "view @ ws://127.0.0.1:", "(read only)");
         click("pause", null);
         waitForText("controls", "pause: refused by the broker: user 'view' may not send commands to vmscale.admin");
-        // logged in again after the broker ended the connection: still reading
+        // logged in again after the broker ended the connection (STOMP's rule after an error): still reading
+        waiting.withMessage("connected again").until(d ->
+                Boolean.TRUE.equals(((JavascriptExecutor) d).executeScript("return client.connected")));
         waitForText("session", "view @ ws://127.0.0.1:", "(read only)");
         assertThat(browser.findElement(By.id("console")).isDisplayed()).isTrue();
     }
