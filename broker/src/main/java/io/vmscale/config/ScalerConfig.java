@@ -15,7 +15,7 @@ import java.util.List;
  *                            balancer) before it is stopped anyway
  * @param warmupSeconds       a replica's samples count from this long after it became READY; -1: one window of the
  *                            policy (threshold-window's window, target-tracking's metric window)
- * @param maxVcpusPerCore     a scale-up is held (HostSaturated) when the host would run more vCPUs than its CPUs times
+ * @param maxVcpusPerCore     a host has no room for one more replica (NoCapacity) when it would run more vCPUs than its CPUs times
  *                            this; 0: no such guard
  * @param thresholdWindow     the threshold-window policy's settings
  * @param targetTracking      the target-tracking policy's settings

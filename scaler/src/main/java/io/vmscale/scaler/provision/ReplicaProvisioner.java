@@ -93,6 +93,11 @@ public final class ReplicaProvisioner implements Provisioner {
         return settings.address();
     }
 
+    /** The domain type it defines (template mode), or null. */
+    public String domainType() {
+        return settings.domainType();
+    }
+
     /** The group's replicas it may run at most; -1: no limit of its own. */
     public int maxReplicas() {
         return settings.maxReplicas();
