@@ -64,13 +64,14 @@ final class FullDemo {
         BrokerConfig broker = new BrokerConfig(c.broker().bind(), Local.freeTcpPort(), brokerDir.toString(),
                 c.broker().users());
         LibvirtConfig libvirt = new LibvirtConfig(c.libvirt().uris(), c.libvirt().prefix() + "demo",
-                c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs());
+                c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs(), c.libvirt().hosts());
         ScalerConfig s = c.scaler();
         ScalerConfig scaler = new ScalerConfig("threshold-window", 1, 2, Math.min(5, s.cooldownSeconds()), s.tickMs(),
                 s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), s.warmupSeconds(), s.maxVcpusPerCore(),
                 new ScalerConfig.ThresholdWindowConfig(
                 s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
-                s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()));
+                s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()),
+                Math.min(10, s.hostGraceSeconds()), Math.min(10, s.consolidateAfterSeconds()));
         BalancerConfig b = c.balancer();
         BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),

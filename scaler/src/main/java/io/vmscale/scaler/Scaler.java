@@ -1027,6 +1027,9 @@ public final class Scaler implements AutoCloseable {
         }
 
         void run(String what, Runnable action) {
+            if (executor.isShutdown()) {
+                return; // the scaler is closing
+            }
             doing = what;
             executor.execute(() -> {
                 try {

@@ -503,6 +503,16 @@ public final class HostConnection implements AutoCloseable {
                 if (is(e, "VIR_ERR_NO_DOMAIN_METADATA")) {
                     return Optional.empty();
                 }
+                if (is(e, "VIR_ERR_OPERATION_INVALID") && c.domainLookupByName(name).isPersistent() == 0) {
+                    try { // transient (arriving by a live migration, say): its running definition, VIR_DOMAIN_AFFECT_LIVE
+                        return Optional.ofNullable(c.domainLookupByName(name).getMetadata(2, namespaceUri, 1));
+                    } catch (LibvirtException live) {
+                        if (is(live, "VIR_ERR_NO_DOMAIN_METADATA")) {
+                            return Optional.empty();
+                        }
+                        throw live;
+                    }
+                }
                 throw e;
             }
         });
