@@ -212,18 +212,8 @@ public final class Balancer implements AutoCloseable {
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.traffic = new Traffic(membership, stats, settings.work(), settings.ejectAfter());
         this.transport = new Transport(traffic);
-        this.calibrator = settings.replicaCapacity() > 0 ? null : new Calibrator(settings.work(),
-                settings.timeout().multipliedBy(10), new Calibrator.Loop() {
-                    @Override
-                    public void execute(Runnable action) {
-                        later(action);
-                    }
-
-                    @Override
-                    public <T> T call(Supplier<T> action) {
-                        return onLoop(action);
-                    }
-                }, pacer::setCapacity);
+        this.calibrator = settings.replicaCapacity() > 0 ? null
+                : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
         try {
@@ -386,7 +376,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** The last calibration, once one is done (null when the capacity was configured or none is over yet). */
-    public Calibration.Result calibration() {
+    public Calibration calibration() {
         return calibrator == null ? null : calibrator.last();
     }
 
@@ -489,7 +479,7 @@ public final class Balancer implements AutoCloseable {
             return endpoint + " is already in the list";
         }
         log.info("balancer: + {} ({}{})", endpoint, why, warm ? ", warm: no slow start" : "");
-        if (calibrator != null) { // calibrate every new replica, in the background
+        if (calibrator != null) { // measure every new replica on the traffic it serves
             calibrator.add(replica);
         }
         return "added " + endpoint;
@@ -524,6 +514,9 @@ public final class Balancer implements AutoCloseable {
                     log.info("balancer: profile step: {} for {} s", step.mode(), step.duration().toMillis() / 1000.0);
                 }
                 traffic.offer(pacer.due(now), now);
+                if (calibrator != null) {
+                    calibrator.turn(now, traffic::fill);
+                }
                 if (now - nextTimeoutScan >= 0) {
                     transport.expire(membership.all(), now, timeoutNanos);
                     nextTimeoutScan = now + scanEvery;
