@@ -108,14 +108,29 @@ final class Membership {
         return replica;
     }
 
-    /** Remembers the endpoint a domain joined with. */
+    /**
+     * Remembers the endpoint a domain joined with; a domain that had joined with it before no longer
+     * speaks for it (an endpoint reused by a later replica is not removed by its predecessor's events).
+     */
     void joined(String domain, Endpoint endpoint) {
+        domains.values().remove(endpoint);
         domains.put(domain, endpoint);
     }
 
     /** The endpoint the domain joined with, or null. */
     Endpoint endpointOf(String domain) {
         return domains.get(domain);
+    }
+
+    /** The members that joined as a domain (READY), by domain. */
+    Map<String, Endpoint> domainsJoined() {
+        Map<String, Endpoint> members = new LinkedHashMap<>();
+        domains.forEach((domain, endpoint) -> {
+            if (isMember(endpoint)) {
+                members.put(domain, endpoint);
+            }
+        });
+        return members;
     }
 
     /** Members and their order, for refresh. */
