@@ -194,6 +194,9 @@ public final class Balancer implements AutoCloseable {
     private volatile long stray;
     private volatile LbStats lastStats;
     private final Traffic traffic;
+    /** Lifecycle events heard (the balancer's thread only), and the last one of each domain, for {@link #resync}. */
+    private long lifecycleEvents;
+    private final Map<String, Long> heard = new java.util.HashMap<>();
     /** Null when the capacity is configured. */
     private final Calibrator calibrator;
 
@@ -212,18 +215,8 @@ public final class Balancer implements AutoCloseable {
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.traffic = new Traffic(membership, stats, settings.work(), settings.ejectAfter());
         this.transport = new Transport(traffic);
-        this.calibrator = settings.replicaCapacity() > 0 ? null : new Calibrator(settings.work(),
-                settings.timeout().multipliedBy(10), new Calibrator.Loop() {
-                    @Override
-                    public void execute(Runnable action) {
-                        later(action);
-                    }
-
-                    @Override
-                    public <T> T call(Supplier<T> action) {
-                        return onLoop(action);
-                    }
-                }, pacer::setCapacity);
+        this.calibrator = settings.replicaCapacity() > 0 ? null
+                : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
         try {
@@ -302,21 +295,57 @@ public final class Balancer implements AutoCloseable {
      * {@link LbStats.ServerStats#removed()}, within {@link Stats#REMOVAL_STATS_GAP} of the last stats.
      */
     public void onLifecycle(VmLifecycle event) {
+        later(() -> {
+            heard.put(event.domain(), ++lifecycleEvents);
+            apply(event);
+        });
+    }
+
+    /** Where the stream of lifecycle events heard is now: for {@link #resync}. */
+    public long lifecycleMark() {
+        return onLoop(() -> lifecycleEvents);
+    }
+
+    /**
+     * Makes the membership what an authoritative listing of the replicas says (the scaler's, asked
+     * after {@code mark} was taken; events may have been missed while the broker was away): each listed
+     * replica's state is applied as if it were heard now, and a member that joined as a domain the
+     * listing does not have leaves. A domain heard of after {@code mark} keeps what its events said:
+     * they are newer than the listing or agree with it. Replicas an operator added are left alone.
+     *
+     * @param listing the replicas by domain; a null state (one this balancer does not know) changes nothing
+     */
+    public void resync(long mark, List<VmLifecycle> listing) {
+        later(() -> {
+            java.util.Set<String> listed = new java.util.HashSet<>();
+            for (VmLifecycle replica : listing) {
+                listed.add(replica.domain());
+                if (heard.getOrDefault(replica.domain(), 0L) <= mark) {
+                    apply(replica);
+                }
+            }
+            membership.domainsJoined().forEach((domain, endpoint) -> {
+                if (!listed.contains(domain) && heard.getOrDefault(domain, 0L) <= mark) {
+                    leave(endpoint, domain + " is not in the scaler's listing");
+                }
+            });
+        });
+    }
+
+    private void apply(VmLifecycle event) {
         switch (Membership.change(event.state())) {
             case JOIN -> {
                 if (event.endpoint() != null) {
-                    later(() -> {
-                        membership.joined(event.domain(), event.endpoint());
-                        join(event.endpoint(), event.domain() + " ready", event.warmStart());
-                    });
+                    membership.joined(event.domain(), event.endpoint());
+                    join(event.endpoint(), event.domain() + " ready", event.warmStart());
                 }
             }
-            case LEAVE -> later(() -> {
+            case LEAVE -> {
                 Endpoint endpoint = event.endpoint() != null ? event.endpoint() : membership.endpointOf(event.domain());
                 if (endpoint != null) {
                     leave(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
                 }
-            });
+            }
             case NONE -> {
                 // not serving yet (DEFINED, STARTING, RUNNING, WARMING), or a state this balancer does not know
             }
@@ -386,7 +415,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** The last calibration, once one is done (null when the capacity was configured or none is over yet). */
-    public Calibration.Result calibration() {
+    public Calibration calibration() {
         return calibrator == null ? null : calibrator.last();
     }
 
@@ -489,7 +518,7 @@ public final class Balancer implements AutoCloseable {
             return endpoint + " is already in the list";
         }
         log.info("balancer: + {} ({}{})", endpoint, why, warm ? ", warm: no slow start" : "");
-        if (calibrator != null) { // calibrate every new replica, in the background
+        if (calibrator != null) { // measure every new replica on the traffic it serves
             calibrator.add(replica);
         }
         return "added " + endpoint;
@@ -524,6 +553,9 @@ public final class Balancer implements AutoCloseable {
                     log.info("balancer: profile step: {} for {} s", step.mode(), step.duration().toMillis() / 1000.0);
                 }
                 traffic.offer(pacer.due(now), now);
+                if (calibrator != null) {
+                    calibrator.turn(now, traffic::fill);
+                }
                 if (now - nextTimeoutScan >= 0) {
                     transport.expire(membership.all(), now, timeoutNanos);
                     nextTimeoutScan = now + scanEvery;

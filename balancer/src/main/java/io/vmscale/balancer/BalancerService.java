@@ -1,15 +1,27 @@
 package io.vmscale.balancer;
 
 import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,53 +29,147 @@ import org.slf4j.LoggerFactory;
 /**
  * The balancer on the broker: membership from {@code vm.lifecycle}, commands from
  * {@code vmscale.admin} (answered on their reply-to address), stats to {@code vmscale.lb}.
+ *
+ * <p>Its subscriptions are not durable: an event published after the broker came back but before
+ * this connection subscribed again is not heard. So each time the connection is back the membership
+ * is resynced from the scaler, which decides what serves: the balancer asks it for {@code status} and
+ * applies its listing of replicas (domain, state, endpoint) with {@link Balancer#resync}, which never
+ * takes back a replica the listing shows draining, stopped or pooled, and lets events heard after the
+ * question win over the answer. Asked again every {@link #RESYNC_WAIT} until a scaler answers, at most
+ * {@link #RESYNC_TRIES} times (the scaler may be reconnecting too; with no scaler, events are all there is).
  */
 public final class BalancerService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BalancerService.class);
     private static final Set<String> TARGETS = Set.of("balancer", "all");
+    static final Duration RESYNC_WAIT = Duration.ofSeconds(3);
+    static final int RESYNC_TRIES = 20;
 
     private final Balancer balancer;
-    private final List<Subscription> subscriptions;
-    private final java.util.concurrent.atomic.LongAdder ignored;
+    private final BrokerConnection connection;
+    private final List<Subscription> subscriptions = new ArrayList<>();
+    private final LongAdder ignored = new LongAdder();
+    private final LongAdder resyncs = new LongAdder();
+    private final String replyTo = Topic.REPLY_PREFIX + "balancer-" + UUID.randomUUID();
+    private final Map<String, CompletableFuture<AdminResult>> asked = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
-    private BalancerService(Balancer balancer, List<Subscription> subscriptions,
-                            java.util.concurrent.atomic.LongAdder ignored) {
+    private BalancerService(Balancer balancer, BrokerConnection connection) {
         this.balancer = balancer;
-        this.subscriptions = subscriptions;
-        this.ignored = ignored;
+        this.connection = connection;
     }
 
     public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
                                         Supplier<List<Endpoint>> refreshSource, InetSocketAddress front) {
         Balancer balancer = Balancer.start(settings, connection::publish, refreshSource, connection.source(), front);
-        java.util.concurrent.atomic.LongAdder ignored = new java.util.concurrent.atomic.LongAdder();
-        Subscription lifecycle = connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body()));
-        Subscription commands = connection.subscribe(AdminCommand.class, e -> {
-            AdminCommand command = e.body();
-            if (!TARGETS.contains(command.target())) {
+        BalancerService service = new BalancerService(balancer, connection);
+        try {
+            service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body())));
+            service.subscriptions.add(connection.subscribe(AdminCommand.class, e -> service.command(e.source(), e.body())));
+            service.subscriptions.add(connection.subscribe(service.replyTo, AdminResult.class, e -> {
+                CompletableFuture<AdminResult> waiting = service.asked.remove(e.body().requestId());
+                if (waiting != null) {
+                    waiting.complete(e.body());
+                }
+            }));
+        } catch (RuntimeException e) {
+            service.close();
+            throw e;
+        }
+        connection.onReconnected(service::resync);
+        return service;
+    }
+
+    private void command(String from, AdminCommand command) {
+        if (!TARGETS.contains(command.target())) {
+            return;
+        }
+        if (!command.replyTo().startsWith(Topic.REPLY_PREFIX) || command.replyTo().length() > 200) {
+            ignored.increment();
+            log.warn("ignored a command from {} with reply-to {} outside {}", from, command.replyTo(), Topic.REPLY_PREFIX);
+            return;
+        }
+        AdminResult result = balancer.handle(command);
+        if (result.ok()) {
+            log.info("command from {}: {} {} -> {}", from, command.command(), command.args(), result.message());
+        } else { // anything at all may come here: at most a line of it
+            log.info("command from {} refused: {}", from, shorten(command.command() + " " + command.args()
+                    + " -> " + result.message()));
+        }
+        connection.publish(command.replyTo(), result);
+    }
+
+    /** The broker is back: asks the scaler for its replicas until it answers, and applies them. */
+    private void resync() {
+        for (int i = 1; i <= RESYNC_TRIES && !closed; i++) {
+            long mark = balancer.lifecycleMark();
+            String id = "balancer-resync-" + UUID.randomUUID();
+            CompletableFuture<AdminResult> answer = new CompletableFuture<>();
+            asked.put(id, answer);
+            try {
+                connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of()));
+                AdminResult status = answer.get(RESYNC_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                List<VmLifecycle> listing = listing(status);
+                balancer.resync(mark, listing);
+                resyncs.increment();
+                log.info("broker back: membership resynced from {} ({} replica(s) listed)", status.responder(),
+                        listing.size());
                 return;
-            }
-            if (!command.replyTo().startsWith(Topic.REPLY_PREFIX) || command.replyTo().length() > 200) {
-                ignored.increment();
-                log.warn("ignored a command from {} with reply-to {} outside {}", e.source(), command.replyTo(),
-                        Topic.REPLY_PREFIX);
+            } catch (TimeoutException | ExecutionException | BrokerException | IllegalArgumentException e) {
+                log.info("broker back: no usable status from the scaler yet (try {} of {}): {}", i, RESYNC_TRIES,
+                        e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 return;
+            } finally {
+                asked.remove(id);
             }
-            AdminResult result = balancer.handle(command);
-            if (result.ok()) {
-                log.info("command from {}: {} {} -> {}", e.source(), command.command(), command.args(), result.message());
-            } else { // anything at all may come here: at most a line of it
-                log.info("command from {} refused: {}", e.source(), shorten(command.command() + " " + command.args()
-                        + " -> " + result.message()));
+        }
+        if (!closed) {
+            log.warn("broker back: no scaler answered status; membership from the events heard only");
+        }
+    }
+
+    /** The replicas of a scaler's {@code status}: {@code data.replicas}, each with domain, state and endpoint. */
+    static List<VmLifecycle> listing(AdminResult status) {
+        if (!status.ok() || !(status.data().get("replicas") instanceof List<?> replicas)) {
+            throw new IllegalArgumentException("a status without its replicas: " + shorten(status.message()));
+        }
+        List<VmLifecycle> listing = new ArrayList<>();
+        for (Object item : replicas) {
+            if (!(item instanceof Map<?, ?> replica) || !(replica.get("domain") instanceof String domain)) {
+                throw new IllegalArgumentException("a replica without its domain in the scaler's status: " + item);
             }
-            connection.publish(command.replyTo(), result);
-        });
-        return new BalancerService(balancer, List.of(lifecycle, commands), ignored);
+            ReplicaState state = ReplicaState.DEFINED; // changes nothing: for a state not known here
+            try {
+                state = ReplicaState.valueOf(String.valueOf(replica.get("state")));
+            } catch (IllegalArgumentException e) {
+                log.debug("{} listed in a state not known here: {}", domain, replica.get("state"));
+            }
+            Endpoint endpoint = replica.get("endpoint") instanceof String text ? endpoint(text) : null;
+            listing.add(new VmLifecycle(domain, status.responder(), endpoint, state, "listed by the scaler"));
+        }
+        return listing;
+    }
+
+    /** {@code ip:port} or {@code [ipv6]:port}, as {@link Endpoint#toString} writes it. */
+    private static Endpoint endpoint(String text) {
+        int colon = text.lastIndexOf(':');
+        try {
+            return new Endpoint(text.substring(0, Math.max(0, colon)).replace("[", "").replace("]", ""),
+                    Integer.parseInt(text.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not an endpoint: " + shorten(text));
+        }
     }
 
     /** Commands for the balancer dropped unanswered: their reply-to address was not one of {@link Topic#REPLY_PREFIX}. */
     public long ignored() {
         return ignored.sum();
+    }
+
+    /** Membership resyncs from the scaler since start (one per return of the broker that a scaler answered). */
+    public long resyncs() {
+        return resyncs.sum();
     }
 
     private static String shorten(String text) {
@@ -76,6 +182,7 @@ public final class BalancerService implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         subscriptions.forEach(Subscription::close);
         balancer.close();
     }

@@ -1,59 +1,68 @@
 package io.vmscale.balancer;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.concurrent.Executor;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Calibrates every replica that joins, one at a time, each on a thread of its own (a measurement
- * takes a few seconds), and keeps the blended estimate ({@link CapacityEstimate}). Its queue is
- * touched by the balancer's thread only; the results are readable from any thread.
+ * Measures every replica that joins, one at a time, on the balancer's own traffic, and keeps the
+ * blended estimate ({@link CapacityEstimate}). While a replica is measured it is kept saturated: the
+ * membership gives it every request it has room for (so it serves as much of the real traffic as it
+ * can, from the first turn), and only the room the real requests leave is topped up with requests of
+ * the calibration's own. After {@link #RAMP} (its queue fills) its answers are counted for
+ * {@link #TIME}: the answers per second of a replica at saturation are its capacity. A replica is
+ * measured once its slow start is over (a cold JVM would measure low), except the first, since no
+ * load is offered before there is an estimate. Touched by the balancer's thread only; the results
+ * are readable from any thread.
  */
 final class Calibrator {
     private static final Logger log = LoggerFactory.getLogger(Calibrator.class);
-    /** How long a calibration counts answers at saturation (after its ramp). */
+    /** Answers before this are not counted: the replica's queue fills. */
+    static final Duration RAMP = Duration.ofMillis(700);
+    /** How long answers are counted at saturation, after the ramp. */
     static final Duration TIME = Duration.ofMillis(2500);
 
-    /** The balancer's thread: run an action on it later, or run one there and wait for its result. */
-    interface Loop extends Executor {
-        <T> T call(Supplier<T> action);
+    /** Sends one calibration request to the replica; false when it has no room for one. */
+    interface Filler {
+        boolean fill(Replica replica, long now);
     }
 
     private final long work;
-    private final Duration timeout;
-    private final Loop loop;
+    private final int window;
+    private final Membership membership;
     private final Consumer<Double> capacityChanged;
     private final CapacityEstimate estimate = new CapacityEstimate();
     private final ArrayDeque<Replica> waiting = new ArrayDeque<>();
-    private boolean measuring;
-    private volatile Calibration.Result last;
+    private Replica measuring;
+    private boolean counting;
+    private long countFrom;
+    private long countUntil;
+    private long realAtStart;
+    private long fillerAtStart;
+    private volatile Calibration last;
     private volatile double capacity;
     private volatile int calibrations;
 
     /**
-     * @param timeout         a replica that does not answer for this long fails its calibration
+     * @param window          requests in flight a measured replica is kept at (the membership's limit per replica)
      * @param capacityChanged called on the balancer's thread with each new estimate
      */
-    Calibrator(long work, Duration timeout, Loop loop, Consumer<Double> capacityChanged) {
+    Calibrator(long work, int window, Membership membership, Consumer<Double> capacityChanged) {
         this.work = work;
-        this.timeout = timeout;
-        this.loop = loop;
+        this.window = window;
+        this.membership = membership;
         this.capacityChanged = capacityChanged;
     }
 
     /** A replica joined: it will be measured after those before it. */
     void add(Replica replica) {
         waiting.add(replica);
-        next();
     }
 
-    Calibration.Result last() {
+    Calibration last() {
         return last;
     }
 
@@ -66,47 +75,76 @@ final class Calibrator {
         return calibrations;
     }
 
-    private void next() {
-        if (measuring) {
+    /** Once per turn, after the real requests went out: starts, tops up, counts and ends a measurement. */
+    void turn(long now, Filler filler) {
+        if (measuring == null && !start(now)) {
             return;
         }
-        Replica replica = waiting.poll();
-        while (replica != null && replica.removed) {
-            replica = waiting.poll();
-        }
-        if (replica == null) {
+        if (measuring.removed) {
+            log.info("balancer: {} left during its calibration: not measured", measuring.endpoint);
+            stop();
             return;
         }
-        measuring = true;
-        Replica measured = replica;
-        Thread worker = new Thread(() -> {
-            try {
-                Calibration.Result result = Calibration.measure(measured.endpoint, work, TIME, Calibration.WINDOW,
-                        timeout, () -> loop.call(() -> measured.answered));
-                loop.execute(() -> done(measured, result));
-            } catch (IOException | RuntimeException e) {
-                log.warn("balancer: calibration on {} failed ({}); going on with the next replica",
-                        measured.endpoint, e.getMessage());
-                loop.execute(() -> done(measured, null));
-            }
-        }, "balancer-calibration");
-        worker.setDaemon(true);
-        worker.start();
+        if (!counting && now - countFrom >= 0) {
+            counting = true;
+            countFrom = now;
+            countUntil = now + TIME.toNanos();
+            realAtStart = measuring.answered;
+            fillerAtStart = measuring.filled;
+        }
+        if (counting && now - countUntil >= 0) {
+            finish(now);
+            return;
+        }
+        while (filler.fill(measuring, now)) {
+            // the room the real requests left
+        }
     }
 
-    private void done(Replica measured, Calibration.Result result) {
-        measuring = false;
-        if (result != null) {
-            last = result;
-            capacity = estimate.add(result.capacityPerSecond());
-            calibrations = estimate.measurements();
-            log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} its own, {} the balancer's); "
-                            + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
-                    fixed(result.capacityPerSecond()), work, fixed(result.ownPerSecond()),
-                    fixed(result.othersPerSecond()), fixed(capacity), calibrations);
-            capacityChanged.accept(capacity);
+    private boolean start(long now) {
+        Replica next = waiting.peek();
+        while (next != null && next.removed) {
+            waiting.poll();
+            next = waiting.peek();
         }
-        next();
+        if (next == null || (capacity > 0 && !membership.rampedUp(next, now))) {
+            return false;
+        }
+        waiting.poll();
+        measuring = next;
+        counting = false;
+        countFrom = now + RAMP.toNanos();
+        membership.prefer(next);
+        return true;
+    }
+
+    private void stop() {
+        measuring = null;
+        membership.prefer(null);
+    }
+
+    private void finish(long now) {
+        Replica measured = measuring;
+        stop();
+        double seconds = (now - countFrom) / 1e9;
+        double real = (measured.answered - realAtStart) / seconds;
+        double filler = (measured.filled - fillerAtStart) / seconds;
+        if (real + filler <= 0) {
+            log.warn("balancer: {} gave no answer in its calibration{}", measured.endpoint,
+                    estimate.measurements() == 0 ? ": measured again, no load is offered before an estimate" : "");
+            if (estimate.measurements() == 0) {
+                waiting.addLast(measured);
+            }
+            return;
+        }
+        Calibration result = new Calibration(measured.endpoint, work, real + filler, real, filler, window, seconds);
+        last = result;
+        capacity = estimate.add(result.capacityPerSecond());
+        calibrations = estimate.measurements();
+        log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own); "
+                        + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
+                fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler), fixed(capacity), calibrations);
+        capacityChanged.accept(capacity);
     }
 
     private static String fixed(double value) {

@@ -51,6 +51,8 @@ final class Membership {
     private final int maxInFlight;
     private final SlowStart slowStart;
     private final List<Replica> candidates = new ArrayList<>();
+    /** The replica being calibrated: it gets every request it has room for. */
+    private Replica preferred;
 
     Membership(OutlierDetector detector, Dispatch dispatch, int maxInFlight, SlowStart slowStart) {
         this.detector = detector;
@@ -106,14 +108,29 @@ final class Membership {
         return replica;
     }
 
-    /** Remembers the endpoint a domain joined with. */
+    /**
+     * Remembers the endpoint a domain joined with; a domain that had joined with it before no longer
+     * speaks for it (an endpoint reused by a later replica is not removed by its predecessor's events).
+     */
     void joined(String domain, Endpoint endpoint) {
+        domains.values().remove(endpoint);
         domains.put(domain, endpoint);
     }
 
     /** The endpoint the domain joined with, or null. */
     Endpoint endpointOf(String domain) {
         return domains.get(domain);
+    }
+
+    /** The members that joined as a domain (READY), by domain. */
+    Map<String, Endpoint> domainsJoined() {
+        Map<String, Endpoint> members = new LinkedHashMap<>();
+        domains.forEach((domain, endpoint) -> {
+            if (isMember(endpoint)) {
+                members.put(domain, endpoint);
+            }
+        });
+        return members;
     }
 
     /** Members and their order, for refresh. */
@@ -138,6 +155,16 @@ final class Membership {
         return serving;
     }
 
+    /** Gives the replica every request it has room for, before the dispatch policy (null: none). */
+    void prefer(Replica replica) {
+        preferred = replica;
+    }
+
+    /** Is the replica's slow start over? */
+    boolean rampedUp(Replica replica, long now) {
+        return slowStart.weight(replica.joinedAt, now) >= 1;
+    }
+
     /** Can the replica take one more request now? */
     boolean available(Replica replica, long now) {
         return !replica.removed && detector.mayTake(replica.health, now, replica.busy.size(), maxInFlight);
@@ -150,8 +177,12 @@ final class Membership {
      * pick, and a pick is paid with 1); the other picks go to the rest of the candidates by the same
      * policy. Replicas at the same weight (all joined together) share evenly; the last candidate
      * left is always taken: slow start shifts a share between replicas, it never leaves a request unsent.
+     * A replica being calibrated ({@link #prefer}) comes before all of this while it has room.
      */
     Replica pick(long now, Replica not) {
+        if (preferred != null && preferred != not && available(preferred, now)) {
+            return preferred;
+        }
         candidates.clear();
         double heaviest = 0;
         for (Replica replica : replicas.values()) {

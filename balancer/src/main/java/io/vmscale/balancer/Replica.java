@@ -20,6 +20,8 @@ final class Replica implements Dispatch.Candidate {
     long answered;
     long timedOut;
     long wrong;
+    /** Correct answers to the calibration's own requests (not in {@link #answered}). */
+    long filled;
     OutlierDetector.Health health;
     /** When it (last) joined, for slow start. */
     long joinedAt;
@@ -58,6 +60,8 @@ final class Replica implements Dispatch.Candidate {
         InetSocketAddress client;
         /** Further replicas a front-door request may be tried on after a timeout. */
         int retries;
+        /** A request of the calibration's own, counted apart from the real ones. */
+        boolean filler;
 
         Slot(Replica replica, DatagramChannel channel) {
             this.replica = replica;

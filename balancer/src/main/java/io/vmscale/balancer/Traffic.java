@@ -54,6 +54,18 @@ final class Traffic implements Transport.Receiver {
         return replica != null && send(replica, n, client, 1, now);
     }
 
+    /** A calibration request of {@code work} to the replica, counted apart; false when it has no room. */
+    boolean fill(Replica replica, long now) {
+        Replica.Slot slot = membership.available(replica, now) ? transport.send(replica, work, now) : null;
+        if (slot == null) {
+            return false;
+        }
+        slot.client = null;
+        slot.retries = 0;
+        slot.filler = true;
+        return true;
+    }
+
     private boolean send(Replica replica, long n, InetSocketAddress client, int retries, long now) {
         Replica.Slot slot = transport.send(replica, n, now);
         if (slot == null) {
@@ -61,6 +73,7 @@ final class Traffic implements Transport.Receiver {
         }
         slot.client = client;
         slot.retries = retries;
+        slot.filler = false;
         replica.sent++;
         stats.sent++;
         return true;
@@ -71,7 +84,9 @@ final class Traffic implements Transport.Receiver {
         Replica replica = slot.replica;
         InetSocketAddress client = slot.client;
         slot.client = null;
-        if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n)) {
+        if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n) && slot.filler) {
+            replica.filled++;
+        } else if (length == Wire.REPLY_BYTES && value == Wire.expected(slot.n)) {
             replica.answered++;
             stats.answered(now - slot.sentAt);
             if (client != null) {
@@ -94,7 +109,9 @@ final class Traffic implements Transport.Receiver {
     public void failed(Replica.Slot slot, long now) {
         Replica replica = slot.replica;
         replica.timedOut++;
-        stats.timedOut++;
+        if (!slot.filler) {
+            stats.timedOut++;
+        }
         if (!replica.removed) {
             OutlierDetector.Outcome outcome = membership.detector().onTimeout(replica.health, now);
             switch (outcome) {

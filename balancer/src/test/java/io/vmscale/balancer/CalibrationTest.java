@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.broker.event.LbStats;
 import io.vmscale.guest.Wire;
 import java.time.Duration;
 import java.util.List;
@@ -37,64 +36,66 @@ class CalibrationTest {
         return 1e9 / best;
     }
 
-    @Test
-    void theCapacityAtSaturationIsWhatOneWorkerCanDo() throws Exception {
-        Endpoint replica = guests.start();
-        Calibration.Result result = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
-                Duration.ofSeconds(5), () -> 0);
-        double direct = directCapacity();
-        assertThat(result.capacityPerSecond()).as("%s against %.0f/s in-process", result, direct)
-                .isBetween(direct * 0.4, direct * 1.1);
-        assertThat(result.othersPerSecond()).isZero();
-        assertThat(result.ownPerSecond()).isEqualTo(result.capacityPerSecond());
+    private static Balancer.Settings uncalibrated(Duration slowStart) {
+        return new Balancer.Settings(WORK, 0, Map.of("low", 0.3, "mid", 0.5, "high", 0.85), new LoadMode("low", 0.3),
+                "least-outstanding", 16, Duration.ofSeconds(2), 3, Duration.ofSeconds(2), Duration.ofMillis(200))
+                .withSlowStart(slowStart);
     }
 
     @Test
-    void aReplicaServingTheBalancerMeasuresAboutTheSameItsOwnPlusTheBalancersAnswers() throws Exception {
-        Endpoint replica = guests.start();
-        Calibration.Result idle = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
-                Duration.ofSeconds(5), () -> 0);
-        // the balancer keeps half of that going to it while it is measured again
-        balancer = Balancer.start(new Balancer.Settings(WORK, idle.capacityPerSecond(),
-                Map.of("low", 0.3, "mid", 0.5, "high", 0.85), new LoadMode("mid", 0.5), "round-robin", 16,
-                Duration.ofSeconds(2), 3, Duration.ofSeconds(5), Duration.ofMillis(100)), e -> { }, List::of,
-                "balancer@test");
-        balancer.addServer(replica);
-        await().atMost(Duration.ofSeconds(10)).until(() -> balancer.totals().answered() > idle.capacityPerSecond() / 4);
-        Calibration.Result busy = Calibration.measure(replica, WORK, Duration.ofSeconds(2), Calibration.WINDOW,
-                Duration.ofSeconds(5), () -> {
-                    LbStats s = balancer.lastStats();
-                    return s == null ? 0 : s.servers().get(replica.toString()).answered();
-                });
-        assertThat(busy.othersPerSecond()).as("%s", busy).isPositive();
-        assertThat(busy.ownPerSecond()).as("%s; idle %s", busy, idle).isLessThan(idle.capacityPerSecond() * 0.9);
-        assertThat(busy.capacityPerSecond()).as("%s; idle %s", busy, idle)
-                .isBetween(idle.capacityPerSecond() * 0.7, idle.capacityPerSecond() * 1.3);
-    }
-
-    @Test
-    void aBalancerWithoutACapacityCalibratesEveryNewReplicaBlendsThemAndScalesTheModesByIt() throws Exception {
+    void theFirstReplicaIsMeasuredAtSaturationAndTheModesFollowTheEstimate() throws Exception {
         Endpoint first = guests.start();
-        Endpoint second = guests.start();
-        Balancer.Settings settings = new Balancer.Settings(WORK, 0, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
-                new LoadMode("low", 0.3), "round-robin", 16, Duration.ofSeconds(1), 3, Duration.ofSeconds(2),
-                Duration.ofMillis(500));
-        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test");
+        balancer = Balancer.start(uncalibrated(Duration.ZERO), e -> { }, List::of, "balancer@test");
         balancer.addServer(first);
         await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 1);
+        Calibration result = balancer.calibration();
+        double direct = directCapacity();
+        assertThat(result.replica()).isEqualTo(first);
+        assertThat(result.capacityPerSecond()).as("%s against %.0f/s in-process", result, direct)
+                .isBetween(direct * 0.4, direct * 1.1);
+        assertThat(result.realPerSecond()).as("no load is offered before the first estimate").isZero();
+        assertThat(balancer.capacity()).isEqualTo(result.capacityPerSecond());
+        // at low, 30 % of one replica: the offered rate follows the estimate
         double one = balancer.capacity();
-        assertThat(one).isEqualTo(balancer.calibration().capacityPerSecond()).isPositive();
-        assertThat(balancer.calibration().replica()).isEqualTo(first);
-        // at low, 30 % of one replica: the offered rate follows the calibrated capacity
         await().atMost(Duration.ofSeconds(30)).until(() -> balancer.lastStats() != null
                 && balancer.lastStats().sent() > 0.3 * one);
         assertThat(balancer.lastStats().throughput()).isBetween(0.15 * one, 0.45 * one);
+        assertThat(balancer.totals().timedOut()).isZero();
+    }
 
-        balancer.addServer(second); // measured in the background, while the first one serves
+    /**
+     * A replica added because the load is high serves real requests from the start: while it is
+     * measured it takes every real request it has room for, and the calibration's own requests only
+     * fill what is left (at 1.3 replicas' worth, hardly anything).
+     */
+    @Test
+    void aReplicaThatJoinsUnderHighLoadServesItsShareOfRealTrafficWhileItIsMeasured() throws Exception {
+        Endpoint first = guests.start();
+        Endpoint second = guests.start();
+        Duration slowStart = Duration.ofSeconds(1);
+        balancer = Balancer.start(uncalibrated(slowStart), e -> { }, List::of, "balancer@test");
+        balancer.addServer(first);
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 1);
+        double one = balancer.capacity();
+        balancer.setMode(LoadMode.custom(1.3));
+        await().atMost(Duration.ofSeconds(10)).until(() -> balancer.lastStats() != null
+                && balancer.lastStats().throughput() > 0.8 * one);
+
+        long added = System.nanoTime();
+        balancer.addServer(second);
         await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 2);
-        double other = balancer.calibration().capacityPerSecond();
-        assertThat(balancer.calibration().replica()).isEqualTo(second);
-        assertThat(balancer.capacity()).as("the median of two: their mean").isEqualTo((one + other) / 2);
+        double took = (System.nanoTime() - added) / 1e9;
+        Calibration measured = balancer.calibration();
+        assertThat(measured.replica()).isEqualTo(second);
+        assertThat(took).as("measured after its slow start").isGreaterThan(
+                (slowStart.plus(Calibrator.RAMP).plus(Calibrator.TIME).toMillis()) / 1000.0);
+        assertThat(measured.realPerSecond()).as("%s; one replica %.0f/s", measured, one)
+                .isGreaterThan(0.5 * measured.capacityPerSecond())
+                .isGreaterThan(0.4 * one);
+        assertThat(measured.capacityPerSecond()).as("%s; the first %.0f/s", measured, one)
+                .isBetween(0.5 * one, 1.5 * one);
+        assertThat(balancer.capacity()).as("the median of two: their mean")
+                .isEqualTo((one + measured.capacityPerSecond()) / 2);
         assertThat(balancer.totals().timedOut()).isZero();
     }
 }

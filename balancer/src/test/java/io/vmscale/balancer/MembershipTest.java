@@ -56,4 +56,16 @@ class MembershipTest {
         assertThat(balancer.members()).as("after READY then %s", state)
                 .isEqualTo(LEAVING.contains(state) ? List.of() : List.of(endpoint));
     }
+
+    @Test
+    void anEndpointReusedByALaterReplicaIsNotTakenOutByItsPredecessorsStop() {
+        Membership membership = new Membership(new OutlierDetector(3, Duration.ofSeconds(1), Duration.ofSeconds(30),
+                0.5), Dispatch.roundRobin(), 8, new SlowStart(Duration.ZERO));
+        Endpoint port = new Endpoint("127.0.0.1", 21100);
+        membership.joined("vmscale-0001", port);
+        membership.joined("vmscale-0003", port); // the same host port, forwarded to its successor
+        membership.add(port, 0);
+        assertThat(membership.endpointOf("vmscale-0001")).as("the monitor's STOPPED of the old one").isNull();
+        assertThat(membership.domainsJoined()).isEqualTo(Map.of("vmscale-0003", port));
+    }
 }
