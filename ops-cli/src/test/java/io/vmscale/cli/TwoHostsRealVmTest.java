@@ -147,6 +147,8 @@ class TwoHostsRealVmTest {
                 assertThat(after.timedOut() - before.timedOut()).as("lost answers").isZero();
                 assertThat(libvirtOne.domainNames(n -> n.startsWith(prefix))).isEmpty();
                 assertThat(libvirtTwo.domainNames(n -> n.startsWith(prefix))).containsExactly(first);
+                assertThat(libvirtTwo.metadata(first, "https://vmscale.io/xmlns/replica/1")).as("its persistent definition")
+                        .hasValueSatisfying(mark -> assertThat(mark).contains("127.0.0.2").doesNotContain("127.0.0.1"));
 
                 // 4. the second host's libvirtd killed: its replica is replaced on the first host
                 Instant killed = Instant.now();

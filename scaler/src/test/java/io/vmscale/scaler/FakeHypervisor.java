@@ -292,14 +292,15 @@ final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public synchronized String migratableXml(String name) {
+    public synchronized String migratableXml(String name, boolean persistent) {
         enter("dumpxml", name);
         return existing(name).xml;
     }
 
     /** Like libvirt: the guest answers at its new endpoint before it stops answering here. */
     @Override
-    public void migrate(String name, Hypervisor destination, String destinationXml, String address) {
+    public void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml,
+                        String address) {
         FakeHypervisor there = (FakeHypervisor) destination;
         Domain d;
         synchronized (this) {
@@ -311,7 +312,7 @@ final class FakeHypervisor implements Hypervisor {
         }
         synchronized (there) {
             there.enter("incoming", name);
-            Domain arrived = new Domain(destinationXml);
+            Domain arrived = new Domain(persistentXml); // the mark is read from the persistent definition
             startServer(arrived, name);
             there.domains.put(name, arrived);
         }

@@ -443,25 +443,31 @@ public final class HostConnection implements AutoCloseable {
         return call("read the XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(0));
     }
 
-    /** The domain's XML as a migration's destination may be given it (VIR_DOMAIN_XML_MIGRATABLE). */
-    public String migratableXml(String name) {
-        return call("read the migratable XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(8));
+    /**
+     * The domain's XML as a migration's destination may be given it (VIR_DOMAIN_XML_MIGRATABLE), running or
+     * persistent (VIR_DOMAIN_XML_INACTIVE).
+     */
+    public String migratableXml(String name, boolean persistent) {
+        return call("read the migratable XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(persistent ? 8 | 2 : 8));
     }
 
     /**
      * Live-migrates a running domain to another host (virDomainMigrate3, managed by this client: both hosts
      * are connected here): persistent there, undefined here. Returns once the domain runs on the destination.
      *
-     * @param destinationXml its definition on the destination (another port-forward address, say)
+     * @param destinationXml its running definition on the destination (another port-forward address, say)
+     * @param persistentXml  its persistent definition there (else the source's persistent one is kept, old address and all)
      * @param address        the destination's address for the migration stream: where its QEMU listens and is reached
      */
-    public void migrate(String name, HostConnection destination, String destinationXml, String address) {
+    public void migrate(String name, HostConnection destination, String destinationXml, String persistentXml,
+                        String address) {
         RawConnect target = destination.connect;
         if (target == null) {
             throw new LibvirtFailure(destination.uri() + ": migrate " + name + " here: not connected (reconnecting)");
         }
         org.libvirt.TypedParameter[] params = {
                 new org.libvirt.TypedStringParameter("destination_xml", destinationXml),
+                new org.libvirt.TypedStringParameter("persistent_xml", persistentXml),
                 new org.libvirt.TypedStringParameter("migrate_uri", "tcp://" + address),
                 new org.libvirt.TypedStringParameter("listen_address", address)};
         long flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE;

@@ -121,17 +121,18 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
-    public String migratableXml(String name) {
-        return host.migratableXml(name);
+    public String migratableXml(String name, boolean persistent) {
+        return host.migratableXml(name, persistent);
     }
 
     @Override
-    public void migrate(String name, Hypervisor destination, String destinationXml, String address) {
+    public void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml,
+                        String address) {
         if (!(destination instanceof LibvirtHypervisor target)) {
             throw new IllegalArgumentException("cannot migrate from " + uri() + " to " + destination.uri()
                     + ": not a libvirt host");
         }
-        host.migrate(name, target.host, destinationXml, address);
+        host.migrate(name, target.host, destinationXml, persistentXml, address);
     }
 
     @Override

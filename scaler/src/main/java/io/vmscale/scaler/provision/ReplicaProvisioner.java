@@ -219,15 +219,17 @@ public final class ReplicaProvisioner implements Provisioner {
     /** Live-migrates a running replica of this host to {@code target}, answering there on the same port. */
     Replica migrateTo(String domain, ReplicaProvisioner target) {
         Replica there;
-        String xml;
+        String running;
+        String persistent;
         synchronized (this) {
             there = migrationTarget(domain, target);
             Endpoint now = requireEndpoint(domain, mark(domain));
-            xml = Endpoints.moved(host().migratableXml(domain), now, there.endpoint());
+            running = Endpoints.moved(host().migratableXml(domain, false), now, there.endpoint());
+            persistent = Endpoints.moved(host().migratableXml(domain, true), now, there.endpoint());
         }
         long t0 = System.nanoTime();
         try {
-            host().migrate(domain, target.host(), xml, target.address());
+            host().migrate(domain, target.host(), running, persistent, target.address());
         } catch (RuntimeException e) {
             throw new ProvisioningException("cannot move " + domain + " from " + uri() + " to " + target.uri() + ": "
                     + e.getMessage(), e);
