@@ -587,9 +587,8 @@ public final class Scaler implements AutoCloseable {
         }
         Fleet.Member move = fleet.in(ReplicaState.READY).stream().filter(m -> candidate.equals(m.host())).findFirst()
                 .orElse(null);
-        Set<String> others = new HashSet<>(provisioner.hosts()); // onto the hosts in use: packing, not moving around
-        fleet.all().stream().map(Fleet.Member::host).filter(h -> !h.equals(candidate)).forEach(others::remove);
-        others.add(candidate);
+        List<String> hosts = provisioner.hosts(); // onto the hosts before it in the list
+        Set<String> others = new HashSet<>(hosts.subList(hosts.indexOf(candidate), hosts.size()));
         Placement.Verdict to = Placement.place(lastObservation, config.maxVcpusPerCore(), others);
         if (move == null || to.full()) {
             return false;
@@ -597,8 +596,8 @@ public final class Scaler implements AutoCloseable {
         long left = fleet.all().stream().filter(m -> candidate.equals(m.host())).count();
         try {
             startMigration(move.domain(), to.host(), "consolidation", "Consolidate", candidate + " runs " + left
-                    + " replica(s) that fit on the other host(s)" + (scaledDown ? " after a scale-down" : " for "
-                    + config.consolidateAfterSeconds() + " s") + "; emptying it");
+                    + " replica(s) that fit on the host(s) before it in libvirt.uris" + (scaledDown ? " after a scale-down"
+                    : " for " + config.consolidateAfterSeconds() + " s") + "; emptying it");
             return true;
         } catch (IllegalArgumentException e) {
             log.info("scaler: no consolidation now: {}", e.getMessage());
@@ -607,35 +606,26 @@ public final class Scaler implements AutoCloseable {
     }
 
     /**
-     * The reachable host that runs the fewest of the group's replicas (all READY; the later in the list on a tie),
-     * when they all fit on the other hosts that run some; else null.
+     * The last host of {@code libvirt.uris} that runs replicas of the group (all READY) when they all fit on the
+     * reachable hosts before it; else null. Consolidation packs towards the front of the list (the first host is
+     * home, the later ones are emptied to be switched off), so it never moves a replica back and forth.
      */
     private String consolidationCandidate() {
         if (!unreachableSince.isEmpty()) {
             return null; // hosts are being lost: not the time to pack
         }
         List<Placement.Fit> fits = Placement.fits(lastObservation, config.maxVcpusPerCore());
-        Map<String, Long> running = new HashMap<>();
-        for (Fleet.Member m : fleet.all()) {
-            running.merge(m.host(), 1L, Long::sum);
-        }
-        String best = null;
-        long fewest = Long.MAX_VALUE;
-        for (Placement.Fit fit : fits) {
-            long here = running.getOrDefault(fit.uri(), 0L);
-            boolean allReady = fleet.all().stream().filter(m -> fit.uri().equals(m.host()))
-                    .allMatch(m -> m.state() == ReplicaState.READY);
-            if (here == 0 || !allReady || here > fewest) {
+        for (int i = fits.size() - 1; i > 0; i--) {
+            String uri = fits.get(i).uri();
+            List<Fleet.Member> here = fleet.all().stream().filter(m -> uri.equals(m.host())).toList();
+            if (here.isEmpty()) {
                 continue;
             }
-            long roomElsewhere = fits.stream().filter(f -> !f.uri().equals(fit.uri()) && running.containsKey(f.uri()))
-                    .mapToLong(Placement.Fit::room).sum();
-            if (roomElsewhere >= here) {
-                best = fit.uri();
-                fewest = here;
-            }
+            boolean allReady = here.stream().allMatch(m -> m.state() == ReplicaState.READY);
+            long roomBefore = fits.subList(0, i).stream().mapToLong(Placement.Fit::room).sum();
+            return allReady && roomBefore >= here.size() ? uri : null;
         }
-        return best;
+        return null;
     }
 
     /** The replicas and their states, as the scaler sees them. */

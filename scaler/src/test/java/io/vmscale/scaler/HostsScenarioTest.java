@@ -150,6 +150,28 @@ class HostsScenarioTest {
     }
 
     @Test
+    void aLoneSurvivorOnALaterHostGoesBackToTheFirstAndNothingMovesBackAndForth() throws Exception {
+        FakeHypervisor one = new FakeHypervisor(ONE, 4);
+        FakeHypervisor two = new FakeHypervisor(TWO, 4);
+        try (ScalerHarness h = twoHosts(one, two, 2, 3, 3600)) {
+            h.awaitReady(1);
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            h.awaitReady(2);
+            assertThat(two.names()).containsExactly(name(1));
+            assertThat(h.command("migrate", name(0), TWO).ok()).isTrue();
+            await().atMost(SOON).until(() -> two.names().size() == 2 && h.state(name(0)) == ReplicaState.READY);
+            assertThat(h.command("scale", "1").ok()).isTrue(); // name(1) goes; name(0) is alone on the later host
+            await().atMost(SOON).until(() -> one.names().equals(List.of(name(0))) && two.names().isEmpty()
+                    && h.state(name(0)) == ReplicaState.READY);
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("Consolidate")).singleElement();
+            // nothing moves again: the first host holds it, the later one is empty
+            assertThat(h.command("scale", "1").ok()).isTrue();
+            await().atMost(SOON).until(() -> h.held("OperatorScaleReached"));
+            assertThat(h.decisions()).filteredOn(d -> d.action() == ScaleAction.MIGRATE).hasSize(2);
+        }
+    }
+
+    @Test
     void aHostThatGoesAwayHasItsReplicasReplacedElsewhereAndTheExtraIsDrainedWhenItReturns() throws Exception {
         FakeHypervisor one = new FakeHypervisor(ONE, 4);
         FakeHypervisor two = new FakeHypervisor(TWO, 4);
