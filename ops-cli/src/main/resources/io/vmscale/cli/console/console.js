@@ -29,6 +29,8 @@ const chart = {
   cpu: new Map(), // domain -> [[t, value]]
   replicas: [], // [t, ready count]
   ready: new Set(),
+  migrating: new Set(), // being live-migrated: the monitor's "migrated" events are not departures
+  readyOn: new Map(), // domain -> the host it serves from: a departure heard from another host (a migration's source) is not one
   pooled: new Set(),
   throughput: [],
   p99: [],
@@ -46,8 +48,13 @@ const chart = {
         this.cpu.get(b.domain).push([t, b.cpuPercent]);
         break;
       case 'vm.lifecycle': {
+        if (b.state === 'MIGRATING') this.migrating.add(b.domain);
+        else if (envelope.source.startsWith('scaler@')) this.migrating.delete(b.domain);
+        const elsewhere = (this.readyOn.has(b.domain) && this.readyOn.get(b.domain) !== b.host)
+          || this.migrating.has(b.domain);
+        if (b.state === 'READY') this.readyOn.set(b.domain, b.host);
         const changed = b.state === 'READY' ? !this.ready.has(b.domain) && this.ready.add(b.domain)
-          : !['STARTING', 'RUNNING', 'DEFINED'].includes(b.state) && this.ready.delete(b.domain);
+          : !['STARTING', 'RUNNING', 'DEFINED', 'MIGRATING'].includes(b.state) && !elsewhere && this.ready.delete(b.domain);
         if (changed || this.replicas.length === 0) this.replicas.push([t, this.ready.size]);
         const inPool = b.state === 'WARMING' || b.state === 'POOLED';
         if (inPool) this.pooled.add(b.domain);
@@ -57,7 +64,8 @@ const chart = {
       }
       case 'scale.decision':
         if (b.action === 'HOLD') return;
-        this.markers.push({t, kind: b.action, label: `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
+        this.markers.push({t, kind: b.action, label: b.action === 'MIGRATE' ? `MIGRATE ${b.domain} ${b.reasonCode}`
+          : `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
         break;
       case 'lb.stats':
         this.throughput.push([t, b.throughput]);
@@ -290,6 +298,10 @@ function onEvent(envelope) {
     }
     case 'vm.lifecycle': {
       const known = replicas.get(b.domain) || {domain: b.domain, since: now};
+      if (!envelope.source.startsWith('scaler@') && (chart.migrating.has(b.domain)
+          || (known.host && known.host !== b.host))) {
+        break; // the old host's word on a replica that moved (suspended, stopped: migrated)
+      }
       const endpoint = b.endpoint ? `${b.endpoint.ip}:${b.endpoint.port}` : known.endpoint;
       if (b.state === 'UNDEFINED' || (b.state === 'STOPPED' && envelope.source.startsWith('scaler@'))) {
         replicas.delete(b.domain);
@@ -306,8 +318,10 @@ function onEvent(envelope) {
       }
       if (b.action === 'REPLACE' || b.reasonCode === 'ActionFailed') {
         raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
-      } else if (b.action === 'UP' || b.action === 'DOWN') {
+      } else if (b.action === 'UP' || b.action === 'DOWN' || b.action === 'MIGRATE') {
         raiseAlert(`${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}: ${b.reason}`, 'alert-scale');
+      } else if (b.reasonCode === 'NoCapacity' || b.reasonCode === 'HostUnreachable') {
+        raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
       }
       break;
     case 'lb.stats':
@@ -448,7 +462,7 @@ function drawThresholdsAndMarkers(u) {
     ctx.fillText(`${name} ${value}`, left + 4, y - 3);
   }
   ctx.setLineDash([]);
-  const colours = {UP: '#23395d', DOWN: '#23395d', REPLACE: '#b00020', FAILED: '#b00020'};
+  const colours = {UP: '#23395d', DOWN: '#23395d', REPLACE: '#b00020', FAILED: '#b00020', MIGRATE: '#006ea0'};
   chart.markers.forEach((m, i) => {
     const x = u.valToPos(m.t, 'x', true);
     if (x < left || x > left + width) return;
