@@ -23,11 +23,15 @@ import java.util.List;
  * @param hostGraceSeconds    the replicas of a host that cannot be reached are replaced elsewhere after this long
  * @param consolidateAfterSeconds with several hosts: when the replicas of the least-used host have fitted on the others
  *                            for this long, they are live-migrated there one at a time so that it runs none; -1: never
+ * @param rebalanceAbove      with several hosts: when the group's replicas on a host use more than this % of its CPUs
+ *                            for {@code consolidateAfterSeconds} while another host has room, the busiest one moves there;
+ *                            0: never
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
                            ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
-                           WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds) {
+                           WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
+                           double rebalanceAbove) {
 
     /** The same with the defaults of the many-host settings (20 s grace, consolidation after 30 s). */
     public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
@@ -35,7 +39,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
                         ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                         WarmPoolConfig warmPool) {
         this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30);
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30, 0);
     }
 
     /**
@@ -116,6 +120,9 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         }
         InvalidValueException.range("hostGraceSeconds", hostGraceSeconds, 0, 86_400);
         InvalidValueException.range("consolidateAfterSeconds", consolidateAfterSeconds, -1, 86_400);
+        if (!(rebalanceAbove >= 0 && rebalanceAbove <= 100)) {
+            throw new InvalidValueException("rebalanceAbove", "a CPU % from 0 (never) to 100", rebalanceAbove);
+        }
     }
 
     /** How long after READY a replica's samples start to count. */
@@ -131,28 +138,35 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
     public ScalerConfig withLimits(int min, int max) {
         return new ScalerConfig(policy, min, max, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
                 warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
-                consolidateAfterSeconds);
+                consolidateAfterSeconds, rebalanceAbove);
     }
 
     /** The same with other many-host settings. */
     public ScalerConfig withHosts(int graceSeconds, int consolidateAfter) {
         return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                 drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                graceSeconds, consolidateAfter);
+                graceSeconds, consolidateAfter, rebalanceAbove);
+    }
+
+    /** The same with another rebalancing threshold. */
+    public ScalerConfig withRebalanceAbove(double percent) {
+        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
+                hostGraceSeconds, consolidateAfterSeconds, percent);
     }
 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
         return new ScalerConfig(name, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                 drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                hostGraceSeconds, consolidateAfterSeconds);
+                hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
     }
 
     /** The same with another warm pool. */
     public ScalerConfig withWarmPool(WarmPoolConfig pool) {
         return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                 drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, pool,
-                hostGraceSeconds, consolidateAfterSeconds);
+                hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
     }
 
     /** How many replicas the warm pool should hold while {@code serving} replicas serve. */

@@ -145,6 +145,9 @@ public final class Scaler implements AutoCloseable {
     private Instant consolidatingSince;
     /** A scale-down completed: consolidation need not wait its period. */
     private boolean scaledDown;
+    /** The host whose replicas' CPU is above scaler.rebalanceAbove, and since when. */
+    private String hot;
+    private Instant hotSince;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
     private Integer operatorWanted;
     /** The last decision published and when, to publish a repeated HOLD only as a heartbeat. */
@@ -590,7 +593,7 @@ public final class Scaler implements AutoCloseable {
         List<String> hosts = provisioner.hosts(); // onto the hosts before it in the list
         Set<String> others = new HashSet<>(hosts.subList(hosts.indexOf(candidate), hosts.size()));
         Placement.Verdict to = Placement.place(lastObservation, config.maxVcpusPerCore(), others);
-        if (move == null || to.full()) {
+        if (move == null || to.full() || wouldRunHot(to.host(), move)) {
             return false;
         }
         long left = fleet.all().stream().filter(m -> candidate.equals(m.host())).count();
@@ -603,6 +606,76 @@ public final class Scaler implements AutoCloseable {
             log.info("scaler: no consolidation now: {}", e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * The rebalancing step, when nothing else is to be done: a host whose replicas have used more than
+     * {@code rebalanceAbove} % of its CPUs for {@code consolidateAfterSeconds} gives its busiest replica to the
+     * reachable host with the most room, when that host stays below the threshold with it. Returns true when a
+     * migration started.
+     */
+    private boolean rebalance(Instant now) {
+        if (config.rebalanceAbove() <= 0 || lastObservation == null || provisioner.hosts().size() < 2
+                || !unreachableSince.isEmpty()) {
+            return false;
+        }
+        String hottest = null;
+        double most = config.rebalanceAbove();
+        for (Provisioner.HostSeen h : lastObservation.hosts()) {
+            double load = load(h.uri());
+            if (h.reachable() && load > most && fleet.in(ReplicaState.READY).stream().filter(m -> h.uri().equals(m.host()))
+                    .count() > 1) { // a lone replica gains nothing by moving
+                hottest = h.uri();
+                most = load;
+            }
+        }
+        if (hottest == null || !hottest.equals(hot)) {
+            hot = hottest;
+            hotSince = now;
+            return false;
+        }
+        if (hotSince.plusSeconds(Math.max(0, config.consolidateAfterSeconds())).isAfter(now)) {
+            return false;
+        }
+        String from = hottest;
+        Fleet.Member busiest = fleet.in(ReplicaState.READY).stream().filter(m -> from.equals(m.host()))
+                .max(java.util.Comparator.comparingDouble(m -> lastCpu.getOrDefault(m.domain(), 0.0))).orElse(null);
+        Placement.Verdict to = Placement.place(lastObservation, config.maxVcpusPerCore(), Set.of(from));
+        if (busiest == null || to.full() || wouldRunHot(to.host(), busiest)) {
+            return false;
+        }
+        try {
+            startMigration(busiest.domain(), to.host(), "rebalance", "Rebalance", String.format(java.util.Locale.ROOT,
+                    "the replicas on %s have used %.0f %% of its CPUs for %d s, above scaler.rebalanceAbove %.0f %%, "
+                            + "and %s has room", from, most, Math.max(0, config.consolidateAfterSeconds()),
+                    config.rebalanceAbove(), to.host()));
+            hot = null;
+            return true;
+        } catch (IllegalArgumentException e) {
+            log.info("scaler: no rebalancing now: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /** The group's replicas' CPU on a host, in % of its CPUs (a replica's sample is % of one vCPU). */
+    private double load(String host) {
+        Hypervisor.Host figures = lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
+        if (figures == null || figures.cpus() <= 0) {
+            return 0;
+        }
+        return fleet.all().stream().filter(m -> host.equals(m.host()) && m.state() == ReplicaState.READY)
+                .mapToDouble(m -> lastCpu.getOrDefault(m.domain(), 0.0)).sum() / figures.cpus();
+    }
+
+    /** With rebalancing on: the host would pass its threshold with this replica's CPU added. */
+    private boolean wouldRunHot(String host, Fleet.Member replica) {
+        if (config.rebalanceAbove() <= 0) {
+            return false;
+        }
+        Hypervisor.Host figures = lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
+        double added = figures == null || figures.cpus() <= 0 ? 0
+                : lastCpu.getOrDefault(replica.domain(), 0.0) / figures.cpus();
+        return load(host) + added > config.rebalanceAbove();
     }
 
     /**
@@ -656,8 +729,8 @@ public final class Scaler implements AutoCloseable {
                 return; // the last action failed: no new one before the back-off ends
             }
             decide(now);
-            if (fleet.settled() && fleet.counted() == wanted && !serving.busy()) {
-                consolidate(now);
+            if (fleet.settled() && fleet.counted() == wanted && !serving.busy() && !consolidate(now)) {
+                rebalance(now);
             }
         } catch (RuntimeException e) {
             log.error("scaler: tick failed, the next one tries again", e);

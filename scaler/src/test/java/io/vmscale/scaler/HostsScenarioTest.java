@@ -172,6 +172,34 @@ class HostsScenarioTest {
     }
 
     @Test
+    void aHostWhoseReplicasRunHotGivesItsBusiestToAHostWithRoom() throws Exception {
+        FakeHypervisor one = new FakeHypervisor(ONE, 2);
+        FakeHypervisor two = new FakeHypervisor(TWO, 2);
+        try (ScalerHarness h = twoHosts(one, two, 2, 2, 1)) {
+            h.kill();
+            h.start(h.config.withRebalanceAbove(60));
+            h.awaitReady(1);
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            h.awaitReady(2);
+            assertThat(h.command("migrate", name(1), ONE).ok()).isTrue(); // both on host one now
+            await().atMost(SOON).until(() -> one.names().size() == 2 && h.state(name(1)) == ReplicaState.READY);
+            await().atMost(SOON).until(() -> {
+                h.sample(70); // 140 % of one CPU on two CPUs: 70 % of the host, above 60; within the policy's thresholds
+                return two.names().size() == 1 && h.ready() == 2;
+            });
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("Rebalance")).singleElement()
+                    .satisfies(d -> assertThat(d.reason()).contains("the replicas on " + ONE + " have used 70 % of its CPUs",
+                            "above scaler.rebalanceAbove 60 %", TWO + " has room"));
+            // 35 % each now: nothing moves back (consolidation would make host one 70 % again)
+            long moves = h.decisions().stream().filter(d -> d.action() == ScaleAction.MIGRATE).count();
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> { // past the 1 s period
+                h.sample(70);
+                return h.decisions().stream().filter(d -> d.action() == ScaleAction.MIGRATE).count() == moves;
+            });
+        }
+    }
+
+    @Test
     void aHostThatGoesAwayHasItsReplicasReplacedElsewhereAndTheExtraIsDrainedWhenItReturns() throws Exception {
         FakeHypervisor one = new FakeHypervisor(ONE, 4);
         FakeHypervisor two = new FakeHypervisor(TWO, 4);

@@ -80,7 +80,7 @@ final class ScalerHarness implements AutoCloseable {
         this.provisioner = hosts.size() == 1 ? each.get(0) : new HostGroup(each);
         this.config = new ScalerConfig("threshold-window", min, max, 0, 100, 5, drainSeconds, 1, 1.0,
                 new ScalerConfig.ThresholdWindowConfig(75, 30, 1), new ScalerConfig.TargetTrackingConfig(50, 0.1, 1, 1, 1, 1),
-                pool, 1, consolidateAfter);
+                pool, 1, consolidateAfter, 0);
         start();
     }
 
