@@ -197,6 +197,10 @@ public final class Balancer implements AutoCloseable {
     /** Lifecycle events heard (the balancer's thread only), and the last one of each domain, for {@link #resync}. */
     private long lifecycleEvents;
     private final Map<String, Long> heard = new java.util.HashMap<>();
+    /** The host each domain last joined from: the monitor's events from another host do not take it out. */
+    private final Map<String, String> hostOf = new java.util.HashMap<>();
+    /** Domains being live-migrated (MIGRATING heard, no READY yet). */
+    private final java.util.Set<String> migrating = new java.util.HashSet<>();
     /** Null when the capacity is configured. */
     private final Calibrator calibrator;
 
@@ -336,11 +340,40 @@ public final class Balancer implements AutoCloseable {
         switch (Membership.change(event.state())) {
             case JOIN -> {
                 if (event.endpoint() != null) {
+                    Endpoint before = membership.endpointOf(event.domain());
                     membership.joined(event.domain(), event.endpoint());
+                    hostOf.put(event.domain(), event.host());
+                    migrating.remove(event.domain());
                     join(event.endpoint(), event.domain() + " ready", event.warmStart());
+                    Replica now = membership.at(event.endpoint());
+                    if (now != null && now.migrating) { // READY again where it was: a migration that failed
+                        now.migrating = false;
+                        traffic.sendHeld(now, now, clock.getAsLong());
+                    }
+                    if (before != null && !before.equals(event.endpoint())) {
+                        moved(event.domain(), before, event.endpoint());
+                    }
+                }
+            }
+            case MIGRATE -> {
+                Endpoint endpoint = event.endpoint() != null ? event.endpoint() : membership.endpointOf(event.domain());
+                Replica replica = endpoint == null ? null : membership.at(endpoint);
+                if (replica != null && !replica.removed) {
+                    replica.migrating = true;
+                    migrating.add(event.domain());
+                    log.info("balancer: {} ({}) migrating: sent a request only when no other replica can take it",
+                            endpoint, event.domain());
                 }
             }
             case LEAVE -> {
+                if (event.endpoint() == null && (migrating.contains(event.domain())
+                        || !event.host().equals(hostOf.getOrDefault(event.domain(), event.host())))) {
+                    // the monitor's word from the host it is leaving (suspended, stopped: migrated): not a departure
+                    log.debug("balancer: {} {} on {}: ignored, it is moving or serves from another host", event.domain(),
+                            event.state(), event.host());
+                    return;
+                }
+                migrating.remove(event.domain());
                 Endpoint endpoint = event.endpoint() != null ? event.endpoint() : membership.endpointOf(event.domain());
                 if (endpoint != null) {
                     leave(endpoint, event.domain() + " " + event.state().name().toLowerCase() + " (" + event.reason() + ")");
@@ -406,6 +439,14 @@ public final class Balancer implements AutoCloseable {
         return onLoop(() -> {
             Replica replica = membership.all().stream().filter(r -> r.endpoint.equals(endpoint)).findFirst().orElse(null);
             return replica == null ? -1L : replica.answered;
+        });
+    }
+
+    /** Requests held for a migrating replica until it answers at its new endpoint. */
+    int held(Endpoint endpoint) {
+        return onLoop(() -> {
+            Replica replica = membership.at(endpoint);
+            return replica == null ? 0 : replica.held.size();
         });
     }
 
@@ -524,11 +565,21 @@ public final class Balancer implements AutoCloseable {
         return "added " + endpoint;
     }
 
+    /** A live-migrated replica answers at its new endpoint: what was in flight at the old one goes there too. */
+    private void moved(String domain, Endpoint from, Endpoint to) {
+        Replica old = membership.at(from);
+        Replica now = membership.at(to);
+        int again = old == null || now == null ? 0 : traffic.moveInFlight(old, now, clock.getAsLong());
+        leave(from, domain + " moved to " + to + (again == 0 ? "" : ", " + again + " request(s) in flight sent there again"));
+    }
+
     private String leave(Endpoint endpoint, String why) {
         Replica replica = membership.remove(endpoint);
         if (replica == null) {
             return "no server " + endpoint + " in the list";
         }
+        replica.migrating = false;
+        traffic.dropHeld(replica);
         stats.soon(); // acknowledge it in stats soon rather than at the end of the interval: a drain waits for that
         log.info("balancer: - {} ({}), {} request(s) in flight still accounted for", endpoint, why, replica.busy.size());
         traffic.retireIfDone(replica);

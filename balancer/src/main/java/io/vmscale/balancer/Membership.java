@@ -28,7 +28,7 @@ final class Membership {
 
     /** What a lifecycle state does to the membership. */
     enum Change {
-        JOIN, LEAVE, NONE
+        JOIN, LEAVE, MIGRATE, NONE
     }
 
     /** READY joins; the states of a replica that stops serving leave; every other state, known or not, does nothing. */
@@ -39,6 +39,7 @@ final class Membership {
         return switch (state) {
             case READY -> Change.JOIN;
             case DRAINING, STOPPING, FAILED, STOPPED, UNDEFINED, PAUSED, POOLED -> Change.LEAVE;
+            case MIGRATING -> Change.MIGRATE;
             default -> Change.NONE;
         };
     }
@@ -133,6 +134,11 @@ final class Membership {
         return members;
     }
 
+    /** The replica at that endpoint, member or removed, or null. */
+    Replica at(Endpoint endpoint) {
+        return replicas.get(endpoint);
+    }
+
     /** Members and their order, for refresh. */
     List<Endpoint> memberEndpoints() {
         List<Endpoint> members = new ArrayList<>();
@@ -185,11 +191,13 @@ final class Membership {
         }
         candidates.clear();
         double heaviest = 0;
-        for (Replica replica : replicas.values()) {
-            if (replica != not && available(replica, now)) {
-                candidates.add(replica);
-                replica.weight = slowStart.weight(replica.joinedAt, now);
-                heaviest = Math.max(heaviest, replica.weight);
+        for (int pass = 0; pass < 2 && candidates.isEmpty(); pass++) { // a migrating replica only when no other can
+            for (Replica replica : replicas.values()) {
+                if (replica != not && (pass == 1 || !replica.migrating) && available(replica, now)) {
+                    candidates.add(replica);
+                    replica.weight = slowStart.weight(replica.joinedAt, now);
+                    heaviest = Math.max(heaviest, replica.weight);
+                }
             }
         }
         while (!candidates.isEmpty()) {

@@ -29,6 +29,17 @@ final class Replica implements Dispatch.Candidate {
     double weight = 1;
     /** Slow start: picks it was taken for are paid from this, credited its relative weight per pick. */
     double rampCredit;
+    /** Being live-migrated: sent a request only when no other member can take it. */
+    boolean migrating;
+    /**
+     * Requests that went unanswered while it was being migrated (its QEMU stopped for the switch-over), kept to be
+     * sent again where it answers next; at most {@link Traffic#MAX_HELD}.
+     */
+    final List<Held> held = new ArrayList<>();
+
+    /** A request held for a migrating replica. */
+    record Held(long n, InetSocketAddress client, int retries) {
+    }
     /** Out of the membership: sent nothing new, reported with its requests in flight until retired. */
     boolean removed;
     /** Stats it will still be reported in once removed with nothing in flight; then forgotten. */
@@ -62,6 +73,8 @@ final class Replica implements Dispatch.Candidate {
         int retries;
         /** A request of the calibration's own, counted apart from the real ones. */
         boolean filler;
+        /** Sent again to the replica's new endpoint after a live migration: this copy no longer counts. */
+        boolean moved;
 
         Slot(Replica replica, DatagramChannel channel) {
             this.replica = replica;

@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Traffic implements Transport.Receiver {
     private static final Logger log = LoggerFactory.getLogger(Traffic.class);
+    /** Requests held for one migrating replica at most; beyond, a timeout counts as usual. */
+    static final int MAX_HELD = 10_000;
 
     /** 2 has order 340 modulo 1021: {@code 2^n mod 1021} is {@code 2^(n mod 340)}. */
     private static final int ORDER = 340;
@@ -76,7 +78,73 @@ final class Traffic implements Transport.Receiver {
         slot.client = null;
         slot.retries = 0;
         slot.filler = true;
+        slot.moved = false;
         return true;
+    }
+
+    /**
+     * A replica live-migrated to a new endpoint: its requests still in flight at the old one (sent during the
+     * switch-over, when the old QEMU had stopped) are sent again to the new one, which answers them; the old
+     * copies no longer count, answered or not. Returns how many were sent again.
+     */
+    int moveInFlight(Replica from, Replica to, long now) {
+        int moved = sendHeld(from, to, now);
+        for (Replica.Slot slot : java.util.List.copyOf(from.busy)) {
+            if (slot.filler || slot.moved) {
+                continue;
+            }
+            Replica.Slot copy = transport.send(to, slot.n, now);
+            if (copy == null) {
+                continue; // no room there: it is left to answer or time out where it was
+            }
+            copy.client = slot.client;
+            copy.retries = slot.retries;
+            copy.filler = false;
+            copy.moved = false;
+            to.sent++;
+            from.sent--;
+            slot.moved = true;
+            slot.client = null;
+            moved++;
+        }
+        return moved;
+    }
+
+    /**
+     * Sends the requests held for a migrating replica to where it answers now (its new endpoint, or its old one
+     * when the migration failed); what finds no room there counts as timed out. Returns how many were sent.
+     */
+    int sendHeld(Replica from, Replica to, long now) {
+        int sent = 0;
+        for (Replica.Held held : from.held) {
+            Replica.Slot copy = transport.send(to, held.n(), now);
+            if (copy == null) {
+                lost(held);
+                continue;
+            }
+            copy.client = held.client();
+            copy.retries = held.retries();
+            copy.filler = false;
+            copy.moved = false;
+            to.sent++;
+            sent++;
+        }
+        from.sent -= sent;
+        from.held.clear();
+        return sent;
+    }
+
+    /** A replica that left while requests were held for it: they count as timed out. */
+    void dropHeld(Replica replica) {
+        replica.held.forEach(this::lost);
+        replica.held.clear();
+    }
+
+    private void lost(Replica.Held held) {
+        stats.timedOut++;
+        if (held.client() != null) {
+            front.dropped();
+        }
     }
 
     private boolean send(Replica replica, long n, InetSocketAddress client, int retries, long now) {
@@ -87,6 +155,7 @@ final class Traffic implements Transport.Receiver {
         slot.client = client;
         slot.retries = retries;
         slot.filler = false;
+        slot.moved = false;
         replica.sent++;
         stats.sent++;
         return true;
@@ -97,6 +166,10 @@ final class Traffic implements Transport.Receiver {
         Replica replica = slot.replica;
         InetSocketAddress client = slot.client;
         slot.client = null;
+        if (slot.moved) {
+            retireIfDone(replica); // its copy at the new endpoint is the one that counts
+            return;
+        }
         boolean correct = length == Wire.REPLY_BYTES && value == expected(slot.n);
         if (correct && slot.filler) {
             replica.filled++;
@@ -122,6 +195,16 @@ final class Traffic implements Transport.Receiver {
     @Override
     public void failed(Replica.Slot slot, long now) {
         Replica replica = slot.replica;
+        if (slot.moved) {
+            retireIfDone(replica);
+            return;
+        }
+        if (replica.migrating && !slot.filler && replica.held.size() < MAX_HELD) {
+            // its QEMU stopped for the switch-over: kept for where it answers next, not a timeout, not an outlier
+            replica.held.add(new Replica.Held(slot.n, slot.client, slot.retries));
+            slot.client = null;
+            return;
+        }
         replica.timedOut++;
         if (!slot.filler) {
             stats.timedOut++;

@@ -35,6 +35,7 @@ class MembershipTest {
     void onlyReadyJoinsTheStatesOfAReplicaThatStopsServingLeaveAndAnyOtherDoesNothing() {
         for (ReplicaState state : ReplicaState.values()) {
             Membership.Change expected = state == ReplicaState.READY ? Membership.Change.JOIN
+                    : state == ReplicaState.MIGRATING ? Membership.Change.MIGRATE
                     : LEAVING.contains(state) ? Membership.Change.LEAVE : Membership.Change.NONE;
             assertThat(Membership.change(state)).as(state.name()).isEqualTo(expected);
         }

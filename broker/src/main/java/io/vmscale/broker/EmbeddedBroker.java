@@ -113,7 +113,9 @@ public final class EmbeddedBroker implements AutoCloseable {
             log.warn("INSECURE: broker.insecure is true and the acceptor {} is reachable beyond loopback over plain "
                     + "TCP: passwords and events cross the network in clear. Remove 'insecure' to use TLS.", tcpUrl);
         }
-        String acceptor = tcpUrl + "?protocols=CORE" + (tls ? ";" + BrokerTls.acceptorParameters(config, dataDir) : "");
+        // STOMP for the web console's page: the same acceptor takes WebSocket upgrades for it (same port,
+        // same TLS, same accounts and permissions)
+        String acceptor = tcpUrl + "?protocols=CORE,STOMP" + (tls ? ";" + BrokerTls.acceptorParameters(config, dataDir) : "");
         try {
             configuration.addAcceptorConfiguration("in-vm", inVmUrl);
             configuration.addAcceptorConfiguration("tcp", acceptor);
@@ -148,6 +150,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
         MessageSizeLimit sizeLimit = new MessageSizeLimit();
         configuration.registerBrokerPlugin(sizeLimit);
+        configuration.registerBrokerPlugin(new StompEventType());
         EmbeddedActiveMQ server = new EmbeddedActiveMQ();
         server.setConfiguration(configuration);
         server.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), users));
@@ -295,22 +298,35 @@ public final class EmbeddedBroker implements AutoCloseable {
      * have no queue), and saying so up front keeps Artemis from warning about it for every subscription.
      */
     private static void addressSettings(Configuration configuration) {
-        configuration.addAddressSetting(Topic.PREFIX + "#", new AddressSettings()
-                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
-                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
-                .setMaxSizeBytes(FACTS_MAX_BYTES)
-                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
-                .setPageLimitBytes(FACTS_PAGE_LIMIT_BYTES)
-                .setPageFullMessagePolicy(PageFullMessagePolicy.FAIL));
+        configuration.addAddressSetting(Topic.PREFIX + "#", facts(false));
+        // reply addresses are the only ones made on demand (by the operator or viewer that asks)
+        configuration.addAddressSetting(Topic.REPLY_PREFIX + "#", facts(true));
         for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
             for (String address : List.of(figures.address(), figures.replayAddress())) {
                 configuration.addAddressSetting(address, new AddressSettings()
                         .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
                         .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                        .setAutoCreateAddresses(false)
                         .setMaxSizeBytes(FIGURES_MAX_BYTES)
                         .setAddressFullMessagePolicy(AddressFullMessagePolicy.FAIL));
             }
         }
+    }
+
+    /**
+     * The facts' settings. Our topics are created up front, so nothing is auto-created beside them but
+     * reply addresses: that also spares a STOMP subscriber (the web console) a create-address check its
+     * subscription queue would otherwise need on an address that exists.
+     */
+    private static AddressSettings facts(boolean autoCreateAddresses) {
+        return new AddressSettings()
+                .setDeadLetterAddress(SimpleString.of(Topic.PREFIX + "dead-letter"))
+                .setExpiryAddress(SimpleString.of(Topic.PREFIX + "expired"))
+                .setAutoCreateAddresses(autoCreateAddresses)
+                .setMaxSizeBytes(FACTS_MAX_BYTES)
+                .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                .setPageLimitBytes(FACTS_PAGE_LIMIT_BYTES)
+                .setPageFullMessagePolicy(PageFullMessagePolicy.FAIL);
     }
 
     /**
@@ -373,11 +389,23 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     /** {@code tcp://bind:port}, a wildcard bind address read as loopback. */
     private static String reachableUrl(BrokerConfig config) {
+        return "tcp://" + reachableHost(config) + ":" + config.port();
+    }
+
+    /**
+     * Where a browser on this host speaks STOMP over WebSocket to the broker: {@code ws://bind:port}
+     * on the TCP acceptor, {@code wss://} when it uses TLS (the browser must then trust its certificate).
+     */
+    public static String webSocketUrl(BrokerConfig config) {
+        return (BrokerTls.required(config) ? "wss://" : "ws://") + reachableHost(config) + ":" + config.port();
+    }
+
+    private static String reachableHost(BrokerConfig config) {
         String host = config.bind();
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = "127.0.0.1";
         }
-        return "tcp://" + hostForUrl(host) + ":" + config.port();
+        return hostForUrl(host);
     }
 
     private static String hostForUrl(String host) {

@@ -15,15 +15,28 @@ import java.util.List;
  *                            balancer) before it is stopped anyway
  * @param warmupSeconds       a replica's samples count from this long after it became READY; -1: one window of the
  *                            policy (threshold-window's window, target-tracking's metric window)
- * @param maxVcpusPerCore     a scale-up is held (HostSaturated) when the host would run more vCPUs than its CPUs times
+ * @param maxVcpusPerCore     a host has no room for one more replica (NoCapacity) when it would run more vCPUs than its CPUs times
  *                            this; 0: no such guard
  * @param thresholdWindow     the threshold-window policy's settings
  * @param targetTracking      the target-tracking policy's settings
+ * @param warmPool            the warm pool
+ * @param hostGraceSeconds    the replicas of a host that cannot be reached are replaced elsewhere after this long
+ * @param consolidateAfterSeconds with several hosts: when the replicas of the least-used host have fitted on the others
+ *                            for this long, they are live-migrated there one at a time so that it runs none; -1: never
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
                            ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
-                           WarmPoolConfig warmPool) {
+                           WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds) {
+
+    /** The same with the defaults of the many-host settings (20 s grace, consolidation after 30 s). */
+    public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
+                        int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
+                        ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
+                        WarmPoolConfig warmPool) {
+        this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30);
+    }
 
     /**
      * Replicas prepared beside the serving ones (EC2 Auto Scaling's warm pools): booted, warmed with real
@@ -101,6 +114,8 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             throw new InvalidValueException(thresholdWindow == null ? "thresholdWindow"
                     : targetTracking == null ? "targetTracking" : "warmPool", "an object", "null");
         }
+        InvalidValueException.range("hostGraceSeconds", hostGraceSeconds, 0, 86_400);
+        InvalidValueException.range("consolidateAfterSeconds", consolidateAfterSeconds, -1, 86_400);
     }
 
     /** How long after READY a replica's samples start to count. */
@@ -115,19 +130,29 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
     /** The same with other limits. */
     public ScalerConfig withLimits(int min, int max) {
         return new ScalerConfig(policy, min, max, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool);
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
+                consolidateAfterSeconds);
+    }
+
+    /** The same with other many-host settings. */
+    public ScalerConfig withHosts(int graceSeconds, int consolidateAfter) {
+        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
+                graceSeconds, consolidateAfter);
     }
 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
         return new ScalerConfig(name, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool);
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
+                hostGraceSeconds, consolidateAfterSeconds);
     }
 
     /** The same with another warm pool. */
     public ScalerConfig withWarmPool(WarmPoolConfig pool) {
         return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, pool);
+                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, pool,
+                hostGraceSeconds, consolidateAfterSeconds);
     }
 
     /** How many replicas the warm pool should hold while {@code serving} replicas serve. */

@@ -69,6 +69,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hostsHaveTheirAddressAndCapacityAndMustBeAmongTheUris() {
+        VmscaleConfig config = ConfigLoader.parse("two.json", """
+                {"libvirt": {"uris": ["qemu:///system", "qemu+tcp://127.0.0.2:16509/system"],
+                             "hosts": [{"uri": "qemu:///system", "address": "", "maxReplicas": 1}]}}
+                """);
+        assertThat(config.libvirt().host("qemu:///system").address()).isEqualTo("127.0.0.1");
+        assertThat(config.libvirt().host("qemu:///system").maxReplicas()).isEqualTo(1);
+        assertThat(config.libvirt().host("qemu+tcp://127.0.0.2:16509/system").address()).isEqualTo("127.0.0.2");
+        assertThat(config.libvirt().host("qemu+tcp://127.0.0.2:16509/system").maxReplicas()).isEqualTo(-1);
+        assertThatThrownBy(() -> ConfigLoader.parse("bad.json", """
+                {"libvirt": {"hosts": [{"uri": "qemu+tcp://10.0.0.9/system", "address": "", "maxReplicas": 1}]}}
+                """)).hasMessage("bad.json: key 'libvirt.hosts[0].uri': expected one of uris [qemu:///system], got "
+                + "\"qemu+tcp://10.0.0.9/system\"");
+        assertThatThrownBy(() -> ConfigLoader.parse("bad.json", """
+                {"libvirt": {"hosts": [{"uri": "qemu:///system", "address": "host two", "maxReplicas": 1}]}}
+                """)).hasMessageContaining("key 'libvirt.hosts[0].address': expected an IP address");
+    }
+
+    @Test
     void pointsAtTheLineOfAJsonSyntaxError() {
         assertThatThrownBy(() -> ConfigLoader.parse("conf.json", "{\n  \"broker\": {\"port\": 1,}\n}"))
                 .isInstanceOf(ConfigException.class)

@@ -62,6 +62,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "where the event log and the chart go "
             + "(default: demo-output in the installation, else in the current directory)")
     Path outDir;
+    @Option(names = "--hosts", paramLabel = "N", defaultValue = "1",
+            description = "1, or 2: a second libvirt host on this machine (started by scripts/libvirt-host and stopped at "
+                    + "the end); replicas placed on both, a live migration under load, a scale-down followed by "
+                    + "consolidation so one host runs none; the summary adds migrations=M (default: ${DEFAULT-VALUE})")
+    int hosts;
     @Option(names = "--hold", paramLabel = "SECONDS", defaultValue = "15",
             description = "how long each load level is held once the scaler has reacted (default: ${DEFAULT-VALUE})")
     int holdSeconds;
@@ -82,9 +87,13 @@ final class DemoCommand implements Callable<Integer> {
             if (holdSeconds < 1 || holdSeconds > 3600) {
                 throw new IllegalArgumentException("--hold must be 1..3600 seconds, got " + holdSeconds);
             }
+            if (hosts < 1 || hosts > 2) {
+                throw new IllegalArgumentException("--hosts must be 1 or 2, got " + hosts);
+            }
             String home = System.getenv("VMSCALE_HOME");
             Path dir = outDir != null ? outDir : home != null ? Path.of(home, "demo-output") : Path.of("demo-output");
-            return new FullDemo(config.load(), spec.commandLine().getOut(), dir, Duration.ofSeconds(holdSeconds)).run();
+            return new FullDemo(config.load(), spec.commandLine().getOut(), dir, Duration.ofSeconds(holdSeconds), hosts)
+                    .run();
         }
         return loopback();
     }

@@ -41,18 +41,38 @@ import javax.swing.SwingUtilities;
  * Ends with {@code summary: scale-ups=U scale-downs=D answers=A wrong=W lost=L chart=PNG events=LOG}.
  */
 final class FullDemo {
-    private final VmscaleConfig config;
     private final PrintWriter out;
     private final Path outDir;
     private final Duration hold;
     private final AtomicInteger ups = new AtomicInteger();
     private final AtomicInteger downs = new AtomicInteger();
+    private final AtomicInteger migrations = new AtomicInteger();
+    private final AtomicInteger consolidations = new AtomicInteger();
+    /** Hosts besides the configuration's first, started for the demo (scripts/libvirt-host) and stopped after. */
+    private final int extraHosts;
+    private VmscaleConfig config;
 
     FullDemo(VmscaleConfig loaded, PrintWriter out, Path outDir, Duration hold) throws java.io.IOException {
+        this(loaded, out, outDir, hold, 1);
+    }
+
+    FullDemo(VmscaleConfig loaded, PrintWriter out, Path outDir, Duration hold, int hosts) throws java.io.IOException {
         this.out = out;
         this.outDir = outDir;
         this.hold = hold;
+        this.extraHosts = hosts - 1;
         this.config = demoConfig(loaded, Files.createTempDirectory("vmscale-demo-broker-"));
+    }
+
+    /** Runs scripts/libvirt-host ACTION N; returns what it printed (the host's URI for start). */
+    private String libvirtHost(String action, int n) throws java.io.IOException, InterruptedException {
+        Process process = new ProcessBuilder(Home.dir().resolve("scripts/libvirt-host").toString(), action,
+                Integer.toString(n)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String printed = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException("scripts/libvirt-host " + action + " " + n + " failed");
+        }
+        return printed;
     }
 
     /**
@@ -64,13 +84,14 @@ final class FullDemo {
         BrokerConfig broker = new BrokerConfig(c.broker().bind(), Local.freeTcpPort(), brokerDir.toString(),
                 c.broker().users());
         LibvirtConfig libvirt = new LibvirtConfig(c.libvirt().uris(), c.libvirt().prefix() + "demo",
-                c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs());
+                c.libvirt().reconnectMinMs(), c.libvirt().reconnectMaxMs(), c.libvirt().hosts());
         ScalerConfig s = c.scaler();
         ScalerConfig scaler = new ScalerConfig("threshold-window", 1, 2, Math.min(5, s.cooldownSeconds()), s.tickMs(),
                 s.probeTimeoutSeconds(), s.drainTimeoutSeconds(), s.warmupSeconds(), s.maxVcpusPerCore(),
                 new ScalerConfig.ThresholdWindowConfig(
                 s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
-                s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()));
+                s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()),
+                Math.min(10, s.hostGraceSeconds()), Math.min(10, s.consolidateAfterSeconds()));
         BalancerConfig b = c.balancer();
         BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
@@ -85,6 +106,27 @@ final class FullDemo {
     }
 
     int run() throws Exception {
+        if (extraHosts == 0) {
+            return runStory();
+        }
+        List<String> uris = new java.util.ArrayList<>(List.of(config.libvirt().uris().get(0)));
+        try {
+            for (int n = 2; n < 2 + extraHosts; n++) {
+                uris.add(libvirtHost("start", n));
+                step("libvirt host %d started: %s (scripts/libvirt-host)", n, uris.get(uris.size() - 1));
+            }
+            config = new VmscaleConfig(config.broker(), config.libvirt().withUris(uris), config.monitor(),
+                    config.provisioning(), config.scaler(), config.balancer(), config.guest());
+            return runStory();
+        } finally {
+            for (int n = 2; n < 2 + extraHosts; n++) {
+                libvirtHost("stop", n);
+                step("libvirt host %d stopped", n);
+            }
+        }
+    }
+
+    private int runStory() throws Exception {
         Files.createDirectories(outDir);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path log = outDir.resolve("events-" + stamp + ".jsonl").toAbsolutePath();
@@ -116,7 +158,7 @@ final class FullDemo {
                 SwingUtilities.invokeLater(() -> ChartCommand.window(chart, "vmscale demo", new CountDownLatch(1)));
                 step("chart window open");
             }
-            done = story(stack);
+            done = extraHosts > 0 ? hostsStory(stack) : story(stack);
             stack.balancer.setMode(LoadMode.OFF);
             step("load off; waiting for the last answers");
             waitFor("every request answered or timed out", Duration.ofSeconds(10), () -> {
@@ -135,10 +177,12 @@ final class FullDemo {
         long lost = totals.sent() - totals.answered() - totals.wrong();
         step("balancer: sent %d, answered %d, wrong %d, timed out %d; %d not sent (the replicas were full: load shed, "
                 + "not lost)", totals.sent(), totals.answered(), totals.wrong(), totals.timedOut(), totals.unsent());
-        out.printf(Locale.ROOT, "summary: scale-ups=%d scale-downs=%d answers=%d wrong=%d lost=%d chart=%s events=%s%n",
-                ups.get(), downs.get(), totals.answered(), totals.wrong(), lost, png, log);
+        out.printf(Locale.ROOT, "summary: scale-ups=%d scale-downs=%d answers=%d wrong=%d lost=%d%s chart=%s events=%s%n",
+                ups.get(), downs.get(), totals.answered(), totals.wrong(), lost,
+                extraHosts > 0 ? " migrations=" + migrations.get() : "", png, log);
         out.flush();
-        return done && ups.get() >= 1 && downs.get() >= 1 && totals.wrong() == 0 && lost == 0 ? 0 : 1;
+        return done && ups.get() >= 1 && downs.get() >= 1 && totals.wrong() == 0 && lost == 0
+                && (extraHosts == 0 || migrations.get() >= 2) ? 0 : 1;
     }
 
     /** The load changes and what the scaler should do about each; false when something did not happen in time. */
@@ -182,6 +226,64 @@ final class FullDemo {
         return true;
     }
 
+    /**
+     * With two hosts: one replica on the first host; high load until a scale-up places the second on the other host;
+     * the first live-migrated there under load; low load until a scale-down, then the survivor consolidated back to
+     * the first host so that the second runs none.
+     */
+    private boolean hostsStory(Stack stack) throws InterruptedException {
+        Duration boot = Duration.ofSeconds(config.scaler().probeTimeoutSeconds() + 60);
+        Duration react = Duration.ofSeconds(config.scaler().thresholdWindow().windowSeconds()
+                + config.scaler().cooldownSeconds() + 60L);
+        String home = config.libvirt().uris().get(0);
+        String other = config.libvirt().uris().get(1);
+        if (!waitFor("the first replica READY on " + home, boot, () -> ready(stack) == 1)
+                || !waitFor("the balancer's calibration on it", Duration.ofSeconds(60),
+                        () -> stack.balancer.calibration() != null)) {
+            return false;
+        }
+        load(stack, "low", config.balancer().low());
+        pause(hold);
+        load(stack, "high", config.balancer().high());
+        if (!waitFor("a scale-up", react, () -> ups.get() >= 1)
+                || !waitFor("2 replicas READY, one on each host, both in the balancer", boot,
+                        () -> ready(stack) == 2 && stack.balancer.members().size() == 2
+                                && hostsInUse(stack).size() == 2)) {
+            return false;
+        }
+        pause(hold.dividedBy(2));
+        String first = onHost(stack, home);
+        AdminResult moving = stack.scaler.handle(new AdminCommand("demo-migrate", Topic.REPLY_PREFIX + "demo", "scaler",
+                "migrate", List.of(first, other)));
+        step("ops migrate %s %s: %s", first, other, moving.message());
+        if (!moving.ok() || !waitFor(first + " READY on " + other + " (live migration under load)", boot,
+                () -> migrations.get() >= 1 && ready(stack) == 2 && hostsInUse(stack).equals(java.util.Set.of(other)))) {
+            return false;
+        }
+        pause(hold.dividedBy(2));
+        load(stack, "low", config.balancer().low());
+        if (!waitFor("a scale-down", react, () -> downs.get() >= 1)
+                || !waitFor("the survivor consolidated: " + other + " runs none", boot,
+                        () -> consolidations.get() >= 1 && ready(stack) == 1 && stack.scaler.replicas().size() == 1
+                                && hostsInUse(stack).equals(java.util.Set.of(home)))) {
+            return false;
+        }
+        pause(hold.dividedBy(2));
+        return true;
+    }
+
+    /** The hosts that run a replica of the group now, from libvirt. */
+    private static java.util.Set<String> hostsInUse(Stack stack) {
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        stack.provisioner.observe().replicas().stream().filter(o -> o.active()).forEach(o -> hosts.add(o.host()));
+        return hosts;
+    }
+
+    private static String onHost(Stack stack, String host) {
+        return stack.provisioner.observe().replicas().stream().filter(o -> o.running() && o.host().equals(host))
+                .map(o -> o.domain()).findFirst().orElseThrow();
+    }
+
     private void load(Stack stack, String name, double replicas) {
         stack.balancer.setMode(new LoadMode(name, replicas));
         step("load %s: %.2f replicas' worth", name, replicas);
@@ -204,12 +306,19 @@ final class FullDemo {
         } else if (d.action() == ScaleAction.DOWN) {
             downs.incrementAndGet();
         }
+        if (d.action() == ScaleAction.MIGRATE && d.reasonCode().equals("Consolidate")) {
+            consolidations.incrementAndGet();
+        }
         step("decision %s %d->%d (%s): %s", d.action(), d.fromReplicas(), d.toReplicas(), d.reasonCode(), d.reason());
     }
 
     private void changed(VmLifecycle v, String source) {
+        if (source.startsWith("scaler@") && v.state() == ReplicaState.READY && v.reason().startsWith(VmLifecycle.MOVED)) {
+            migrations.incrementAndGet();
+        }
         if (source.startsWith("scaler@") || v.state() == ReplicaState.FAILED) {
-            step("%s %s%s (%s)", v.domain(), v.state(), v.endpoint() == null ? "" : " at " + v.endpoint(), v.reason());
+            step("%s %s%s%s (%s)", v.domain(), v.state(), v.endpoint() == null ? "" : " at " + v.endpoint(),
+                    extraHosts > 0 ? " on " + v.host() : "", v.reason());
         }
     }
 

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DemoCommand.class,
                 UpCommand.class,
+                ConsoleCommand.class,
                 TestCommand.class,
                 BrokerCommand.class,
                 MonitorCommand.class,

@@ -224,6 +224,31 @@ final class OpsCommand {
         return tier == null ? scaler("pool", n) : scaler("pool", n, tier);
     }
 
+    @Command(name = "migrate", description = "Live-migrate a READY replica to another host of libvirt.uris; it keeps "
+            + "serving, and answers at its new endpoint once there.")
+    int migrate(@Parameters(paramLabel = "DOMAIN") String domain, @Parameters(paramLabel = "HOST") String host)
+            throws InterruptedException {
+        return scaler("migrate", domain, host);
+    }
+
+    @Command(name = "hosts", description = "The hosts: reachable or not, the group's replicas on each, their CPU, "
+            + "each host's figures and the room left.")
+    int hosts() throws InterruptedException {
+        try (OpsClient client = client()) {
+            OpsClient.Answers answers = client.send("scaler", "hosts", List.of(), List.of("scaler"));
+            for (AdminResult result : answers.results()) {
+                if (!result.ok()) {
+                    out().println(result.responder() + ": error: " + result.message());
+                } else if (result.data().get("hosts") instanceof List<?> hosts) {
+                    out().print(StatusView.hosts(List.copyOf(hosts)));
+                }
+            }
+            answers.missing().forEach(missing -> out().println(client.noAnswer(missing)));
+            out().flush();
+            return answers.exitCode();
+        }
+    }
+
     @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
             + "the balancer's figures.")
     int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")

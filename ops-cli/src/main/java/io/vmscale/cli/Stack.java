@@ -12,6 +12,8 @@ import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.HostGroup;
+import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
 import io.vmscale.scaler.provision.LibvirtHypervisor;
@@ -27,18 +29,18 @@ import java.util.List;
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
 final class Stack implements AutoCloseable {
     final VmscaleConfig config;
-    final HostConnection host;
-    final ReplicaProvisioner provisioner;
+    final List<HostConnection> hosts;
+    final Provisioner provisioner;
     final EmbeddedBroker broker;
     final Scaler scaler;
     final Balancer balancer;
     final InetSocketAddress front;
     private final List<AutoCloseable> running;
 
-    private Stack(VmscaleConfig config, HostConnection host, ReplicaProvisioner provisioner, EmbeddedBroker broker,
+    private Stack(VmscaleConfig config, List<HostConnection> hosts, Provisioner provisioner, EmbeddedBroker broker,
                   Scaler scaler, Balancer balancer, InetSocketAddress front, List<AutoCloseable> running) {
         this.config = config;
-        this.host = host;
+        this.hosts = hosts;
         this.provisioner = provisioner;
         this.broker = broker;
         this.scaler = scaler;
@@ -64,12 +66,16 @@ final class Stack implements AutoCloseable {
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
         try {
             String uri = c.libvirt().uris().get(0);
-            HostConnection host = HostConnection.open(uri);
-            running.add(host);
-            if (!host.connected()) {
+            List<HostConnection> hosts = new ArrayList<>();
+            for (String each : c.libvirt().uris()) {
+                HostConnection host = HostConnection.open(each);
+                running.add(host);
+                hosts.add(host);
+            }
+            if (!hosts.get(0).connected()) {
                 throw new IllegalArgumentException(uri + " does not answer: is libvirtd running? (scripts/libvirt-daemons)");
             }
-            ReplicaProvisioner provisioner = provisioner(c, host, out, name);
+            Provisioner provisioner = provisioner(c, hosts, out, name);
             EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
             running.add(0, broker);
             running.addAll(1, watchers.apply(broker));
@@ -92,14 +98,39 @@ final class Stack implements AutoCloseable {
                     broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
                     c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
             out.flush();
-            return new Stack(c, host, provisioner, broker, scaler, balancing.balancer(), front, running);
+            return new Stack(c, hosts, provisioner, broker, scaler, balancing.balancer(), front, running);
         } catch (RuntimeException e) {
             closeAll(running);
             throw e;
         }
     }
 
-    private static ReplicaProvisioner provisioner(VmscaleConfig c, HostConnection host, PrintWriter out, String name) {
+    /**
+     * The group's provisioner: one host, or a {@link HostGroup} over every host of {@code libvirt.uris}, each with
+     * its address and limit from {@code libvirt.hosts}. The first host chooses the domain type for all.
+     */
+    private static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+        List<ReplicaProvisioner> each = new ArrayList<>();
+        HostConnection first = hosts.get(0);
+        String type = null;
+        for (HostConnection host : hosts) {
+            ReplicaProvisioner one = provisioner(c, host, out, name, type);
+            type = one.domainType();
+            each.add(one);
+        }
+        if (each.size() > 1) {
+            out.printf("%s: %d hosts: %s%n", name, each.size(), String.join(", ", hosts.stream().map(h -> h.uri()
+                    + " (replicas answer on " + c.libvirt().host(h.uri()).address() + (c.libvirt().host(h.uri())
+                    .maxReplicas() < 0 ? "" : ", at most " + c.libvirt().host(h.uri()).maxReplicas()) + ")").toList()));
+            out.flush();
+            return new HostGroup(each);
+        }
+        return each.get(0);
+    }
+
+    private static ReplicaProvisioner provisioner(VmscaleConfig c, HostConnection host, PrintWriter out, String name,
+                                                  String chosenType) {
+        var settings = c.libvirt().host(host.uri());
         ProvisioningConfig p = c.provisioning();
         ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
         boolean portForward = p.network().equals("port-forward");
@@ -111,20 +142,25 @@ final class Stack implements AutoCloseable {
         }
         if (p.mode().equals("pool")) {
             return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
-                    p.hostPortBase(), false, null, null, null));
+                    p.hostPortBase(), false, null, null, null, settings.address(), settings.maxReplicas()));
         }
         GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
             out.println(name + ": " + line);
             out.flush();
         });
         ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));
-        DomainTypes.Choice type = DomainTypes.choose(p.domainType(), host, template, image, c.guest().port(),
-                c.libvirt().prefix() + "-kvm-probe");
-        out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
-                type.type(), type.why());
-        out.flush();
+        String type = chosenType;
+        if (type == null) {
+            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), host, template, image, c.guest().port(),
+                    c.libvirt().prefix() + "-kvm-probe");
+            out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
+                    choice.type(), choice.why());
+            out.flush();
+            type = choice.type();
+        }
         return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
-                p.hostPortBase(), p.undefineOnScaleDown(), template, image, type.type()));
+                p.hostPortBase(), p.undefineOnScaleDown(), template, image, type, settings.address(),
+                settings.maxReplicas()));
     }
 
     @Override

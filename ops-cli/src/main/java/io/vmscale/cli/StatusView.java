@@ -10,7 +10,7 @@ import java.util.Map;
 
 /** What {@code ops status} shows, put together from the scaler's and the balancer's answers. */
 record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Object> balancer,
-                  Map<String, Object> scaler, Map<String, Object> broker) {
+                  Map<String, Object> scaler, Map<String, Object> broker, List<Object> hosts) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @SuppressWarnings("unchecked")
@@ -20,19 +20,21 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         Map<String, Object> balancer = Map.of();
         Map<String, Object> scaler = Map.of();
         Map<String, Object> broker = Map.of();
+        List<Object> hosts = List.of();
         for (AdminResult result : answers.results()) {
             Map<String, Object> data = result.data();
             if (result.responder().startsWith("scaler@")) {
                 replicas = (List<Object>) data.getOrDefault("replicas", List.of());
                 decisions = (List<Object>) data.getOrDefault("decisions", List.of());
                 scaler = (Map<String, Object>) data.getOrDefault("scaler", Map.of());
+                hosts = (List<Object>) data.getOrDefault("hosts", List.of());
             } else if (result.responder().startsWith("balancer@")) {
                 balancer = (Map<String, Object>) data.getOrDefault("balancer", Map.of());
             } else if (result.responder().startsWith("broker@")) {
                 broker = (Map<String, Object>) data.getOrDefault("broker", Map.of());
             }
         }
-        return new StatusView(replicas, decisions, balancer, scaler, broker);
+        return new StatusView(replicas, decisions, balancer, scaler, broker, hosts);
     }
 
     /** {@code {"replicas": [...], "decisions": [...], "balancer": {...}, "scaler": {...}, "broker": {...}}} */
@@ -43,6 +45,7 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         all.put("balancer", balancer);
         all.put("scaler", scaler);
         all.put("broker", broker);
+        all.put("hosts", hosts);
         try {
             return JSON.writeValueAsString(all);
         } catch (JsonProcessingException e) {
@@ -52,7 +55,10 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
 
     String text() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%n", "REPLICA", "STATE", "CPU %", "ENDPOINT"));
+        boolean manyHosts = hosts.size() > 1;
+        b.append(manyHosts ? String.format(Locale.ROOT, "%-16s %-9s %6s  %-21s %s%n", "REPLICA", "STATE", "CPU %",
+                "ENDPOINT", "HOST") : String.format(Locale.ROOT, "%-16s %-9s %6s  %s%n", "REPLICA", "STATE", "CPU %",
+                "ENDPOINT"));
         for (Object o : replicas) {
             Map<?, ?> r = (Map<?, ?>) o;
             Object cpu = r.get("cpu");
@@ -62,9 +68,10 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     : ", " + r.get("power").toString().toLowerCase(Locale.ROOT)) + ")"
                     : "WARMING".equals(r.get("state")) ? "  (warm pool: booting and warming)" : "";
             boolean pool = "POOLED".equals(r.get("state")) || "WARMING".equals(r.get("state"));
+            String endpoint = String.valueOf(r.get("endpoint") == null ? "-" : r.get("endpoint"));
             b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%s%n", r.get("domain"), r.get("state"),
                     cpu instanceof Number n && !pool ? String.format(Locale.ROOT, "%.1f", n.doubleValue()) : "-",
-                    r.get("endpoint") == null ? "-" : r.get("endpoint"), note));
+                    manyHosts ? String.format(Locale.ROOT, "%-21s %s", endpoint, r.get("host")) : endpoint, note));
         }
         if (replicas.isEmpty()) {
             b.append("(no replicas)\n");
@@ -85,9 +92,9 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                         pool.get("acting") != null ? ", " + pool.get("acting") : "",
                         pool.get("held") != null ? ", not refilled: " + pool.get("held") : ""));
             }
-            if (scaler.get("hostCpus") != null) {
-                b.append(String.format(Locale.ROOT, "host: %s vCPU(s) running on %s CPU(s); warm-up %s s%n",
-                        scaler.get("hostActiveVcpus"), scaler.get("hostCpus"), scaler.get("warmupSeconds")));
+            hosts(hosts).lines().forEach(line -> b.append(hosts.size() > 1 ? "host " : "host: ").append(line).append('\n'));
+            if (scaler.get("migrations") instanceof Number moved && moved.intValue() > 0) {
+                b.append("live migrations: ").append(moved).append('\n');
             }
         }
         if (!decisions.isEmpty()) {
@@ -113,6 +120,29 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
             b.append(String.format(Locale.ROOT, "broker: journal %s, paging %s (disk guard at %s %%) in %s%n",
                     bytes(broker.get("journalBytes")), bytes(broker.get("pagingBytes")), broker.get("maxDiskUsage"),
                     broker.get("dataDir")));
+        }
+        return b.toString();
+    }
+
+    /** One line per host: reachable or not, the group's replicas on it, their CPU, its figures and the room left. */
+    static String hosts(List<Object> hosts) {
+        StringBuilder b = new StringBuilder();
+        for (Object o : hosts) {
+            Map<?, ?> h = (Map<?, ?>) o;
+            List<?> replicas = h.get("replicas") instanceof List<?> l ? l : List.of();
+            Object max = h.get("maxReplicas");
+            String count = replicas.size() + (max instanceof Number m && m.intValue() >= 0 ? "/" + m : "") + " replica(s)";
+            if (Boolean.TRUE.equals(h.get("reachable"))) {
+                b.append(String.format(Locale.ROOT, "%s: %s%s, CPU %s %%, room for %s more; %s vCPU(s) on %s CPU(s), %s MiB free, "
+                                + "replicas answer on %s%n", h.get("uri"), count,
+                        replicas.isEmpty() ? "" : " " + replicas, number(h.get("cpu"), "%.0f"), h.get("room"),
+                        h.get("activeVcpus"), h.get("cpus"), h.get("freeMemoryMiB") == null ? "-" : h.get("freeMemoryMiB"),
+                        h.get("address")));
+            } else {
+                b.append(String.format(Locale.ROOT, "%s: UNREACHABLE%s (%s), %s%s%n", h.get("uri"),
+                        h.get("unreachableSeconds") == null ? "" : " for " + h.get("unreachableSeconds") + " s", h.get("error"),
+                        count, replicas.isEmpty() ? "" : " " + replicas));
+            }
         }
         return b.toString();
     }

@@ -2,8 +2,10 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
+import io.vmscale.config.VmscaleConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +17,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration. */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = "Run broker, monitor, scaler and balancer in one JVM with the configuration (the shipped one "
-                + "works on a fresh machine: template mode, automatic domain type, loopback port forwards); "
-                + "stops on SIGTERM, leaving the replica domains as they are.")
+                + "works on a fresh machine: template mode, automatic domain type, loopback port forwards), "
+                + "with Prometheus metrics and the web console on loopback; stops on SIGTERM, leaving the replica "
+                + "domains as they are.")
 final class UpCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
@@ -24,24 +27,43 @@ final class UpCommand implements Callable<Integer> {
             description = "serve Prometheus metrics on http://127.0.0.1:PORT/metrics (default: ${DEFAULT-VALUE}; "
                     + "0: none)")
     int metricsPort;
+    @Option(names = "--console-port", paramLabel = "PORT", defaultValue = "" + ConsoleCommand.DEFAULT_PORT,
+            description = "serve the web console on http://127.0.0.1:PORT/ (default: ${DEFAULT-VALUE}; 0: none)")
+    int consolePort;
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         var out = spec.commandLine().getOut();
-        Stack stack = Stack.start(config.load(), out, "up", broker -> {
-            if (metricsPort == 0) {
-                return List.of();
-            }
-            BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("metrics"));
+        if (consolePort < 0 || consolePort > 65535) {
+            throw new IllegalArgumentException("--console-port must be from 0 (none) to 65535, got " + consolePort);
+        }
+        VmscaleConfig loaded = config.load();
+        Stack stack = Stack.start(loaded, out, "up", broker -> {
+            List<AutoCloseable> serving = new ArrayList<>(); // closed in reverse
             try {
-                Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(InetAddress.getLoopbackAddress(), metricsPort));
-                out.printf("up: Prometheus metrics on http://127.0.0.1:%d/metrics%n", metrics.port());
-                out.flush();
-                return List.of(viewer, metrics); // closed in reverse: the server, then its connection
+                if (metricsPort != 0) {
+                    BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("metrics"));
+                    serving.add(viewer);
+                    Metrics metrics = Metrics.serve(viewer,
+                            new InetSocketAddress(InetAddress.getLoopbackAddress(), metricsPort));
+                    serving.add(metrics);
+                    out.printf("up: Prometheus metrics on http://127.0.0.1:%d/metrics%n", metrics.port());
+                    out.flush();
+                }
+                if (consolePort != 0) {
+                    serving.add(ConsoleCommand.serve(loaded, consolePort, out, "up"));
+                }
+                return serving;
             } catch (RuntimeException e) {
-                viewer.close();
+                for (int i = serving.size() - 1; i >= 0; i--) {
+                    try {
+                        serving.get(i).close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
                 throw e;
             }
         });

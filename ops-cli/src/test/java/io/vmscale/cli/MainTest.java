@@ -29,7 +29,7 @@ class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String command : new String[] {"demo", "up", "broker", "monitor", "balancer", "image", "guest-server", "bench"}) {
+        for (String command : new String[] {"demo", "up", "console", "broker", "monitor", "balancer", "image", "guest-server", "bench"}) {
             assertThat(run(command, "--help")).as(command).isZero();
         }
     }

@@ -103,8 +103,9 @@ final class TestStack implements AutoCloseable {
         return this;
     }
 
+    /** A pool domain of 1 MiB: the test driver says 3 MiB are free, and a scale-up needs room for one replica. */
     static String poolDomain(String name, int port) {
-        return "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        return "<domain type='test'><name>" + name + "</name><memory unit='KiB'>1024</memory><vcpu>1</vcpu>"
                 + "<os><type>hvm</type></os><metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1'"
                 + " ip='127.0.0.1' port='" + port + "'/></metadata></domain>";
     }

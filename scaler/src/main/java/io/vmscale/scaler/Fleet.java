@@ -24,13 +24,16 @@ import java.util.TreeMap;
  *   warm pool: (new) -> WARMING -> POOLED -> STARTING (taken: resumed or restored) -> READY
  *              DRAINING -> POOLED (returned on scale-in); POOLED -> STOPPING (pool trimmed)
  *              WARMING, POOLED -> FAILED
+ *   many hosts: READY -> MIGRATING -> READY (at its new host and endpoint, or back where it was) | FAILED
+ *              FAILED -> (forgotten) when its host cannot be reached to stop it
  * </pre>
  * Not thread-safe: the scaler's loop thread owns it.
  */
 final class Fleet {
     private static final Map<ReplicaState, Set<ReplicaState>> LEGAL = Map.of(
             ReplicaState.STARTING, EnumSet.of(ReplicaState.READY, ReplicaState.FAILED),
-            ReplicaState.READY, EnumSet.of(ReplicaState.DRAINING, ReplicaState.FAILED),
+            ReplicaState.READY, EnumSet.of(ReplicaState.DRAINING, ReplicaState.FAILED, ReplicaState.MIGRATING),
+            ReplicaState.MIGRATING, EnumSet.of(ReplicaState.READY, ReplicaState.FAILED),
             ReplicaState.DRAINING, EnumSet.of(ReplicaState.STOPPING, ReplicaState.FAILED, ReplicaState.POOLED),
             ReplicaState.FAILED, EnumSet.of(ReplicaState.STOPPING),
             ReplicaState.STOPPING, EnumSet.noneOf(ReplicaState.class),
@@ -40,16 +43,17 @@ final class Fleet {
     /**
      * One replica.
      *
+     * @param host      the libvirt URI of the host it runs on
      * @param since     when it entered this state
      * @param readyAt   when it became READY, or null
      * @param cause     why it is in this state, in words
      * @param warmStart it came from the warm pool (its JIT is warm: no warm-up once READY)
      */
-    record Member(String domain, Endpoint endpoint, ReplicaState state, Instant since, Instant readyAt, String cause,
+    record Member(String domain, String host, Endpoint endpoint, ReplicaState state, Instant since, Instant readyAt, String cause,
                   boolean warmStart) {
         /** Capacity: serving or on its way to serving. */
         boolean counted() {
-            return state == ReplicaState.STARTING || state == ReplicaState.READY;
+            return state == ReplicaState.STARTING || state == ReplicaState.READY || state == ReplicaState.MIGRATING;
         }
 
         /** In the warm pool, or on its way there. */
@@ -66,23 +70,23 @@ final class Fleet {
     }
 
     /** A replica that was started (or found running): STARTING until it answers. */
-    Member starting(String domain, Endpoint endpoint, Instant now, String cause) {
-        return starting(domain, endpoint, now, cause, false);
+    Member starting(String domain, String host, Endpoint endpoint, Instant now, String cause) {
+        return starting(domain, host, endpoint, now, cause, false);
     }
 
     /** The same; {@code warm}: it has served long enough already (taken back after a restart) to need no warm-up. */
-    Member starting(String domain, Endpoint endpoint, Instant now, String cause, boolean warm) {
-        return add(new Member(domain, endpoint, ReplicaState.STARTING, now, null, cause, warm));
+    Member starting(String domain, String host, Endpoint endpoint, Instant now, String cause, boolean warm) {
+        return add(new Member(domain, host, endpoint, ReplicaState.STARTING, now, null, cause, warm));
     }
 
     /** A replica booted for the warm pool: WARMING until it is warmed and parked. */
-    Member warming(String domain, Endpoint endpoint, Instant now, String cause) {
-        return add(new Member(domain, endpoint, ReplicaState.WARMING, now, null, cause, false));
+    Member warming(String domain, String host, Endpoint endpoint, Instant now, String cause) {
+        return add(new Member(domain, host, endpoint, ReplicaState.WARMING, now, null, cause, false));
     }
 
     /** A replica found parked (paused or saved) in libvirt: the warm pool's. */
-    Member pooled(String domain, Endpoint endpoint, Instant now, String cause) {
-        return add(new Member(domain, endpoint, ReplicaState.POOLED, now, null, cause, false));
+    Member pooled(String domain, String host, Endpoint endpoint, Instant now, String cause) {
+        return add(new Member(domain, host, endpoint, ReplicaState.POOLED, now, null, cause, false));
     }
 
     private Member add(Member member) {
@@ -103,10 +107,36 @@ final class Fleet {
             throw new IllegalStateException(domain + ": " + member.state() + " -> " + to + " is not a legal move");
         }
         boolean warmStart = to == ReplicaState.STARTING ? member.state() == ReplicaState.POOLED : member.warmStart();
-        Member next = new Member(domain, member.endpoint(), to, now,
+        Member next = new Member(domain, member.host(), member.endpoint(), to, now,
                 to == ReplicaState.READY ? now : to == ReplicaState.POOLED ? null : member.readyAt(), cause, warmStart);
         members.put(domain, next);
         return next;
+    }
+
+    /**
+     * A MIGRATING replica READY again at its new host and endpoint: the same guest, so its readiness (and
+     * warm-up) carries on.
+     */
+    Member moved(String domain, String host, Endpoint endpoint, Instant now, String cause) {
+        Member member = members.get(domain);
+        if (member == null || member.state() != ReplicaState.MIGRATING) {
+            throw new IllegalStateException(domain + " is " + (member == null ? "not in the fleet" : member.state())
+                    + ", not MIGRATING");
+        }
+        Member next = new Member(domain, host, endpoint, ReplicaState.READY, now, member.readyAt(), cause,
+                member.warmStart());
+        members.put(domain, next);
+        return next;
+    }
+
+    /** Forgets a FAILED replica that cannot be stopped: its host does not answer. */
+    Member forget(String domain) {
+        Member member = members.get(domain);
+        if (member == null || member.state() != ReplicaState.FAILED) {
+            throw new IllegalStateException(domain + " is " + (member == null ? "not in the fleet" : member.state())
+                    + ", not FAILED");
+        }
+        return members.remove(domain);
     }
 
     /** Forgets a replica that is stopped: only from STOPPING. */
@@ -164,8 +194,10 @@ final class Fleet {
      */
     List<io.vmscale.scaler.policy.ReplicaView> views(Duration warmup) {
         return members.values().stream().filter(m -> m.state() != ReplicaState.FAILED && !m.pool())
-                .map(m -> new io.vmscale.scaler.policy.ReplicaView(m.domain(), m.state(),
-                        m.state() == ReplicaState.READY ? m.readyAt().plus(m.warmStart() ? Duration.ZERO : warmup) : null))
+                .map(m -> new io.vmscale.scaler.policy.ReplicaView(m.domain(),
+                        m.state() == ReplicaState.MIGRATING ? ReplicaState.READY : m.state(),
+                        m.readyAt() != null && (m.state() == ReplicaState.READY || m.state() == ReplicaState.MIGRATING)
+                                ? m.readyAt().plus(m.warmStart() ? Duration.ZERO : warmup) : null))
                 .toList();
     }
 

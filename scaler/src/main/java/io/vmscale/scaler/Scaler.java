@@ -136,6 +136,15 @@ public final class Scaler implements AutoCloseable {
     private boolean dryRun;
     private boolean unreachable;
     private Provisioner.Observation lastObservation;
+    /** Hosts that did not answer at the last look, and since when. */
+    private final Map<String, Instant> unreachableSince = new HashMap<>();
+    /** Live migrations completed. */
+    private int migrations;
+    /** The host whose replicas fit on the others, and since when (consolidation waits for it to hold). */
+    private String consolidating;
+    private Instant consolidatingSince;
+    /** A scale-down completed: consolidation need not wait its period. */
+    private boolean scaledDown;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
     private Integer operatorWanted;
     /** The last decision published and when, to publish a repeated HOLD only as a heartbeat. */
@@ -157,7 +166,7 @@ public final class Scaler implements AutoCloseable {
     private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
         this.config = config;
-        this.decider = new Decider(Policies.of(config), config.warmup(), config.maxVcpusPerCore());
+        this.decider = new Decider(Policies.of(config), config.warmup());
         this.provisioner = provisioner;
         this.publish = publish;
         this.host = host;
@@ -275,7 +284,7 @@ public final class Scaler implements AutoCloseable {
 
     /** The commands {@link #handle} knows, for help texts and for telling other components' commands apart. */
     public static final List<String> COMMANDS = List.of("pause", "resume", "min", "max", "scale", "policy", "dry-run",
-            "pool", "status");
+            "pool", "migrate", "hosts", "status");
 
     /**
      * Carries out an operator's command: {@code pause}, {@code resume}, {@code min N}, {@code max N},
@@ -384,6 +393,18 @@ public final class Scaler implements AutoCloseable {
                         : "warm pool now " + n + " " + tier + " replica(s) (" + config.poolTarget(fleet.counted())
                         + " while " + fleet.counted() + " serve); replicas already parked stay as they are";
             }
+            case "migrate" -> {
+                arguments(name, args, 2, " DOMAIN HOST");
+                message = startMigration(args.get(0), args.get(1), OPERATOR, "OperatorMigrate",
+                        "the operator asked to move " + args.get(0) + " to " + args.get(1));
+            }
+            case "hosts" -> {
+                arguments(name, args, 0, "");
+                List<Map<String, Object>> hosts = hosts(clock.instant());
+                data = Map.of("hosts", hosts);
+                message = hosts.size() + " host(s), " + hosts.stream().filter(h -> Boolean.TRUE.equals(h.get("reachable")))
+                        .count() + " reachable";
+            }
             case "status" -> {
                 arguments(name, args, 0, "");
                 data = status();
@@ -418,7 +439,7 @@ public final class Scaler implements AutoCloseable {
     private void reconfigure(ScalerConfig next) {
         var policy = Policies.named(next.policy(), next);
         config = next.withPolicy(policy.name());
-        decider = new Decider(policy, config.warmup(), config.maxVcpusPerCore());
+        decider = new Decider(policy, config.warmup());
     }
 
     private Map<String, Object> status() {
@@ -427,6 +448,7 @@ public final class Scaler implements AutoCloseable {
         fleet.all().forEach(r -> {
             Map<String, Object> replica = new java.util.LinkedHashMap<>();
             replica.put("domain", r.domain());
+            replica.put("host", r.host());
             replica.put("state", r.state().name());
             replica.put("cpu", lastCpu.get(r.domain()));
             replica.put("endpoint", r.endpoint() == null ? null : r.endpoint().toString());
@@ -458,15 +480,152 @@ public final class Scaler implements AutoCloseable {
         pool.put("acting", pooling.doing);
         pool.put("held", poolHeld);
         scaler.put("warmPool", pool);
-        if (lastObservation != null) {
-            scaler.put("hostCpus", lastObservation.host().cpus());
-            scaler.put("hostActiveVcpus", lastObservation.host().activeVcpus());
-        }
+        scaler.put("migrations", migrations);
         Map<String, Object> data = new java.util.LinkedHashMap<>();
         data.put("replicas", list);
+        data.put("hosts", hosts(now));
         data.put("decisions", new ArrayList<>(lastDecisions));
         data.put("scaler", scaler);
         return data;
+    }
+
+    /** Each host: where it is, whether it answers, its figures, the group's replicas on it and the room left. */
+    private List<Map<String, Object>> hosts(Instant now) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        if (lastObservation == null) {
+            provisioner.hosts().forEach(uri -> list.add(new java.util.LinkedHashMap<>(Map.of("uri", uri))));
+            return list;
+        }
+        Map<String, Placement.Fit> fits = new HashMap<>();
+        Placement.fits(lastObservation, config.maxVcpusPerCore()).forEach(f -> fits.put(f.uri(), f));
+        for (Provisioner.HostSeen h : lastObservation.hosts()) {
+            Map<String, Object> host = new java.util.LinkedHashMap<>();
+            host.put("uri", h.uri());
+            host.put("address", h.address());
+            host.put("reachable", h.reachable());
+            host.put("maxReplicas", h.maxReplicas());
+            host.put("replicas", fleet.all().stream().filter(m -> h.uri().equals(m.host())).map(Fleet.Member::domain)
+                    .toList());
+            host.put("cpu", fleet.all().stream().filter(m -> h.uri().equals(m.host()))
+                    .mapToDouble(m -> lastCpu.getOrDefault(m.domain(), 0.0)).sum());
+            host.put("room", fits.get(h.uri()) == null ? 0 : fits.get(h.uri()).room());
+            if (h.reachable()) {
+                host.put("cpus", h.figures().cpus());
+                host.put("activeVcpus", h.figures().activeVcpus());
+                host.put("freeMemoryMiB", h.figures().freeMemoryKiB() < 0 ? null : h.figures().freeMemoryKiB() / 1024);
+            } else {
+                host.put("error", h.error());
+                Instant since = unreachableSince.get(h.uri());
+                host.put("unreachableSeconds", since == null ? null : Duration.between(since, now).toSeconds());
+            }
+            list.add(host);
+        }
+        return list;
+    }
+
+    /**
+     * Checks and starts the live migration of a READY replica to another host (on the loop thread); the
+     * answer says what was started, an {@link IllegalArgumentException} why not.
+     */
+    private String startMigration(String domain, String toHost, String policy, String code, String why) {
+        Fleet.Member member = fleet.get(domain).orElseThrow(() -> new IllegalArgumentException(domain
+                + " is not a replica of this group; replicas: " + fleet.all().stream().map(Fleet.Member::domain).toList()));
+        if (member.state() != ReplicaState.READY) {
+            throw new IllegalArgumentException(domain + " is " + member.state() + ": only a READY replica is moved");
+        }
+        if (!provisioner.hosts().contains(toHost)) {
+            throw new IllegalArgumentException(toHost + " is not one of libvirt.uris: " + provisioner.hosts());
+        }
+        if (toHost.equals(member.host())) {
+            throw new IllegalArgumentException(domain + " runs on " + toHost + " already");
+        }
+        if (serving.busy() || !fleet.settled()) {
+            throw new IllegalArgumentException("busy: " + (serving.busy() ? serving.doing
+                    : "a replica is on its way in or out") + "; ask again once it is done");
+        }
+        Set<String> others = new HashSet<>(provisioner.hosts());
+        others.remove(toHost);
+        Placement.Verdict room = lastObservation == null ? null : Placement.place(lastObservation,
+                config.maxVcpusPerCore(), others);
+        if (room == null || room.full()) {
+            throw new IllegalArgumentException(toHost + " has no room for " + domain + ": "
+                    + (room == null ? "not looked at yet" : room.figures()));
+        }
+        int n = fleet.counted();
+        String what = domain + " from " + member.host() + " to " + toHost;
+        publish(new ScaleDecision(ScaleAction.MIGRATE, n, n, policy, code, why + ": moving " + what
+                + (dryRun ? " (dry run: not acted on)" : ""), Map.of(), domain));
+        if (dryRun) {
+            return "dry run: would move " + what;
+        }
+        act("moving " + domain + " to " + toHost, () -> migrate(domain, toHost));
+        return "moving " + what + " by live migration; a READY naming its new endpoint says when it is there";
+    }
+
+    /**
+     * The consolidation step, when the fleet is settled and the policy held: with several hosts, the replicas of
+     * the least-used host that runs any fit on the others, and have for {@code consolidateAfterSeconds} (at once
+     * after a scale-down): move one of them. Returns true when a migration started.
+     */
+    private boolean consolidate(Instant now) {
+        if (config.consolidateAfterSeconds() < 0 || lastObservation == null || provisioner.hosts().size() < 2
+                || serving.busy()) {
+            return false;
+        }
+        String candidate = consolidationCandidate();
+        if (candidate == null || !candidate.equals(consolidating)) {
+            consolidating = candidate;
+            consolidatingSince = now;
+            if (candidate == null) {
+                scaledDown = false;
+                return false;
+            }
+        }
+        boolean due = scaledDown || !consolidatingSince.plusSeconds(config.consolidateAfterSeconds()).isAfter(now);
+        if (!due) {
+            return false;
+        }
+        Fleet.Member move = fleet.in(ReplicaState.READY).stream().filter(m -> candidate.equals(m.host())).findFirst()
+                .orElse(null);
+        List<String> hosts = provisioner.hosts(); // onto the hosts before it in the list
+        Set<String> others = new HashSet<>(hosts.subList(hosts.indexOf(candidate), hosts.size()));
+        Placement.Verdict to = Placement.place(lastObservation, config.maxVcpusPerCore(), others);
+        if (move == null || to.full()) {
+            return false;
+        }
+        long left = fleet.all().stream().filter(m -> candidate.equals(m.host())).count();
+        try {
+            startMigration(move.domain(), to.host(), "consolidation", "Consolidate", candidate + " runs " + left
+                    + " replica(s) that fit on the host(s) before it in libvirt.uris" + (scaledDown ? " after a scale-down"
+                    : " for " + config.consolidateAfterSeconds() + " s") + "; emptying it");
+            return true;
+        } catch (IllegalArgumentException e) {
+            log.info("scaler: no consolidation now: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * The last host of {@code libvirt.uris} that runs replicas of the group (all READY) when they all fit on the
+     * reachable hosts before it; else null. Consolidation packs towards the front of the list (the first host is
+     * home, the later ones are emptied to be switched off), so it never moves a replica back and forth.
+     */
+    private String consolidationCandidate() {
+        if (!unreachableSince.isEmpty()) {
+            return null; // hosts are being lost: not the time to pack
+        }
+        List<Placement.Fit> fits = Placement.fits(lastObservation, config.maxVcpusPerCore());
+        for (int i = fits.size() - 1; i > 0; i--) {
+            String uri = fits.get(i).uri();
+            List<Fleet.Member> here = fleet.all().stream().filter(m -> uri.equals(m.host())).toList();
+            if (here.isEmpty()) {
+                continue;
+            }
+            boolean allReady = here.stream().allMatch(m -> m.state() == ReplicaState.READY);
+            long roomBefore = fits.subList(0, i).stream().mapToLong(Placement.Fit::room).sum();
+            return allReady && roomBefore >= here.size() ? uri : null;
+        }
+        return null;
     }
 
     /** The replicas and their states, as the scaler sees them. */
@@ -497,6 +656,9 @@ public final class Scaler implements AutoCloseable {
                 return; // the last action failed: no new one before the back-off ends
             }
             decide(now);
+            if (fleet.settled() && fleet.counted() == wanted && !serving.busy()) {
+                consolidate(now);
+            }
         } catch (RuntimeException e) {
             log.error("scaler: tick failed, the next one tries again", e);
         }
@@ -514,13 +676,27 @@ public final class Scaler implements AutoCloseable {
         } catch (RuntimeException e) {
             if (!unreachable) {
                 unreachable = true;
-                say(ScaleAction.HOLD, "HypervisorUnreachable", "cannot list the replicas on " + host + ": "
-                        + e.getMessage() + "; nothing is decided until it answers", null);
+                say(ScaleAction.HOLD, "HypervisorUnreachable", "cannot list the replicas on "
+                        + String.join(", ", provisioner.hosts()) + ": " + e.getMessage()
+                        + "; nothing is decided until one answers", null);
             }
             return false;
         }
         unreachable = false;
         lastObservation = seen;
+        for (Provisioner.HostSeen h : seen.hosts()) {
+            if (h.reachable()) {
+                if (unreachableSince.remove(h.uri()) != null) {
+                    log.info("scaler: {} answers again", h.uri());
+                }
+            } else if (!unreachableSince.containsKey(h.uri())) {
+                unreachableSince.put(h.uri(), now);
+                long ours = fleet.all().stream().filter(m -> h.uri().equals(m.host())).count();
+                say(ScaleAction.HOLD, "HostUnreachable", h.uri() + " does not answer (" + h.error() + "): no replica goes "
+                        + "there; its " + ours + " replica(s) are replaced elsewhere if it does not answer within "
+                        + config.hostGraceSeconds() + " s", null);
+            }
+        }
         Map<String, Provisioner.Observed> byName = new HashMap<>();
         seen.replicas().forEach(o -> byName.put(o.domain(), o));
         for (String foreign : seen.foreign()) {
@@ -533,6 +709,15 @@ public final class Scaler implements AutoCloseable {
         for (Fleet.Member member : fleet.all()) {
             if (busy.contains(member.domain())) {
                 continue; // an action is changing it: libvirt's word on it is in flux
+            }
+            Instant away = member.host() == null ? null : unreachableSince.get(member.host());
+            if (away != null) {
+                Duration gone = Duration.between(away, now);
+                if (member.state() != ReplicaState.FAILED && member.state() != ReplicaState.STOPPING
+                        && gone.toSeconds() >= config.hostGraceSeconds()) {
+                    fail(member, "its host " + member.host() + " has not answered for " + gone.toSeconds() + " s", now);
+                }
+                continue; // nothing is known of it meanwhile
             }
             Provisioner.Observed observed = byName.get(member.domain());
             String missing = observed == null ? "gone from libvirt" : null;
@@ -560,7 +745,8 @@ public final class Scaler implements AutoCloseable {
         for (Provisioner.Observed observed : seen.replicas()) {
             if (!fleet.contains(observed.domain()) && observed.parked() && observed.endpoint() != null) {
                 String why = "found " + observed.power().name().toLowerCase(java.util.Locale.ROOT) + " in libvirt";
-                announce(fleet.pooled(observed.domain(), observed.endpoint(), now, why), ReplicaState.POOLED, why);
+                announce(fleet.pooled(observed.domain(), observed.host(), observed.endpoint(), now, why),
+                        ReplicaState.POOLED, why);
             }
         }
         if (!pooling.busy()) {
@@ -573,6 +759,16 @@ public final class Scaler implements AutoCloseable {
         Optional<Fleet.Member> failed = fleet.in(ReplicaState.FAILED).stream().filter(m -> !busy.contains(m.domain()))
                 .findFirst()
                 .or(() -> fleet.in(ReplicaState.STOPPING).stream().filter(m -> !busy.contains(m.domain())).findFirst());
+        if (failed.isPresent() && failed.get().state() == ReplicaState.FAILED
+                && unreachableSince.containsKey(failed.get().host())) {
+            // it cannot be stopped now; if it still runs when its host returns, it is taken back and the extra one drained
+            Fleet.Member member = failed.get();
+            fleet.forget(member.domain());
+            forgetLoad(member.domain());
+            log.info("scaler: {} forgotten: its host {} does not answer, it cannot be stopped now", member.domain(),
+                    member.host());
+            failed = Optional.empty();
+        }
         if (failed.isPresent()) {
             Fleet.Member member = failed.get();
             if (!serving.backingOff(now)) {
@@ -588,7 +784,7 @@ public final class Scaler implements AutoCloseable {
                     continue;
                 }
                 if (observed.running() && observed.endpoint() != null) {
-                    Replica replica = new Replica(observed.domain(), provisioner.uri(), observed.endpoint());
+                    Replica replica = new Replica(observed.domain(), observed.host(), observed.endpoint());
                     // defined longer ago than a warm-up (template mode defines and starts together): warm already
                     boolean warm = observed.created() != null && !observed.created().plus(decider.warmup()).isAfter(now);
                     act("taking back " + observed.domain(), () -> adopt(replica, warm));
@@ -610,7 +806,14 @@ public final class Scaler implements AutoCloseable {
                 Fleet.Member member = parked.get();
                 act("taking " + member.domain() + " from the warm pool", () -> takeFromPool(member));
             } else {
-                act("starting a replica", this::scaleUp);
+                Placement.Verdict room = Placement.place(seen, config.maxVcpusPerCore());
+                if (room.full()) {
+                    say(ScaleAction.HOLD, "NoCapacity", counted + " replica(s), " + wanted
+                            + " wanted, but no host has room for one more: " + room.figures(), null);
+                    wanted = counted; // the policy decides again, and holds while nothing fits
+                } else {
+                    act("starting a replica on " + room.host(), () -> scaleUp(room.host()));
+                }
             }
         } else if (counted > wanted && fleet.settled()) {
             fleet.scaleDownCandidate().ifPresent(m -> act("draining " + m.domain(), () -> scaleDown(m)));
@@ -654,8 +857,9 @@ public final class Scaler implements AutoCloseable {
             poolHeld = null;
             return;
         }
-        String full = roomForPoolReplica(seen);
-        if (full != null) {
+        Placement.Verdict room = Placement.place(seen, config.maxVcpusPerCore());
+        if (room.full()) {
+            String full = "no host has room: " + room.figures();
             if (!full.equals(poolHeld)) {
                 log.info("scaler: warm pool not refilled: {}", full);
             }
@@ -663,24 +867,7 @@ public final class Scaler implements AutoCloseable {
             return;
         }
         poolHeld = null;
-        poolAct("preparing a warm-pool replica", this::prepare);
-    }
-
-    /** Null when the host has room for one more replica booting for the pool, else why not. */
-    private String roomForPoolReplica(Provisioner.Observation seen) {
-        Hypervisor.Host host = seen.host();
-        int vcpus = seen.replicas().stream().mapToInt(Provisioner.Observed::vcpus).max().orElse(1);
-        double maxPerCore = config.maxVcpusPerCore();
-        if (maxPerCore > 0 && host.activeVcpus() + Math.max(1, vcpus) > host.cpus() * maxPerCore + 1e-9) {
-            return this.host + " runs " + host.activeVcpus() + " vCPU(s) on " + host.cpus()
-                    + " CPU(s): one more would pass scaler.maxVcpusPerCore " + maxPerCore;
-        }
-        long memory = seen.replicas().stream().mapToLong(Provisioner.Observed::memoryKiB).max().orElse(0);
-        if (host.freeMemoryKiB() >= 0 && memory > 0 && host.freeMemoryKiB() < memory) {
-            return this.host + " has " + host.freeMemoryKiB() / 1024 + " MiB free, a replica takes " + memory / 1024
-                    + " MiB";
-        }
-        return null;
+        poolAct("preparing a warm-pool replica on " + room.host(), () -> prepare(room.host()));
     }
 
     /** A replica that is not running any more: FAILED, out of the count, replaced. */
@@ -709,17 +896,23 @@ public final class Scaler implements AutoCloseable {
             return;
         }
         List<io.vmscale.scaler.policy.ReplicaView> views = fleet.views(decider.warmup());
-        boolean pausedInPool = parked().map(m -> power(m.domain()) == Hypervisor.Power.PAUSED).orElse(false);
-        Decider.HostView hostView = lastObservation == null ? null : new Decider.HostView(host, lastObservation.host(),
-                pausedInPool ? 0 // a paused replica's vCPUs are counted already: resuming it adds none
-                        : lastObservation.replicas().stream().filter(Provisioner.Observed::active)
-                        .mapToInt(Provisioner.Observed::vcpus).max().orElse(1));
         ScaleDecision decision = decider.decide(views, new ArrayList<>(samples), now, lastCompleted, recommendations,
-                hostView);
+                room());
         if (decider.policy() instanceof TargetTracking) {
             recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
         }
         carryOut(decision, now);
+    }
+
+    /**
+     * Where one more serving replica would go, or null when that needs no room (a parked replica is taken
+     * first: a paused one's vCPUs and memory are counted already) or nothing is known yet.
+     */
+    private Placement.Verdict room() {
+        if (lastObservation == null || parked().isPresent()) {
+            return null;
+        }
+        return Placement.place(lastObservation, config.maxVcpusPerCore());
     }
 
     /** Publishes the decision and, unless paused (the policy only) or in a dry run, wants its count. */
@@ -750,6 +943,15 @@ public final class Scaler implements AutoCloseable {
         }
         ScaleAction action = current < want ? ScaleAction.UP : ScaleAction.DOWN;
         int to = current + (current < want ? 1 : -1);
+        Placement.Verdict room = room();
+        if (action == ScaleAction.UP && room != null && room.full()) {
+            operatorWanted = null;
+            publish(new ScaleDecision(ScaleAction.HOLD, current, current, OPERATOR, "NoCapacity",
+                    "the operator asked for " + want + " replica(s), " + current + " now, but no host has room for one "
+                            + "more: " + room.figures() + "; " + decider.policy().name() + " decides again",
+                    Map.of("desired", (double) want), null));
+            return;
+        }
         carryOut(new ScaleDecision(action, current, to, OPERATOR, "OperatorScale",
                 "the operator asked for " + want + " replica(s), " + current + " now",
                 Map.of("desired", (double) want), null), now);
@@ -815,6 +1017,9 @@ public final class Scaler implements AutoCloseable {
         }
 
         void run(String what, Runnable action) {
+            if (executor.isShutdown()) {
+                return; // the scaler is closing
+            }
             doing = what;
             executor.execute(() -> {
                 try {
@@ -850,7 +1055,8 @@ public final class Scaler implements AutoCloseable {
     }
 
     private void announce(Fleet.Member replica, ReplicaState state, String reason) {
-        publish(new VmLifecycle(replica.domain(), host, replica.endpoint(), state, reason));
+        publish(new VmLifecycle(replica.domain(), replica.host() == null ? host : replica.host(), replica.endpoint(),
+                state, reason));
     }
 
     private void publish(Event event) {
@@ -904,10 +1110,10 @@ public final class Scaler implements AutoCloseable {
 
     // ---- the action thread ----
 
-    private void scaleUp() {
+    private void scaleUp(String on) {
         Replica replica;
         try {
-            replica = provisioner.scaleUp();
+            replica = provisioner.scaleUp(on);
         } catch (RuntimeException e) {
             onLoop(() -> wanted = Math.min(wanted, fleet.counted())); // the policy decides again after the back-off
             throw e;
@@ -925,7 +1131,8 @@ public final class Scaler implements AutoCloseable {
                        boolean warm) {
         Fleet.Member member = onLoop(() -> {
             abandoned.remove(replica.domain());
-            Fleet.Member m = fleet.starting(replica.domain(), replica.endpoint(), clock.instant(), cause, warm);
+            Fleet.Member m = fleet.starting(replica.domain(), replica.host(), replica.endpoint(), clock.instant(), cause,
+                    warm);
             announce(m, ReplicaState.STARTING, starting);
             return m;
         });
@@ -1058,12 +1265,12 @@ public final class Scaler implements AutoCloseable {
     }
 
     /** The warm pool's lane: boot a replica, probe it, warm it with real requests, park it. */
-    private void prepare() {
-        Replica replica = provisioner.scaleUp();
+    private void prepare(String on) {
+        Replica replica = provisioner.scaleUp(on);
         String booting = "booting for the warm pool";
         Fleet.Member member = onLoop(() -> {
             abandoned.remove(replica.domain());
-            Fleet.Member m = fleet.warming(replica.domain(), replica.endpoint(), clock.instant(), booting);
+            Fleet.Member m = fleet.warming(replica.domain(), replica.host(), replica.endpoint(), clock.instant(), booting);
             announce(m, ReplicaState.WARMING, booting);
             return m;
         });
@@ -1146,8 +1353,78 @@ public final class Scaler implements AutoCloseable {
             announce(gone, ReplicaState.STOPPED, why);
             if (completesAnAction) {
                 lastCompleted = clock.instant();
+                scaledDown |= why.equals("scale down");
             }
         });
+    }
+
+    /**
+     * A live migration: MIGRATING (the balancer sends to it only while nothing else can take a request), libvirt
+     * moves it, and it is READY at its new endpoint as soon as it answers there (asked every 20 ms while it
+     * moves), or READY where it was when the move failed, or FAILED when it answers nowhere.
+     */
+    private void migrate(String domain, String toHost) {
+        Replica target = provisioner.migrationTarget(domain, toHost); // checked before anything changes
+        Fleet.Member member = onLoop(() -> {
+            Optional<Fleet.Member> m = fleet.get(domain).filter(x -> x.state() == ReplicaState.READY);
+            m.ifPresent(x -> {
+                busy.add(domain);
+                String why = "to " + toHost + " (live migration; answering at " + target.endpoint() + " once there)";
+                announce(fleet.move(domain, ReplicaState.MIGRATING, clock.instant(), why), ReplicaState.MIGRATING, why);
+            });
+            return m.orElse(null);
+        });
+        if (member == null) {
+            return; // it changed meanwhile
+        }
+        long t0 = System.nanoTime();
+        java.util.concurrent.atomic.AtomicBoolean moving = new java.util.concurrent.atomic.AtomicBoolean(true);
+        CompletableFuture<Boolean> there = CompletableFuture.supplyAsync(() -> ReadinessProbe.answers(target.endpoint(),
+                settings.probeDeadline(), Duration.ofMillis(20), moving::get));
+        there.thenAccept(answered -> {
+            if (answered) {
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                submit(() -> arrived(member, target, ms));
+            }
+        });
+        try {
+            provisioner.migrate(domain, toHost);
+        } catch (RuntimeException e) {
+            moving.set(false);
+            there.join();
+            onLoop(() -> {
+                busy.remove(domain);
+                fleet.get(domain).filter(x -> x.state() == ReplicaState.MIGRATING).ifPresent(x -> {
+                    String why = "migration to " + toHost + " failed (" + e.getMessage() + "): still on " + member.host();
+                    announce(fleet.moved(domain, member.host(), member.endpoint(), clock.instant(), why),
+                            ReplicaState.READY, why);
+                });
+            });
+            throw e;
+        }
+        boolean answered = there.join();
+        onLoop(() -> {
+            busy.remove(domain);
+            if (!answered) {
+                fleet.get(domain).filter(x -> x.state() == ReplicaState.MIGRATING).ifPresent(x -> fail(x,
+                        "moved to " + toHost + " but no correct answer at " + target.endpoint() + " within "
+                                + settings.probeDeadline().toSeconds() + " s", clock.instant()));
+            }
+        });
+    }
+
+    /** A MIGRATING replica answered at its new endpoint: READY there (on the loop thread). */
+    private void arrived(Fleet.Member member, Replica target, long ms) {
+        if (fleet.get(member.domain()).filter(x -> x.state() == ReplicaState.MIGRATING).isEmpty()) {
+            return;
+        }
+        String why = VmLifecycle.MOVED + " " + member.host() + " (live migration, answering at its new endpoint "
+                + ms + " ms after it began)";
+        migrations++;
+        consolidating = null;
+        scaledDown = false;
+        announce(fleet.moved(member.domain(), target.host(), target.endpoint(), clock.instant(), why),
+                ReplicaState.READY, why);
     }
 
     /** A domain of the group left stopped by a crash (defined, never started; destroyed, not undefined). */

@@ -67,7 +67,7 @@ public final class Simulation {
 
     public static Report run(List<Envelope<? extends Event>> events, ScalingPolicy policy, ScalerConfig config,
                              double high) {
-        Decider decider = new Decider(policy, config.warmup(), 0);
+        Decider decider = new Decider(policy, config.warmup());
         List<Envelope<? extends Event>> ordered = new ArrayList<>(events);
         ordered.sort((a, b) -> a.ts().compareTo(b.ts())); // stable: equal times keep the log's order
         Duration tick = Duration.ofMillis(config.tickMs());

@@ -10,6 +10,7 @@ import io.vmscale.scaler.policy.ReplicaView;
 import io.vmscale.scaler.policy.Sample;
 import io.vmscale.scaler.policy.ThresholdWindow;
 import io.vmscale.scaler.provision.Hypervisor;
+import io.vmscale.scaler.provision.Provisioner;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,11 +20,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The shared decision step: warm-up and the host guard around a threshold-window policy (HIGH 75, LOW 40, 5 s). */
+/** The shared decision step: warm-up and the room guard around a threshold-window policy (HIGH 75, LOW 40, 5 s). */
 class DeciderTest {
     private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
     private static final Decider DECIDER = new Decider(new ThresholdWindow(75, 40, Duration.ofSeconds(5),
-            new Limits(1, 4, Duration.ofSeconds(5))), Duration.ofSeconds(5), 1.0);
+            new Limits(1, 4, Duration.ofSeconds(5))), Duration.ofSeconds(5));
 
     /** A replica READY at {@code readySecond}, sampled every second from then on at the given CPU figures. */
     private record Replica(String domain, int readySecond, double... cpu) {
@@ -71,7 +72,7 @@ class DeciderTest {
                         ScaleAction.DOWN, "BelowLowThreshold"),
                 Arguments.of("high, but one more replica would overload the host", List.of(
                         new Replica("r0", -30, constant(42, 95)), new Replica("r1", -30, constant(42, 95))), 11,
-                        new Hypervisor.Host(2, 2), ScaleAction.HOLD, "HostSaturated"),
+                        new Hypervisor.Host(2, 2), ScaleAction.HOLD, "NoCapacity"),
                 Arguments.of("high, and the host has room", List.of(
                         new Replica("r0", -30, constant(42, 95)), new Replica("r1", -30, constant(42, 95))), 11,
                         new Hypervisor.Host(4, 2), ScaleAction.UP, "AboveHighThreshold"));
@@ -84,7 +85,10 @@ class DeciderTest {
         List<Sample> samples = new ArrayList<>();
         replicas.forEach(r -> samples.addAll(r.samples()));
         ScaleDecision decision = DECIDER.decide(replicas.stream().map(Replica::view).toList(), samples,
-                T0.plusSeconds(nowSecond), null, List.of(), new Decider.HostView("qemu:///system", host, 1));
+                T0.plusSeconds(nowSecond), null, List.of(), Placement.place(new Provisioner.Observation(
+                        replicas.stream().map(r -> new Provisioner.Observed(r.domain(), "qemu:///system",
+                                Hypervisor.Power.RUNNING, 1, 0, null, null)).toList(), List.of(),
+                        List.of(new Provisioner.HostSeen("qemu:///system", "127.0.0.1", -1, host, null))), 1.0));
         assertThat(decision.action() + " " + decision.reasonCode()).as(decision.reason()).isEqualTo(action + " " + code);
     }
 }

@@ -26,6 +26,7 @@ final class FakeHypervisor implements Hypervisor {
     private static final Pattern NAME = Pattern.compile("<name>([^<]+)</name>");
     private static final Pattern MARK = Pattern.compile("<(\\w+:)?replica\\b[^>]*>");
     private static final Pattern PORT = Pattern.compile("\\bport=['\"](\\d+)['\"]");
+    private static final Pattern IP = Pattern.compile("\\bip=['\"]([0-9.]+)['\"]");
 
     private static final class Domain {
         final String xml;
@@ -43,8 +44,15 @@ final class FakeHypervisor implements Hypervisor {
     private final Map<String, Integer> failures = new TreeMap<>();
     private volatile boolean reachable = true;
     private final int cpus;
+    private final String uri;
 
     FakeHypervisor(int cpus) {
+        this("fake:///", cpus);
+    }
+
+    /** Another host: its guests answer on the address their metadata names (127.0.0.2, say). */
+    FakeHypervisor(String uri, int cpus) {
+        this.uri = uri;
         this.cpus = cpus;
     }
 
@@ -121,25 +129,25 @@ final class FakeHypervisor implements Hypervisor {
 
     private synchronized void enter(String operation, String name) {
         if (!reachable) {
-            throw new IllegalStateException("fake:///: " + operation + ": not connected (reconnecting)");
+            throw new IllegalStateException(uri + ": " + operation + ": not connected (reconnecting)");
         }
         calls.add(operation + (name == null ? "" : " " + name));
         Integer left = failures.get(operation);
         if (left != null && left > 0) {
             failures.put(operation, left - 1);
-            throw new IllegalStateException("fake:///: " + operation + " " + name + ": injected failure");
+            throw new IllegalStateException(uri + ": " + operation + " " + name + ": injected failure");
         }
     }
 
     @Override
     public String uri() {
-        return "fake:///";
+        return uri;
     }
 
     @Override
     public synchronized List<Hypervisor.Domain> domains(Predicate<String> names) {
         if (!reachable) {
-            throw new IllegalStateException("fake:///: list domains: not connected (reconnecting)");
+            throw new IllegalStateException(uri + ": list domains: not connected (reconnecting)");
         }
         List<Hypervisor.Domain> list = new ArrayList<>();
         domains.forEach((name, d) -> {
@@ -169,7 +177,7 @@ final class FakeHypervisor implements Hypervisor {
     @Override
     public int cpus() {
         if (!reachable) {
-            throw new IllegalStateException("fake:///: node info: not connected (reconnecting)");
+            throw new IllegalStateException(uri + ": node info: not connected (reconnecting)");
         }
         return cpus;
     }
@@ -189,7 +197,7 @@ final class FakeHypervisor implements Hypervisor {
         enter(operation, name);
         Domain d = existing(name);
         if (power(d) != Hypervisor.Power.RUNNING) {
-            throw new IllegalStateException("fake:///: " + name + " is not running");
+            throw new IllegalStateException(uri + ": " + name + " is not running");
         }
         d.server.close();
         d.server = null;
@@ -201,7 +209,7 @@ final class FakeHypervisor implements Hypervisor {
         enter("resume", name);
         Domain d = existing(name);
         if (d.parked != Hypervisor.Power.PAUSED) {
-            throw new IllegalStateException("fake:///: " + name + " is not paused");
+            throw new IllegalStateException(uri + ": " + name + " is not paused");
         }
         d.parked = null;
         startServer(d, name);
@@ -215,7 +223,7 @@ final class FakeHypervisor implements Hypervisor {
     private Domain existing(String name) {
         Domain d = domains.get(name);
         if (d == null) {
-            throw new IllegalStateException("fake:///: no domain " + name);
+            throw new IllegalStateException(uri + ": no domain " + name);
         }
         return d;
     }
@@ -235,10 +243,10 @@ final class FakeHypervisor implements Hypervisor {
         enter("start", name);
         Domain d = domains.get(name);
         if (d == null) {
-            throw new IllegalStateException("fake:///: no domain " + name);
+            throw new IllegalStateException(uri + ": no domain " + name);
         }
         if (d.server != null || d.parked == Hypervisor.Power.PAUSED) {
-            throw new IllegalStateException("fake:///: " + name + " is already running");
+            throw new IllegalStateException(uri + ": " + name + " is already running");
         }
         d.parked = null; // a saved one is restored
         startServer(d, name);
@@ -246,11 +254,13 @@ final class FakeHypervisor implements Hypervisor {
 
     private static void startServer(Domain d, String name) {
         Matcher mark = MARK.matcher(d.xml);
-        Matcher port = mark.find() ? PORT.matcher(mark.group()) : null;
-        int p = port != null && port.find() ? Integer.parseInt(port.group(1)) : 0;
+        String element = mark.find() ? mark.group() : "";
+        Matcher port = PORT.matcher(element);
+        Matcher ip = IP.matcher(element);
+        int p = port.find() ? Integer.parseInt(port.group(1)) : 0;
         try {
             d.server = GuestServer.start(GuestServer.Options.defaults(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), p)));
+                    new InetSocketAddress(ip.find() ? InetAddress.getByName(ip.group(1)) : InetAddress.getLoopbackAddress(), p)));
         } catch (IOException e) {
             throw new UncheckedIOException(name + ": " + e.getMessage(), e);
         }
@@ -275,8 +285,39 @@ final class FakeHypervisor implements Hypervisor {
         Domain d = domains.get(name);
         if (d != null) {
             if (d.server != null) {
-                throw new IllegalStateException("fake:///: " + name + " is running: a transient domain now (not modelled)");
+                throw new IllegalStateException(uri + ": " + name + " is running: a transient domain now (not modelled)");
             }
+            domains.remove(name);
+        }
+    }
+
+    @Override
+    public synchronized String migratableXml(String name, boolean persistent) {
+        enter("dumpxml", name);
+        return existing(name).xml;
+    }
+
+    /** Like libvirt: the guest answers at its new endpoint before it stops answering here. */
+    @Override
+    public void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml,
+                        String address) {
+        FakeHypervisor there = (FakeHypervisor) destination;
+        Domain d;
+        synchronized (this) {
+            enter("migrate", name);
+            d = existing(name);
+            if (power(d) != Hypervisor.Power.RUNNING) {
+                throw new IllegalStateException(uri + ": " + name + " is not running");
+            }
+        }
+        synchronized (there) {
+            there.enter("incoming", name);
+            Domain arrived = new Domain(persistentXml); // the mark is read from the persistent definition
+            startServer(arrived, name);
+            there.domains.put(name, arrived);
+        }
+        synchronized (this) {
+            d.server.close();
             domains.remove(name);
         }
     }

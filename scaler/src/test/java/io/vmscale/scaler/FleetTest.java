@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class FleetTest {
+    private static final String HOST = "qemu:///system";
     private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
     private static final Endpoint AT = new Endpoint("127.0.0.1", 21100);
 
@@ -44,7 +45,13 @@ class FleetTest {
                 Arguments.of("a parked replica does not serve unprobed", ReplicaState.POOLED, ReplicaState.READY, false),
                 Arguments.of("a parked replica is trimmed", ReplicaState.POOLED, ReplicaState.STOPPING, true),
                 Arguments.of("a parked replica dies", ReplicaState.POOLED, ReplicaState.FAILED, true),
-                Arguments.of("a failed replica is not parked", ReplicaState.FAILED, ReplicaState.POOLED, false));
+                Arguments.of("a failed replica is not parked", ReplicaState.FAILED, ReplicaState.POOLED, false),
+                Arguments.of("a serving replica is live-migrated", ReplicaState.READY, ReplicaState.MIGRATING, true),
+                Arguments.of("a migrated replica serves again", ReplicaState.MIGRATING, ReplicaState.READY, true),
+                Arguments.of("a migrating replica dies", ReplicaState.MIGRATING, ReplicaState.FAILED, true),
+                Arguments.of("a migrating replica is not drained", ReplicaState.MIGRATING, ReplicaState.DRAINING, false),
+                Arguments.of("a booting replica is not migrated", ReplicaState.STARTING, ReplicaState.MIGRATING, false),
+                Arguments.of("a parked replica is not migrated", ReplicaState.POOLED, ReplicaState.MIGRATING, false));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -52,7 +59,7 @@ class FleetTest {
     void onlyLegalMovesAreMade(String name, ReplicaState from, ReplicaState to, boolean legal) {
         assertThat(Fleet.legal(from, to)).isEqualTo(legal);
         Fleet fleet = new Fleet();
-        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.starting("r-0000", HOST, AT, T0, "scale up");
         walkTo(fleet, from);
         if (legal) {
             assertThat(fleet.move("r-0000", to, T0.plusSeconds(9), "why").state()).isEqualTo(to);
@@ -71,13 +78,17 @@ class FleetTest {
             if (state == ReplicaState.WARMING) { // a fresh pool boot instead
                 fleet.move("r-0000", ReplicaState.STOPPING, T0.plusSeconds(4), "trimmed");
                 fleet.gone("r-0000");
-                fleet.warming("r-0000", AT, T0.plusSeconds(5), "pool refill");
+                fleet.warming("r-0000", HOST, AT, T0.plusSeconds(5), "pool refill");
             }
             return;
         }
         switch (state) {
             case STARTING -> { }
             case READY -> fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
+            case MIGRATING -> {
+                fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
+                fleet.move("r-0000", ReplicaState.MIGRATING, T0.plusSeconds(2), "to host two");
+            }
             case DRAINING -> {
                 fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(1), "probe");
                 fleet.move("r-0000", ReplicaState.DRAINING, T0.plusSeconds(2), "down");
@@ -92,12 +103,29 @@ class FleetTest {
     }
 
     @Test
+    void aMigratedReplicaKeepsItsReadinessAtItsNewHostAndEndpointAndCountsThroughout() {
+        Fleet fleet = new Fleet();
+        fleet.starting("r-0000", HOST, AT, T0, "scale up");
+        fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
+        fleet.move("r-0000", ReplicaState.MIGRATING, T0.plusSeconds(60), "to two");
+        assertThat(fleet.counted()).isEqualTo(1);
+        assertThat(fleet.settled()).isFalse();
+        Endpoint there = new Endpoint("127.0.0.2", AT.port());
+        Fleet.Member moved = fleet.moved("r-0000", "qemu+tcp://127.0.0.2:16509/system", there, T0.plusSeconds(63), "moved");
+        assertThat(moved.state()).isEqualTo(ReplicaState.READY);
+        assertThat(moved.host()).isEqualTo("qemu+tcp://127.0.0.2:16509/system");
+        assertThat(moved.endpoint()).isEqualTo(there);
+        assertThat(moved.readyAt()).as("warm-up does not start again").isEqualTo(T0.plusSeconds(5));
+        assertThatThrownBy(() -> fleet.moved("r-0000", HOST, AT, T0, "again")).hasMessageContaining("not MIGRATING");
+    }
+
+    @Test
     void thePoolIsNeitherCapacityNorLoadAndAReplicaTakenFromItIsWarmAtOnce() {
         Fleet fleet = new Fleet();
-        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.starting("r-0000", HOST, AT, T0, "scale up");
         fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
-        fleet.warming("r-0001", AT, T0.plusSeconds(5), "pool refill");
-        fleet.pooled("r-0002", AT, T0.plusSeconds(5), "found paused");
+        fleet.warming("r-0001", HOST, AT, T0.plusSeconds(5), "pool refill");
+        fleet.pooled("r-0002", HOST, AT, T0.plusSeconds(5), "found paused");
         assertThat(fleet.counted()).isEqualTo(1);
         assertThat(fleet.settled()).as("the pool refills in the background").isTrue();
         assertThat(fleet.pool()).extracting(Fleet.Member::domain).containsExactly("r-0001", "r-0002");
@@ -120,12 +148,12 @@ class FleetTest {
     @Test
     void startingAndReadyAreCapacityAndOnlyAStoppingReplicaIsForgotten() {
         Fleet fleet = new Fleet();
-        fleet.starting("r-0000", AT, T0, "scale up");
-        fleet.starting("r-0001", AT, T0, "scale up");
+        fleet.starting("r-0000", HOST, AT, T0, "scale up");
+        fleet.starting("r-0001", HOST, AT, T0, "scale up");
         fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
         assertThat(fleet.counted()).isEqualTo(2);
         assertThat(fleet.settled()).isFalse();
-        assertThatThrownBy(() -> fleet.starting("r-0001", AT, T0, "again")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> fleet.starting("r-0001", HOST, AT, T0, "again")).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> fleet.gone("r-0000")).hasMessageContaining("not STOPPING");
         fleet.move("r-0001", ReplicaState.FAILED, T0.plusSeconds(6), "died");
         assertThat(fleet.counted()).isEqualTo(1);
@@ -138,7 +166,7 @@ class FleetTest {
     @Test
     void aReadyReplicaIsWarmFromReadyPlusTheWarmUp() {
         Fleet fleet = new Fleet();
-        fleet.starting("r-0000", AT, T0, "scale up");
+        fleet.starting("r-0000", HOST, AT, T0, "scale up");
         fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
         var view = fleet.views(Duration.ofSeconds(15)).get(0);
         assertThat(view.warm(T0.plusSeconds(19))).isFalse();

@@ -13,6 +13,8 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.HostGroup;
+import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.ReplicaNames;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import io.vmscale.scaler.provision.ReplicaTemplate;
@@ -36,7 +38,7 @@ final class ScalerHarness implements AutoCloseable {
             + " port='PORT' group='" + PREFIX + "' number='0' created='2026-11-24T00:00:00Z'/>";
 
     final FakeHypervisor hypervisor;
-    final ReplicaProvisioner provisioner;
+    final Provisioner provisioner;
     final List<Event> published = new CopyOnWriteArrayList<>();
     ScalerConfig config;
     Scaler scaler;
@@ -47,20 +49,38 @@ final class ScalerHarness implements AutoCloseable {
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds,
                   ScalerConfig.WarmPoolConfig pool) throws IOException {
-        this.hypervisor = hypervisor;
+        this(dir, List.of(hypervisor), List.of(-1), min, max, drainSeconds, pool, -1);
+    }
+
+    /**
+     * Several hosts: the i-th answers on 127.0.0.(i+1) and runs at most {@code maxReplicas.get(i)} replicas; the
+     * first is {@link #hypervisor}.
+     *
+     * @param consolidateAfter scaler.consolidateAfterSeconds
+     */
+    ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max, int drainSeconds,
+                  ScalerConfig.WarmPoolConfig pool, int consolidateAfter) throws IOException {
+        this.hypervisor = hosts.get(0);
         Path template = dir.resolve("replica.xml");
         Files.writeString(template, """
-                <domain type='${type}'><name>${name}</name><uuid>${uuid}</uuid>
-                  <metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='127.0.0.1' port='${hostPort}'/></metadata>
+                <domain type='${type}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>${name}</name><uuid>${uuid}</uuid>
+                  <metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='${hostAddress}' port='${hostPort}'/></metadata>
                   <os><kernel>${kernel}</kernel><initrd>${initrd}</initrd></os>
                   <devices><interface><mac address='${mac}'/></interface></devices><guest port='${guestPort}'/>
+                  <qemu:commandline><qemu:arg value='user,hostfwd=udp:${hostAddress}:${hostPort}-:${guestPort}'/></qemu:commandline>
                 </domain>""");
-        this.provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor,
-                new ReplicaNames(PREFIX, 4), true, 21001, 40000 + (int) (Math.random() * 20000), true,
-                ReplicaTemplate.load(template), new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test"));
+        int base = 40000 + (int) (Math.random() * 20000);
+        List<ReplicaProvisioner> each = new java.util.ArrayList<>();
+        for (int i = 0; i < hosts.size(); i++) {
+            each.add(ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hosts.get(i),
+                    new ReplicaNames(PREFIX, 4), true, 21001, base, true, ReplicaTemplate.load(template),
+                    new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test", "127.0.0." + (i + 1),
+                    maxReplicas.get(i))));
+        }
+        this.provisioner = hosts.size() == 1 ? each.get(0) : new HostGroup(each);
         this.config = new ScalerConfig("threshold-window", min, max, 0, 100, 5, drainSeconds, 1, 1.0,
                 new ScalerConfig.ThresholdWindowConfig(75, 30, 1), new ScalerConfig.TargetTrackingConfig(50, 0.1, 1, 1, 1, 1),
-                pool);
+                pool, 1, consolidateAfter);
         start();
     }
 

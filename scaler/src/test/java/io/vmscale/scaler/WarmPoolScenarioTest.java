@@ -109,11 +109,26 @@ class WarmPoolScenarioTest {
     }
 
     @Test
-    void anEmptyPoolFallsBackToAColdBootAndSaysSoAndAFullHostIsNotFilled() throws Exception {
-        // one CPU: the serving replica's vCPU leaves no room for a pool replica (scaler.maxVcpusPerCore 1.0)
+    void aFullHostGetsNoPoolReplicaAndNoScaleUp() throws Exception {
+        // one CPU: the serving replica's vCPU leaves no room (scaler.maxVcpusPerCore 1.0), for the pool or a scale-up
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(1), 1, 3, 2, pool(1, "paused"))) {
             h.awaitReady(1);
-            await().atMost(SOON).until(() -> h.command("status").data().toString().contains("maxVcpusPerCore"));
+            await().atMost(SOON).until(() -> h.command("status").data().toString().contains("no host has room"));
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            await().atMost(SOON).until(() -> h.held("NoCapacity"));
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("NoCapacity")).first()
+                    .satisfies(d -> assertThat(d.reason()).contains("fake:///: 1 replica(s), 1 vCPU(s) on 1 CPU(s)"));
+            assertThat(h.in(ReplicaState.POOLED) + h.in(ReplicaState.WARMING)).isZero();
+            assertThat(h.hypervisor.names()).hasSize(1);
+        }
+    }
+
+    @Test
+    void anEmptyPoolFallsBackToAColdBootAndSaysSo() throws Exception {
+        // at most one replica prepared or serving: the pool stays empty while one serves
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2,
+                new ScalerConfig.WarmPoolConfig(1, "paused", 1, 20))) {
+            h.awaitReady(1);
             assertThat(h.command("scale", "2").ok()).isTrue();
             await().atMost(SOON).until(() -> h.ready() == 2);
             assertThat(h.actions()).filteredOn(d -> d.reasonCode().equals("OperatorScale")).singleElement()

@@ -13,6 +13,8 @@ public record VmLifecycle(String domain, String host, Endpoint endpoint, Replica
         implements Event {
     /** What the reason of a replica taken from the scaler's warm pool begins with (STARTING, READY). */
     public static final String FROM_WARM_POOL = "from the warm pool";
+    /** What the reason of a READY after a live migration begins with: the same warm replica at a new endpoint. */
+    public static final String MOVED = "moved from";
 
     public VmLifecycle {
         Fields.text("domain", domain);
@@ -21,8 +23,11 @@ public record VmLifecycle(String domain, String host, Endpoint endpoint, Replica
         reason = reason == null ? "" : reason;
     }
 
-    /** A replica that came from the warm pool: booted and warmed before, no slow start or warm-up needed. */
+    /**
+     * A replica that came from the warm pool (booted and warmed before) or was live-migrated (the same warm
+     * guest at a new endpoint): no slow start or warm-up needed.
+     */
     public boolean warmStart() {
-        return reason.startsWith(FROM_WARM_POOL);
+        return reason.startsWith(FROM_WARM_POOL) || reason.startsWith(MOVED);
     }
 }

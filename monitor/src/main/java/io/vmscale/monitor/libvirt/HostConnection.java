@@ -444,6 +444,43 @@ public final class HostConnection implements AutoCloseable {
     }
 
     /**
+     * The domain's XML as a migration's destination may be given it (VIR_DOMAIN_XML_MIGRATABLE), running or
+     * persistent (VIR_DOMAIN_XML_INACTIVE).
+     */
+    public String migratableXml(String name, boolean persistent) {
+        return call("read the migratable XML of " + name, c -> c.domainLookupByName(name).getXMLDesc(persistent ? 8 | 2 : 8));
+    }
+
+    /**
+     * Live-migrates a running domain to another host (virDomainMigrate3, managed by this client: both hosts
+     * are connected here): persistent there, undefined here. Returns once the domain runs on the destination.
+     *
+     * @param destinationXml its running definition on the destination (another port-forward address, say)
+     * @param persistentXml  its persistent definition there (else the source's persistent one is kept, old address and all)
+     * @param address        the destination's address for the migration stream: where its QEMU listens and is reached
+     */
+    public void migrate(String name, HostConnection destination, String destinationXml, String persistentXml,
+                        String address) {
+        RawConnect target = destination.connect;
+        if (target == null) {
+            throw new LibvirtFailure(destination.uri() + ": migrate " + name + " here: not connected (reconnecting)");
+        }
+        org.libvirt.TypedParameter[] params = {
+                new org.libvirt.TypedStringParameter("destination_xml", destinationXml),
+                new org.libvirt.TypedStringParameter("persistent_xml", persistentXml),
+                new org.libvirt.TypedStringParameter("migrate_uri", "tcp://" + address),
+                new org.libvirt.TypedStringParameter("listen_address", address)};
+        long flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE;
+        call("migrate " + name + " to " + destination.uri(), c -> {
+            Domain migrated = c.domainLookupByName(name).migrate(target, params, flags);
+            if (migrated == null) {
+                throw new LibvirtFailure(uri + ": migrate " + name + " to " + destination.uri() + ": libvirt returned no domain");
+            }
+            return null;
+        });
+    }
+
+    /**
      * Addresses of the domain's interfaces.
      *
      * @param source 0 DHCP lease (libvirt's NAT network), 1 guest agent, 2 ARP table
@@ -471,6 +508,16 @@ public final class HostConnection implements AutoCloseable {
             } catch (LibvirtException e) {
                 if (is(e, "VIR_ERR_NO_DOMAIN_METADATA")) {
                     return Optional.empty();
+                }
+                if (is(e, "VIR_ERR_OPERATION_INVALID") && c.domainLookupByName(name).isPersistent() == 0) {
+                    try { // transient (arriving by a live migration, say): its running definition, VIR_DOMAIN_AFFECT_LIVE
+                        return Optional.ofNullable(c.domainLookupByName(name).getMetadata(2, namespaceUri, 1));
+                    } catch (LibvirtException live) {
+                        if (is(live, "VIR_ERR_NO_DOMAIN_METADATA")) {
+                            return Optional.empty();
+                        }
+                        throw live;
+                    }
                 }
                 throw e;
             }

@@ -30,7 +30,7 @@ public final class ChartModel {
     public record Marker(Instant at, Kind kind, String label) {
     }
 
-    public enum Kind { UP, DOWN, REPLACE, FAILED }
+    public enum Kind { UP, DOWN, REPLACE, FAILED, MIGRATE }
 
     private final Duration window;
     private final double high;
@@ -41,6 +41,10 @@ public final class ChartModel {
     private final List<Point> p99 = new ArrayList<>();
     private final List<Marker> markers = new ArrayList<>();
     private final TreeSet<String> ready = new TreeSet<>();
+    /** The host each ready replica serves from: a departure heard from another host (a migration's source) is not one. */
+    private final Map<String, String> readyOn = new java.util.HashMap<>();
+    /** Replicas being live-migrated: the monitor's word on them (suspended, stopped: migrated) is not a departure. */
+    private final java.util.Set<String> migrating = new java.util.HashSet<>();
     private final List<Point> pool = new ArrayList<>();
     /** Replicas in the warm pool (WARMING, POOLED): their CPU is not load. */
     private final TreeSet<String> pooled = new TreeSet<>();
@@ -63,14 +67,25 @@ public final class ChartModel {
             }
             cpu.computeIfAbsent(s.domain(), d -> new ArrayList<>()).add(new Point(at, s.cpuPercent()));
         } else if (event instanceof VmLifecycle v) {
+            boolean byScaler = envelope.source().startsWith("scaler@");
+            if (v.state() == ReplicaState.MIGRATING) {
+                migrating.add(v.domain());
+            } else if (byScaler) {
+                migrating.remove(v.domain());
+            }
+            boolean elsewhere = !v.host().equals(readyOn.getOrDefault(v.domain(), v.host()))
+                    || migrating.contains(v.domain());
+            if (v.state() == ReplicaState.READY) {
+                readyOn.put(v.domain(), v.host());
+            }
             boolean changed = v.state() == ReplicaState.READY ? ready.add(v.domain())
                     : v.state() != ReplicaState.STARTING && v.state() != ReplicaState.RUNNING
-                    && v.state() != ReplicaState.DEFINED && ready.remove(v.domain());
+                    && v.state() != ReplicaState.DEFINED && v.state() != ReplicaState.MIGRATING && !elsewhere
+                    && ready.remove(v.domain());
             if (changed || replicas.isEmpty()) {
                 replicas.add(new Point(at, ready.size()));
             }
             // the pool as the scaler says it (the monitor's STOPPED of a replica being saved is not a departure)
-            boolean byScaler = envelope.source().startsWith("scaler@");
             boolean inPool = v.state() == ReplicaState.WARMING || v.state() == ReplicaState.POOLED;
             boolean leavesPool = byScaler && !inPool;
             if (inPool) {
@@ -88,8 +103,8 @@ public final class ChartModel {
             }
         } else if (event instanceof ScaleDecision d && d.action() != ScaleAction.HOLD) {
             Kind kind = Kind.valueOf(d.action().name());
-            markers.add(new Marker(at, kind, d.action() + " " + d.fromReplicas() + "\u2192" + d.toReplicas() + " "
-                    + d.reasonCode()));
+            markers.add(new Marker(at, kind, kind == Kind.MIGRATE ? "MIGRATE " + d.domain() + " " + d.reasonCode()
+                    : d.action() + " " + d.fromReplicas() + "\u2192" + d.toReplicas() + " " + d.reasonCode()));
         } else if (event instanceof LbStats l) {
             throughput.add(new Point(at, l.throughput()));
             p99.add(new Point(at, l.p99Ms()));

@@ -100,6 +100,7 @@ public final class ChartRenderer {
                 case DOWN -> new Color(230, 140, 0);
                 case REPLACE -> new Color(130, 0, 160);
                 case FAILED -> Color.RED;
+                case MIGRATE -> new Color(0, 110, 160);
             });
             marker.setStroke(new BasicStroke(1.5f));
             marker.setLabel(m.label());

@@ -7,6 +7,8 @@ import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -46,5 +48,25 @@ class ChartModelTest {
         assertThat(s.cpu().get("r-0001")).extracting(ChartModel.Point::value).containsExactly(55.0);
         assertThat(s.pool()).extracting(ChartModel.Point::value).containsExactly(1.0, 0.0, 0.0);
         assertThat(s.replicas()).extracting(ChartModel.Point::value).last().isEqualTo(1.0);
+    }
+
+    @Test
+    void aLiveMigrationIsAMarkerAndTheReplicaCountsThroughoutWhateverTheOldHostSays() {
+        String two = "qemu+tcp://127.0.0.2:16509/system";
+        at(0, "scaler@a", state(ReplicaState.READY));
+        at(10, "scaler@a", new ScaleDecision(ScaleAction.MIGRATE, 1, 1, "operator", "OperatorMigrate", "moving r-0001",
+                java.util.Map.of(), "r-0001"));
+        at(10, "scaler@a", state(ReplicaState.MIGRATING));
+        at(12, "monitor@a", new VmLifecycle("r-0001", "qemu:///system", null, ReplicaState.PAUSED, "suspended: migrated"));
+        at(13, "scaler@a", new VmLifecycle("r-0001", two, new Endpoint("127.0.0.2", 21101), ReplicaState.READY, "moved"));
+        at(14, "monitor@a", new VmLifecycle("r-0001", "qemu:///system", null, ReplicaState.STOPPED, "stopped: migrated"));
+        ChartModel.Snapshot s = model.snapshot();
+        assertThat(s.replicas()).extracting(ChartModel.Point::value).containsOnly(1.0);
+        assertThat(s.markers()).singleElement().satisfies(m -> {
+            assertThat(m.kind()).isEqualTo(ChartModel.Kind.MIGRATE);
+            assertThat(m.label()).isEqualTo("MIGRATE r-0001 OperatorMigrate");
+        });
+        at(20, "monitor@a", new VmLifecycle("r-0001", two, null, ReplicaState.STOPPED, "destroyed"));
+        assertThat(model.snapshot().replicas()).extracting(ChartModel.Point::value).last().isEqualTo(0.0);
     }
 }

@@ -36,6 +36,26 @@ final class Endpoints {
         return p >= 1 && p <= 65535 ? Optional.of(new Endpoint(ip.group(1), p)) : Optional.empty();
     }
 
+    /**
+     * A domain definition moved from one port-forward endpoint to another: every {@code from} (QEMU's
+     * {@code hostfwd=udp:ADDRESS:PORT-}) and the {@code ip} of our metadata element say {@code to}.
+     *
+     * @throws ProvisioningException when the definition does not forward {@code from}
+     */
+    static String moved(String xml, Endpoint from, Endpoint to) {
+        String forward = from.ip() + ":" + from.port() + "-";
+        if (!xml.contains(forward)) {
+            throw new ProvisioningException("the definition forwards nothing from " + from + ": cannot move it");
+        }
+        String out = xml.replace(forward, to.ip() + ":" + to.port() + "-");
+        Matcher mark = Pattern.compile("<(\\w+:)?replica\\b[^>]*>").matcher(out);
+        if (!mark.find()) {
+            throw new ProvisioningException("the definition has no <vmscale:replica/> element: cannot move it");
+        }
+        String element = IP.matcher(mark.group()).replaceFirst(m -> "ip='" + to.ip() + "'");
+        return out.substring(0, mark.start()) + element + out.substring(mark.end());
+    }
+
     /** The group an ownership mark names ({@code group='PREFIX'}), or empty for an element without one. */
     static Optional<String> group(String element) {
         Matcher group = GROUP.matcher(element);

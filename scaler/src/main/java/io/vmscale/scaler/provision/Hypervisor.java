@@ -92,6 +92,17 @@ public interface Hypervisor {
     /** Removes its definition and its managed save image; a domain that does not exist is not an error. */
     void undefine(String name);
 
+    /** Its definition as a migration's destination may be given it: the running one, or the persistent one. */
+    String migratableXml(String name, boolean persistent);
+
+    /**
+     * Live-migrates a running domain to another host of the same kind: it runs there with {@code destinationXml},
+     * defined there with {@code persistentXml}, and is undefined here. Returns once it runs on the destination.
+     *
+     * @param address the destination's address for the migration stream
+     */
+    void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml, String address);
+
     /** True when the host answers now. */
     boolean reachable();
 }

@@ -121,6 +121,21 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public String migratableXml(String name, boolean persistent) {
+        return host.migratableXml(name, persistent);
+    }
+
+    @Override
+    public void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml,
+                        String address) {
+        if (!(destination instanceof LibvirtHypervisor target)) {
+            throw new IllegalArgumentException("cannot migrate from " + uri() + " to " + destination.uri()
+                    + ": not a libvirt host");
+        }
+        host.migrate(name, target.host, destinationXml, persistentXml, address);
+    }
+
+    @Override
     public boolean reachable() {
         return host.connected();
     }

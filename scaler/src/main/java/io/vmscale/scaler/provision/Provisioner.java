@@ -2,21 +2,23 @@ package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Starts and stops the replica domains of one group on one host, and says which exist: the scaler's
- * only way to the hypervisor. Never touches a domain that is not the group's.
+ * Starts, stops and moves the replica domains of one group on its hosts, and says which exist: the
+ * scaler's only way to the hypervisors. Never touches a domain that is not the group's.
  */
 public interface Provisioner {
 
     /**
      * A domain of the group as libvirt reports it.
      *
+     * @param host      the libvirt URI of the host it is on
      * @param memoryKiB its memory, 0 when not known
      * @param endpoint  where it answers, or null when not known (yet)
      * @param created   when the scaler defined it (its mark says), or null when not known
      */
-    record Observed(String domain, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint,
+    record Observed(String domain, String host, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint,
                     java.time.Instant created) {
         /** It has a QEMU process: running or paused. */
         public boolean active() {
@@ -50,29 +52,68 @@ public interface Provisioner {
     }
 
     /**
-     * What exists now.
+     * One host as seen now.
      *
-     * @param replicas the group's domains (marked as ours; in pool mode every {@code PREFIX-NNNN}), running or not
-     * @param foreign  domains named like ours that carry no mark of the group: never touched
-     * @param host     the host's size and the vCPUs running on it
+     * @param uri         its libvirt URI
+     * @param address     port-forward mode: the address its replicas answer on
+     * @param maxReplicas the group's replicas it may run at most (running or paused); -1: no such limit
+     * @param figures     its size and what runs on it; null when it could not be reached
+     * @param error       why it could not be reached, or null
      */
-    record Observation(List<Observed> replicas, List<String> foreign, Hypervisor.Host host) {
-        public Observation {
-            replicas = List.copyOf(replicas);
-            foreign = List.copyOf(foreign);
-        }
-
-        public List<Replica> running(String uri) {
-            return replicas.stream().filter(Observed::running)
-                    .map(o -> new Replica(o.domain(), uri, o.endpoint())).toList();
+    record HostSeen(String uri, String address, int maxReplicas, Hypervisor.Host figures, String error) {
+        public boolean reachable() {
+            return figures != null;
         }
     }
 
     /**
-     * Starts one more replica and returns it; it may still be booting. On failure nothing is left
-     * half-defined and the exception names the domain and the reason.
+     * What exists now.
+     *
+     * @param replicas the group's domains (marked as ours; in pool mode every {@code PREFIX-NNNN}) on the hosts that
+     *                 answered, running or not
+     * @param foreign  domains named like ours that carry no mark of the group: never touched
+     * @param hosts    every host, in the configuration's order, reachable or not
      */
-    Replica scaleUp();
+    record Observation(List<Observed> replicas, List<String> foreign, List<HostSeen> hosts) {
+        public Observation {
+            replicas = List.copyOf(replicas);
+            foreign = List.copyOf(foreign);
+            hosts = List.copyOf(hosts);
+        }
+
+        public List<Replica> running() {
+            return replicas.stream().filter(Observed::running)
+                    .map(o -> new Replica(o.domain(), o.host(), o.endpoint())).toList();
+        }
+
+        /** The host of that URI. */
+        public Optional<HostSeen> host(String uri) {
+            return hosts.stream().filter(h -> h.uri().equals(uri)).findFirst();
+        }
+
+        /** The replicas on that host. */
+        public List<Observed> on(String uri) {
+            return replicas.stream().filter(o -> o.host().equals(uri)).toList();
+        }
+    }
+
+    /**
+     * Starts one more replica on that host and returns it; it may still be booting. On failure nothing
+     * is left half-defined and the exception names the domain and the reason.
+     */
+    Replica scaleUp(String host);
+
+    /**
+     * Where a running replica would answer on another host: checked (ours, running, movable, the host
+     * reachable), nothing changed.
+     */
+    Replica migrationTarget(String domain, String toHost);
+
+    /**
+     * Live-migrates a running replica to another host; returns it at its new endpoint once it runs there.
+     * On failure it still runs where it was (libvirt's rule) and the exception says why.
+     */
+    Replica migrate(String domain, String toHost);
 
     /**
      * Brings a replica of the warm pool back: resumes a paused one, restores a saved one. Returns when
@@ -96,11 +137,11 @@ public interface Provisioner {
     /** True when a domain of the group that is not running is left over and should be removed (template mode). */
     boolean removesStopped();
 
-    /** The libvirt URI of the host. */
-    String uri();
+    /** The libvirt URIs of the hosts, in the configuration's order. */
+    List<String> hosts();
 
     /** The running replicas of the group, lowest number first. */
     default List<Replica> running() {
-        return observe().running(uri());
+        return observe().running();
     }
 }

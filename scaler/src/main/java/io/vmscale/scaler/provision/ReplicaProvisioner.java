@@ -37,10 +37,21 @@ public final class ReplicaProvisioner implements Provisioner {
     private static final Logger log = LoggerFactory.getLogger(ReplicaProvisioner.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Everything a provisioner needs; {@code template}, {@code image} and {@code domainType} in template mode only. */
+    /**
+     * Everything a provisioner needs; {@code template}, {@code image} and {@code domainType} in template mode only.
+     *
+     * @param address     port-forward mode: the address the host's replicas answer on ({@code ${hostAddress}})
+     * @param maxReplicas the group's replicas this host may run at most; -1: no such limit
+     */
     public record Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort,
                            int hostPortBase, boolean undefineOnStop, ReplicaTemplate template, GuestImage image,
-                           String domainType) {
+                           String domainType, String address, int maxReplicas) {
+        /** One host answering on 127.0.0.1, no limit of its own. */
+        public Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort, int hostPortBase,
+                        boolean undefineOnStop, ReplicaTemplate template, GuestImage image, String domainType) {
+            this(host, names, portForward, guestPort, hostPortBase, undefineOnStop, template, image, domainType,
+                    "127.0.0.1", -1);
+        }
     }
 
     private final Settings settings;
@@ -68,9 +79,33 @@ public final class ReplicaProvisioner implements Provisioner {
         return settings.host();
     }
 
-    @Override
     public String uri() {
         return host().uri();
+    }
+
+    @Override
+    public List<String> hosts() {
+        return List.of(uri());
+    }
+
+    /** The address its replicas answer on (port-forward mode). */
+    public String address() {
+        return settings.address();
+    }
+
+    /** The domain type it defines (template mode), or null. */
+    public String domainType() {
+        return settings.domainType();
+    }
+
+    /** The group's replicas it may run at most; -1: no limit of its own. */
+    public int maxReplicas() {
+        return settings.maxReplicas();
+    }
+
+    /** The number in a name of the group, if it is one. */
+    OptionalInt number(String domain) {
+        return settings.names().number(domain);
     }
 
     private String group() {
@@ -119,15 +154,89 @@ public final class ReplicaProvisioner implements Provisioner {
                 foreign.add(domain.name());
                 return;
             }
-            replicas.add(new Observed(domain.name(), domain.power(), domain.vcpus(), domain.memoryKiB(),
+            replicas.add(new Observed(domain.name(), uri(), domain.power(), domain.vcpus(), domain.memoryKiB(),
                     endpoint(domain.name(), mark), mark.flatMap(Endpoints::created).orElse(null)));
         });
-        return new Observation(replicas, foreign, new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory));
+        return new Observation(replicas, foreign, List.of(new HostSeen(uri(), settings.address(), settings.maxReplicas(),
+                new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory), null)));
     }
 
     @Override
-    public synchronized Replica scaleUp() {
-        return templateMode ? defineAndStart() : startFromPool();
+    public Replica scaleUp(String host) {
+        if (!uri().equals(host)) {
+            throw new IllegalArgumentException(host + " is not a host of this group (" + uri() + ")");
+        }
+        return scaleUp(Set.of());
+    }
+
+    /** Starts one more replica on its one host. */
+    public Replica scaleUp() {
+        return scaleUp(Set.of());
+    }
+
+    /** Starts one more replica here, its number none of {@code taken} (the numbers other hosts use). */
+    synchronized Replica scaleUp(Set<Integer> taken) {
+        return templateMode ? defineAndStart(taken) : startFromPool();
+    }
+
+    @Override
+    public Replica migrationTarget(String domain, String toHost) {
+        throw new ProvisioningException("cannot move " + domain + " to " + toHost + ": " + uri() + " is the only host");
+    }
+
+    @Override
+    public Replica migrate(String domain, String toHost) {
+        return migrationTarget(domain, toHost);
+    }
+
+    /** Where a running replica of this host would answer on {@code target}: checked, nothing changed. */
+    synchronized Replica migrationTarget(String domain, ReplicaProvisioner target) {
+        Hypervisor.Domain found = ours(domain);
+        if (found.power() != Hypervisor.Power.RUNNING) {
+            throw new ProvisioningException(domain + " on " + uri() + " is " + found.power() + ", not running: "
+                    + "only a running replica is live-migrated");
+        }
+        if (!settings.portForward()) {
+            throw new ProvisioningException("cannot move " + domain + ": live migration needs provisioning.network "
+                    + "port-forward (its NAT address would change under the balancer)");
+        }
+        if (target.uri().equals(uri())) {
+            throw new ProvisioningException(domain + " is on " + uri() + " already");
+        }
+        if (target.address().equals(address())) {
+            throw new ProvisioningException("cannot move " + domain + " from " + uri() + " to " + target.uri()
+                    + ": both forward ports on " + address() + " (set libvirt.hosts[].address)");
+        }
+        Endpoint now = requireEndpoint(domain, mark(domain));
+        Endpoint there = new Endpoint(target.address(), now.port());
+        if (!udpPortFree(target.address(), there.port())) {
+            throw new ProvisioningException("cannot move " + domain + " to " + target.uri() + ": UDP " + there
+                    + " is taken");
+        }
+        return new Replica(domain, target.uri(), there);
+    }
+
+    /** Live-migrates a running replica of this host to {@code target}, answering there on the same port. */
+    Replica migrateTo(String domain, ReplicaProvisioner target) {
+        Replica there;
+        String running;
+        String persistent;
+        synchronized (this) {
+            there = migrationTarget(domain, target);
+            Endpoint now = requireEndpoint(domain, mark(domain));
+            running = Endpoints.moved(host().migratableXml(domain, false), now, there.endpoint());
+            persistent = Endpoints.moved(host().migratableXml(domain, true), now, there.endpoint());
+        }
+        long t0 = System.nanoTime();
+        try {
+            host().migrate(domain, target.host(), running, persistent, target.address());
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot move " + domain + " from " + uri() + " to " + target.uri() + ": "
+                    + e.getMessage(), e);
+        }
+        log.info("moved {} from {} to {} in {} ms, answering at {}", domain, uri(), target.uri(),
+                (System.nanoTime() - t0) / 1_000_000, there.endpoint());
+        return there;
     }
 
     @Override
@@ -202,10 +311,10 @@ public final class ReplicaProvisioner implements Provisioner {
         return new Replica(name, uri(), endpoint);
     }
 
-    private Replica defineAndStart() {
+    private Replica defineAndStart(Set<Integer> taken) {
         Map<Integer, Hypervisor.Domain> domains = named();
         int number = 0;
-        while (domains.containsKey(number)) {
+        while (domains.containsKey(number) || taken.contains(number)) {
             number++; // foreign domains' numbers are skipped too
         }
         String name = settings.names().name(number);
@@ -218,6 +327,7 @@ public final class ReplicaProvisioner implements Provisioner {
         values.put("kernel", settings.image().kernel().toString());
         values.put("initrd", settings.image().initrd().toString());
         values.put("guestPort", Integer.toString(settings.guestPort()));
+        values.put("hostAddress", settings.address());
         values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(number, domains)
                 : settings.guestPort()));
         String xml = ReplicaMark.stamp(settings.template().render(values), group(), number, clock.instant());
@@ -246,16 +356,19 @@ public final class ReplicaProvisioner implements Provisioner {
             mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
         for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
-            if (!used.contains(port) && udpPortFree(port)) {
+            if (!used.contains(port) && udpPortFree(settings.address(), port)) {
                 return port;
             }
         }
-        throw new ProvisioningException("no free UDP port on 127.0.0.1 from " + settings.hostPortBase());
+        throw new ProvisioningException("no free UDP port on " + settings.address() + " from " + settings.hostPortBase());
     }
 
-    private static boolean udpPortFree(int port) {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+    /** Free to bind here; an address this machine does not have (a remote host's) counts as free. */
+    private static boolean udpPortFree(String address, int port) {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), port))) {
             return true;
+        } catch (java.net.BindException e) {
+            return e.getMessage() == null || !e.getMessage().contains("Cannot assign requested address");
         } catch (IOException e) {
             return false;
         }

@@ -1,0 +1,497 @@
+// The vmscale web console: a client of the broker like every other component. It logs in with a broker
+// account over STOMP on WebSocket, reads every live topic (vmscale.*) through one non-durable subscription,
+// and sends admin.command envelopes to vmscale.admin with a reply address of its own, as `./vmscale ops` does.
+// The broker decides who may do what: a viewer's command is refused by the broker, and the page says so.
+'use strict';
+
+const COMMAND_TIMEOUT_MS = 5000;
+const BALANCER_COMMANDS = new Set(['load', 'add', 'remove', 'clear', 'refresh']);
+const $ = (id) => document.getElementById(id);
+
+let settings;
+let client;
+let user;
+let connectedOnce = false;
+let readOnly = false;
+let replyTo;
+let seq = 0;
+const pending = new Map(); // requestId -> {command, expected, answers, output, timer}
+const receipts = new Map(); // receipt id -> requestId
+
+// ---- what the page knows, built from events ----
+
+const replicas = new Map(); // domain -> {domain, host, state, cpu, endpoint, since}
+const decisions = [];
+const ejected = new Set();
+
+/** The chart's series, with the semantics of io.vmscale.cli.chart.ChartModel (the PNG and the window). */
+const chart = {
+  cpu: new Map(), // domain -> [[t, value]]
+  replicas: [], // [t, ready count]
+  ready: new Set(),
+  migrating: new Set(), // being live-migrated: the monitor's "migrated" events are not departures
+  readyOn: new Map(), // domain -> the host it serves from: a departure heard from another host (a migration's source) is not one
+  pooled: new Set(),
+  throughput: [],
+  p99: [],
+  markers: [], // {t, kind, label}
+  newest: 0,
+  dirty: false,
+
+  accept(envelope) {
+    const t = Date.parse(envelope.ts) / 1000;
+    const b = envelope.body;
+    switch (envelope.type) {
+      case 'cpu.sample':
+        if (this.pooled.has(b.domain)) return; // a warm pool's replica booting or being warmed: not load
+        if (!this.cpu.has(b.domain)) this.cpu.set(b.domain, []);
+        this.cpu.get(b.domain).push([t, b.cpuPercent]);
+        break;
+      case 'vm.lifecycle': {
+        if (b.state === 'MIGRATING') this.migrating.add(b.domain);
+        else if (envelope.source.startsWith('scaler@')) this.migrating.delete(b.domain);
+        const elsewhere = (this.readyOn.has(b.domain) && this.readyOn.get(b.domain) !== b.host)
+          || this.migrating.has(b.domain);
+        if (b.state === 'READY') this.readyOn.set(b.domain, b.host);
+        const changed = b.state === 'READY' ? !this.ready.has(b.domain) && this.ready.add(b.domain)
+          : !['STARTING', 'RUNNING', 'DEFINED', 'MIGRATING'].includes(b.state) && !elsewhere && this.ready.delete(b.domain);
+        if (changed || this.replicas.length === 0) this.replicas.push([t, this.ready.size]);
+        const inPool = b.state === 'WARMING' || b.state === 'POOLED';
+        if (inPool) this.pooled.add(b.domain);
+        else if (envelope.source.startsWith('scaler@')) this.pooled.delete(b.domain);
+        if (b.state === 'FAILED') this.markers.push({t, kind: 'FAILED', label: `${b.domain} failed: ${b.reason}`});
+        break;
+      }
+      case 'scale.decision':
+        if (b.action === 'HOLD') return;
+        this.markers.push({t, kind: b.action, label: b.action === 'MIGRATE' ? `MIGRATE ${b.domain} ${b.reasonCode}`
+          : `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
+        break;
+      case 'lb.stats':
+        this.throughput.push([t, b.throughput]);
+        this.p99.push([t, b.p99Ms]);
+        break;
+      default:
+        return;
+    }
+    this.newest = Math.max(this.newest, t);
+    this.trim();
+    this.dirty = true;
+  },
+
+  trim() {
+    const oldest = this.newest - settings.windowSeconds;
+    for (const [domain, points] of this.cpu) {
+      while (points.length && points[0][0] < oldest) points.shift();
+      if (!points.length) this.cpu.delete(domain);
+    }
+    // the last replica count before the window still holds at its left edge
+    while (this.replicas.length > 1 && this.replicas[1][0] < oldest) this.replicas.shift();
+    for (const list of [this.throughput, this.p99]) {
+      while (list.length && list[0][0] < oldest) list.shift();
+    }
+    while (this.markers.length && this.markers[0].t < oldest) this.markers.shift();
+  },
+};
+
+// ---- login and the broker connection ----
+
+async function start() {
+  settings = await (await fetch('/settings.json')).json();
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault();
+    login($('user').value, $('password').value);
+  });
+  $('logout').addEventListener('click', logout);
+  for (const button of document.querySelectorAll('#controls button')) {
+    button.addEventListener('click', () => control(button));
+  }
+  setInterval(render, 1000);
+}
+
+function login(name, password) {
+  user = name;
+  connectedOnce = false;
+  readOnly = false;
+  $('login-error').textContent = 'connecting to ' + settings.brokerUrl + ' ...';
+  $('login-button').disabled = true;
+  client = new StompJs.Client({
+    brokerURL: settings.brokerUrl,
+    connectHeaders: {login: name, passcode: password},
+    reconnectDelay: 1000,
+    heartbeatIncoming: 10000,
+    heartbeatOutgoing: 10000,
+  });
+  client.onConnect = onConnect;
+  client.onStompError = onError;
+  client.onWebSocketClose = () => {
+    if (!connectedOnce) {
+      refuseLogin($('login-error').dataset.refused || 'cannot reach the broker at ' + settings.brokerUrl
+        + ': is it running (./vmscale up)?');
+    } else {
+      $('session').textContent = `${user} @ ${settings.brokerUrl}: connection lost, reconnecting ...`;
+      for (const requestId of [...pending.keys()]) finish(requestId, 'connection to the broker lost before the answer');
+    }
+  };
+  $('login-error').dataset.refused = '';
+  client.activate();
+}
+
+function refuseLogin(message) {
+  client.deactivate();
+  $('login-error').textContent = message;
+  $('login-button').disabled = false;
+  $('console').hidden = true;
+  $('login').hidden = false;
+}
+
+function logout() {
+  client.deactivate();
+  connectedOnce = false;
+  $('console').hidden = true;
+  $('logout').hidden = true;
+  $('login').hidden = false;
+  $('login-button').disabled = false;
+  $('login-error').textContent = '';
+  $('session').textContent = '';
+  $('password').value = '';
+}
+
+function onConnect() {
+  connectedOnce = true;
+  $('login').hidden = true;
+  $('console').hidden = false;
+  $('logout').hidden = false;
+  $('login-error').textContent = '';
+  $('session').textContent = `${user} @ ${settings.brokerUrl}${readOnly ? ' (read only)' : ''}`;
+  // one subscription to every live topic, in the broker's routing order; non-durable: it ends with the page
+  client.subscribe('vmscale.*', (message) => onEvent(JSON.parse(message.body)), {'subscription-type': 'MULTICAST'});
+  replyTo = 'vmscale.reply.console-' + crypto.randomUUID();
+  client.subscribe(replyTo, (message) => onAnswer(JSON.parse(message.body).body), {'subscription-type': 'MULTICAST'});
+  if (!readOnly) {
+    send('status', [], null); // what is there already: replicas, decisions, the scaler's settings
+  }
+}
+
+function onError(frame) {
+  const message = frame.headers.message || 'error';
+  if (!connectedOnce) {
+    // the broker says "Security Error occurred: User name [x] or password is invalid"
+    const refused = /password is invalid|Security/i.test(message)
+      ? `login refused: wrong user name or password for '${user}'` : 'the broker refused the login: ' + message;
+    $('login-error').dataset.refused = refused;
+    refuseLogin(refused);
+    return;
+  }
+  const requestId = receipts.get(frame.headers['receipt-id']);
+  if (requestId) {
+    const p = pending.get(requestId);
+    if (p && p.command === 'status') {
+      readOnly = true; // the account may not send commands: a viewer
+    }
+    finish(requestId, `refused by the broker: user '${user}' may not send commands to vmscale.admin`, true);
+  } else {
+    toast('broker: ' + message, 'alert-bad');
+  }
+}
+
+// ---- admin commands ----
+
+function control(button) {
+  const command = button.dataset.command;
+  const args = button.dataset.args ? [button.dataset.args] : [];
+  if (button.dataset.input) args.push(String($(button.dataset.input).value));
+  const output = [...document.querySelectorAll('#controls output')]
+    .find((o) => o.dataset.for.split(' ').includes(command));
+  send(command, args, output);
+}
+
+function send(command, args, output) {
+  const requestId = crypto.randomUUID();
+  const target = command === 'status' ? 'all' : BALANCER_COMMANDS.has(command) ? 'balancer' : 'scaler';
+  const expected = command === 'status' ? ['scaler', 'balancer'] : [target];
+  const receipt = 'cmd-' + requestId;
+  const shown = [command, ...args].join(' ');
+  if (output) {
+    output.className = '';
+    output.textContent = shown + ': sent ...';
+  }
+  pending.set(requestId, {
+    command, shown, expected, answers: [], output,
+    timer: setTimeout(() => finish(requestId, null), COMMAND_TIMEOUT_MS),
+  });
+  receipts.set(receipt, requestId);
+  const envelope = {
+    type: 'admin.command', v: 1, ts: new Date().toISOString(), source: 'console@' + user, seq: ++seq,
+    body: {requestId, replyTo, target, command, args},
+  };
+  // no content-length: the broker then makes it a text message, as the components read them
+  client.publish({
+    destination: 'vmscale.admin', body: JSON.stringify(envelope), skipContentLengthHeader: true,
+    headers: {type: 'admin.command', persistent: 'true', receipt},
+  });
+}
+
+function onAnswer(result) {
+  const p = pending.get(result.requestId);
+  if (!p) return;
+  p.answers.push(result);
+  if (p.command === 'status') showStatus(result);
+  if (p.expected.every((name) => p.answers.some((a) => a.responder.startsWith(name + '@')))) {
+    finish(result.requestId, null);
+  }
+}
+
+/** Shows what came back for a command: every answer, the components that did not answer, or the refusal. */
+function finish(requestId, refusal, refused) {
+  const p = pending.get(requestId);
+  if (!p) return;
+  pending.delete(requestId);
+  clearTimeout(p.timer);
+  const lines = refusal ? [refusal] : p.answers.map((a) => `${a.responder}: ${a.ok ? '' : 'error: '}${a.message}`);
+  if (!refusal) {
+    for (const name of p.expected) {
+      if (!p.answers.some((a) => a.responder.startsWith(name + '@'))) {
+        lines.push(`${name}: no answer within ${COMMAND_TIMEOUT_MS / 1000} s: is it running (./vmscale up)?`);
+      }
+    }
+  }
+  const failed = refused || !!refusal || lines.length > p.answers.length || p.answers.some((a) => !a.ok);
+  if (p.output) {
+    p.output.className = failed ? 'refused' : '';
+    p.output.textContent = `${p.shown}: ${lines.join('; ')}`;
+  }
+  if (refused && p.command === 'status') {
+    $('session').textContent = `${user} @ ${settings.brokerUrl} (read only)`;
+  }
+}
+
+function showStatus(result) {
+  const data = result.data || {};
+  if (result.responder.startsWith('scaler@')) {
+    for (const r of data.replicas || []) {
+      const known = replicas.get(r.domain) || {domain: r.domain, host: '-', since: Date.parse(r.since)};
+      replicas.set(r.domain, {...known, state: r.state, cpu: r.cpu, endpoint: r.endpoint});
+    }
+    for (const d of data.decisions || []) decisions.push({...d, at: Date.parse(d.at)});
+    decisions.sort((a, b) => a.at - b.at);
+    if (data.scaler) scalerSummary(data.scaler);
+  }
+}
+
+function scalerSummary(s) {
+  $('scaler-summary').textContent = `scaler: ${s.policy}, replicas ${s.minReplicas}..${s.maxReplicas}`
+    + (s.paused ? ', PAUSED' : '') + (s.dryRun ? ', DRY RUN' : '') + (s.desired != null ? `, scaling to ${s.desired}` : '');
+}
+
+// ---- events ----
+
+function onEvent(envelope) {
+  chart.accept(envelope);
+  const b = envelope.body;
+  const now = Date.parse(envelope.ts);
+  switch (envelope.type) {
+    case 'cpu.sample': {
+      const r = replicas.get(b.domain);
+      if (r) r.cpu = b.cpuPercent;
+      break;
+    }
+    case 'vm.lifecycle': {
+      const known = replicas.get(b.domain) || {domain: b.domain, since: now};
+      if (!envelope.source.startsWith('scaler@') && (chart.migrating.has(b.domain)
+          || (known.host && known.host !== b.host))) {
+        break; // the old host's word on a replica that moved (suspended, stopped: migrated)
+      }
+      const endpoint = b.endpoint ? `${b.endpoint.ip}:${b.endpoint.port}` : known.endpoint;
+      if (b.state === 'UNDEFINED' || (b.state === 'STOPPED' && envelope.source.startsWith('scaler@'))) {
+        replicas.delete(b.domain);
+      } else {
+        replicas.set(b.domain, {...known, host: b.host, state: b.state, endpoint});
+      }
+      if (b.state === 'FAILED') raiseAlert(`${b.domain} FAILED: ${b.reason}`, 'alert-bad');
+      break;
+    }
+    case 'scale.decision':
+      if (b.action !== 'HOLD' || b.reasonCode !== (decisions[decisions.length - 1] || {}).reasonCode) {
+        decisions.push({...b, at: now});
+        if (decisions.length > 50) decisions.shift();
+      }
+      if (b.action === 'REPLACE' || b.reasonCode === 'ActionFailed') {
+        raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
+      } else if (b.action === 'UP' || b.action === 'DOWN' || b.action === 'MIGRATE') {
+        raiseAlert(`${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}: ${b.reason}`, 'alert-scale');
+      } else if (b.reasonCode === 'NoCapacity' || b.reasonCode === 'HostUnreachable') {
+        raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
+      }
+      break;
+    case 'lb.stats':
+      for (const [endpoint, s] of Object.entries(b.servers)) {
+        if (s.ejected && !ejected.has(endpoint)) raiseAlert(`balancer ejected ${endpoint} (timeouts in a row)`, 'alert-bad');
+        if (s.ejected) ejected.add(endpoint); else ejected.delete(endpoint);
+      }
+      $('lb-figures').textContent = `load ${b.mode}: ${b.throughput.toFixed(0)} answers/s, p99 ${b.p99Ms.toFixed(2)} ms; `
+        + `sent ${b.sent}, answered ${b.answered}, wrong ${b.wrong}, timed out ${b.timedOut}`;
+      break;
+    case 'host.status':
+      if (!b.connected) raiseAlert(`host ${b.host} went away: ${b.reason}`, 'alert-bad');
+      break;
+    default:
+  }
+}
+
+/** An alert: a toast for a few seconds, and a line in the list that stays. */
+function raiseAlert(text, kind) {
+  const li = document.createElement('li');
+  li.className = kind;
+  li.textContent = `${time(Date.now())} ${text}`;
+  $('alerts').prepend(li);
+  toast(text, kind);
+}
+
+function toast(text, kind) {
+  const div = document.createElement('div');
+  div.className = 'toast ' + kind;
+  div.textContent = text;
+  $('toasts').append(div);
+  setTimeout(() => div.remove(), 8000);
+}
+
+// ---- drawing ----
+
+function time(ms) {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+function age(ms) {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+function render() {
+  if ($('console').hidden) return;
+  const rows = [...replicas.values()].sort((a, b) => a.domain.localeCompare(b.domain)).map((r) => {
+    const tr = document.createElement('tr');
+    tr.id = 'replica-' + r.domain;
+    tr.className = 'state-' + r.state;
+    const pool = r.state === 'POOLED' || r.state === 'WARMING';
+    const cells = [r.domain, r.host || '-', r.state, r.cpu == null || pool ? '-' : r.cpu.toFixed(1), r.endpoint || '-',
+      age(r.since)];
+    cells.forEach((text, i) => {
+      const td = document.createElement('td');
+      td.textContent = text;
+      td.className = ['domain', 'host', 'state', 'number cpu', 'endpoint', 'number age'][i];
+      tr.append(td);
+    });
+    return tr;
+  });
+  $('replicas').tBodies[0].replaceChildren(...rows);
+  $('decisions').replaceChildren(...decisions.slice(-15).reverse().map((d) => {
+    const li = document.createElement('li');
+    li.className = 'action-' + d.action;
+    li.textContent = `${time(d.at)} ${d.action} ${d.fromReplicas}\u2192${d.toReplicas} ${d.policy} ${d.reasonCode}: ${d.reason}`;
+    return li;
+  }));
+  if (chart.dirty) {
+    chart.dirty = false;
+    drawCpu();
+    drawLb();
+  }
+}
+
+let cpuPlot;
+let cpuDomains = '';
+let lbPlot;
+
+/** uPlot wants one x array: the union of every series' times, each series null where it has no point. */
+function aligned(seriesList, stepped) {
+  const xs = [...new Set(seriesList.flatMap((points) => points.map((p) => p[0])))].sort((a, b) => a - b);
+  const columns = seriesList.map((points, i) => {
+    const at = new Map(points.map((p) => [p[0], p[1]]));
+    let last = null;
+    return xs.map((x) => {
+      if (at.has(x)) last = at.get(x);
+      return stepped[i] ? last : at.has(x) ? at.get(x) : null;
+    });
+  });
+  return [xs, ...columns];
+}
+
+function size(id, height) {
+  return {width: Math.max(300, $(id).clientWidth || 600), height};
+}
+
+function drawCpu() {
+  const domains = [...chart.cpu.keys()];
+  const replicaLine = chart.replicas.length ? [...chart.replicas, [chart.newest, chart.replicas.at(-1)[1]]] : [];
+  const data = aligned([...domains.map((d) => chart.cpu.get(d)), replicaLine],
+    [...domains.map(() => false), true]);
+  if (!cpuPlot || cpuDomains !== domains.join()) {
+    cpuPlot?.destroy();
+    cpuDomains = domains.join();
+    const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+    cpuPlot = new uPlot({
+      ...size('cpu-chart', 300),
+      scales: {'%': {range: [0, 110]}, n: {range: (u, min, max) => [0, Math.max(4, max + 1)]}},
+      axes: [{}, {scale: '%', label: 'CPU %'}, {scale: 'n', side: 1, label: 'replicas', grid: {show: false}}],
+      series: [{}, ...domains.map((d, i) => ({label: d, scale: '%', stroke: colours[i % colours.length], spanGaps: true,
+        points: {show: false}})),
+        {label: 'replicas', scale: 'n', stroke: '#000', width: 2.5, paths: uPlot.paths.stepped({align: 1}),
+          points: {show: false}}],
+      hooks: {draw: [drawThresholdsAndMarkers]},
+    }, data, $('cpu-chart'));
+  } else {
+    cpuPlot.setData(data);
+  }
+}
+
+function drawThresholdsAndMarkers(u) {
+  const ctx = u.ctx;
+  const {left, top, width, height} = u.bbox;
+  ctx.save();
+  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+  ctx.lineWidth = devicePixelRatio;
+  for (const [value, colour, name] of [[settings.high, '#b00020', 'HIGH'], [settings.low, '#0a7d32', 'LOW']]) {
+    const y = u.valToPos(value, '%', true);
+    ctx.strokeStyle = colour;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillStyle = colour;
+    ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+    ctx.fillText(`${name} ${value}`, left + 4, y - 3);
+  }
+  ctx.setLineDash([]);
+  const colours = {UP: '#23395d', DOWN: '#23395d', REPLACE: '#b00020', FAILED: '#b00020', MIGRATE: '#006ea0'};
+  chart.markers.forEach((m, i) => {
+    const x = u.valToPos(m.t, 'x', true);
+    if (x < left || x > left + width) return;
+    ctx.strokeStyle = ctx.fillStyle = colours[m.kind] || '#555';
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    // labels right of their line, or left of it near the right edge
+    const leftOf = x > left + width * 0.7;
+    ctx.textAlign = leftOf ? 'right' : 'left';
+    ctx.fillText(m.label, leftOf ? x - 3 : x + 3, top + (12 + (i % 4) * 13) * devicePixelRatio);
+  });
+  ctx.restore();
+}
+
+function drawLb() {
+  const data = aligned([chart.throughput, chart.p99], [false, false]);
+  if (!lbPlot) {
+    lbPlot = new uPlot({
+      ...size('lb-chart', 160),
+      scales: {rate: {range: (u, min, max) => [0, Math.max(10, max * 1.1)]}, ms: {range: (u, min, max) => [0, Math.max(1, max * 1.1)]}},
+      axes: [{}, {scale: 'rate', label: 'answers/s'}, {scale: 'ms', side: 1, label: 'p99 ms', grid: {show: false}}],
+      series: [{}, {label: 'answers/s', scale: 'rate', stroke: '#1f77b4', points: {show: false}},
+        {label: 'p99 ms', scale: 'ms', stroke: '#d62728', points: {show: false}}],
+    }, data, $('lb-chart'));
+  } else {
+    lbPlot.setData(data);
+  }
+}
+
+document.addEventListener('DOMContentLoaded', start);

@@ -1,0 +1,150 @@
+package io.vmscale.scaler.provision;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The group's replicas over several libvirt hosts, one {@link ReplicaProvisioner} each: names are
+ * numbered across all of them ({@code PREFIX-0003} exists once, wherever it runs), a host that does
+ * not answer is reported as such (its last known numbers stay taken), and a running replica moves
+ * between hosts by live migration. Which host a new replica goes to is the caller's choice.
+ */
+public final class HostGroup implements Provisioner {
+    private final List<ReplicaProvisioner> hosts;
+    /** The numbers each host used at its last answer: a host that stops answering keeps them. */
+    private final Map<String, Set<Integer>> numbers = new ConcurrentHashMap<>();
+    /** Where each domain was last seen. */
+    private final Map<String, String> hostOf = new ConcurrentHashMap<>();
+
+    public HostGroup(List<ReplicaProvisioner> hosts) {
+        if (hosts.isEmpty()) {
+            throw new IllegalArgumentException("a group needs at least one host");
+        }
+        this.hosts = List.copyOf(hosts);
+    }
+
+    @Override
+    public List<String> hosts() {
+        return hosts.stream().map(ReplicaProvisioner::uri).toList();
+    }
+
+    private ReplicaProvisioner host(String uri) {
+        return hosts.stream().filter(h -> h.uri().equals(uri)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(uri + " is not a host of this group; hosts: "
+                        + String.join(", ", hosts())));
+    }
+
+    @Override
+    public Observation observe() {
+        List<Observed> replicas = new ArrayList<>();
+        List<String> foreign = new ArrayList<>();
+        List<HostSeen> seen = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (ReplicaProvisioner host : hosts) {
+            Observation one;
+            try {
+                one = host.observe();
+            } catch (RuntimeException e) {
+                seen.add(new HostSeen(host.uri(), host.address(), host.maxReplicas(), null, e.getMessage()));
+                errors.add(e.getMessage());
+                continue;
+            }
+            replicas.addAll(one.replicas());
+            foreign.addAll(one.foreign());
+            seen.addAll(one.hosts());
+            Set<Integer> used = new HashSet<>();
+            one.replicas().forEach(o -> host.number(o.domain()).ifPresent(used::add));
+            one.foreign().forEach(f -> host.number(f).ifPresent(used::add));
+            numbers.put(host.uri(), used);
+            one.replicas().forEach(o -> hostOf.put(o.domain(), o.host()));
+        }
+        if (errors.size() == hosts.size()) {
+            throw new ProvisioningException("no host answers: " + String.join("; ", errors));
+        }
+        return new Observation(replicas, foreign, seen);
+    }
+
+    @Override
+    public synchronized Replica scaleUp(String host) {
+        ReplicaProvisioner target = host(host);
+        Set<Integer> taken = new HashSet<>();
+        numbers.forEach((uri, used) -> {
+            if (!uri.equals(host)) {
+                taken.addAll(used);
+            }
+        });
+        Replica replica = target.scaleUp(taken);
+        target.number(replica.domain()).ifPresent(n -> numbers.computeIfAbsent(host, h -> ConcurrentHashMap.newKeySet()).add(n));
+        hostOf.put(replica.domain(), host);
+        return replica;
+    }
+
+    /** The host the domain is on: where it was last seen, else the first reachable host that has it. */
+    private ReplicaProvisioner of(String domain) {
+        String uri = hostOf.get(domain);
+        if (uri != null) {
+            return host(uri);
+        }
+        for (ReplicaProvisioner host : hosts) {
+            try {
+                if (host.observe().replicas().stream().anyMatch(o -> o.domain().equals(domain))) {
+                    hostOf.put(domain, host.uri());
+                    return host;
+                }
+            } catch (RuntimeException e) {
+                // not this one
+            }
+        }
+        throw new ProvisioningException(domain + " is on none of the hosts that answer (" + String.join(", ", hosts())
+                + ")");
+    }
+
+    @Override
+    public Replica resume(String domain) {
+        return of(domain).resume(domain);
+    }
+
+    @Override
+    public void park(String domain, Tier tier) {
+        of(domain).park(domain, tier);
+    }
+
+    @Override
+    public void stop(String domain) {
+        Optional<String> known = Optional.ofNullable(hostOf.get(domain));
+        if (known.isEmpty() && hosts.size() > 1) {
+            for (ReplicaProvisioner host : hosts) {
+                host.stop(domain); // gone everywhere is what we want; a host that does not answer says so
+            }
+            return;
+        }
+        of(domain).stop(domain);
+    }
+
+    @Override
+    public Replica migrationTarget(String domain, String toHost) {
+        return of(domain).migrationTarget(domain, host(toHost));
+    }
+
+    @Override
+    public Replica migrate(String domain, String toHost) {
+        ReplicaProvisioner from = of(domain);
+        ReplicaProvisioner to = host(toHost);
+        Replica moved = from.migrateTo(domain, to);
+        hostOf.put(domain, toHost);
+        from.number(domain).ifPresent(n -> {
+            numbers.computeIfAbsent(toHost, h -> ConcurrentHashMap.newKeySet()).add(n);
+        });
+        return moved;
+    }
+
+    @Override
+    public boolean removesStopped() {
+        return hosts.get(0).removesStopped();
+    }
+}
