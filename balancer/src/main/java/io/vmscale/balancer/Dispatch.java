@@ -37,10 +37,11 @@ public interface Dispatch {
             @Override
             public <C extends Candidate> C pick(List<C> candidates) {
                 // start the scan one further each time, so that ties spread instead of piling on the first
-                start = Math.floorMod(start + 1, candidates.size());
+                int size = candidates.size();
+                start = start + 1 < size ? start + 1 : 0; // no division: this runs for every request
                 C best = null;
-                for (int i = 0; i < candidates.size(); i++) {
-                    C c = candidates.get((start + i) % candidates.size());
+                for (int i = 0, at = start; i < size; i++, at = at + 1 < size ? at + 1 : 0) {
+                    C c = candidates.get(at);
                     if (best == null || c.inFlight() < best.inFlight()) {
                         best = c;
                     }

@@ -4,11 +4,11 @@ import io.vmscale.broker.event.LbStats;
 import java.time.Duration;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
  * The balancer's counts since start, the latency of the current interval (HdrHistogram's
- * {@link Recorder}: each interval's histogram is taken and the next one starts empty), and when the
+ * {@link SingleWriterRecorder}, since only the balancer's thread records: no atomic counts per answer; each interval's histogram is taken and the next one starts empty), and when the
  * next {@code lb.stats} are due: every interval, and soon after a removal, since a drain waits for
  * the acknowledgement. Touched by the balancer's thread only.
  */
@@ -18,7 +18,7 @@ final class Stats {
     private static final long HIGHEST_LATENCY = 60_000_000_000L;
 
     private final long intervalNanos;
-    private final Recorder recorder = new Recorder(HIGHEST_LATENCY, 3);
+    private final SingleWriterRecorder recorder = new SingleWriterRecorder(HIGHEST_LATENCY, 3);
     private Histogram interval;
     long sent;
     long answered;

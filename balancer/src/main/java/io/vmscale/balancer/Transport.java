@@ -9,6 +9,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,10 @@ final class Transport implements AutoCloseable {
     private final ByteBuffer request = ByteBuffer.allocateDirect(Wire.REQUEST_BYTES);
     private final List<Replica.Slot> refused = new ArrayList<>();
     private long stray;
+    private final Consumer<SelectionKey> onReady = this::ready;
+    /** The clock of the select in progress, and when its first datagram was ready (0: none yet). */
+    private LongSupplier clock;
+    private long readyAt;
 
     Transport(Receiver receiver) throws IOException {
         this.selector = Selector.open();
@@ -110,23 +116,30 @@ final class Transport implements AutoCloseable {
     }
 
     /** Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to. */
-    void select(long millis, java.util.function.LongSupplier clock) throws IOException {
-        failRefused(clock.getAsLong());
-        long[] now = {0};
-        selector.select(key -> { // no selected-key set to fill and clear
-            if (now[0] == 0) {
-                now[0] = clock.getAsLong();
-            }
-            if (!key.isValid()) {
-                return;
-            }
-            if (key.attachment() instanceof Replica.Slot slot) {
-                read(slot, now[0]);
-            } else {
-                ((Readable) key.attachment()).readable(now[0]);
-            }
-        }, millis);
-        failRefused(now[0] == 0 ? clock.getAsLong() : now[0]);
+    void select(long millis, LongSupplier clock) throws IOException {
+        if (!refused.isEmpty()) {
+            failRefused(clock.getAsLong());
+        }
+        this.clock = clock;
+        readyAt = 0;
+        selector.select(onReady, millis); // no selected-key set to fill and clear, nothing allocated per turn
+        if (!refused.isEmpty()) {
+            failRefused(readyAt == 0 ? clock.getAsLong() : readyAt);
+        }
+    }
+
+    private void ready(SelectionKey key) {
+        if (readyAt == 0) {
+            readyAt = clock.getAsLong();
+        }
+        if (!key.isValid()) {
+            return;
+        }
+        if (key.attachment() instanceof Replica.Slot slot) {
+            read(slot, readyAt);
+        } else {
+            ((Readable) key.attachment()).readable(readyAt);
+        }
     }
 
     private void failRefused(long now) {
