@@ -91,7 +91,7 @@ final class FullDemo {
                 new ScalerConfig.ThresholdWindowConfig(
                 s.thresholdWindow().high(), s.thresholdWindow().low(), Math.min(5, s.thresholdWindow().windowSeconds())),
                 s.targetTracking(), new ScalerConfig.WarmPoolConfig(0, "paused", -1, s.warmPool().warmRequests()),
-                Math.min(10, s.hostGraceSeconds()), Math.min(10, s.consolidateAfterSeconds()), s.rebalanceAbove());
+                Math.min(10, s.hostGraceSeconds()), s.consolidateAfterSeconds() < 0 ? -1 : 60, s.rebalanceAbove());
         BalancerConfig b = c.balancer();
         BalancerConfig balancer = new BalancerConfig(b.work(), b.replicaCapacity(), b.low(), b.mid(), b.high(), "off",
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),

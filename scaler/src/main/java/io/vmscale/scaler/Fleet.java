@@ -114,8 +114,9 @@ final class Fleet {
     }
 
     /**
-     * A MIGRATING replica READY again at its new host and endpoint: the same guest, so its readiness (and
-     * warm-up) carries on.
+     * A MIGRATING replica READY again: at its new host and endpoint, where its samples count again after a
+     * warm-up (a new QEMU process: under software emulation it translates the guest's code afresh, seconds of
+     * CPU that are not load); where it was, after a failed move, as it was.
      */
     Member moved(String domain, String host, Endpoint endpoint, Instant now, String cause) {
         Member member = members.get(domain);
@@ -123,8 +124,9 @@ final class Fleet {
             throw new IllegalStateException(domain + " is " + (member == null ? "not in the fleet" : member.state())
                     + ", not MIGRATING");
         }
-        Member next = new Member(domain, host, endpoint, ReplicaState.READY, now, member.readyAt(), cause,
-                member.warmStart());
+        boolean there = !host.equals(member.host());
+        Member next = new Member(domain, host, endpoint, ReplicaState.READY, now, there ? now : member.readyAt(), cause,
+                !there && member.warmStart());
         members.put(domain, next);
         return next;
     }

@@ -231,8 +231,8 @@ public final class Scaler implements AutoCloseable {
     public void onSample(CpuSample sample, Instant at) {
         submit(() -> {
             Optional<Fleet.Member> replica = fleet.get(sample.domain());
-            if (replica.isEmpty()) {
-                return; // not ours
+            if (replica.isEmpty() || replica.get().host() != null && !replica.get().host().equals(sample.host())) {
+                return; // not ours, or read where it no longer runs (a migration's source)
             }
             lastCpu.put(sample.domain(), sample.cpuPercent());
             if (replica.get().state() == ReplicaState.READY) {

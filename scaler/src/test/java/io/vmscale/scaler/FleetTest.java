@@ -103,7 +103,7 @@ class FleetTest {
     }
 
     @Test
-    void aMigratedReplicaKeepsItsReadinessAtItsNewHostAndEndpointAndCountsThroughout() {
+    void aMigratedReplicaCountsThroughoutAndItsSamplesCountAgainAfterAWarmUpAtItsNewHost() {
         Fleet fleet = new Fleet();
         fleet.starting("r-0000", HOST, AT, T0, "scale up");
         fleet.move("r-0000", ReplicaState.READY, T0.plusSeconds(5), "probe");
@@ -115,8 +115,12 @@ class FleetTest {
         assertThat(moved.state()).isEqualTo(ReplicaState.READY);
         assertThat(moved.host()).isEqualTo("qemu+tcp://127.0.0.2:16509/system");
         assertThat(moved.endpoint()).isEqualTo(there);
-        assertThat(moved.readyAt()).as("warm-up does not start again").isEqualTo(T0.plusSeconds(5));
+        assertThat(moved.readyAt()).as("a new QEMU process: its samples count after a warm-up").isEqualTo(T0.plusSeconds(63));
+        assertThat(moved.warmStart()).isFalse();
         assertThatThrownBy(() -> fleet.moved("r-0000", HOST, AT, T0, "again")).hasMessageContaining("not MIGRATING");
+        fleet.move("r-0000", ReplicaState.MIGRATING, T0.plusSeconds(90), "to one");
+        assertThat(fleet.moved("r-0000", "qemu+tcp://127.0.0.2:16509/system", there, T0.plusSeconds(95), "failed")
+                .readyAt()).as("a failed move: where it was, as it was").isEqualTo(T0.plusSeconds(63));
     }
 
     @Test

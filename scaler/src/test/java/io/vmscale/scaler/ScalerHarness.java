@@ -148,7 +148,9 @@ final class ScalerHarness implements AutoCloseable {
         var now = Clock.systemUTC().instant();
         scaler.replicas().forEach((domain, state) -> {
             if (state == ReplicaState.READY) {
-                scaler.onSample(new CpuSample("fake:///", domain, "RUNNING", 1, 0, cpu, 100), now);
+                String host = lifecycle().stream().filter(v -> v.domain().equals(domain)).reduce((a, b) -> b)
+                        .map(VmLifecycle::host).orElse("fake:///"); // the monitor of the host it runs on
+                scaler.onSample(new CpuSample(host, domain, "RUNNING", 1, 0, cpu, 100), now);
             }
         });
     }
