@@ -88,6 +88,7 @@ public final class DomainTypes {
         values.put("initrd", image.initrd().toString());
         values.put("guestPort", Integer.toString(guestPort));
         values.put("hostPort", Integer.toString(port));
+        values.put("hostAddress", "127.0.0.1"); // the probe runs on the first host, forwarding on loopback
         try {
             host.createTransient(template.render(values));
         } catch (LibvirtFailure e) {

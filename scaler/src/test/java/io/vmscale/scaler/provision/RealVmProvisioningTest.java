@@ -133,7 +133,8 @@ class RealVmProvisioningTest {
             Path xml = dir.resolve(i + ".xml");
             Files.writeString(xml, template.render(Map.of("name", pool + "-000" + i, "uuid", UUID.randomUUID().toString(),
                     "mac", "52:54:00:aa:bb:0" + i, "type", domainType, "kernel", image.kernel().toString(),
-                    "initrd", image.initrd().toString(), "guestPort", "21001", "hostPort", Integer.toString(21190 + i))));
+                    "initrd", image.initrd().toString(), "guestPort", "21001", "hostPort", Integer.toString(21190 + i),
+                    "hostAddress", "127.0.0.1")));
             Process virsh = new ProcessBuilder("virsh", "-q", "-c", URI, "define", xml.toString())
                     .redirectErrorStream(true).start();
             assertThat(virsh.waitFor(60, TimeUnit.SECONDS) && virsh.exitValue() == 0).as("virsh define").isTrue();
@@ -174,7 +175,7 @@ class RealVmProvisioningTest {
         try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             Path fixed = dir.resolve("fixed-port.xml");
             Files.writeString(fixed, Files.readString(template.file())
-                    .replace("127.0.0.1:${hostPort}-", "127.0.0.1:" + taken.getLocalPort() + "-"));
+                    .replace("${hostAddress}:${hostPort}-", "127.0.0.1:" + taken.getLocalPort() + "-"));
             ReplicaProvisioner portTaken = ReplicaProvisioner.template(settings(failing, ReplicaTemplate.load(fixed), image));
             assertThatThrownBy(portTaken::scaleUp).isInstanceOf(ProvisioningException.class)
                     .hasMessageStartingWith("cannot start " + failing + "-0000 on " + URI + ": ")
