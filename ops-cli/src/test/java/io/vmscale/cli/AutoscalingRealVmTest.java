@@ -112,7 +112,9 @@ class AutoscalingRealVmTest {
                             e.body().toReplicas(), e.body().reason(), e.body().reasonCode());
                 }
             });
-            ScalerConfig scalerConfig = new ScalerConfig("threshold-window", 1, 2, 5, 1000, 90, 10, -1, 1.0,
+            // 1.5 vCPUs per core: the foreign domain started below holds a vCPU of its own, and the operator's scale-up
+            // beside it must still find room (a scale-up never goes where the host has none: NoCapacity)
+            ScalerConfig scalerConfig = new ScalerConfig("threshold-window", 1, 2, 5, 1000, 90, 10, -1, 1.5,
                     new ScalerConfig.ThresholdWindowConfig(70, 40, 5),
                     new ScalerConfig.TargetTrackingConfig(60, 0.1, 10, 30, 1, 1),
                     ScalerConfig.WarmPoolConfig.NONE);
