@@ -104,7 +104,10 @@ class QemuMonitorTest {
         assertThat(restart.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(restart.exitValue()).isZero();
         events.next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
-        // the busy domain outlived libvirtd; after a new baseline its samples come again
-        assertThat(cpuOf(busy, 2)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
+        // the busy domain outlived libvirtd; after a new baseline its samples come again. The first interval overlaps
+        // the new libvirtd's own start-up on two cores (seen: 83.8 %, a true reading): never above, right after it
+        List<Double> after = cpuOf(busy, 3);
+        assertThat(after).allSatisfy(cpu -> assertThat(cpu).isBetween(0.0, 115.0));
+        assertThat(after.subList(1, 3)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
     }
 }
