@@ -101,8 +101,9 @@ class ResyncTest {
         Endpoint b = guests.start();
         Endpoint c = guests.start();
         Endpoint d = guests.start();
+        // the balancer's connection retries first after 3 s: the events below go out while it is surely still away
         try (BrokerConnection balancerConnection = BrokerConnection.open(broker.tcpUrl(), "monitor", "monitor-secret",
-                "balancer@test");
+                "balancer@test", java.time.Clock.systemUTC(), Duration.ofSeconds(3));
              BrokerConnection scalerConnection = BrokerConnection.open(broker.tcpUrl(), "monitor", "monitor-secret",
                      "scaler@test");
              ScalerStandIn scaler = new ScalerStandIn(scalerConnection);

@@ -116,6 +116,15 @@ public final class BrokerConnection implements AutoCloseable {
     }
 
     public static BrokerConnection open(String url, String user, String password, String source, Clock clock) {
+        return open(url, user, password, source, clock, Duration.ofMillis(100));
+    }
+
+    /**
+     * The same, retrying a lost connection first after {@code retry} (then twice as long each time, up to
+     * {@code max(retry, 1 s)}): a test that must act while a connection is still away widens that window.
+     */
+    public static BrokerConnection open(String url, String user, String password, String source, Clock clock,
+                                        Duration retry) {
         Connection connection = null;
         try {
             ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(url, user, password);
@@ -128,9 +137,9 @@ public final class BrokerConnection implements AutoCloseable {
             // reconnect for ever, soon after the broker is back: Artemis re-creates the sessions,
             // consumers and subscriptions of this very connection
             factory.setReconnectAttempts(-1);
-            factory.setRetryInterval(100);
+            factory.setRetryInterval(retry.toMillis());
             factory.setRetryIntervalMultiplier(2.0);
-            factory.setMaxRetryInterval(1000);
+            factory.setMaxRetryInterval(Math.max(1000, retry.toMillis()));
             // a broker that vanished without closing its sockets is noticed within seconds
             factory.setClientFailureCheckPeriod(2000);
             factory.setConnectionTTL(10_000);
