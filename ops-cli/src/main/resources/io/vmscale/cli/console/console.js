@@ -269,9 +269,17 @@ function finish(requestId, refusal, refused) {
 function showStatus(result) {
   const data = result.data || {};
   if (result.responder.startsWith('scaler@')) {
+    const t = Date.now() / 1000;
     for (const r of data.replicas || []) {
-      const known = replicas.get(r.domain) || {domain: r.domain, host: '-', since: Date.parse(r.since)};
-      replicas.set(r.domain, {...known, state: r.state, cpu: r.cpu, endpoint: r.endpoint});
+      const known = replicas.get(r.domain) || {domain: r.domain, host: r.host || '-', since: Date.parse(r.since)};
+      replicas.set(r.domain, {...known, host: known.host === '-' && r.host ? r.host : known.host, state: r.state,
+        cpu: r.cpu, endpoint: r.endpoint});
+      // the chart's replica count starts from what serves already, not from zero
+      if (r.state === 'READY' && !chart.ready.has(r.domain)) {
+        chart.ready.add(r.domain);
+        if (r.host) chart.readyOn.set(r.domain, r.host);
+        chart.replicas.push([t, chart.ready.size]);
+      }
     }
     for (const d of data.decisions || []) decisions.push({...d, at: Date.parse(d.at)});
     decisions.sort((a, b) => a.at - b.at);
