@@ -24,10 +24,11 @@ final class Calibrator {
     static final Duration RAMP = Duration.ofMillis(700);
     /**
      * The first replica is measured at once, often just booted: it is kept saturated this long before its answers
-     * count, so that its JIT has compiled the work (a cold guest under software emulation measured 195-468
-     * requests/s where a warm one serves about 700, and the load offered from that estimate never made it busy).
+     * count, so that its JIT gets further (a cold guest under software emulation measured 195-468 requests/s where
+     * a warm one serves about 700). Kept short: ramp and count end within the scaler's shortest warm-up (the demo's
+     * 5 s), or the calibration's own CPU would be taken for load (seen with 5 s: a scale-up wanted under low load).
      */
-    static final Duration FIRST_RAMP = Duration.ofSeconds(5);
+    static final Duration FIRST_RAMP = Duration.ofMillis(1500);
     /** How long answers are counted at saturation, after the ramp. */
     static final Duration TIME = Duration.ofMillis(2500);
 
