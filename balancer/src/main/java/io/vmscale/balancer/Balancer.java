@@ -220,7 +220,8 @@ public final class Balancer implements AutoCloseable {
         this.traffic = new Traffic(membership, stats, settings.work(), settings.ejectAfter());
         this.transport = new Transport(traffic);
         this.calibrator = settings.replicaCapacity() > 0 ? null
-                : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity);
+                : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity,
+                        stats::soon);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
         try {

@@ -15,8 +15,11 @@ import org.slf4j.LoggerFactory;
  * the calibration's own. After {@link #RAMP} (its queue fills) its answers are counted for
  * {@link #TIME}: the answers per second of a replica at saturation are its capacity. A replica is
  * measured once its slow start is over (a cold JVM would measure low), except the first, since no
- * load is offered before there is an estimate. Touched by the balancer's thread only; the results
- * are readable from any thread.
+ * load is offered before there is an estimate: its figure is provisional when its slow start was not
+ * over, and it is measured again once it is (the next measurement of any replica replaces the cold one).
+ * The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
+ * calibrating), so that the scaler does not take the CPU it costs for the clients' load. Touched by the
+ * balancer's thread only; the results are readable from any thread.
  */
 final class Calibrator {
     private static final Logger log = LoggerFactory.getLogger(Calibrator.class);
@@ -25,8 +28,7 @@ final class Calibrator {
     /**
      * The first replica is measured at once, often just booted: it is kept saturated this long before its answers
      * count, so that its JIT gets further (a cold guest under software emulation measured 195-468 requests/s where
-     * a warm one serves about 700). Kept short: ramp and count end within the scaler's shortest warm-up (the demo's
-     * 5 s), or the calibration's own CPU would be taken for load (seen with 5 s: a scale-up wanted under low load).
+     * a warm one serves about 700); it is measured again once its slow start is over.
      */
     static final Duration FIRST_RAMP = Duration.ofMillis(1500);
     /** How long answers are counted at saturation, after the ramp. */
@@ -41,9 +43,12 @@ final class Calibrator {
     private final int window;
     private final Membership membership;
     private final Consumer<Double> capacityChanged;
+    private final Runnable announce;
     private final CapacityEstimate estimate = new CapacityEstimate();
     private final ArrayDeque<Replica> waiting = new ArrayDeque<>();
     private Replica measuring;
+    /** The first replica, measured cold: measured again once its slow start is over, unless another replaced it. */
+    private Replica again;
     private boolean counting;
     private long countFrom;
     private long countUntil;
@@ -56,12 +61,14 @@ final class Calibrator {
     /**
      * @param window          requests in flight a measured replica is kept at (the membership's limit per replica)
      * @param capacityChanged called on the balancer's thread with each new estimate
+     * @param announce        called on the balancer's thread when a measurement starts or ends: stats go out soon
      */
-    Calibrator(long work, int window, Membership membership, Consumer<Double> capacityChanged) {
+    Calibrator(long work, int window, Membership membership, Consumer<Double> capacityChanged, Runnable announce) {
         this.work = work;
         this.window = window;
         this.membership = membership;
         this.capacityChanged = capacityChanged;
+        this.announce = announce;
     }
 
     /** A replica joined: it will be measured after those before it. */
@@ -110,8 +117,8 @@ final class Calibrator {
 
     private boolean start(long now) {
         Replica next = waiting.peek();
-        while (next != null && next.removed) {
-            waiting.poll();
+        while (next != null && (next.removed || (next == again && !estimate.provisional()))) {
+            waiting.poll(); // gone, or the first replica's cold figure was replaced by another's already
             next = waiting.peek();
         }
         if (next == null || (capacity > 0 && !membership.rampedUp(next, now))) {
@@ -122,12 +129,17 @@ final class Calibrator {
         counting = false;
         countFrom = now + (capacity > 0 ? RAMP : FIRST_RAMP).toNanos();
         membership.prefer(next);
+        if (next == again) {
+            log.info("balancer: {} measured again, warm now: its first figure was taken cold", next.endpoint);
+        }
+        announce.run();
         return true;
     }
 
     private void stop() {
         measuring = null;
         membership.prefer(null);
+        announce.run();
     }
 
     private void finish(long now) {
@@ -146,11 +158,21 @@ final class Calibrator {
         }
         Calibration result = new Calibration(measured.endpoint, work, real + filler, real, filler, window, seconds);
         last = result;
-        capacity = estimate.add(result.capacityPerSecond());
+        boolean cold = estimate.measurements() == 0 && !membership.rampedUp(measured, now);
+        boolean disturbed = estimate.disturbed(result.capacityPerSecond());
+        capacity = cold ? estimate.addProvisional(result.capacityPerSecond()) : estimate.add(result.capacityPerSecond());
         calibrations = estimate.measurements();
-        log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own); "
+        log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own){}; "
                         + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
-                fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler), fixed(capacity), calibrations);
+                fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler),
+                cold ? ", provisional: measured cold, again once its slow start is over"
+                        : disturbed ? ", left out: under " + Math.round(CapacityEstimate.DISTURBED * 100)
+                        + " % of the best kept, so disturbed (a neighbour took the CPU)" : "",
+                fixed(capacity), calibrations);
+        if (cold) {
+            again = measured;
+            waiting.addLast(measured);
+        }
         capacityChanged.accept(capacity);
     }
 

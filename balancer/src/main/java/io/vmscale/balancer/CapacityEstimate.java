@@ -7,19 +7,31 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * One replica's capacity as the balancer believes it: the median of the last {@link #KEPT}
- * calibrations (each new replica is measured), so that one measurement disturbed by a neighbour
- * does not move the load modes on its own. Pure; the balancer's thread only.
+ * One replica's capacity as the balancer believes it, from the last {@link #KEPT} calibrations (each
+ * new replica is measured). A measurement at saturation can only read low, never high: a neighbour
+ * that takes the CPU, or a JIT not warm yet, lowers it, while nothing makes a replica answer faster
+ * than it can. So a measurement below {@link #DISTURBED} of the best one kept is taken as disturbed
+ * and left out, and the estimate is the median of the others (one measurement that reads a little
+ * high or low does not move it). The best one leaves after {@link #KEPT} newer ones, so a replica
+ * that really became slower is believed in the end.
+ *
+ * <p>A measurement may be provisional (the first replica, measured cold because no load can be
+ * offered before there is a figure): the next measurement replaces it. Pure; the balancer's thread only.
  */
 final class CapacityEstimate {
     static final int KEPT = 5;
+    /** Below this fraction of the best measurement kept, a measurement is taken as disturbed. */
+    static final double DISTURBED = 0.6;
     private final Deque<Double> recent = new ArrayDeque<>();
     private int measurements;
+    private boolean provisional;
 
-    /** Adds a measurement; returns the estimate with it. */
+    /** Adds a measurement (it replaces a provisional one); returns the estimate with it. */
     double add(double capacityPerSecond) {
-        if (!(capacityPerSecond > 0) || Double.isInfinite(capacityPerSecond)) {
-            throw new IllegalArgumentException("a capacity must be a positive number, got " + capacityPerSecond);
+        check(capacityPerSecond);
+        if (provisional) {
+            recent.removeLast();
+            provisional = false;
         }
         recent.addLast(capacityPerSecond);
         measurements++;
@@ -29,19 +41,52 @@ final class CapacityEstimate {
         return estimate();
     }
 
-    /** The median of the measurements kept; 0 before the first. */
+    /** Adds a measurement that the next one replaces; returns the estimate with it. */
+    double addProvisional(double capacityPerSecond) {
+        double estimate = add(capacityPerSecond);
+        provisional = true;
+        return estimate;
+    }
+
+    /** The last measurement is provisional: the next replaces it. */
+    boolean provisional() {
+        return provisional;
+    }
+
+    /** The median of the measurements kept and not disturbed; 0 before the first. */
     double estimate() {
         if (recent.isEmpty()) {
             return 0;
         }
-        List<Double> sorted = new ArrayList<>(recent);
+        double best = Collections.max(recent);
+        List<Double> sorted = new ArrayList<>();
+        for (double measured : recent) {
+            if (!disturbed(measured, best)) {
+                sorted.add(measured);
+            }
+        }
         Collections.sort(sorted);
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    /** Measurements added since start (the estimate uses the last {@link #KEPT}). */
+    /** The measurement would be left out of the estimate as it stands now. */
+    boolean disturbed(double capacityPerSecond) {
+        return !recent.isEmpty() && disturbed(capacityPerSecond, Math.max(capacityPerSecond, Collections.max(recent)));
+    }
+
+    private static boolean disturbed(double measured, double best) {
+        return measured < DISTURBED * best;
+    }
+
+    /** Measurements added since start, provisional ones included (the estimate uses the last {@link #KEPT}). */
     int measurements() {
         return measurements;
+    }
+
+    private static void check(double capacityPerSecond) {
+        if (!(capacityPerSecond > 0) || Double.isInfinite(capacityPerSecond)) {
+            throw new IllegalArgumentException("a capacity must be a positive number, got " + capacityPerSecond);
+        }
     }
 }

@@ -226,7 +226,7 @@ final class Membership {
             Replica r = it.next();
             boolean ejected = !r.removed && detector.state(r.health, now) == OutlierDetector.State.EJECTED;
             perReplica.put(r.endpoint.toString(), new LbStats.ServerStats(r.sent, r.answered, r.timedOut, r.wrong,
-                    r.busy.size(), ejected, r.removed));
+                    r.busy.size(), ejected, r.removed, r == preferred));
             if (r.removed && r.busy.isEmpty() && --r.idleReportsLeft <= 0) {
                 it.remove(); // reported removed with nothing in flight a few times, then forgotten
             }

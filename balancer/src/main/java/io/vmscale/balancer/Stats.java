@@ -41,7 +41,7 @@ final class Stats {
         recorder.recordValue(Math.max(0, Math.min(latencyNanos, HIGHEST_LATENCY)));
     }
 
-    /** Brings the next stats forward to shortly after the last ones: a replica was taken out. */
+    /** Brings the next stats forward to shortly after the last ones: a replica was taken out, or a calibration started or ended. */
     void soon() {
         nextAt = Math.min(nextAt, lastAt + REMOVAL_STATS_GAP.toNanos());
     }

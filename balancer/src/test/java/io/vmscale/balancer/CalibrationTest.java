@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.guest.Wire;
 import java.time.Duration;
+import io.vmscale.broker.event.LbStats;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +39,12 @@ class CalibrationTest {
     }
 
     private static Balancer.Settings uncalibrated(Duration slowStart) {
+        return uncalibrated(slowStart, Duration.ofMillis(200));
+    }
+
+    private static Balancer.Settings uncalibrated(Duration slowStart, Duration statsInterval) {
         return new Balancer.Settings(WORK, 0, Map.of("low", 0.3, "mid", 0.5, "high", 0.85), new LoadMode("low", 0.3),
-                "least-outstanding", 16, Duration.ofSeconds(2), 3, Duration.ofSeconds(2), Duration.ofMillis(200))
+                "least-outstanding", 16, Duration.ofSeconds(2), 3, Duration.ofSeconds(2), statsInterval)
                 .withSlowStart(slowStart);
     }
 
@@ -97,5 +103,45 @@ class CalibrationTest {
         assertThat(balancer.capacity()).as("the median of two: their mean")
                 .isEqualTo((one + measured.capacityPerSecond()) / 2);
         assertThat(balancer.totals().timedOut()).isZero();
+    }
+
+    /**
+     * The first replica is measured at once, before its slow start is over (no load is offered before a figure):
+     * that figure is provisional, the replica is measured again once its slow start is over, and the second
+     * figure replaces the first rather than being blended with it. Each measurement is announced in
+     * {@code lb.stats} as it starts and as it ends, so that the scaler can leave its CPU out.
+     */
+    @Test
+    void theFirstReplicaMeasuredBeforeItsSlowStartIsOverIsMeasuredAgainAndTheColdFigureReplaced() throws Exception {
+        Endpoint first = guests.start();
+        Duration slowStart = Duration.ofSeconds(6);
+        List<LbStats> published = new CopyOnWriteArrayList<>();
+        balancer = Balancer.start(uncalibrated(slowStart, Duration.ofSeconds(5)), e -> {
+            if (e instanceof LbStats stats) {
+                published.add(stats);
+            }
+        }, List::of, "balancer@test");
+        long added = System.nanoTime();
+        balancer.addServer(first);
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 1);
+        double cold = balancer.capacity();
+        await().atMost(Duration.ofSeconds(30)).until(() -> balancer.calibrations() == 2);
+        double took = (System.nanoTime() - added) / 1e9;
+        Calibration again = balancer.calibration();
+        assertThat(again.replica()).isEqualTo(first);
+        assertThat(took).as("measured again after its slow start").isGreaterThan(
+                (slowStart.plus(Calibrator.RAMP).plus(Calibrator.TIME).toMillis()) / 1000.0);
+        assertThat(balancer.capacity()).as("the second figure alone (the first was %.0f/s)", cold)
+                .isEqualTo(again.capacityPerSecond());
+        // each measurement (4 s) announced as it started and as it ended, not at the next 5 s interval
+        await().atMost(Duration.ofSeconds(5)).until(() -> !published.isEmpty()
+                && !calibrating(published.get(published.size() - 1), first));
+        List<Boolean> marks = published.stream().map(s -> calibrating(s, first)).toList();
+        assertThat(marks).as("calibrating, then not, twice: %s", marks).containsSubsequence(true, false, true, false);
+    }
+
+    private static boolean calibrating(LbStats stats, Endpoint replica) {
+        LbStats.ServerStats server = stats.servers().get(replica.toString());
+        return server != null && server.calibrating();
     }
 }

@@ -12,11 +12,46 @@ class CapacityEstimateTest {
         assertThat(estimate.estimate()).isZero();
         assertThat(estimate.add(800)).isEqualTo(800);
         assertThat(estimate.add(900)).isEqualTo(850);
-        assertThat(estimate.add(5000)).as("one disturbed measurement").isEqualTo(900);
+        assertThat(estimate.add(1000)).isEqualTo(900);
         assertThat(estimate.add(820)).isEqualTo(860);
         assertThat(estimate.add(810)).isEqualTo(820);
         assertThat(estimate.add(700)).as("800 has gone out of the five").isEqualTo(820);
         assertThat(estimate.measurements()).isEqualTo(6);
+    }
+
+    /** Seen in the demo: replicas measured while others carried the load on the same two cores read 214 and 71. */
+    @Test
+    void aMeasurementFarBelowTheBestIsTakenAsDisturbedAndLeftOut() {
+        CapacityEstimate estimate = new CapacityEstimate();
+        estimate.add(700);
+        estimate.add(568);
+        assertThat(estimate.estimate()).isEqualTo(634);
+        assertThat(estimate.disturbed(214)).isTrue();
+        assertThat(estimate.add(214)).as("214 < 0.6 x 700").isEqualTo(634);
+        assertThat(estimate.add(71)).isEqualTo(634);
+        assertThat(estimate.disturbed(430)).isFalse();
+        assertThat(estimate.add(430)).as("430 >= 0.6 x 700: blended").isEqualTo(568);
+    }
+
+    @Test
+    void aReplicaThatReallyBecameSlowerIsBelievedOnceTheBestHasGoneOutOfTheFive() {
+        CapacityEstimate estimate = new CapacityEstimate();
+        estimate.add(1000);
+        for (int i = 0; i < CapacityEstimate.KEPT - 1; i++) {
+            assertThat(estimate.add(300)).isEqualTo(1000);
+        }
+        assertThat(estimate.add(300)).isEqualTo(300);
+    }
+
+    @Test
+    void aProvisionalMeasurementIsReplacedByTheNext() {
+        CapacityEstimate estimate = new CapacityEstimate();
+        assertThat(estimate.addProvisional(345)).as("the only figure there is").isEqualTo(345);
+        assertThat(estimate.provisional()).isTrue();
+        assertThat(estimate.add(700)).as("not blended with the cold one").isEqualTo(700);
+        assertThat(estimate.provisional()).isFalse();
+        assertThat(estimate.add(650)).isEqualTo(675);
+        assertThat(estimate.measurements()).isEqualTo(3);
     }
 
     @Test

@@ -121,6 +121,8 @@ public final class Scaler implements AutoCloseable {
     private final Deque<Sample> samples = new ArrayDeque<>();
     private final List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
     private final Map<String, Double> lastCpu = new HashMap<>();
+    /** Replicas the balancer keeps saturated to measure them: that CPU is not load. */
+    private final CalibrationMarks calibrations = new CalibrationMarks();
     private final Deque<Map<String, Object>> lastDecisions = new ArrayDeque<>();
     private final Set<String> foreignWarned = new HashSet<>();
     private ScalerConfig config;
@@ -211,7 +213,7 @@ public final class Scaler implements AutoCloseable {
         return List.of(
                 connection.subscribe(CpuSample.class, e -> onSample(e.body(), e.ts())),
                 connection.subscribe(VmLifecycle.class, e -> onLifecycle(e.body(), e.source())),
-                connection.subscribe(LbStats.class, e -> onLbStats(e.body())),
+                connection.subscribe(LbStats.class, e -> onLbStats(e.body(), e.ts())),
                 connection.subscribe(AdminCommand.class, e -> {
                     AdminCommand command = e.body();
                     boolean ours = command.target().equals("scaler")
@@ -235,7 +237,8 @@ public final class Scaler implements AutoCloseable {
                 return; // not ours, or read where it no longer runs (a migration's source)
             }
             lastCpu.put(sample.domain(), sample.cpuPercent());
-            if (replica.get().state() == ReplicaState.READY) {
+            if (replica.get().state() == ReplicaState.READY
+                    && calibrations.isLoad(sample.domain(), at, sample.intervalMs())) {
                 samples.add(new Sample(sample.domain(), at, sample.cpuPercent()));
             }
         });
@@ -261,7 +264,15 @@ public final class Scaler implements AutoCloseable {
     }
 
     public void onLbStats(LbStats stats) {
+        onLbStats(stats, clock.instant());
+    }
+
+    /** The balancer's stats of {@code at}: a drain's acknowledgement, replicas being calibrated. */
+    public void onLbStats(LbStats stats, Instant at) {
         submit(() -> {
+            calibrations.stats(at, stats, endpoint -> fleet.all().stream()
+                    .filter(m -> m.endpoint() != null && m.endpoint().toString().equals(endpoint))
+                    .map(Fleet.Member::domain).findFirst().orElse(null));
             if (drain == null) {
                 return;
             }
@@ -1301,6 +1312,7 @@ public final class Scaler implements AutoCloseable {
 
     private void forgetLoad(String domain) {
         lastCpu.remove(domain);
+        calibrations.forget(domain);
         samples.removeIf(s -> s.domain().equals(domain));
     }
 

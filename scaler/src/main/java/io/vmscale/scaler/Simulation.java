@@ -3,6 +3,7 @@ package io.vmscale.scaler;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
@@ -35,6 +36,8 @@ import java.util.Set;
  * the live scaler's own {@link Decider} (warm-up, scale-in blocked while warming), asked every tick in
  * step with the live scaler's ticks (its decisions in the log show them) and, as live, only when no
  * action is under way; the cooldown runs from when an action completed, as live.
+ * A replica the balancer marks calibrating (it keeps it saturated to measure it) is not load, as live
+ * ({@link CalibrationMarks}); it is taken to carry what the others carry on average.
  * Failures are not simulated: a REPLACE in the log is the hardware, not the policy.
  */
 public final class Simulation {
@@ -92,6 +95,8 @@ public final class Simulation {
         Set<String> liveReady = new HashSet<>(before);
         Set<String> liveAlive = new HashSet<>(before);
         Map<String, Sample> lastCpu = new HashMap<>();
+        Map<String, String> domainAt = new HashMap<>(); // endpoint -> domain, from the lifecycle events
+        CalibrationMarks calibrations = new CalibrationMarks(); // as live: the balancer's measurement is not load
         List<Step> recordedDecisions = new ArrayList<>();
         double recordedOverload = 0;
         double recordedReplicaSeconds = 0;
@@ -122,6 +127,9 @@ public final class Simulation {
             while (next < ordered.size() && !ordered.get(next).ts().isAfter(now)) {
                 Envelope<? extends Event> e = ordered.get(next++);
                 if (e.body() instanceof VmLifecycle v) {
+                    if (v.endpoint() != null) {
+                        domainAt.put(v.endpoint().toString(), v.domain());
+                    }
                     switch (v.state()) {
                         case READY -> {
                             liveReady.add(v.domain());
@@ -137,7 +145,13 @@ public final class Simulation {
                         }
                     }
                 } else if (e.body() instanceof CpuSample s) {
-                    lastCpu.put(s.domain(), new Sample(s.domain(), e.ts(), s.cpuPercent()));
+                    if (calibrations.isLoad(s.domain(), e.ts(), s.intervalMs())) {
+                        lastCpu.put(s.domain(), new Sample(s.domain(), e.ts(), s.cpuPercent()));
+                    } else {
+                        lastCpu.remove(s.domain());
+                    }
+                } else if (e.body() instanceof LbStats stats) {
+                    calibrations.stats(e.ts(), stats, domainAt::get);
                 } else if (e.body() instanceof ScaleDecision d && d.action() != ScaleAction.HOLD) {
                     recordedDecisions.add(new Step(e.ts(), d));
                 }
@@ -155,6 +169,9 @@ public final class Simulation {
                 }
             }
             boolean known = measured > 0;
+            // a replica being measured carries, as far as the log can tell, what the others carry on average
+            long calibrating = liveReady.stream().filter(calibrations::calibrating).count();
+            double clients = known ? load * (measured + calibrating) / measured : 0;
             recordedReplicaSeconds += liveAlive.size() * dt;
             if (known && load / measured > high) {
                 recordedOverload += dt;
@@ -163,7 +180,7 @@ public final class Simulation {
             Instant t = now;
             int ready = (int) fleet.stream().filter(r -> !r.isAfter(t)).count();
             simulatedReplicaSeconds += fleet.size() * dt;
-            if (known && (ready == 0 ? load > 0 : load / ready > high)) {
+            if (known && (ready == 0 ? clients > 0 : clients / ready > high)) {
                 simulatedOverload += dt;
             }
             // the simulated replicas are sampled when the live ones were (the monitor's instants, not the ticks)
@@ -175,7 +192,7 @@ public final class Simulation {
                 views.add(new ReplicaView(name, isReady ? ReplicaState.READY : ReplicaState.STARTING,
                         isReady ? fleet.get(i).plus(warmups.get(i)) : null));
                 if (isReady && fresh) {
-                    samples.add(new Sample(name, latest, Math.min(100, load / ready)));
+                    samples.add(new Sample(name, latest, Math.min(100, clients / ready)));
                 }
             }
             if (fresh) {

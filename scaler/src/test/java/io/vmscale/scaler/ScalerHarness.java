@@ -161,6 +161,18 @@ final class ScalerHarness implements AutoCloseable {
                 Map.of(endpoint, new LbStats.ServerStats(1, 1, 0, 0, inFlight, false, removed)), "low", 100));
     }
 
+    /** The balancer's stats marking one endpoint calibrating (kept saturated to be measured), or no longer. */
+    void calibrating(String endpoint, boolean calibrating) {
+        scaler.onLbStats(new LbStats(0, 0, 0, 0, 0, 0, 0, 0,
+                Map.of(endpoint, new LbStats.ServerStats(1, 1, 0, 0, 16, false, false, calibrating)), "low", 100));
+    }
+
+    /** Where the domain serves, from its last lifecycle event that named it. */
+    String endpoint(String domain) {
+        return lifecycle().stream().filter(v -> v.domain().equals(domain) && v.endpoint() != null)
+                .reduce((a, b) -> b).orElseThrow().endpoint().toString();
+    }
+
     AdminResult command(String name, String... args) {
         return scaler.handle(new AdminCommand("r-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", name,
                 List.of(args)));

@@ -147,6 +147,43 @@ class ScalerScenarioTest {
         }
     }
 
+    /**
+     * The balancer keeps a replica saturated for a few seconds to measure its capacity: while its stats mark the
+     * replica calibrating, and for the sample interval after, its CPU is the measurement's. The same 100 % for
+     * longer than the policy's window is a scale-up without the mark.
+     */
+    @Test
+    void aReplicaTheBalancerIsMeasuringIsNotLoad() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.awaitReady(1);
+            await().atMost(SOON).until(() -> {
+                h.sample(10); // warm, low load
+                return h.held("AtMinReplicas");
+            });
+            String endpoint = h.endpoint(name(0));
+            h.calibrating(endpoint, true);
+            long until = System.nanoTime() + Duration.ofMillis(1500).toNanos(); // longer than the 1 s window
+            while (System.nanoTime() < until) {
+                h.sample(100);
+                await().pollDelay(Duration.ofMillis(100)).until(() -> true);
+            }
+            h.calibrating(endpoint, false);
+            int before = h.decisions().size();
+            await().atMost(SOON).until(() -> {
+                h.sample(10);
+                return h.decisions().size() > before && h.held("AtMinReplicas");
+            });
+            assertThat(h.actions()).extracting(ScaleDecision::reasonCode).containsExactly("BelowMinReplicas");
+
+            int ups = h.actions().size(); // and without the mark, the same CPU is load
+            await().atMost(SOON).until(() -> {
+                h.sample(100);
+                return h.actions().size() > ups;
+            });
+            assertThat(h.actions().get(ups).action()).isEqualTo(ScaleAction.UP);
+        }
+    }
+
     @Test
     void aDrainEndsOnlyOnTheBalancersAcknowledgement() throws Exception {
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10)) {

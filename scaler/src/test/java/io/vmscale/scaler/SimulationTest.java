@@ -54,6 +54,35 @@ class SimulationTest {
         assertThat(report.simulated().replicaSeconds()).isGreaterThan(report.recorded().replicaSeconds());
     }
 
+    /** 20 %, and 100 % from 10 s to 20 s (longer than the 5 s window): a calibration when the balancer marks it. */
+    private static List<Envelope<? extends Event>> measuredAt100(boolean marked) {
+        List<Envelope<? extends Event>> log = new ArrayList<>();
+        Endpoint endpoint = new Endpoint("127.0.0.1", 21001);
+        log.add(Envelope.of(new VmLifecycle("vmscale-0000", "qemu:///system", endpoint, ReplicaState.READY, "found"),
+                T0, "scaler@test", 1));
+        double[] cpu = constant(40, 20);
+        java.util.Arrays.fill(cpu, 10, 20, 100);
+        log.addAll(samples(cpu));
+        if (marked) {
+            for (int ms = 9_500; ms < 21_000; ms += 500) {
+                boolean calibrating = ms < 19_500;
+                log.add(Envelope.of(new io.vmscale.broker.event.LbStats(0, 0, 0, 0, 0, 0, 0, 0, java.util.Map.of(
+                        endpoint.toString(), new io.vmscale.broker.event.LbStats.ServerStats(1, 1, 0, 0, 16, false, false,
+                                calibrating)), "low", 500), T0.plusMillis(ms), "balancer@test", 1000 + ms));
+            }
+        }
+        return log;
+    }
+
+    @Test
+    void aReplicaTheBalancerMarksCalibratingIsNotLoadInTheSimulationEither() {
+        assertThat(Simulation.run(measuredAt100(false), Policies.of(CONFIG), CONFIG, 75).simulated().decisions())
+                .extracting(s -> s.decision().action()).startsWith(ScaleAction.UP); // then DOWN at 20 % on two
+        Simulation.Report report = Simulation.run(measuredAt100(true), Policies.of(CONFIG), CONFIG, 75);
+        assertThat(report.simulated().decisions()).isEmpty();
+        assertThat(report.simulated().overloadSeconds()).isZero();
+    }
+
     @Test
     void aReplicaThatCameFromTheWarmPoolHasNoWarmUpInTheSimulationEither() {
         ScalerConfig config = new ScalerConfig("threshold-window", 1, 3, 0, 1000, 60, 10, 5, 0,

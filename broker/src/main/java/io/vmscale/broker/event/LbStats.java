@@ -45,9 +45,19 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
      *                  {@code inFlight == 0} alone cannot: stats built before the balancer handled the
      *                  removal say {@code false}. Absent (JSON recorded before this field) reads as
      *                  {@code false}: {@code Nulls.AS_EMPTY}, since the codec refuses a missing primitive.
+     * @param calibrating the balancer is measuring its capacity: it is kept saturated on purpose, so its
+     *                  CPU is the measurement's, not the clients' load. Published at once when a
+     *                  measurement starts and when it ends. Absent reads as {@code false}.
      */
     public record ServerStats(long sent, long answered, long timedOut, long wrong, int inFlight, boolean ejected,
-                              @JsonSetter(nulls = Nulls.AS_EMPTY) boolean removed) {
+                              @JsonSetter(nulls = Nulls.AS_EMPTY) boolean removed,
+                              @JsonSetter(nulls = Nulls.AS_EMPTY) boolean calibrating) {
+        /** Not being calibrated. */
+        public ServerStats(long sent, long answered, long timedOut, long wrong, int inFlight, boolean ejected,
+                           boolean removed) {
+            this(sent, answered, timedOut, wrong, inFlight, ejected, removed, false);
+        }
+
         public ServerStats {
             Fields.notNegative("sent", sent);
             Fields.notNegative("answered", answered);

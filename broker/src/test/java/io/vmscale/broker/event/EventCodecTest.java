@@ -103,6 +103,15 @@ class EventCodecTest {
     }
 
     @Test
+    void carriesAReplicaBeingCalibrated() {
+        LbStats stats = new LbStats(1, 1, 0, 0, 1, 1, 1, 1,
+                Map.of("127.0.0.1:21001", new LbStats.ServerStats(1, 1, 0, 0, 12, false, false, true)), "low", 1000);
+        String json = codec.encode(Envelope.of(stats, TS, "balancer@h", 1));
+        assertThat(json).contains("\"removed\":false,\"calibrating\":true");
+        assertThat(((LbStats) codec.decode(json).body()).servers().get("127.0.0.1:21001").calibrating()).isTrue();
+    }
+
+    @Test
     void readsAHostStatusWrittenBeforeTheHostFiguresExisted() {
         String json = """
                 {"type":"host.status","v":1,"ts":"2026-11-24T10:15:30Z","source":"monitor@h","seq":3,
