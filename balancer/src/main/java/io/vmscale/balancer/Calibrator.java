@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * the calibration's own. After {@link #RAMP} (its queue fills) its answers are counted for
  * {@link #TIME}: the answers per second of a replica at saturation are its capacity. A replica is
  * measured once its slow start is over (a cold JVM would measure low), except the first, since no
- * load is offered before there is an estimate: its figure is provisional when its slow start was not
- * over, and it is measured again once it is (the next measurement of any replica replaces the cold one).
+ * load is offered before there is an estimate; when its slow start was not over, it is measured again
+ * once it is (the estimate leaves the cold figure out when it reads far lower).
  * The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
  * calibrating), so that the scaler does not take the CPU it costs for the clients' load. Touched by the
  * balancer's thread only; the results are readable from any thread.
@@ -47,7 +47,7 @@ final class Calibrator {
     private final CapacityEstimate estimate = new CapacityEstimate();
     private final ArrayDeque<Replica> waiting = new ArrayDeque<>();
     private Replica measuring;
-    /** The first replica, measured cold: measured again once its slow start is over, unless another replaced it. */
+    /** The first replica, measured cold: measured again once its slow start is over. */
     private Replica again;
     private boolean counting;
     private long countFrom;
@@ -117,8 +117,8 @@ final class Calibrator {
 
     private boolean start(long now) {
         Replica next = waiting.peek();
-        while (next != null && (next.removed || (next == again && !estimate.provisional()))) {
-            waiting.poll(); // gone, or the first replica's cold figure was replaced by another's already
+        while (next != null && next.removed) {
+            waiting.poll();
             next = waiting.peek();
         }
         if (next == null || (capacity > 0 && !membership.rampedUp(next, now))) {
@@ -160,12 +160,12 @@ final class Calibrator {
         last = result;
         boolean cold = estimate.measurements() == 0 && !membership.rampedUp(measured, now);
         boolean disturbed = estimate.disturbed(result.capacityPerSecond());
-        capacity = cold ? estimate.addProvisional(result.capacityPerSecond()) : estimate.add(result.capacityPerSecond());
+        capacity = estimate.add(result.capacityPerSecond());
         calibrations = estimate.measurements();
         log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own){}; "
                         + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
                 fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler),
-                cold ? ", provisional: measured cold, again once its slow start is over"
+                cold ? ", cold: measured again once its slow start is over"
                         : disturbed ? ", left out: under " + Math.round(CapacityEstimate.DISTURBED * 100)
                         + " % of the best kept, so disturbed (a neighbour took the CPU)" : "",
                 fixed(capacity), calibrations);

@@ -14,9 +14,9 @@ import java.util.List;
  * and left out, and the estimate is the median of the others (one measurement that reads a little
  * high or low does not move it). The best one leaves after {@link #KEPT} newer ones, so a replica
  * that really became slower is believed in the end.
- *
- * <p>A measurement may be provisional (the first replica, measured cold because no load can be
- * offered before there is a figure): the next measurement replaces it. Pure; the balancer's thread only.
+ * The same holds for the first replica's figure, taken cold (no load is offered before there is a
+ * figure) and taken again once it is warm: the cold one is left out when it reads that low. Pure; the
+ * balancer's thread only.
  */
 final class CapacityEstimate {
     static final int KEPT = 5;
@@ -24,33 +24,16 @@ final class CapacityEstimate {
     static final double DISTURBED = 0.6;
     private final Deque<Double> recent = new ArrayDeque<>();
     private int measurements;
-    private boolean provisional;
 
-    /** Adds a measurement (it replaces a provisional one); returns the estimate with it. */
+    /** Adds a measurement; returns the estimate with it. */
     double add(double capacityPerSecond) {
         check(capacityPerSecond);
-        if (provisional) {
-            recent.removeLast();
-            provisional = false;
-        }
         recent.addLast(capacityPerSecond);
         measurements++;
         if (recent.size() > KEPT) {
             recent.removeFirst();
         }
         return estimate();
-    }
-
-    /** Adds a measurement that the next one replaces; returns the estimate with it. */
-    double addProvisional(double capacityPerSecond) {
-        double estimate = add(capacityPerSecond);
-        provisional = true;
-        return estimate;
-    }
-
-    /** The last measurement is provisional: the next replaces it. */
-    boolean provisional() {
-        return provisional;
     }
 
     /** The median of the measurements kept and not disturbed; 0 before the first. */
@@ -79,7 +62,7 @@ final class CapacityEstimate {
         return measured < DISTURBED * best;
     }
 
-    /** Measurements added since start, provisional ones included (the estimate uses the last {@link #KEPT}). */
+    /** Measurements added since start (the estimate uses the last {@link #KEPT}). */
     int measurements() {
         return measurements;
     }

@@ -43,15 +43,19 @@ class CapacityEstimateTest {
         assertThat(estimate.add(300)).isEqualTo(300);
     }
 
+    /**
+     * Seen in the demo: the first replica measured cold read 345, warm about 700; and once the other way round, a
+     * warm re-measurement during a warm-pool boot read 69.6 after a first figure of 723. Either way the low one goes.
+     */
     @Test
-    void aProvisionalMeasurementIsReplacedByTheNext() {
-        CapacityEstimate estimate = new CapacityEstimate();
-        assertThat(estimate.addProvisional(345)).as("the only figure there is").isEqualTo(345);
-        assertThat(estimate.provisional()).isTrue();
-        assertThat(estimate.add(700)).as("not blended with the cold one").isEqualTo(700);
-        assertThat(estimate.provisional()).isFalse();
-        assertThat(estimate.add(650)).isEqualTo(675);
-        assertThat(estimate.measurements()).isEqualTo(3);
+    void aFirstFigureTakenColdOrAWarmOneTakenDuringABootIsLeftOutWhicheverCameFirst() {
+        CapacityEstimate cold = new CapacityEstimate();
+        assertThat(cold.add(345)).as("the only figure there is").isEqualTo(345);
+        assertThat(cold.add(700)).isEqualTo(700);
+        CapacityEstimate disturbed = new CapacityEstimate();
+        disturbed.add(723.2);
+        assertThat(disturbed.add(69.6)).isEqualTo(723.2);
+        assertThat(disturbed.measurements()).isEqualTo(2);
     }
 
     @Test

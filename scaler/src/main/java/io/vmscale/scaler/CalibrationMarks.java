@@ -60,6 +60,11 @@ final class CalibrationMarks {
         return since.containsKey(domain);
     }
 
+    /** Some replica is being measured now. */
+    boolean any() {
+        return !since.isEmpty();
+    }
+
     /** A domain gone for good: nothing kept of it. */
     void forget(String domain) {
         since.remove(domain);

@@ -933,10 +933,10 @@ public final class Scaler implements AutoCloseable {
                             + ", its target is " + target)));
             return;
         }
-        // a serving replica is wanted more, boots alone, and warms up (and is measured by the balancer) undisturbed
+        // a serving replica is wanted more, boots alone, and warms up and is measured by the balancer undisturbed
         boolean servingFirst = serving.busy() || fleet.counted() < Math.max(config.minReplicas(), wanted)
                 || !fleet.in(ReplicaState.STARTING).isEmpty()
-                || fleet.views(decider.warmup()).stream().anyMatch(v -> v.warming(now));
+                || fleet.views(decider.warmup()).stream().anyMatch(v -> v.warming(now)) || calibrations.any();
         if (pool.size() == target || servingFirst || pooling.backingOff(now)) {
             poolHeld = null;
             return;
