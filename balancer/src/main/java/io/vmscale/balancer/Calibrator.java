@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * the calibration's own. After {@link #RAMP} (its queue fills) its answers are counted for
  * {@link #TIME}: the answers per second of a replica at saturation are its capacity. A replica is
  * measured once its slow start is over (a cold JVM would measure low), except the first, since no
- * load is offered before there is an estimate; when its slow start was not over, it is measured again
- * once it is (the estimate leaves the cold figure out when it reads far lower).
+ * load is offered before there is an estimate: it is measured at once, and kept saturated until its
+ * slow start is over (at least {@link #FIRST_RAMP}) before its answers count, so that it is warm too.
  * The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
  * calibrating), so that the scaler does not take the CPU it costs for the clients' load. Touched by the
  * balancer's thread only; the results are readable from any thread.
@@ -27,8 +27,9 @@ final class Calibrator {
     static final Duration RAMP = Duration.ofMillis(700);
     /**
      * The first replica is measured at once, often just booted: it is kept saturated this long before its answers
-     * count, so that its JIT gets further (a cold guest under software emulation measured 195-468 requests/s where
-     * a warm one serves about 700); it is measured again once its slow start is over.
+     * count, and at least until its slow start is over: a cold guest under software emulation measured 195-468
+     * requests/s where a warm one serves about 700. The scaler knows (the replica is marked calibrating), so this
+     * CPU is not taken for load however long it lasts.
      */
     static final Duration FIRST_RAMP = Duration.ofMillis(1500);
     /** How long answers are counted at saturation, after the ramp. */
@@ -47,8 +48,6 @@ final class Calibrator {
     private final CapacityEstimate estimate = new CapacityEstimate();
     private final ArrayDeque<Replica> waiting = new ArrayDeque<>();
     private Replica measuring;
-    /** The first replica, measured cold: measured again once its slow start is over. */
-    private Replica again;
     private boolean counting;
     private long countFrom;
     private long countUntil;
@@ -127,11 +126,9 @@ final class Calibrator {
         waiting.poll();
         measuring = next;
         counting = false;
-        countFrom = now + (capacity > 0 ? RAMP : FIRST_RAMP).toNanos();
+        countFrom = capacity > 0 ? now + RAMP.toNanos()
+                : Math.max(now + FIRST_RAMP.toNanos(), membership.rampedUpAt(next));
         membership.prefer(next);
-        if (next == again) {
-            log.info("balancer: {} measured again, warm now: its first figure was taken cold", next.endpoint);
-        }
         announce.run();
         return true;
     }
@@ -158,21 +155,15 @@ final class Calibrator {
         }
         Calibration result = new Calibration(measured.endpoint, work, real + filler, real, filler, window, seconds);
         last = result;
-        boolean cold = estimate.measurements() == 0 && !membership.rampedUp(measured, now);
         boolean disturbed = estimate.disturbed(result.capacityPerSecond());
         capacity = estimate.add(result.capacityPerSecond());
         calibrations = estimate.measurements();
         log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own){}; "
                         + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
                 fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler),
-                cold ? ", cold: measured again once its slow start is over"
-                        : disturbed ? ", left out: under " + Math.round(CapacityEstimate.DISTURBED * 100)
+                disturbed ? ", left out: under " + Math.round(CapacityEstimate.DISTURBED * 100)
                         + " % of the best kept, so disturbed (a neighbour took the CPU)" : "",
                 fixed(capacity), calibrations);
-        if (cold) {
-            again = measured;
-            waiting.addLast(measured);
-        }
         capacityChanged.accept(capacity);
     }
 

@@ -14,9 +14,7 @@ import java.util.List;
  * and left out, and the estimate is the median of the others (one measurement that reads a little
  * high or low does not move it). The best one leaves after {@link #KEPT} newer ones, so a replica
  * that really became slower is believed in the end.
- * The same holds for the first replica's figure, taken cold (no load is offered before there is a
- * figure) and taken again once it is warm: the cold one is left out when it reads that low. Pure; the
- * balancer's thread only.
+ * Pure; the balancer's thread only.
  */
 final class CapacityEstimate {
     static final int KEPT = 5;

@@ -171,6 +171,11 @@ final class Membership {
         return slowStart.weight(replica.joinedAt, now) >= 1;
     }
 
+    /** When the replica's slow start is (or was) over. */
+    long rampedUpAt(Replica replica) {
+        return replica.joinedAt + slowStart.windowNanos();
+    }
+
     /** Can the replica take one more request now? */
     boolean available(Replica replica, long now) {
         return !replica.removed && detector.mayTake(replica.health, now, replica.busy.size(), maxInFlight);

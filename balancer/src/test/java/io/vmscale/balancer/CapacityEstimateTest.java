@@ -43,12 +43,9 @@ class CapacityEstimateTest {
         assertThat(estimate.add(300)).isEqualTo(300);
     }
 
-    /**
-     * Seen in the demo: the first replica measured cold read 345, warm about 700; and once the other way round, a
-     * warm re-measurement during a warm-pool boot read 69.6 after a first figure of 723. Either way the low one goes.
-     */
+    /** Seen in the demo: a measurement during a warm-pool boot read 69.6 after a first figure of 723. */
     @Test
-    void aFirstFigureTakenColdOrAWarmOneTakenDuringABootIsLeftOutWhicheverCameFirst() {
+    void aFigureTakenColdOrDuringABootIsLeftOutWhicheverCameFirst() {
         CapacityEstimate cold = new CapacityEstimate();
         assertThat(cold.add(345)).as("the only figure there is").isEqualTo(345);
         assertThat(cold.add(700)).isEqualTo(700);
