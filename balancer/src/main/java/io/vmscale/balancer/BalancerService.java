@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -58,10 +59,17 @@ public final class BalancerService implements AutoCloseable {
         this.connection = connection;
     }
 
+    /**
+     * @param running the running domains of the prefix from libvirt: what {@code refresh} takes when no scaler
+     *                answers (it cannot tell a draining replica from a serving one)
+     */
     public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
-                                        Supplier<List<Endpoint>> refreshSource, InetSocketAddress front) {
-        Balancer balancer = Balancer.start(settings, connection::publish, refreshSource, connection.source(), front);
+                                        Supplier<List<Endpoint>> running, InetSocketAddress front) {
+        AtomicReference<BalancerService> self = new AtomicReference<>();
+        Balancer balancer = Balancer.start(settings, connection::publish, () -> self.get().refresh(running),
+                connection.source(), front);
         BalancerService service = new BalancerService(balancer, connection);
+        self.set(service);
         try {
             service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body())));
             service.subscriptions.add(connection.subscribe(AdminCommand.class, e -> service.command(e.source(), e.body())));
@@ -98,16 +106,43 @@ public final class BalancerService implements AutoCloseable {
         connection.publish(command.replyTo(), result);
     }
 
+    /**
+     * {@code refresh}: the replicas the scaler lists READY (a draining, stopped or parked one is running in libvirt
+     * but must get no request); libvirt's running domains only when no scaler answers.
+     */
+    private List<Endpoint> refresh(Supplier<List<Endpoint>> running) {
+        try {
+            return listing(askScaler("balancer-refresh-")).stream()
+                    .filter(r -> r.state() == ReplicaState.READY && r.endpoint() != null)
+                    .map(VmLifecycle::endpoint).toList();
+        } catch (TimeoutException | ExecutionException | BrokerException | IllegalArgumentException e) {
+            log.info("refresh: no usable status from the scaler ({}): the running domains from libvirt", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while asking the scaler");
+        }
+        return running.get();
+    }
+
+    /** The scaler's answer to {@code status} on this service's reply address, within {@link #RESYNC_WAIT}. */
+    private AdminResult askScaler(String idPrefix) throws TimeoutException, ExecutionException, InterruptedException {
+        String id = idPrefix + UUID.randomUUID();
+        CompletableFuture<AdminResult> answer = new CompletableFuture<>();
+        asked.put(id, answer);
+        try {
+            connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of()));
+            return answer.get(RESYNC_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            asked.remove(id);
+        }
+    }
+
     /** The broker is back: asks the scaler for its replicas until it answers, and applies them. */
     private void resync() {
         for (int i = 1; i <= RESYNC_TRIES && !closed; i++) {
             long mark = balancer.lifecycleMark();
-            String id = "balancer-resync-" + UUID.randomUUID();
-            CompletableFuture<AdminResult> answer = new CompletableFuture<>();
-            asked.put(id, answer);
             try {
-                connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of()));
-                AdminResult status = answer.get(RESYNC_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                AdminResult status = askScaler("balancer-resync-");
                 List<VmLifecycle> listing = listing(status);
                 balancer.resync(mark, listing);
                 resyncs.increment();
@@ -120,8 +155,6 @@ public final class BalancerService implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } finally {
-                asked.remove(id);
             }
         }
         if (!closed) {

@@ -152,4 +152,39 @@ class ResyncTest {
         assertThat(balancer.members()).as("x drained after the mark, w not listed, y listed, the operator's kept")
                 .containsExactlyInAnyOrder(y, added);
     }
+
+    /**
+     * {@code refresh} takes the replicas the scaler lists READY: a draining one (still running in libvirt) gets no
+     * request. Without a scaler to answer, it falls back to libvirt's running domains.
+     */
+    @Test
+    void refreshTakesWhatTheScalerListsReadyAndLibvirtsRunningDomainsOnlyWithoutAScaler() throws Exception {
+        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, TestBrokers.USERS));
+        Endpoint a = guests.start();
+        Endpoint b = guests.start();
+        Endpoint c = guests.start();
+        AdminCommand refresh = new AdminCommand("r-1", "vmscale.reply.test", "balancer", "refresh", List.of());
+        try (BrokerConnection balancerConnection = BrokerConnection.open(broker.tcpUrl(), "monitor", "monitor-secret",
+                "balancer@test");
+             BrokerConnection scalerConnection = BrokerConnection.open(broker.tcpUrl(), "monitor", "monitor-secret",
+                     "scaler@test");
+             BalancerService service = BalancerService.start(balancerConnection, SETTINGS, () -> List.of(a, b, c), null)) {
+            try (ScalerStandIn scaler = new ScalerStandIn(scalerConnection)) {
+                scaler.set(scalerConnection, "vmscale-0000", a, ReplicaState.READY, true);
+                scaler.set(scalerConnection, "vmscale-0001", b, ReplicaState.READY, true);
+                await().atMost(Duration.ofSeconds(10)).until(() -> service.balancer().members().equals(List.of(a, b)));
+                scaler.set(scalerConnection, "vmscale-0001", b, ReplicaState.DRAINING, true);
+                scaler.set(scalerConnection, "vmscale-0002", c, ReplicaState.POOLED, true);
+                await().atMost(Duration.ofSeconds(10)).until(() -> service.balancer().members().equals(List.of(a)));
+
+                AdminResult result = service.balancer().handle(refresh);
+                assertThat(result.ok()).as(result.message()).isTrue();
+                assertThat(service.balancer().members()).as("b drains, c is parked: both run in libvirt")
+                        .containsExactly(a);
+            }
+            AdminResult result = service.balancer().handle(refresh); // no scaler any more
+            assertThat(result.ok()).as(result.message()).isTrue();
+            assertThat(service.balancer().members()).containsExactlyInAnyOrder(a, b, c);
+        }
+    }
 }

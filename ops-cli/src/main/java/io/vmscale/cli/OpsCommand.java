@@ -167,7 +167,8 @@ final class OpsCommand {
         return balancer("clear");
     }
 
-    @Command(name = "refresh", description = "Replace the balancer's server list with the running replicas.")
+    @Command(name = "refresh", description = "Replace the balancer's server list with the replicas the scaler lists READY "
+            + "(libvirt's running ones when no scaler answers).")
     int refresh() throws InterruptedException {
         return balancer("refresh");
     }
