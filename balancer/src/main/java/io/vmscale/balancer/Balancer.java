@@ -197,6 +197,12 @@ public final class Balancer implements AutoCloseable {
     /** Lifecycle events heard (the balancer's thread only), and the last one of each domain, for {@link #resync}. */
     private long lifecycleEvents;
     private final Map<String, Long> heard = new java.util.HashMap<>();
+    /**
+     * Domains booting (STARTING, WARMING) or migrating as the lifecycle events said, and since when: no calibration
+     * meanwhile. One not heard of again within {@link #BUSY_AT_MOST} (an event missed) no longer counts.
+     */
+    private final Map<String, Long> busyVms = new java.util.HashMap<>();
+    static final Duration BUSY_AT_MOST = Duration.ofMinutes(3);
     /** The host each domain last joined from: the monitor's events from another host do not take it out. */
     private final Map<String, String> hostOf = new java.util.HashMap<>();
     /** Domains being live-migrated (MIGRATING heard, no READY yet). */
@@ -221,7 +227,7 @@ public final class Balancer implements AutoCloseable {
         this.transport = new Transport(traffic);
         this.calibrator = settings.replicaCapacity() > 0 ? null
                 : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity,
-                        stats::soon);
+                        stats::soon, this::noVmBusy);
         this.admin = new Admin(source, new Commands(), refreshSource, Networks.parse(settings.allowedNetworks()),
                 settings.maxLoad());
         try {
@@ -302,8 +308,21 @@ public final class Balancer implements AutoCloseable {
     public void onLifecycle(VmLifecycle event) {
         later(() -> {
             heard.put(event.domain(), ++lifecycleEvents);
+            switch (event.state()) {
+                case STARTING, WARMING, MIGRATING -> busyVms.putIfAbsent(event.domain(), clock.getAsLong());
+                case READY, POOLED, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED, PAUSED -> busyVms.remove(event.domain());
+                default -> { // DEFINED, RUNNING: on its way, as it was
+                }
+            }
             apply(event);
         });
+    }
+
+    /** No VM boots or migrates, as far as the lifecycle events tell (the balancer's thread). */
+    private boolean noVmBusy() {
+        long now = clock.getAsLong();
+        busyVms.values().removeIf(since -> now - since > BUSY_AT_MOST.toNanos());
+        return busyVms.isEmpty();
     }
 
     /** Where the stream of lifecycle events heard is now: for {@link #resync}. */

@@ -3,6 +3,7 @@ package io.vmscale.balancer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * measured once its slow start is over (a cold JVM would measure low), except the first, since no
  * load is offered before there is an estimate: it is measured at once, and kept saturated until its
  * slow start is over (at least {@link #FIRST_RAMP}) before its answers count, so that it is warm too.
- * The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
+ * No measurement starts while another VM boots or migrates on the hosts (its CPU would be measured
+ * too: 69.6 requests/s was read during a warm-pool boot where 723 had been), and one under way when a
+ * VM starts booting is abandoned and made again later. The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
  * calibrating), so that the scaler does not take the CPU it costs for the clients' load. Touched by the
  * balancer's thread only; the results are readable from any thread.
  */
@@ -45,6 +48,7 @@ final class Calibrator {
     private final Membership membership;
     private final Consumer<Double> capacityChanged;
     private final Runnable announce;
+    private final BooleanSupplier quiet;
     private final CapacityEstimate estimate = new CapacityEstimate();
     private final ArrayDeque<Replica> waiting = new ArrayDeque<>();
     private Replica measuring;
@@ -61,13 +65,16 @@ final class Calibrator {
      * @param window          requests in flight a measured replica is kept at (the membership's limit per replica)
      * @param capacityChanged called on the balancer's thread with each new estimate
      * @param announce        called on the balancer's thread when a measurement starts or ends: stats go out soon
+     * @param quiet           no VM boots or migrates now (its CPU would disturb a measurement)
      */
-    Calibrator(long work, int window, Membership membership, Consumer<Double> capacityChanged, Runnable announce) {
+    Calibrator(long work, int window, Membership membership, Consumer<Double> capacityChanged, Runnable announce,
+               BooleanSupplier quiet) {
         this.work = work;
         this.window = window;
         this.membership = membership;
         this.capacityChanged = capacityChanged;
         this.announce = announce;
+        this.quiet = quiet;
     }
 
     /** A replica joined: it will be measured after those before it. */
@@ -98,6 +105,13 @@ final class Calibrator {
             stop();
             return;
         }
+        if (!quiet.getAsBoolean()) {
+            log.info("balancer: a VM boots or migrates during the calibration of {}: measured again later",
+                    measuring.endpoint);
+            waiting.addFirst(measuring);
+            stop();
+            return;
+        }
         if (!counting && now - countFrom >= 0) {
             counting = true;
             countFrom = now;
@@ -120,7 +134,7 @@ final class Calibrator {
             waiting.poll();
             next = waiting.peek();
         }
-        if (next == null || (capacity > 0 && !membership.rampedUp(next, now))) {
+        if (next == null || (capacity > 0 && !membership.rampedUp(next, now)) || !quiet.getAsBoolean()) {
             return false;
         }
         waiting.poll();
@@ -155,15 +169,11 @@ final class Calibrator {
         }
         Calibration result = new Calibration(measured.endpoint, work, real + filler, real, filler, window, seconds);
         last = result;
-        boolean disturbed = estimate.disturbed(result.capacityPerSecond());
         capacity = estimate.add(result.capacityPerSecond());
         calibrations = estimate.measurements();
-        log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own){}; "
+        log.info("balancer: calibrated on {}: {} requests/s of n={} at saturation ({} real, {} its own); "
                         + "one replica's capacity now {} requests/s ({} calibration(s))", measured.endpoint,
-                fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler),
-                disturbed ? ", left out: under " + Math.round(CapacityEstimate.DISTURBED * 100)
-                        + " % of the best kept, so disturbed (a neighbour took the CPU)" : "",
-                fixed(capacity), calibrations);
+                fixed(result.capacityPerSecond()), work, fixed(real), fixed(filler), fixed(capacity), calibrations);
         capacityChanged.accept(capacity);
     }
 
