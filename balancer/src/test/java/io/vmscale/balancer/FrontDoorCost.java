@@ -53,6 +53,7 @@ public final class FrontDoorCost {
                     break;
                 } catch (SocketTimeoutException | java.net.PortUnreachableException e) {
                     System.err.println("drive: the front door does not answer yet: " + e);
+                    Thread.sleep(100); // an unreachable port answers at once: not 100 MB of these lines
                 }
             }
             socket.setSoTimeout(1);
