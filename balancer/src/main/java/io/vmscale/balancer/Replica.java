@@ -16,8 +16,6 @@ final class Replica implements Dispatch.Candidate {
     final Deque<Slot> idle = new ArrayDeque<>();
     /** Sockets with a request in flight, in the order they were sent (so the oldest first). */
     final List<Slot> busy = new ArrayList<>();
-    /** Requests sent during the transport's select, written at its end (see {@link Transport#select}). */
-    final List<Slot> unwritten = new ArrayList<>();
     long sent;
     long answered;
     long timedOut;
@@ -77,8 +75,6 @@ final class Replica implements Dispatch.Candidate {
         boolean filler;
         /** Sent again to the replica's new endpoint after a live migration: this copy no longer counts. */
         boolean moved;
-        /** In its replica's {@link Replica#unwritten}: sent during a select, written at its end. */
-        boolean unwritten;
 
         Slot(Replica replica, DatagramChannel channel) {
             this.replica = replica;

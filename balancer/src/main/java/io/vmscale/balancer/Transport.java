@@ -48,10 +48,6 @@ final class Transport implements AutoCloseable {
     /** One request at a time, direct: a heap buffer is copied into a temporary direct one on every send. */
     private final ByteBuffer request = ByteBuffer.allocateDirect(Wire.REQUEST_BYTES);
     private final List<Replica.Slot> refused = new ArrayList<>();
-    /** Inside {@link #select}: requests sent are written at its end. */
-    private boolean selecting;
-    /** Replicas with requests sent during this select and not written yet, in the order of their first. */
-    private final List<Replica> unwritten = new ArrayList<>();
     private long stray;
     private final Consumer<SelectionKey> onReady = this::ready;
     /** The clock of the select in progress, and when its first datagram was ready (0: none yet). */
@@ -113,14 +109,10 @@ final class Transport implements AutoCloseable {
             slot.sentAt = now;
             slot.inFlight = true;
             replica.busy.add(slot);
-            if (!selecting) {
-                write(slot);
-            } else if (!slot.unwritten) { // written when the select's datagrams are all handled, with the replica's others
-                slot.unwritten = true;
-                if (replica.unwritten.isEmpty()) {
-                    unwritten.add(replica);
-                }
-                replica.unwritten.add(slot);
+            try {
+                slot.channel.write(Wire.putRequest(request.clear(), n).flip());
+            } catch (PortUnreachableException e) {
+                refused.add(slot); // nobody listens there: it fails at the next turn rather than at its timeout
             }
             return slot;
         } catch (IOException e) {
@@ -136,58 +128,17 @@ final class Transport implements AutoCloseable {
         }
     }
 
-    /**
-     * Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to.
-     * The requests sent meanwhile (the front door's, retries) are written once they are all handled, each
-     * replica's together: a replica's server blocked in a receive is then woken once for them, not once for
-     * each (on loopback the sender does the waking, and it is a large part of a send's cost).
-     */
+    /** Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to. */
     void select(long millis, LongSupplier clock) throws IOException {
         if (!refused.isEmpty()) {
             failRefused(clock.getAsLong());
         }
         this.clock = clock;
         readyAt = 0;
-        selecting = true;
-        try {
-            selector.select(onReady, millis); // no selected-key set to fill and clear, nothing allocated per turn
-        } finally {
-            selecting = false;
-            writeUnwritten();
-        }
+        selector.select(onReady, millis); // no selected-key set to fill and clear, nothing allocated per turn
         if (!refused.isEmpty()) {
             failRefused(readyAt == 0 ? clock.getAsLong() : readyAt);
         }
-    }
-
-    private void write(Replica.Slot slot) throws IOException {
-        try {
-            slot.channel.write(Wire.putRequest(request.clear(), slot.n).flip());
-        } catch (PortUnreachableException e) {
-            refused.add(slot); // nobody listens there: it fails at the next turn rather than at its timeout
-        }
-    }
-
-    /** Writes the requests sent during the select, replica by replica; one that failed meanwhile is skipped. */
-    private void writeUnwritten() {
-        for (int r = 0; r < unwritten.size(); r++) {
-            List<Replica.Slot> slots = unwritten.get(r).unwritten;
-            for (int i = 0; i < slots.size(); i++) {
-                Replica.Slot slot = slots.get(i);
-                slot.unwritten = false;
-                if (!slot.inFlight) {
-                    continue; // failed meanwhile: its socket is closed
-                }
-                try {
-                    write(slot);
-                } catch (IOException e) {
-                    log.warn("balancer: cannot send to {}: {}", slot.replica.endpoint, e.toString());
-                    refused.add(slot); // it was sent as far as the caller knows: it fails at once, as a refused one
-                }
-            }
-            slots.clear();
-        }
-        unwritten.clear();
     }
 
     private void ready(SelectionKey key) {
