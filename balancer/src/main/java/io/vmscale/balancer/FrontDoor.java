@@ -42,7 +42,10 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
 
     /** Binds the front door's address and registers it with the transport. */
     static FrontDoor open(InetSocketAddress address, Transport transport, Forward forward) throws IOException {
-        DatagramChannel channel = DatagramChannel.open();
+        // an IPv4 socket for an IPv4 address (see Transport.open); the wildcard keeps a dual-stack one, which
+        // takes IPv6 clients too
+        DatagramChannel channel = address.getAddress() != null && address.getAddress().isAnyLocalAddress()
+                ? DatagramChannel.open() : Transport.open(address);
         FrontDoor door = new FrontDoor(channel, forward);
         try {
             channel.bind(address);

@@ -2,7 +2,10 @@ package io.vmscale.balancer;
 
 import io.vmscale.guest.Wire;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -56,6 +59,16 @@ final class Transport implements AutoCloseable {
         this.receiver = receiver;
     }
 
+    /**
+     * A datagram socket of the address's own family: an IPv4 socket for an IPv4 address. A dual-stack IPv6
+     * socket (what {@code DatagramChannel.open()} gives) sends to an IPv4 address as a v4-mapped one, and
+     * Linux then passes the address with every send, connected or not: a route lookup per datagram.
+     */
+    static DatagramChannel open(InetSocketAddress address) throws IOException {
+        return DatagramChannel.open(address.getAddress() instanceof Inet4Address ? StandardProtocolFamily.INET
+                : StandardProtocolFamily.INET6);
+    }
+
     /** Registers a channel whose readiness is handed to {@code readable}. */
     void register(DatagramChannel channel, Readable readable) throws IOException {
         channel.configureBlocking(false);
@@ -81,7 +94,7 @@ final class Transport implements AutoCloseable {
         Replica.Slot slot = replica.idle.poll();
         try {
             if (slot == null) {
-                DatagramChannel channel = DatagramChannel.open();
+                DatagramChannel channel = open(replica.address);
                 try {
                     channel.configureBlocking(false);
                     channel.connect(replica.address);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.Endpoint;
+import io.vmscale.guest.GuestServer;
 import io.vmscale.guest.Wire;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -38,13 +39,16 @@ class FrontDoorTest {
     }
 
     private InetSocketAddress startFrontDoor(List<Endpoint> servers) {
+        return startFrontDoor(servers, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    private InetSocketAddress startFrontDoor(List<Endpoint> servers, InetSocketAddress bind) {
         // a request gets two tries of 2 s each at most, inside the clients' 5 s: a replica stalled for over a second
         // on a busy machine (load average 7-10 here) must not be what decides whether a client gets its answer
         Balancer.Settings settings = new Balancer.Settings(0, 1000, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
                 LoadMode.OFF, "least-outstanding", 16, Duration.ofMillis(2000), 3, Duration.ofSeconds(5),
                 Duration.ofMillis(100));
-        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test", bind);
         servers.forEach(balancer::addServer);
         assertThat(balancer.members()).containsExactlyElementsOf(servers); // the additions have taken effect
         return balancer.frontAddress();
@@ -89,6 +93,32 @@ class FrontDoorTest {
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> balancer.frontCounters().answered() == 400);
         assertThat(balancer.lastStats().servers().values()).allSatisfy(s -> assertThat(s.answered()).isPositive());
+    }
+
+    /** Sockets are opened in the address's own family (IPv4 for IPv4): IPv6 front door and replicas still work. */
+    @Test
+    void servesOverIpv6() throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        GuestServer server = GuestServer.start(GuestServer.Options.defaults(new InetSocketAddress(v6, 0)));
+        try (server; DatagramSocket client = new DatagramSocket(new InetSocketAddress(v6, 0))) {
+            client.setSoTimeout(5000);
+            InetSocketAddress front = startFrontDoor(List.of(new Endpoint("::1", server.address().getPort())),
+                    new InetSocketAddress(v6, 0));
+            for (long n : new long[] {0, 1, 1022, 77_777}) {
+                assertThat(ask(client, front, n)).as("2^%d mod 1021", n).isEqualTo(Wire.expected(n));
+            }
+        }
+    }
+
+    /** A front door on the wildcard address keeps a dual-stack socket: IPv4 and IPv6 clients alike. */
+    @Test
+    void aWildcardFrontDoorTakesIpv4AndIpv6Clients() throws Exception {
+        int port = startFrontDoor(List.of(guest()), new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0)).getPort();
+        try (DatagramSocket v4 = client(); DatagramSocket v6 = new DatagramSocket(new InetSocketAddress("::1", 0))) {
+            v6.setSoTimeout(5000);
+            assertThat(ask(v4, new InetSocketAddress("127.0.0.1", port), 5)).isEqualTo(Wire.expected(5));
+            assertThat(ask(v6, new InetSocketAddress("::1", port), 6)).isEqualTo(Wire.expected(6));
+        }
     }
 
     @Test
