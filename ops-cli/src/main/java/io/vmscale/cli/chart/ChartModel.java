@@ -18,8 +18,8 @@ import java.util.TreeSet;
 
 /**
  * What the chart shows, built from events (live, replayed or read from a log): CPU % per VM, the
- * replica count, decisions and failures as markers with their reason, the balancer's throughput and
- * p99 latency. Points older than the window (behind the newest event) are dropped. Thread-safe.
+ * replica count, decisions and failures as markers with their reason, the balancer's calibrations as
+ * shaded stretches (a replica kept saturated on purpose), the balancer's throughput and p99 latency. Points older than the window (behind the newest event) are dropped. Thread-safe.
  */
 public final class ChartModel {
     /** One value at one time. */
@@ -31,6 +31,10 @@ public final class ChartModel {
     }
 
     public enum Kind { UP, DOWN, REPLACE, FAILED, MIGRATE }
+
+    /** A stretch of time: a replica the balancer kept saturated to measure it (its CPU then is not load). */
+    public record Span(Instant from, Instant to, String label) {
+    }
 
     private final Duration window;
     private final double high;
@@ -49,6 +53,9 @@ public final class ChartModel {
     /** Replicas in the warm pool (WARMING, POOLED): their CPU is not load. */
     private final TreeSet<String> pooled = new TreeSet<>();
     private final TreeSet<String> parked = new TreeSet<>();
+    /** Replicas (endpoints) the balancer's stats mark calibrating, since when; and the measurements over. */
+    private final Map<String, Instant> calibrating = new TreeMap<>();
+    private final List<Span> calibrations = new ArrayList<>();
     private Instant newest;
 
     /** @param window how much history to keep; null keeps everything (a log rendered whole) */
@@ -108,6 +115,19 @@ public final class ChartModel {
         } else if (event instanceof LbStats l) {
             throughput.add(new Point(at, l.throughput()));
             p99.add(new Point(at, l.p99Ms()));
+            l.servers().forEach((endpoint, server) -> {
+                if (server.calibrating() && !server.removed()) {
+                    calibrating.putIfAbsent(endpoint, at);
+                }
+            });
+            calibrating.entrySet().removeIf(open -> {
+                LbStats.ServerStats server = l.servers().get(open.getKey());
+                if (server != null && server.calibrating() && !server.removed()) {
+                    return false;
+                }
+                calibrations.add(new Span(open.getValue(), at, "calibrating " + open.getKey()));
+                return true;
+            });
         }
         if (newest == null || at.isAfter(newest)) {
             newest = at;
@@ -132,6 +152,7 @@ public final class ChartModel {
         throughput.removeIf(p -> p.at().isBefore(oldest));
         p99.removeIf(p -> p.at().isBefore(oldest));
         markers.removeIf(m -> m.at().isBefore(oldest));
+        calibrations.removeIf(c -> c.to().isBefore(oldest));
     }
 
     /** A consistent copy of everything, for drawing. */
@@ -146,13 +167,19 @@ public final class ChartModel {
         if (!poolCopy.isEmpty() && newest != null) {
             poolCopy.add(new Point(newest, poolCopy.get(poolCopy.size() - 1).value()));
         }
+        List<Span> spans = new ArrayList<>(calibrations);
+        calibrating.forEach((endpoint, since) -> spans.add(new Span(since, newest, "calibrating " + endpoint)));
         return new Snapshot(cpuCopy, replicaCopy, List.copyOf(throughput), List.copyOf(p99), List.copyOf(markers),
-                high, low, poolCopy);
+                high, low, poolCopy, spans);
     }
 
-    /** What one drawing shows. */
-    /** @param pool the warm pool's parked replicas over time (empty without a pool) */
+    /**
+     * What one drawing shows.
+     *
+     * @param pool         the warm pool's parked replicas over time (empty without a pool)
+     * @param calibrations when the balancer kept a replica saturated to measure it, one still going up to now
+     */
     public record Snapshot(Map<String, List<Point>> cpu, List<Point> replicas, List<Point> throughput, List<Point> p99,
-                           List<Marker> markers, double high, double low, List<Point> pool) {
+                           List<Marker> markers, double high, double low, List<Point> pool, List<Span> calibrations) {
     }
 }

@@ -11,6 +11,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.DateAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.IntervalMarker;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -92,6 +93,16 @@ public final class ChartRenderer {
         cpuPlot.addRangeMarker(threshold("HIGH " + fmt(s.high()) + " %", s.high(), new Color(200, 0, 0)));
         cpuPlot.addRangeMarker(threshold("LOW " + fmt(s.low()) + " %", s.low(), new Color(0, 90, 200)));
         cpuPlot.clearDomainMarkers();
+        for (ChartModel.Span span : s.calibrations()) { // the CPU under them is the measurement's, not load
+            IntervalMarker band = new IntervalMarker(span.from().toEpochMilli(), span.to().toEpochMilli(),
+                    new Color(120, 120, 120, 40));
+            band.setLabel(span.label());
+            band.setLabelFont(MARKER_FONT);
+            band.setLabelPaint(Color.DARK_GRAY);
+            band.setLabelAnchor(RectangleAnchor.LEFT); // half-way up: the decisions' labels are at the top and bottom
+            band.setLabelTextAnchor(TextAnchor.CENTER_LEFT);
+            cpuPlot.addDomainMarker(0, band, Layer.BACKGROUND);
+        }
         int i = 0;
         for (ChartModel.Marker m : s.markers()) {
             ValueMarker marker = new ValueMarker(m.at().toEpochMilli());

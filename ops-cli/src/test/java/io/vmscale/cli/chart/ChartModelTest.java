@@ -6,11 +6,13 @@ import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ChartModelTest {
@@ -68,5 +70,23 @@ class ChartModelTest {
         });
         at(20, "monitor@a", new VmLifecycle("r-0001", two, null, ReplicaState.STOPPED, "destroyed"));
         assertThat(model.snapshot().replicas()).extracting(ChartModel.Point::value).last().isEqualTo(0.0);
+    }
+
+    private static LbStats calibrating(boolean calibrating) {
+        return new LbStats(1, 1, 0, 0, 1, 1, 1, 1, Map.of(AT.toString(),
+                new LbStats.ServerStats(1, 1, 0, 0, 16, false, false, calibrating)), "low", 1000);
+    }
+
+    @Test
+    void aCalibrationIsAShadedStretchFromTheMarkToItsEndAndOneGoingOnReachesNow() {
+        at(0, "balancer@a", calibrating(false));
+        at(2, "balancer@a", calibrating(true));
+        at(3, "balancer@a", calibrating(true));
+        at(6, "balancer@a", calibrating(false));
+        at(8, "balancer@a", calibrating(true));
+        at(9, "monitor@a", cpu(100));
+        assertThat(model.snapshot().calibrations()).containsExactly(
+                new ChartModel.Span(T0.plusSeconds(2), T0.plusSeconds(6), "calibrating " + AT),
+                new ChartModel.Span(T0.plusSeconds(8), T0.plusSeconds(9), "calibrating " + AT));
     }
 }
