@@ -22,24 +22,13 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The balancer against real guest servers on loopback. */
-class BalancerTest {
-    private final Guests guests = new Guests();
+class BalancerTest extends BalancerOnGuests {
     private final List<Event> published = new CopyOnWriteArrayList<>();
     private final AtomicReference<List<Endpoint>> running = new AtomicReference<>(List.of());
     private final AtomicInteger requestIds = new AtomicInteger();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
 
     private Endpoint guest() throws IOException {
         return guest(0);

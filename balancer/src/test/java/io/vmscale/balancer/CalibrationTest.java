@@ -12,22 +12,11 @@ import io.vmscale.broker.event.VmLifecycle;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Calibration at saturation against real guest servers on loopback (one worker each). */
-class CalibrationTest {
+class CalibrationTest extends BalancerOnGuests {
     private static final long WORK = 200_000;
-    private final Guests guests = new Guests();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
 
     /** Requests per second one core does of {@code WORK}, in-process, no network: an upper bound for one worker. */
     private static double directCapacity() {

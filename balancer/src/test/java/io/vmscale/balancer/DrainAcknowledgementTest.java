@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,18 +20,8 @@ import org.junit.jupiter.api.Test;
  * ({@link LbStats.ServerStats#removed()}), so that a drain can tell "nothing in flight because it was
  * quiet" from "nothing in flight and nothing more coming". Real guest servers on loopback.
  */
-class DrainAcknowledgementTest {
-    private final Guests guests = new Guests();
+class DrainAcknowledgementTest extends BalancerOnGuests {
     private final List<LbStats> published = new CopyOnWriteArrayList<>();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
 
     private Endpoint guest() throws IOException {
         return guests.start();

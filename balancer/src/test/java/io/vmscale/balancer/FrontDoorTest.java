@@ -18,21 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Outside clients through the front door, to guest servers and to a server that is not ours. */
-class FrontDoorTest {
-    private final Guests guests = new Guests();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
+class FrontDoorTest extends BalancerOnGuests {
 
     private Endpoint guest() throws IOException {
         return guests.startWithDefaults();

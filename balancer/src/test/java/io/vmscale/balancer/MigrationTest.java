@@ -14,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,19 +25,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the new one, what was in flight at the old endpoint is sent there again and answered; the monitor's
  * "stopped: migrated" from the old host does not take the replica out.
  */
-class MigrationTest {
+class MigrationTest extends BalancerOnGuests {
     private static final String ONE = "qemu:///system";
     private static final String TWO = "qemu+tcp://127.0.0.2:16509/system";
-    private final Guests guests = new Guests();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
 
     private void start(LoadMode mode) {
         start(mode, Duration.ofSeconds(2));

@@ -28,25 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
  * balancer subscribed again are not heard: it is resynced from the scaler's listing, and a replica
  * the listing shows draining or stopped is never taken back.
  */
-class ResyncTest {
+class ResyncTest extends BalancerOnGuests {
     private static final Balancer.Settings SETTINGS = new Balancer.Settings(0, 1000,
             Map.of("low", 0.3, "mid", 0.5, "high", 0.85), new LoadMode("low", 0.3), "round-robin", 8,
             Duration.ofSeconds(1), 3, Duration.ofSeconds(2), Duration.ofMillis(200));
     @TempDir
     Path dataDir;
-    private final Guests guests = new Guests();
     private EmbeddedBroker broker;
-    private Balancer balancer;
 
     @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
+    void stopBroker() {
         if (broker != null) {
             broker.close();
         }
-        guests.close();
     }
 
     /**

@@ -11,24 +11,13 @@ import io.vmscale.broker.event.LbStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Slow start: the weight over the window, the share it gives on a fake clock, and on real guest servers. */
-class SlowStartTest {
+class SlowStartTest extends BalancerOnGuests {
     private static final long S = 1_000_000_000L;
-    private final Guests guests = new Guests();
-    private Balancer balancer;
-
-    @AfterEach
-    void stop() {
-        if (balancer != null) {
-            balancer.close();
-        }
-        guests.close();
-    }
 
     @ParameterizedTest(name = "{0} s into a 10 s window: {1}")
     @CsvSource(textBlock = """

@@ -10,8 +10,6 @@ import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.BrokerConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,33 +19,10 @@ import java.util.concurrent.TimeUnit;
 import javax.jms.Connection;
 import javax.jms.Session;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What the broker keeps on disk, and that a subscriber that stops reading never blocks a publisher. */
-class BoundedStoreTest {
-    @TempDir
-    Path dataDir;
-    private BrokerConfig config;
-    private EmbeddedBroker broker;
-
-    @BeforeEach
-    void start() {
-        config = TestBrokers.config(dataDir, TestBrokers.USERS);
-        broker = EmbeddedBroker.start(config);
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
-    }
-
-    private BrokerConnection tcp(String user, String password, String source) {
-        return BrokerConnection.open(broker.tcpUrl(), user, password, source);
-    }
-
+class BoundedStoreTest extends OnBroker {
     @Test
     void onlyFactsSurviveARestartFiguresAndHeartbeatsDoNot() throws Exception {
         BlockingQueue<Envelope<?>> received = new LinkedBlockingQueue<>();

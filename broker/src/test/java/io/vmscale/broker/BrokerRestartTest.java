@@ -7,8 +7,6 @@ import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.BrokerConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,35 +14,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The broker stops and starts again under connections that stay open. */
-class BrokerRestartTest {
-    @TempDir
-    Path dataDir;
-    private BrokerConfig config;
-    private EmbeddedBroker broker;
-
-    @BeforeEach
-    void start() {
-        config = TestBrokers.config(dataDir, TestBrokers.USERS);
-        broker = EmbeddedBroker.start(config);
-    }
-
-    @AfterEach
-    void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    private BrokerConnection tcp(String user, String password, String source) {
-        return BrokerConnection.open(broker.tcpUrl(), user, password, source);
-    }
-
+class BrokerRestartTest extends OnBroker {
     private static CpuSample sample(double cpu) {
         return new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 1_000_000, cpu, 1000);
     }

@@ -22,30 +22,10 @@ import javax.jms.Connection;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class EmbeddedBrokerTest {
-    @TempDir
-    Path dataDir;
-    private EmbeddedBroker broker;
-
-    @BeforeEach
-    void start() {
-        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, TestBrokers.USERS));
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
-    }
-
-    private BrokerConnection tcp(String user, String password) {
-        return BrokerConnection.open(broker.tcpUrl(), user, password, user + "@test");
-    }
-
+class EmbeddedBrokerTest extends OnBroker {
     private static CpuSample sample(double cpu) {
         return new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 1_000_000, cpu, 1000);
     }

@@ -7,7 +7,6 @@ import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.VmLifecycle;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
@@ -20,31 +19,10 @@ import javax.jms.JMSSecurityException;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What each role may not do, refused by the broker itself. */
-class LeastPrivilegeTest {
-    @TempDir
-    Path dataDir;
-    private EmbeddedBroker broker;
-
-    @BeforeEach
-    void start() {
-        broker = EmbeddedBroker.start(TestBrokers.config(dataDir, TestBrokers.USERS));
-    }
-
-    @AfterEach
-    void stop() {
-        broker.close();
-    }
-
-    private BrokerConnection tcp(String user, String password) {
-        return BrokerConnection.open(broker.tcpUrl(), user, password, user + "@test");
-    }
-
+class LeastPrivilegeTest extends OnBroker {
     private static AdminCommand command(List<String> args) {
         return new AdminCommand("r1", Topic.REPLY_PREFIX + "r1", "balancer", "load", args);
     }
