@@ -128,6 +128,10 @@ class ConsoleTest {
         stack.startScaler();
         String first = PREFIX + "-0000";
         waiting.withMessage("the first replica READY in the table").until(d -> rowState(first).equals("READY"));
+        // the balancer measures it (kept saturated): the chart shades that stretch, as the PNG's ChartModel does
+        waiting.withMessage("the balancer's calibration shaded on the chart").until(d -> ((Number) ((JavascriptExecutor) d)
+                .executeScript("return chart.spans().filter(s => s.label.startsWith('calibrating 127.0.0.1:')"
+                        + " && s.to >= s.from).length")).intValue() > 0);
 
         // what the monitor would publish: the test driver's domains burn no CPU
         ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor();

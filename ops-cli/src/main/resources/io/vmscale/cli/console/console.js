@@ -35,6 +35,8 @@ const chart = {
   throughput: [],
   p99: [],
   markers: [], // {t, kind, label}
+  calibrating: new Map(), // endpoint -> since when the balancer's stats mark it calibrating (kept saturated: not load)
+  calibrations: [], // {from, to, label}: the measurements over
   newest: 0,
   dirty: false,
 
@@ -67,10 +69,20 @@ const chart = {
         this.markers.push({t, kind: b.action, label: b.action === 'MIGRATE' ? `MIGRATE ${b.domain} ${b.reasonCode}`
           : `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
         break;
-      case 'lb.stats':
+      case 'lb.stats': {
         this.throughput.push([t, b.throughput]);
         this.p99.push([t, b.p99Ms]);
+        const marked = (s) => s && s.calibrating && !s.removed;
+        for (const [endpoint, server] of Object.entries(b.servers || {})) {
+          if (marked(server) && !this.calibrating.has(endpoint)) this.calibrating.set(endpoint, t);
+        }
+        for (const [endpoint, since] of [...this.calibrating]) {
+          if (marked((b.servers || {})[endpoint])) continue;
+          this.calibrations.push({from: since, to: t, label: `calibrating ${endpoint}`});
+          this.calibrating.delete(endpoint);
+        }
         break;
+      }
       default:
         return;
     }
@@ -91,6 +103,13 @@ const chart = {
       while (list.length && list[0][0] < oldest) list.shift();
     }
     while (this.markers.length && this.markers[0].t < oldest) this.markers.shift();
+    while (this.calibrations.length && this.calibrations[0].to < oldest) this.calibrations.shift();
+  },
+
+  /** The measurements over and those still going (up to now), as ChartModel's snapshot has them. */
+  spans() {
+    return this.calibrations.concat([...this.calibrating].map(([endpoint, since]) =>
+      ({from: since, to: this.newest, label: `calibrating ${endpoint}`})));
   },
 };
 
@@ -470,6 +489,18 @@ function drawThresholdsAndMarkers(u) {
     ctx.fillText(`${name} ${value}`, left + 4, y - 3);
   }
   ctx.setLineDash([]);
+  // a replica the balancer kept saturated to measure it: its CPU there is the measurement's, not load
+  ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+  for (const span of chart.spans()) {
+    const from = Math.max(left, u.valToPos(span.from, 'x', true));
+    const to = Math.min(left + width, u.valToPos(span.to, 'x', true));
+    if (to <= from) continue;
+    ctx.fillStyle = 'rgba(120, 120, 120, 0.16)';
+    ctx.fillRect(from, top, to - from, height);
+    ctx.fillStyle = '#555';
+    ctx.textAlign = 'left';
+    ctx.fillText(span.label, from + 3, top + height / 2);
+  }
   const colours = {UP: '#23395d', DOWN: '#23395d', REPLACE: '#b00020', FAILED: '#b00020', MIGRATE: '#006ea0'};
   chart.markers.forEach((m, i) => {
     const x = u.valToPos(m.t, 'x', true);
