@@ -181,7 +181,8 @@ class HostsScenarioTest {
             h.awaitReady(1);
             assertThat(h.command("scale", "2").ok()).isTrue();
             h.awaitReady(2);
-            assertThat(h.command("migrate", name(1), ONE).ok()).isTrue(); // both on host one now
+            // consolidation (after 1 s here, no samples yet) brings the second to host one: both there now. An
+            // operator's migrate here raced it (refused when consolidation had moved it first, seen once in CI)
             await().atMost(SOON).until(() -> one.names().size() == 2 && h.state(name(1)) == ReplicaState.READY);
             await().atMost(SOON).until(() -> {
                 h.sample(70); // 140 % of one CPU on two CPUs: 70 % of the host, above 60; within the policy's thresholds
