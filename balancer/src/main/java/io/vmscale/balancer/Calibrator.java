@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * slow start is over (at least {@link #FIRST_RAMP}) before its answers count, so that it is warm too.
  * No measurement starts while another VM boots or migrates on the hosts (its CPU would be measured
  * too: 69.6 requests/s was read during a warm-pool boot where 723 had been), and one under way when a
- * VM starts booting is abandoned and made again later. The start and the end of each measurement are announced at once ({@code lb.stats} marks the replica
- * calibrating), so that the scaler does not take the CPU it costs for the clients' load. Touched by the
- * balancer's thread only; the results are readable from any thread.
+ * VM starts booting is abandoned and made again later. The start and the end of each measurement
+ * are announced at once ({@code lb.stats} marks the replica calibrating), so that the scaler does not
+ * take the CPU it costs for the clients' load. Touched by the balancer's thread only; the results are
+ * readable from any thread.
  */
 final class Calibrator {
     private static final Logger log = LoggerFactory.getLogger(Calibrator.class);
