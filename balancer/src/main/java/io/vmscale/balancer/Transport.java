@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * The balancer's UDP: one selector, and for each replica a pool of sockets connected to it with one
  * request in flight each, so that an answer is matched to its request by the socket it arrives on.
  * A socket whose request failed is closed: a late answer then finds no socket and cannot be taken
- * for the next request. Whatever is readable is read until nothing is left (the selector is
- * level-triggered): a datagram on a socket with nothing in flight, or a second one after the answer,
- * is counted as stray and dropped. Touched by the balancer's thread only.
+ * for the next request. A readable socket gives one datagram per readiness, and the selector, being
+ * level-triggered, reports it again while anything is left: a datagram on a socket with nothing in
+ * flight, or a second one after the answer, is read, counted as stray and dropped, so nothing is left
+ * unread to spin on. Touched by the balancer's thread only.
  */
 final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
