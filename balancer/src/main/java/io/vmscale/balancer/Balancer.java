@@ -310,8 +310,8 @@ public final class Balancer implements AutoCloseable {
             heard.put(event.domain(), ++lifecycleEvents);
             switch (event.state()) {
                 case STARTING, WARMING, MIGRATING -> busyVms.putIfAbsent(event.domain(), clock.getAsLong());
-                case READY, POOLED, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED, PAUSED -> busyVms.remove(event.domain());
-                default -> { // DEFINED, RUNNING: on its way, as it was
+                case READY, POOLED, DRAINING, STOPPING, STOPPED, FAILED, UNDEFINED -> busyVms.remove(event.domain());
+                default -> { // DEFINED, RUNNING, PAUSED (the monitor's word on a migration's source): as it was
                 }
             }
             apply(event);
