@@ -237,6 +237,11 @@ public final class Balancer implements AutoCloseable {
             throw e;
         }
         traffic.connect(transport, front);
+        if (transport.batched()) {
+            log.debug("balancer: datagrams in batches (recvmmsg, sendmmsg)");
+        } else {
+            log.info("balancer: one datagram per system call: {}", Datagrams.unavailable());
+        }
         this.thread = new Thread(this::loop, "balancer");
         this.thread.setDaemon(true);
     }

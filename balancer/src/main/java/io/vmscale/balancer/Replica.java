@@ -8,14 +8,28 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
-/** One replica as the balancer sees it: its sockets, its counts, its health. The balancer's thread only. */
+/** One replica as the balancer sees it: its socket, its counts, its health. The balancer's thread only. */
 final class Replica implements Dispatch.Candidate {
     final Endpoint endpoint;
     final InetSocketAddress address;
-    /** Sockets with nothing in flight, the most recently used first. */
-    final Deque<Slot> idle = new ArrayDeque<>();
-    /** Sockets with a request in flight, in the order they were sent (so the oldest first). */
+    /** Its socket, connected to it (null until the first request, and once retired). */
+    DatagramChannel channel;
+    /** The socket's descriptor, for batches (-1: one datagram per call). */
+    int fd = -1;
+    /** Requests written and not yet sent (null: one datagram per call). */
+    Datagrams out;
+    /** Whether it is in the transport's list of replicas with requests to send. */
+    boolean queued;
+    /** Request records to reuse. */
+    final Deque<Slot> free = new ArrayDeque<>();
+    /** Requests in flight, in the order they were sent (so the oldest first). */
     final List<Slot> busy = new ArrayList<>();
+    /**
+     * The answers expected to requests given up lately (timed out, refused), so that one arriving late is told from
+     * a wrong one: a ring, {@code lateCount} of them, the newest at {@code lateNext - 1}.
+     */
+    final long[] late = new long[256];
+    int lateNext;
     long sent;
     long answered;
     long timedOut;
@@ -60,12 +74,30 @@ final class Replica implements Dispatch.Candidate {
         return endpoint.toString();
     }
 
-    /** A socket connected to one replica, with at most one request in flight. */
+    /** A late answer expected: kept among the last {@code late.length} given up. */
+    void expectLate(long value) {
+        late[lateNext] = value + 1; // 0: none
+        lateNext = lateNext + 1 < late.length ? lateNext + 1 : 0;
+    }
+
+    /** Whether {@code value} is the answer to a request given up lately (and then no longer expected). */
+    boolean takeLate(long value) {
+        for (int i = 0; i < late.length; i++) {
+            if (late[i] == value + 1) {
+                late[i] = 0;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A request to the replica: in flight from send to its answer or its failure, then reused. */
     static final class Slot {
         final Replica replica;
-        final DatagramChannel channel;
         boolean inFlight;
         long n;
+        /** Its answer, {@code 2^n mod 1021}: what an answer from the replica is matched by. */
+        long expected;
         long sentAt;
         /** The outside client a front-door request came from, null for the generator's own. */
         InetSocketAddress client;
@@ -76,9 +108,8 @@ final class Replica implements Dispatch.Candidate {
         /** Sent again to the replica's new endpoint after a live migration: this copy no longer counts. */
         boolean moved;
 
-        Slot(Replica replica, DatagramChannel channel) {
+        Slot(Replica replica) {
             this.replica = replica;
-            this.channel = channel;
         }
     }
 }

@@ -240,10 +240,10 @@ final class Traffic implements Transport.Receiver {
         return POWERS[(int) (n % ORDER)];
     }
 
-    /** A removed replica with nothing in flight: its sockets are closed. */
+    /** A removed replica with nothing in flight: its socket is closed. */
     void retireIfDone(Replica replica) {
         if (replica.removed && replica.busy.isEmpty()) {
-            transport.closeIdle(replica);
+            transport.retire(replica);
         }
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.net.StandardSocketOptions;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -18,46 +19,77 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The balancer's UDP: one selector, and for each replica a pool of sockets connected to it with one
- * request in flight each, so that an answer is matched to its request by the socket it arrives on.
- * A socket whose request failed is closed: a late answer then finds no socket and cannot be taken
- * for the next request. A readable socket gives one datagram per readiness, and the selector, being
- * level-triggered, reports it again while anything is left: a datagram on a socket with nothing in
- * flight, or a second one after the answer, is read, counted as stray and dropped, so nothing is left
- * unread to spin on. Touched by the balancer's thread only.
+ * The balancer's UDP: one selector, and for each replica one socket connected to it. An answer is
+ * matched to a request in flight to that replica by its value ({@code 2^n mod 1021}, the oldest such
+ * request first): any request it matches gets the right answer, whichever it was sent for. A datagram
+ * with nothing in flight is counted as stray and dropped; one that matches nothing in flight but a
+ * request given up lately (timed out, refused) is late, and counted as stray too; any other is a
+ * wrong answer, taken as the oldest request's. Every datagram is read, so a level-triggered selector
+ * cannot spin on one nobody reads.
+ *
+ * <p>Where the JDK lets us ({@link Datagrams#available}), requests are written into a batch per
+ * replica and sent in one system call before the next select, and answers are read up to
+ * {@link #BATCH} at a time: under load a select turn carries many requests, and the replicas and the
+ * clients are woken once for many. Elsewhere it is one datagram per call. Touched by the balancer's
+ * thread only.
  */
 final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+    /** Datagrams per system call at most. */
+    static final int BATCH = 64;
 
     /** What happens to requests; called on the balancer's thread, never from inside {@link #send}. */
     interface Receiver {
-        /** The first datagram back for the slot's request: {@code length} bytes, the first eight as {@code value}. */
+        /** The answer to the slot's request: {@code length} bytes, the first eight as {@code value}. */
         void answered(Replica.Slot slot, int length, long value, long now);
 
-        /** The slot's request will get no answer (refused, an I/O error, or timed out); its socket is closed. */
+        /** The slot's request will get no answer (refused, an I/O error, or timed out). */
         void failed(Replica.Slot slot, long now);
     }
 
     /** Something else registered on the selector (the front door). */
     interface Readable {
         void readable(long now);
+
+        /** Sends what it has written and not sent yet: called before each select. */
+        default void flush() {
+        }
     }
 
     private final Selector selector;
     private final Receiver receiver;
+    private final boolean batched;
+    /** Answers read from one replica at a time (batches). */
+    private final Datagrams answers;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
     /** One request at a time, direct: a heap buffer is copied into a temporary direct one on every send. */
     private final ByteBuffer request = ByteBuffer.allocateDirect(Wire.REQUEST_BYTES);
-    private final List<Replica.Slot> refused = new ArrayList<>();
+    /** Replicas with requests written and not sent. */
+    private final List<Replica> queued = new ArrayList<>();
+    /** Replicas an ICMP message said nobody listens at: their requests in flight fail at the next turn. */
+    private final List<Replica> refused = new ArrayList<>();
+    private final List<Readable> readables = new ArrayList<>();
     private long stray;
     private final Consumer<SelectionKey> onReady = this::ready;
     /** The clock of the select in progress, and when its first datagram was ready (0: none yet). */
     private LongSupplier clock;
     private long readyAt;
 
+    /** Batches where they are available. */
     Transport(Receiver receiver) throws IOException {
+        this(receiver, Datagrams.available());
+    }
+
+    Transport(Receiver receiver, boolean batched) throws IOException {
         this.selector = Selector.open();
         this.receiver = receiver;
+        this.batched = batched;
+        this.answers = batched ? new Datagrams(BATCH, 16) : null;
+    }
+
+    /** Whether datagrams go in batches. */
+    boolean batched() {
+        return batched;
     }
 
     /**
@@ -70,10 +102,11 @@ final class Transport implements AutoCloseable {
                 : StandardProtocolFamily.INET6);
     }
 
-    /** Registers a channel whose readiness is handed to {@code readable}. */
+    /** Registers a channel whose readiness is handed to {@code readable}, and whose writes are flushed. */
     void register(DatagramChannel channel, Readable readable) throws IOException {
         channel.configureBlocking(false);
         channel.register(selector, SelectionKey.OP_READ, readable);
+        readables.add(readable);
     }
 
     /** Wakes a {@link #select} in progress. */
@@ -87,52 +120,111 @@ final class Transport implements AutoCloseable {
     }
 
     /**
-     * Sends request {@code n} to the replica on an idle socket (or a new one).
+     * Sends request {@code n} to the replica (in a batch: before the next select).
      *
-     * @return the slot, in flight; null when it could not be sent (an I/O error, logged)
+     * @return the request, in flight; null when it could not be sent (an I/O error, logged)
      */
     Replica.Slot send(Replica replica, long n, long now) {
-        Replica.Slot slot = replica.idle.poll();
-        try {
-            if (slot == null) {
-                DatagramChannel channel = open(replica.address);
-                try {
-                    channel.configureBlocking(false);
-                    channel.connect(replica.address);
-                    slot = new Replica.Slot(replica, channel);
-                    channel.register(selector, SelectionKey.OP_READ, slot);
-                } catch (IOException e) {
-                    channel.close();
-                    throw e;
-                }
-            }
-            slot.n = n;
-            slot.sentAt = now;
-            slot.inFlight = true;
-            replica.busy.add(slot);
+        if (replica.channel == null) {
             try {
-                slot.channel.write(Wire.putRequest(request.clear(), n).flip());
-            } catch (PortUnreachableException e) {
-                refused.add(slot); // nobody listens there: it fails at the next turn rather than at its timeout
+                connect(replica);
+            } catch (IOException e) {
+                log.warn("balancer: cannot open a socket to {}: {}", replica.endpoint, e.toString());
+                return null;
+            }
+        }
+        Replica.Slot slot = replica.free.poll();
+        if (slot == null) {
+            slot = new Replica.Slot(replica);
+        }
+        slot.n = n;
+        slot.expected = Traffic.expected(n);
+        slot.sentAt = now;
+        slot.inFlight = true;
+        replica.busy.add(slot);
+        if (replica.out != null) {
+            replica.out.addInt((int) n);
+            if (!replica.queued) {
+                replica.queued = true;
+                queued.add(replica);
+            }
+            if (replica.out.full()) {
+                sendWritten(replica);
             }
             return slot;
+        }
+        try {
+            replica.channel.write(Wire.putRequest(request.clear(), n).flip());
+        } catch (PortUnreachableException e) {
+            refuse(replica); // nobody listens there: it fails at the next turn rather than at its timeout
         } catch (IOException e) {
             log.warn("balancer: cannot send to {}: {}", replica.endpoint, e.toString());
-            if (slot != null) {
-                if (slot.inFlight) {
-                    slot.inFlight = false;
-                    replica.busy.remove(slot);
-                }
-                close(slot);
-            }
+            slot.inFlight = false;
+            replica.busy.remove(replica.busy.size() - 1);
+            replica.free.push(slot);
             return null;
+        }
+        return slot;
+    }
+
+    private void connect(Replica replica) throws IOException {
+        DatagramChannel channel = open(replica.address);
+        try {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20); // answers to a full window and more
+            channel.configureBlocking(false);
+            channel.connect(replica.address);
+            channel.register(selector, SelectionKey.OP_READ, replica);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        replica.channel = channel;
+        if (batched) {
+            replica.fd = Datagrams.fd(channel);
+            replica.out = new Datagrams(BATCH, Wire.REQUEST_BYTES);
         }
     }
 
-    /** Waits up to {@code millis} for datagrams and hands each to the receiver or the readable it belongs to. */
+    private void sendWritten(Replica replica) {
+        try {
+            replica.out.send(replica.fd);
+        } catch (PortUnreachableException e) {
+            refuse(replica);
+        } catch (IOException e) {
+            log.warn("balancer: cannot send to {}: {}", replica.endpoint, e.toString()); // they time out
+        }
+    }
+
+    private void refuse(Replica replica) {
+        if (!refused.contains(replica)) {
+            refused.add(replica);
+        }
+    }
+
+    /** Sends everything written and not sent yet. */
+    void flush() {
+        for (int i = 0; i < queued.size(); i++) {
+            Replica replica = queued.get(i);
+            replica.queued = false;
+            if (replica.channel != null && replica.out.count() > 0) {
+                sendWritten(replica);
+            }
+        }
+        queued.clear();
+        for (Readable readable : readables) {
+            readable.flush();
+        }
+    }
+
+    /**
+     * Sends what was written, then waits up to {@code millis} for datagrams and hands each to the receiver or
+     * the readable it belongs to.
+     */
     void select(long millis, LongSupplier clock) throws IOException {
+        flush();
         if (!refused.isEmpty()) {
             failRefused(clock.getAsLong());
+            flush(); // what was tried again elsewhere
         }
         this.clock = clock;
         readyAt = 0;
@@ -149,57 +241,80 @@ final class Transport implements AutoCloseable {
         if (!key.isValid()) {
             return;
         }
-        if (key.attachment() instanceof Replica.Slot slot) {
-            read(slot, readyAt);
+        if (key.attachment() instanceof Replica replica) {
+            read(replica, readyAt);
         } else {
             ((Readable) key.attachment()).readable(readyAt);
         }
     }
 
     private void failRefused(long now) {
-        if (refused.isEmpty()) {
-            return;
-        }
-        List<Replica.Slot> failing = new ArrayList<>(refused);
+        List<Replica> failing = new ArrayList<>(refused);
         refused.clear();
-        for (Replica.Slot slot : failing) {
-            if (slot.inFlight) {
-                fail(slot, now);
+        for (Replica replica : failing) {
+            for (Replica.Slot slot : List.copyOf(replica.busy)) {
+                if (slot.inFlight) {
+                    fail(slot, now);
+                }
             }
         }
     }
 
     /**
-     * Reads one datagram: the answer to the socket's request, or a stray one (nothing in flight) that
-     * is counted and dropped. Either way it is consumed, so a level-triggered selector reports the
-     * socket again only while something is left: it cannot spin on a datagram nobody reads. One read
-     * per readiness, not a drain: an empty read costs a system call per answer.
+     * Reads what the replica sent: a batch, or one datagram per readiness (an empty read would cost a system call
+     * per answer; the level-triggered selector reports the socket again while anything is left).
      */
-    private void read(Replica.Slot slot, long now) {
-        int length;
-        try {
-            length = slot.channel.read(buffer.clear());
-        } catch (IOException e) { // PortUnreachableException above all: ICMP said nobody listens
-            if (slot.inFlight) {
-                fail(slot, now);
-            } else {
-                discard(slot);
+    private void read(Replica replica, long now) {
+        if (replica.fd >= 0) {
+            int got;
+            try {
+                got = answers.receive(replica.fd, false);
+            } catch (IOException e) { // PortUnreachableException above all: ICMP said nobody listens
+                refuse(replica);
+                return;
+            }
+            for (int i = 0; i < got; i++) {
+                int length = answers.length(i);
+                match(replica, length, length >= Long.BYTES ? answers.getLong(i) : -1, now);
             }
             return;
         }
-        if (length <= 0) {
-            return; // nothing (or an empty datagram, consumed)
+        int length;
+        try {
+            length = replica.channel.read(buffer.clear());
+        } catch (IOException e) {
+            refuse(replica);
+            return;
         }
-        if (!slot.inFlight) {
+        if (length > 0) {
+            match(replica, length, length >= Long.BYTES ? buffer.getLong(0) : -1, now);
+        }
+    }
+
+    /** An answer from the replica: to the oldest request in flight it is the answer to; see the class comment. */
+    private void match(Replica replica, int length, long value, long now) {
+        List<Replica.Slot> busy = replica.busy;
+        if (busy.isEmpty()) {
             stray++;
             return;
         }
-        long value = length >= Long.BYTES ? buffer.getLong(0) : -1;
-        Replica replica = slot.replica;
+        int index = -1;
+        if (length == Wire.REPLY_BYTES) {
+            for (int i = 0, size = busy.size(); i < size; i++) {
+                if (busy.get(i).expected == value) {
+                    index = i;
+                    break;
+                }
+            }
+            if (index < 0 && replica.takeLate(value)) {
+                stray++; // the answer to a request given up: too late
+                return;
+            }
+        }
+        Replica.Slot slot = busy.remove(Math.max(index, 0)); // a wrong answer: the oldest request's
         slot.inFlight = false;
-        replica.busy.remove(slot);
-        replica.idle.push(slot);
         receiver.answered(slot, length, value, now);
+        replica.free.push(slot);
     }
 
     /** Fails every request in flight for longer than {@code timeoutNanos}. */
@@ -220,33 +335,30 @@ final class Transport implements AutoCloseable {
         }
     }
 
-    /** The slot's request will get no answer: its socket is closed and the receiver told. */
+    /** The slot's request will get no answer: the receiver is told, and an answer that comes after is late. */
     void fail(Replica.Slot slot, long now) {
+        Replica replica = slot.replica;
         slot.inFlight = false;
-        slot.replica.busy.remove(slot);
-        close(slot);
+        replica.busy.remove(slot);
+        replica.expectLate(slot.expected);
         receiver.failed(slot, now);
+        replica.free.push(slot);
     }
 
-    /** An idle socket that reported an error: closed and out of its pool. */
-    private void discard(Replica.Slot slot) {
-        slot.replica.idle.remove(slot);
-        close(slot);
-    }
-
-    /** Closes the sockets of a replica with nothing in flight. */
-    void closeIdle(Replica replica) {
-        for (Replica.Slot slot : replica.idle) {
-            close(slot);
+    /** Closes the socket of a replica with nothing in flight: an answer that comes after finds no socket. */
+    void retire(Replica replica) {
+        if (replica.channel == null) {
+            return;
         }
-        replica.idle.clear();
-    }
-
-    void close(Replica.Slot slot) {
         try {
-            slot.channel.close(); // a late answer now finds no socket: it cannot be taken for the next one
+            replica.channel.close();
         } catch (IOException e) {
             log.debug("close: {}", e.toString());
+        }
+        replica.channel = null;
+        replica.fd = -1; // its number may be another socket's next
+        if (replica.out != null) {
+            replica.out.clear();
         }
     }
 
