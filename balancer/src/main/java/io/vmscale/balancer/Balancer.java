@@ -211,7 +211,8 @@ public final class Balancer implements AutoCloseable {
     private final Calibrator calibrator;
 
     private Balancer(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
-                     String source, InetSocketAddress frontAddress, LongSupplier clock) throws IOException {
+                     String source, InetSocketAddress frontAddress, LongSupplier clock, boolean batched)
+            throws IOException {
         this.settings = settings;
         this.publish = publish;
         this.clock = clock;
@@ -224,7 +225,7 @@ public final class Balancer implements AutoCloseable {
                 new SlowStart(settings.slowStart()));
         this.pacer = new Pacer(settings.initialMode(), settings.replicaCapacity(), settings.profile(), now);
         this.traffic = new Traffic(membership, stats, settings.work(), settings.ejectAfter());
-        this.transport = new Transport(traffic);
+        this.transport = new Transport(traffic, batched);
         this.calibrator = settings.replicaCapacity() > 0 ? null
                 : new Calibrator(settings.work(), settings.maxInFlight(), membership, pacer::setCapacity,
                         stats::soon, this::noVmBusy);
@@ -265,8 +266,15 @@ public final class Balancer implements AutoCloseable {
      */
     public static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
                                  String source, InetSocketAddress frontAddress) {
+        return start(settings, publish, refreshSource, source, frontAddress, Datagrams.available());
+    }
+
+    /** The same, with datagrams in batches or one per system call (batches only where {@link Datagrams#available}). */
+    static Balancer start(Settings settings, Consumer<Event> publish, Supplier<List<Endpoint>> refreshSource,
+                          String source, InetSocketAddress frontAddress, boolean batched) {
         try {
-            Balancer balancer = new Balancer(settings, publish, refreshSource, source, frontAddress, System::nanoTime);
+            Balancer balancer = new Balancer(settings, publish, refreshSource, source, frontAddress, System::nanoTime,
+                    batched && Datagrams.available());
             balancer.thread.start();
             return balancer;
         } catch (IOException e) {

@@ -75,11 +75,6 @@ final class Transport implements AutoCloseable {
     private LongSupplier clock;
     private long readyAt;
 
-    /** Batches where they are available. */
-    Transport(Receiver receiver) throws IOException {
-        this(receiver, Datagrams.available());
-    }
-
     Transport(Receiver receiver, boolean batched) throws IOException {
         this.selector = Selector.open();
         this.receiver = receiver;

@@ -23,6 +23,11 @@ import org.junit.jupiter.api.Test;
 /** Outside clients through the front door, to guest servers and to a server that is not ours. */
 class FrontDoorTest extends BalancerOnGuests {
 
+    /** Datagrams in batches (recvmmsg, sendmmsg); {@link FrontDoorPerDatagramTest} runs the same one per call. */
+    boolean batched() {
+        return true;
+    }
+
     private Endpoint guest() throws IOException {
         return guests.startWithDefaults();
     }
@@ -37,7 +42,7 @@ class FrontDoorTest extends BalancerOnGuests {
         Balancer.Settings settings = new Balancer.Settings(0, 1000, Map.of("low", 0.3, "mid", 0.5, "high", 0.85),
                 LoadMode.OFF, "least-outstanding", 16, Duration.ofMillis(2000), 3, Duration.ofSeconds(5),
                 Duration.ofMillis(100));
-        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test", bind);
+        balancer = Balancer.start(settings, e -> { }, List::of, "balancer@test", bind, batched());
         servers.forEach(balancer::addServer);
         assertThat(balancer.members()).containsExactlyElementsOf(servers); // the additions have taken effect
         return balancer.frontAddress();
