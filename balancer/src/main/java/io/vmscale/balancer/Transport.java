@@ -196,8 +196,11 @@ final class Transport implements AutoCloseable {
         }
     }
 
-    /** Sends everything written and not sent yet. */
+    /** Sends everything written and not sent yet: clients' answers first, as they end a request's wait. */
     void flush() {
+        for (Readable readable : readables) {
+            readable.flush();
+        }
         for (int i = 0; i < queued.size(); i++) {
             Replica replica = queued.get(i);
             replica.queued = false;
@@ -206,9 +209,6 @@ final class Transport implements AutoCloseable {
             }
         }
         queued.clear();
-        for (Readable readable : readables) {
-            readable.flush();
-        }
     }
 
     /**
