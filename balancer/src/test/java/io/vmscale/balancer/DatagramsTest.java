@@ -29,13 +29,8 @@ class DatagramsTest {
 
     @Test
     void readsABatchWithLengthsValuesAndSenders() throws Exception {
-        try (DatagramChannel server = DatagramChannel.open(StandardProtocolFamily.INET);
-             DatagramChannel a = DatagramChannel.open(StandardProtocolFamily.INET);
-             DatagramChannel b = DatagramChannel.open(StandardProtocolFamily.INET)) {
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try (DatagramChannel server = bound(); DatagramChannel a = bound(); DatagramChannel b = bound()) {
             server.configureBlocking(false);
-            a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             InetSocketAddress to = (InetSocketAddress) server.getLocalAddress();
             Datagrams in = new Datagrams(4, 5);
             int fd = Datagrams.fd(server);
@@ -64,12 +59,7 @@ class DatagramsTest {
 
     @Test
     void sendsABatchToSeveralAddressesInOneCall() throws Exception {
-        try (DatagramChannel sender = DatagramChannel.open(StandardProtocolFamily.INET);
-             DatagramChannel a = DatagramChannel.open(StandardProtocolFamily.INET);
-             DatagramChannel b = DatagramChannel.open(StandardProtocolFamily.INET)) {
-            sender.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            a.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            b.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        try (DatagramChannel sender = bound(); DatagramChannel a = bound(); DatagramChannel b = bound()) {
             Datagrams out = new Datagrams(3, 8);
             out.addLong(1L, (InetSocketAddress) a.getLocalAddress(), false);
             out.addLong(Long.MIN_VALUE + 2, (InetSocketAddress) b.getLocalAddress(), false);
@@ -122,6 +112,13 @@ class DatagramsTest {
             // loopback's ICMP answer is reported at the next call on the socket
             assertThatThrownBy(() -> in.receive(fd, false)).isInstanceOf(PortUnreachableException.class);
         }
+    }
+
+    /** An IPv4 socket on loopback, on a port of its own. */
+    private static DatagramChannel bound() throws IOException {
+        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET);
+        channel.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        return channel;
     }
 
     private static long receiveLong(DatagramChannel channel) throws IOException {
