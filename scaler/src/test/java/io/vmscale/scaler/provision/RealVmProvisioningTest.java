@@ -88,19 +88,35 @@ class RealVmProvisioningTest {
                 true, replicaTemplate, guest, domainType);
     }
 
-    /** Asks the replica a few questions and checks every answer against a modular power. */
+    /**
+     * Asks the replica a few questions and checks every answer against a modular power. QEMU's user networking
+     * sends a forwarded port's replies to whoever sent to it last: an answer to one of the readiness probe's
+     * earlier requests (n = 1022, answered late by a guest still starting) can come to this socket, and is skipped.
+     */
     private static void assertAnswersCorrectly(Endpoint endpoint) throws IOException {
+        long probeAnswer = Wire.expected(1022);
+        int skipped = 0;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             socket.setSoTimeout(5000);
             for (long n : new long[] {0, 1, 1020, 1021, 1022, 123_456}) {
                 byte[] request = Wire.request(n).array();
                 socket.send(new DatagramPacket(request, 4, new InetSocketAddress(endpoint.ip(), endpoint.port())));
-                byte[] reply = new byte[16];
-                DatagramPacket packet = new DatagramPacket(reply, reply.length);
-                socket.receive(packet);
-                assertThat(packet.getLength()).isEqualTo(8);
-                assertThat(ByteBuffer.wrap(reply).getLong()).as("2^%d mod 1021", n).isEqualTo(Wire.expected(n));
+                while (true) {
+                    byte[] reply = new byte[16];
+                    DatagramPacket packet = new DatagramPacket(reply, reply.length);
+                    socket.receive(packet);
+                    assertThat(packet.getLength()).isEqualTo(8);
+                    long value = ByteBuffer.wrap(reply).getLong();
+                    if (value != Wire.expected(n) && value == probeAnswer && ++skipped <= 50) {
+                        continue; // a probe's late answer
+                    }
+                    assertThat(value).as("2^%d mod 1021", n).isEqualTo(Wire.expected(n));
+                    break;
+                }
             }
+        }
+        if (skipped > 0) {
+            log.info("{} late answer(s) to the readiness probe skipped", skipped);
         }
     }
 
