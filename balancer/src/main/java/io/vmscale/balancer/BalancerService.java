@@ -3,11 +3,12 @@ package io.vmscale.balancer;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.Subscription;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BalancerService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BalancerService.class);
-    private static final Set<String> TARGETS = Set.of("balancer", "all");
+    private static final Set<String> TARGETS = Set.of(AdminVerbs.BALANCER, AdminVerbs.ALL);
     static final Duration RESYNC_WAIT = Duration.ofSeconds(3);
     static final int RESYNC_TRIES = 20;
 

@@ -82,10 +82,13 @@ class SlowStartTest extends BalancerOnGuests {
         assertThat(warm.weight).isEqualTo(1);
         assertThat(old.weight).isEqualTo(1);
         VmLifecycle resumed = new VmLifecycle("r-1", "qemu:///system", new Endpoint("127.0.0.1", 2),
-                ReplicaState.READY, VmLifecycle.FROM_WARM_POOL + " (paused), answered its probe");
+                ReplicaState.READY, VmLifecycle.FROM_WARM_POOL + " (paused), answered its probe", true);
         assertThat(resumed.warmStart()).isTrue();
         assertThat(new VmLifecycle("r-1", "qemu:///system", null, ReplicaState.READY, "answered its probe").warmStart())
                 .isFalse();
+        assertThat(new VmLifecycle("r-1", "qemu:///system", null, ReplicaState.READY,
+                VmLifecycle.FROM_WARM_POOL + " (paused), answered its probe").warmStart())
+                .as("the field says it, not the words").isFalse();
     }
 
     @Test

@@ -11,8 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -219,7 +219,7 @@ public final class BrokerConnection implements AutoCloseable {
     /** Publishes on the event type's own topic; see {@link #publish(String, Event)}. */
     public <T extends Event> Envelope<T> publish(T event) {
         EventType type = event.type();
-        io.vmscale.broker.Topic topic = type.topic().orElseThrow(() -> new IllegalArgumentException(
+        io.vmscale.broker.event.Topic topic = type.topic().orElseThrow(() -> new IllegalArgumentException(
                 type + " has no topic of its own: publish it to an address"));
         return publish(topic.address(), event);
     }

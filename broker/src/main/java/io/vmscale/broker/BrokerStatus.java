@@ -2,6 +2,7 @@ package io.vmscale.broker;
 
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.Topic;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

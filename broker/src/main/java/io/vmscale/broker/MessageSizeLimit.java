@@ -1,5 +1,6 @@
 package io.vmscale.broker;
 
+import io.vmscale.broker.event.Topic;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.activemq.artemis.api.core.ActiveMQException;
 import org.apache.activemq.artemis.api.core.ActiveMQExceptionType;

@@ -1,5 +1,6 @@
 package io.vmscale.broker;
 
+import io.vmscale.broker.event.Topic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

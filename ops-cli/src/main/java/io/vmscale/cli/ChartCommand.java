@@ -3,7 +3,7 @@ package io.vmscale.cli;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.Subscription;
-import io.vmscale.broker.Topic;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.cli.chart.ChartRenderer;
@@ -21,10 +21,10 @@ import javax.swing.Timer;
 import javax.swing.WindowConstants;
 import org.jfree.chart.ChartPanel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vmscale ops chart}: the live chart window, or a PNG of it. */
 @Command(name = "chart", mixinStandardHelpOptions = true,

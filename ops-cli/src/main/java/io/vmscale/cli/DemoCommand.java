@@ -4,13 +4,13 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.VmscaleConfig;
@@ -36,9 +36,9 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The demo: the whole story on real VMs ({@link FullDemo}), or with {@code --loopback} a broker, a guest server on this host standing in for a replica,

@@ -2,9 +2,9 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.Topic;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
-import io.vmscale.broker.Topic;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -12,11 +12,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code vmscale ops record FILE}: every event of every topic, as JSON lines, until stopped. */
 @Command(name = "record", mixinStandardHelpOptions = true,

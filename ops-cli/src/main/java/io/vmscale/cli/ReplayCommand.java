@@ -2,10 +2,10 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.EventType;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,11 +13,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code vmscale ops replay FILE}: publishes a recorded log again, each event unchanged (type,

@@ -3,13 +3,13 @@ package io.vmscale.cli;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.ScalerConfig;
@@ -66,7 +66,7 @@ final class ScaleUpBench {
             ScaleUpBench bench = new ScaleUpBench(stack);
             try (BrokerConnection viewer = stack.broker.connect(Role.VIEWER, "viewer@bench-scale-up")) {
                 viewer.subscribe(ScaleDecision.class, e -> {
-                    if (e.body().action() == ScaleAction.UP && e.body().policy().equals(io.vmscale.scaler.Scaler.OPERATOR)) {
+                    if (e.body().action() == ScaleAction.UP && e.body().policy().equals(ScaleDecision.OPERATOR)) {
                         bench.ups.add(new Timed<>(e.ts(), e.body()));
                     }
                 });
@@ -147,7 +147,7 @@ final class ScaleUpBench {
         }
         Instant answered = Instant.now();
         String reason = up.event().reason();
-        boolean fromPool = reason.contains(io.vmscale.scaler.Scaler.FROM_POOL);
+        boolean fromPool = reason.contains(VmLifecycle.FROM_WARM_POOL);
         if (fromPool == path.equals("cold")) {
             throw new IllegalStateException("the " + path + " run's decision says: " + reason);
         }

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.time.Duration;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.scaler.Scaler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
@@ -72,11 +71,12 @@ class DemoRealVmTest {
         // the scale-up took the warm pool's paused replica: READY within a tick, answering through the balancer next
         Envelope<? extends Event> up = events.events().stream().filter(e -> e.body() instanceof ScaleDecision d
                 && d.reasonCode().equals("AboveHighThreshold")).findFirst().orElseThrow();
-        assertThat(((ScaleDecision) up.body()).reason()).contains(Scaler.FROM_POOL);
+        assertThat(((ScaleDecision) up.body()).reason()).contains(VmLifecycle.FROM_WARM_POOL);
         VmLifecycle ready = events.events().stream().filter(e -> !e.ts().isBefore(up.ts())
                         && e.body() instanceof VmLifecycle v && v.state() == ReplicaState.READY)
                 .map(e -> (VmLifecycle) e.body()).findFirst().orElseThrow();
-        assertThat(ready.reason()).startsWith(Scaler.FROM_POOL + " (paused)");
+        assertThat(ready.reason()).startsWith(VmLifecycle.FROM_WARM_POOL + " (paused)");
+        assertThat(ready.warmStart()).as("its READY says it comes back warm").isTrue();
         Instant readyAt = events.events().stream().filter(e -> e.body() == ready).findFirst().orElseThrow().ts();
         assertThat(Duration.between(up.ts(), readyAt)).as("decision to READY").isLessThan(Duration.ofSeconds(1));
         Instant firstAnswers = events.events().stream().filter(e -> e.ts().isAfter(readyAt)

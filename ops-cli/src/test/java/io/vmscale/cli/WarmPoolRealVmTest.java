@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.LibvirtConfig;
@@ -166,10 +166,11 @@ class WarmPoolRealVmTest {
                 && r.at().isAfter(decisions.get(decisions.size() - 1).at().minusSeconds(1))) && decisions.size() > before);
         Timed<ScaleDecision> up = decisions.subList(before, decisions.size()).stream()
                 .filter(d -> d.event().action() == ScaleAction.UP).findFirst().orElseThrow();
-        assertThat(up.event().reason()).contains(Scaler.FROM_POOL + ": " + domain + " (" + tier + ")");
+        assertThat(up.event().reason()).contains(VmLifecycle.FROM_WARM_POOL + ": " + domain + " (" + tier + ")");
         Timed<VmLifecycle> readyEvent = ready.stream().filter(r -> r.event().domain().equals(domain)
                 && r.at().isAfter(up.at())).findFirst().orElseThrow();
-        assertThat(readyEvent.event().reason()).startsWith(Scaler.FROM_POOL + " (" + tier + ")");
+        assertThat(readyEvent.event().reason()).startsWith(VmLifecycle.FROM_WARM_POOL + " (" + tier + ")");
+        assertThat(readyEvent.event().warmStart()).as("its READY says it comes back warm").isTrue();
         Endpoint endpoint = readyEvent.event().endpoint();
         await().atMost(Duration.ofSeconds(5)).until(() -> stack.balancer.answered(endpoint) > 0);
         return Duration.between(up.at(), readyEvent.at());

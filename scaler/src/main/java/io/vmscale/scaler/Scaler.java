@@ -2,15 +2,16 @@ package io.vmscale.scaler;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
-import io.vmscale.broker.Topic;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.scaler.policy.Policies;
@@ -64,9 +65,9 @@ import org.slf4j.LoggerFactory;
 public final class Scaler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scaler.class);
     /** The policy name of decisions an operator asked for with {@code scale N}. */
-    public static final String OPERATOR = "operator";
+    public static final String OPERATOR = ScaleDecision.OPERATOR;
     /** The policy name of the reconciler's own decisions (REPLACE). */
-    public static final String RECONCILER = "reconciler";
+    public static final String RECONCILER = ScaleDecision.RECONCILER;
     private static final int KEPT_DECISIONS = 20;
     /** A HOLD like the last one published is published again only this long after it: a heartbeat, not a stream. */
     static final Duration HOLD_HEARTBEAT = Duration.ofSeconds(30);
@@ -216,9 +217,7 @@ public final class Scaler implements AutoCloseable {
                 connection.subscribe(LbStats.class, e -> onLbStats(e.body(), e.ts())),
                 connection.subscribe(AdminCommand.class, e -> {
                     AdminCommand command = e.body();
-                    boolean ours = command.target().equals("scaler")
-                            || command.target().equals("all") && COMMANDS.contains(command.command());
-                    if (!ours) {
+                    if (!AdminVerbs.isFor(AdminVerbs.SCALER, command.target(), command.command())) {
                         return;
                     }
                     if (!command.replyTo().startsWith(Topic.REPLY_PREFIX)) {
@@ -297,8 +296,7 @@ public final class Scaler implements AutoCloseable {
     }
 
     /** The commands {@link #handle} knows, for help texts and for telling other components' commands apart. */
-    public static final List<String> COMMANDS = List.of("pause", "resume", "min", "max", "scale", "policy", "dry-run",
-            "pool", "migrate", "hosts", "status");
+    public static final List<String> COMMANDS = AdminVerbs.names(AdminVerbs.SCALER);
 
     /**
      * Carries out an operator's command: {@code pause}, {@code resume}, {@code min N}, {@code max N},
@@ -1139,8 +1137,13 @@ public final class Scaler implements AutoCloseable {
     }
 
     private void announce(Fleet.Member replica, ReplicaState state, String reason) {
+        announce(replica, state, reason, false);
+    }
+
+    /** @param warmStart the replica comes back warm (from the warm pool, or live-migrated): no slow start */
+    private void announce(Fleet.Member replica, ReplicaState state, String reason, boolean warmStart) {
         publish(new VmLifecycle(replica.domain(), replica.host() == null ? host : replica.host(), replica.endpoint(),
-                state, reason));
+                state, reason, warmStart));
     }
 
     private void publish(Event event) {
@@ -1220,11 +1223,15 @@ public final class Scaler implements AutoCloseable {
             announce(m, ReplicaState.STARTING, starting);
             return m;
         });
-        ready(member, why, completesAnAction, Duration.ofMillis(250));
+        ready(member, why, completesAnAction, Duration.ofMillis(250), false);
     }
 
-    /** A STARTING replica: READY once it answers correctly (asked every {@code retry}), or FAILED. */
-    private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry) {
+    /**
+     * A STARTING replica: READY once it answers correctly (asked every {@code retry}), or FAILED.
+     *
+     * @param warmStart it comes back from the warm pool: its READY says so
+     */
+    private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry, boolean warmStart) {
         long t0 = System.nanoTime();
         boolean answered = ReadinessProbe.answers(member.endpoint(), settings.probeDeadline(), retry,
                 () -> !abandoned.contains(member.domain()));
@@ -1235,7 +1242,8 @@ public final class Scaler implements AutoCloseable {
             }
             if (answered) {
                 log.info("scaler: {} ready after {} ms", member.domain(), (System.nanoTime() - t0) / 1_000_000);
-                announce(fleet.move(member.domain(), ReplicaState.READY, clock.instant(), why), ReplicaState.READY, why);
+                announce(fleet.move(member.domain(), ReplicaState.READY, clock.instant(), why), ReplicaState.READY, why,
+                        warmStart);
                 if (completesAnAction) {
                     lastCompleted = clock.instant();
                 }
@@ -1328,7 +1336,7 @@ public final class Scaler implements AutoCloseable {
             busy.add(domain);
             abandoned.remove(domain);
             Fleet.Member starting = fleet.move(domain, ReplicaState.STARTING, clock.instant(), why);
-            announce(starting, ReplicaState.STARTING, why);
+            announce(starting, ReplicaState.STARTING, why, true);
             return starting;
         });
         if (member == null) {
@@ -1346,7 +1354,7 @@ public final class Scaler implements AutoCloseable {
             throw e;
         }
         onLoop(() -> busy.remove(domain));
-        ready(member, member.cause() + ", answered its probe", true, Duration.ofMillis(20));
+        ready(member, member.cause() + ", answered its probe", true, Duration.ofMillis(20), true);
     }
 
     /** The warm pool's lane: boot a replica, probe it, warm it with real requests, park it. */
@@ -1509,7 +1517,7 @@ public final class Scaler implements AutoCloseable {
         consolidating = null;
         scaledDown = false;
         announce(fleet.moved(member.domain(), target.host(), target.endpoint(), clock.instant(), why),
-                ReplicaState.READY, why);
+                ReplicaState.READY, why, true);
     }
 
     /** A domain of the group left stopped by a crash (defined, never started; destroyed, not undefined). */

@@ -255,7 +255,7 @@ public final class Simulation {
     /** Per start in the log's order (each STARTING): true when the replica came from the warm pool. */
     static List<Boolean> warmStarts(List<Envelope<? extends Event>> ordered) {
         return ordered.stream().filter(e -> e.body() instanceof VmLifecycle v && v.state() == ReplicaState.STARTING)
-                .map(e -> ((VmLifecycle) e.body()).reason().startsWith(Scaler.FROM_POOL)).toList();
+                .map(e -> ((VmLifecycle) e.body()).warmStart()).toList();
     }
 
     /** STARTING to READY per domain start, as the scaler reported them, shortest first. */

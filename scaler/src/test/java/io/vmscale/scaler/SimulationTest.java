@@ -88,8 +88,10 @@ class SimulationTest {
         ScalerConfig config = new ScalerConfig("threshold-window", 1, 3, 0, 1000, 60, 10, 5, 0,
                 new ScalerConfig.ThresholdWindowConfig(75, 30, 5), new ScalerConfig.TargetTrackingConfig(50, 0.1, 10, 30, 2, 1),
                 ScalerConfig.WarmPoolConfig.NONE);
-        Instant fromPool = downAt(config, Scaler.FROM_POOL + " (paused)");
-        Instant coldBoot = downAt(config, "scale up");
+        Instant fromPool = downAt(config, VmLifecycle.FROM_WARM_POOL + " (paused)", true);
+        Instant coldBoot = downAt(config, "scale up", false);
+        assertThat(downAt(config, VmLifecycle.FROM_WARM_POOL + " (paused)", false))
+                .as("the lifecycle event's warmStart says it, not its words").isEqualTo(coldBoot);
         // from the pool its samples count at READY (6.1 s): DOWN one window after the load fell (8 s);
         // from a cold boot they count 5 s later (11.1 s), and the window starts again then
         assertThat(Duration.between(T0, fromPool).toSeconds()).isBetween(12L, 14L);
@@ -97,7 +99,7 @@ class SimulationTest {
     }
 
     /** One replica at 90 %, an UP at 6 s whose replica is READY 0.1 s later, then 20 % from 8 s: the simulated DOWN. */
-    private static Instant downAt(ScalerConfig config, String startingReason) {
+    private static Instant downAt(ScalerConfig config, String startingReason, boolean warmStart) {
         List<Envelope<? extends Event>> log = new ArrayList<>(samples(constant(8, 90)));
         for (int s = 8; s < 30; s++) {
             log.add(Envelope.of(new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 0, 20, 1000),
@@ -110,9 +112,11 @@ class SimulationTest {
         Endpoint at = new Endpoint("127.0.0.1", 21101);
         log.add(Envelope.of(new ScaleDecision(ScaleAction.UP, 1, 2, "threshold-window", "AboveHighThreshold", "high",
                 java.util.Map.of(), null), T0.plusSeconds(6), "scaler@test", 200));
-        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.STARTING, startingReason),
+        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.STARTING, startingReason,
+                warmStart),
                 T0.plusSeconds(6).plusMillis(20), "scaler@test", 201));
-        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.READY, startingReason),
+        log.add(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", at, ReplicaState.READY, startingReason,
+                warmStart),
                 T0.plusSeconds(6).plusMillis(100), "scaler@test", 202));
         Simulation.Report report = Simulation.run(log, Policies.of(config), config, 75);
         assertThat(report.simulated().decisions()).extracting(st -> st.decision().action())

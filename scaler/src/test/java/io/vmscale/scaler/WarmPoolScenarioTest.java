@@ -55,7 +55,7 @@ class WarmPoolScenarioTest {
                     .orElseThrow();
             assertThat(up.reason()).contains("from the warm pool: " + name(1) + " (paused)");
             assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(1)) && v.state() == ReplicaState.STARTING)
-                    .singleElement().satisfies(v -> assertThat(v.reason()).startsWith(Scaler.FROM_POOL + " (paused)"));
+                    .singleElement().satisfies(v -> assertThat(v.reason()).startsWith(VmLifecycle.FROM_WARM_POOL + " (paused)"));
             assertThat(h.hypervisor.calls()).contains("resume " + name(1));
             // warm at once: no warm-up after the pool
             assertThat(replica(h, name(1))).containsEntry("warm", true);

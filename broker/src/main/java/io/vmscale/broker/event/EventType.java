@@ -1,6 +1,5 @@
 package io.vmscale.broker.event;
 
-import io.vmscale.broker.Topic;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;

@@ -16,6 +16,11 @@ import java.util.Map;
  */
 public record ScaleDecision(ScaleAction action, int fromReplicas, int toReplicas, String policy, String reasonCode,
                             String reason, Map<String, Double> inputs, String domain) implements Event {
+    /** The policy name of decisions an operator asked for ({@code scale N}, {@code migrate}). */
+    public static final String OPERATOR = "operator";
+    /** The policy name of the scaler's reconciler's own decisions (REPLACE, and HOLDs such as ActionFailed). */
+    public static final String RECONCILER = "reconciler";
+
     public ScaleDecision {
         Fields.present("action", action);
         if (fromReplicas < 0 || toReplicas < 0) {

@@ -29,6 +29,8 @@ class EventCodecTest {
                 new VmLifecycle("vmscale-0001", "qemu:///system", new Endpoint("127.0.0.1", 21002),
                         ReplicaState.READY, "probe answered"),
                 new VmLifecycle("vmscale-0002", "test:///default", null, ReplicaState.FAILED, "crashed"),
+                new VmLifecycle("vmscale-0003", "qemu:///system", new Endpoint("127.0.0.1", 21003),
+                        ReplicaState.READY, "from the warm pool (paused), answered its probe", true),
                 new ScaleDecision(ScaleAction.UP, 1, 2, "threshold-window", "AboveHighThreshold",
                         "every sample of the last 30 s was above 80 %", Map.of("meanCpu", 91.25, "windowSeconds", 30.0),
                         "vmscale-0001"),
@@ -47,6 +49,20 @@ class EventCodecTest {
     void coversEveryEventType() {
         Set<EventType> covered = oneOfEachType().map(Event::type).collect(Collectors.toSet());
         assertThat(covered).isEqualTo(EnumSet.allOf(EventType.class));
+    }
+
+    @Test
+    void aLifecycleEventOfAnOlderLogWithoutWarmStartIsACold() {
+        String older = "{\"type\":\"vm.lifecycle\",\"v\":1,\"ts\":\"2026-11-24T10:15:30.123Z\",\"source\":\"scaler@h\","
+                + "\"seq\":7,\"body\":{\"domain\":\"vmscale-0001\",\"host\":\"qemu:///system\",\"endpoint\":null,"
+                + "\"state\":\"READY\",\"reason\":\"from the warm pool (paused), answered its probe\"}}";
+        VmLifecycle read = (VmLifecycle) codec.decode(older).body();
+        assertThat(read.state()).isEqualTo(ReplicaState.READY);
+        assertThat(read.warmStart()).as("no field, whatever the reason says").isFalse();
+        String newer = codec.encode(Envelope.of(new VmLifecycle("vmscale-0001", "qemu:///system", null,
+                ReplicaState.READY, "moved from there", true), TS, "scaler@h", 8));
+        assertThat(newer).contains("\"warmStart\":true");
+        assertThat(((VmLifecycle) codec.decode(newer).body()).warmStart()).isTrue();
     }
 
     @ParameterizedTest

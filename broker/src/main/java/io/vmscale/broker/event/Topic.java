@@ -1,4 +1,4 @@
-package io.vmscale.broker;
+package io.vmscale.broker.event;
 
 /**
  * The multicast addresses on the broker. Replays publish under {@code vmscale.replay.*}. Whether an
