@@ -1,6 +1,6 @@
 package io.vmscale.cli;
 
-import io.vmscale.scaler.Scaler;
+import io.vmscale.broker.event.AdminVerbs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -120,7 +120,7 @@ final class OpsShell implements Callable<Integer> {
         if (BALANCER.contains(first)) {
             return OpsCommand.print(client.send("balancer", "line", words, List.of("balancer")), client, out);
         }
-        if (Scaler.COMMANDS.contains(first)) {
+        if (AdminVerbs.names(AdminVerbs.SCALER).contains(first)) {
             return OpsCommand.print(client.send("scaler", first, rest, List.of("scaler")), client, out);
         }
         out.println("unknown command '" + (first.length() > 40 ? first.substring(0, 40) + "..." : first)

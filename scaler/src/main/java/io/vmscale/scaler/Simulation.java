@@ -9,16 +9,12 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ScalerConfig;
-import io.vmscale.scaler.policy.PolicyInput;
 import io.vmscale.scaler.policy.ReplicaView;
 import io.vmscale.scaler.policy.Sample;
 import io.vmscale.scaler.policy.ScalingPolicy;
-import io.vmscale.scaler.policy.TargetTracking;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +29,8 @@ import java.util.Set;
  * them once the log has no more), a scale-down stops serving at once and completes as long after its
  * decision as the log's k-th scale-down took to STOPPED. So the same policy over its own log takes the
  * same decisions at the same ticks, and another policy meets the same boot and drain times. Decisions go through
- * the live scaler's own {@link Decider} (warm-up, scale-in blocked while warming), asked every tick in
+ * the live scaler's own {@link Decider} over the live scaler's own {@link SampleWindow} (warm-up, scale-in
+ * blocked while warming, target tracking's recommendations), asked every tick in
  * step with the live scaler's ticks (its decisions in the log show them) and, as live, only when no
  * action is under way; the cooldown runs from when an action completed, as live.
  * A replica the balancer marks calibrating (it keeps it saturated to measure it) is not load, as live
@@ -110,8 +107,7 @@ public final class Simulation {
         }
         Instant busyUntil = null; // an action under way: the policy is not asked, as live
         Instant sampledAt = null;
-        Deque<Sample> samples = new ArrayDeque<>();
-        List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
+        SampleWindow window = new SampleWindow(SampleWindow.HISTORY);
         List<Step> simulatedDecisions = new ArrayList<>();
         Instant lastAction = null;
         double simulatedOverload = 0;
@@ -192,25 +188,17 @@ public final class Simulation {
                 views.add(new ReplicaView(name, isReady ? ReplicaState.READY : ReplicaState.STARTING,
                         isReady ? fleet.get(i).plus(warmups.get(i)) : null));
                 if (isReady && fresh) {
-                    samples.add(new Sample(name, latest, Math.min(100, clients / ready)));
+                    window.add(new Sample(name, latest, Math.min(100, clients / ready)));
                 }
             }
             if (fresh) {
                 sampledAt = latest;
             }
-            Instant oldest = now.minus(Duration.ofMinutes(10));
-            while (!samples.isEmpty() && samples.peekFirst().at().isBefore(oldest)) {
-                samples.pollFirst();
-            }
-            recommendations.removeIf(r -> r.at().isBefore(oldest));
+            window.trim(now);
             if (busyUntil != null && now.isBefore(busyUntil)) {
                 continue;
             }
-            ScaleDecision decision = decider.decide(views, new ArrayList<>(samples), now, lastAction, recommendations,
-                    null);
-            if (policy instanceof TargetTracking) {
-                recommendations.add(new PolicyInput.Recommendation(now, TargetTracking.recommendation(decision)));
-            }
+            ScaleDecision decision = window.decide(decider, views, now, lastAction, null);
             if (decision.action() == ScaleAction.UP) {
                 Duration took = ups < bootsInOrder.size() ? bootsInOrder.get(ups) : boot;
                 warmups.add(ups < warmStarts.size() && warmStarts.get(ups) ? Duration.ZERO : config.warmup());
@@ -223,7 +211,7 @@ public final class Simulation {
                 fleet.remove(fleet.size() - 1);
                 warmups.remove(warmups.size() - 1);
                 String removed = "sim-" + fleet.size();
-                samples.removeIf(s -> s.domain().equals(removed));
+                window.forget(removed);
                 Duration took = downs < drainsInOrder.size() ? drainsInOrder.get(downs) : drain;
                 downs++;
                 lastAction = now.plus(took); // ... and from STOPPED

@@ -1,0 +1,83 @@
+package io.vmscale.scaler;
+
+import io.vmscale.broker.event.ScaleAction;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A thread that runs the scaler's actions one at a time, with its own back-off: after failures in a row it starts
+ * nothing new for 1, 2, 4 ... 60 s, and a HOLD with its failure code says why. Its fields belong to the loop thread.
+ */
+final class ActionLane {
+    private static final Logger log = LoggerFactory.getLogger(ActionLane.class);
+
+    private final Loop loop;
+    private final DecisionLog decisions;
+    private final ExecutorService executor;
+    private final String failureCode;
+    /** What it is doing, or null. */
+    private String doing;
+    private int failures;
+    private Instant backOffUntil;
+
+    ActionLane(Loop loop, DecisionLog decisions, String thread, String failureCode) {
+        this.loop = loop;
+        this.decisions = decisions;
+        this.executor = Executors.newSingleThreadExecutor(r -> Loop.daemon(r, thread));
+        this.failureCode = failureCode;
+    }
+
+    boolean busy() {
+        return doing != null;
+    }
+
+    /** What it is doing, in words, or null. */
+    String doing() {
+        return doing;
+    }
+
+    boolean backingOff(Instant now) {
+        return backOffUntil != null && now.isBefore(backOffUntil);
+    }
+
+    void run(String what, Runnable action) {
+        if (executor.isShutdown()) {
+            return; // the scaler is closing
+        }
+        doing = what;
+        executor.execute(() -> {
+            try {
+                action.run();
+                loop.submit(() -> failures = 0);
+            } catch (RuntimeException e) {
+                if (loop.closed()) {
+                    log.debug("scaler: {} cut short: the scaler is closed", what);
+                    return;
+                }
+                log.error("scaler: {} failed: {}", what, e.getMessage());
+                loop.submit(() -> {
+                    failures++;
+                    Duration wait = backOff(failures);
+                    backOffUntil = loop.now().plus(wait);
+                    decisions.say(ScaleAction.HOLD, failureCode, what + ": " + e.getMessage() + "; trying again in "
+                            + wait.toSeconds() + " s (failure " + failures + " in a row)", null);
+                });
+            } finally {
+                loop.submit(() -> doing = null);
+            }
+        });
+    }
+
+    /** 1 s, 2 s, 4 s, ... at most 60 s after consecutive failed actions. */
+    static Duration backOff(int failures) {
+        return Duration.ofSeconds(Math.min(60, 1L << Math.min(6, Math.max(0, failures - 1))));
+    }
+
+    void close() {
+        executor.shutdownNow();
+    }
+}

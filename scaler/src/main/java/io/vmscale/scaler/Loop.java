@@ -1,0 +1,172 @@
+package io.vmscale.scaler;
+
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.policy.Policies;
+import io.vmscale.scaler.provision.Hypervisor;
+import io.vmscale.scaler.provision.Provisioner;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scaler's loop thread and the state only that thread touches (the fleet, the count wanted, the settings in
+ * force, the last look at libvirt, the replicas' load): the scaler's parts share this one object, and an action's
+ * thread reaches the state only through {@link #call}.
+ */
+final class Loop {
+    private static final Logger log = LoggerFactory.getLogger(Loop.class);
+
+    final Clock clock;
+    final Scaler.Settings settings;
+    private final ScheduledExecutorService executor;
+
+    /** The group's replicas as the scaler sees them: a cache of libvirt. */
+    final Fleet fleet = new Fleet();
+    /** The samples that are load and target tracking's recommendations. */
+    final SampleWindow window;
+    /** Each replica's last CPU reading (load or not), for the status and the hosts' load. */
+    final Map<String, Double> lastCpu = new HashMap<>();
+    /** Replicas the balancer keeps saturated to measure them: that CPU is not load. */
+    final CalibrationMarks calibrations = new CalibrationMarks();
+    /** Replicas whose probe should stop: they failed meanwhile (read from the action threads). */
+    final Set<String> abandoned = ConcurrentHashMap.newKeySet();
+    /** Domains an action is pausing, saving, resuming or stopping: what libvirt says of them is in flux. */
+    final Set<String> busy = ConcurrentHashMap.newKeySet();
+    /** Hosts that did not answer at the last look, and since when. */
+    final Map<String, Instant> unreachableSince = new HashMap<>();
+
+    ScalerConfig config;
+    Decider decider;
+    /** The replica count wanted; null until libvirt was first listed. */
+    Integer wanted;
+    /** When the last UP, DOWN or REPLACE completed (READY, STOPPED): the cooldown runs from here. */
+    Instant lastCompleted;
+    /** The replica count an operator asked for with {@code scale N}, until it is reached. */
+    Integer operatorWanted;
+    boolean paused;
+    boolean dryRun;
+    /** A scale-down completed: consolidation need not wait its period. */
+    boolean scaledDown;
+    /** The last look at libvirt, or null before the first. */
+    Provisioner.Observation lastObservation;
+
+    Loop(ScalerConfig config, Scaler.Settings settings, Clock clock) {
+        this.clock = clock;
+        this.settings = settings;
+        this.window = new SampleWindow(settings.history());
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scaler"));
+        reconfigure(config);
+    }
+
+    static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    void every(Duration period, Runnable tick) {
+        executor.scheduleAtFixedRate(tick, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs on the loop thread; dropped once the scaler is closed (events keep arriving until unsubscribed). */
+    boolean submit(Runnable task) {
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            log.debug("scaler closed: event dropped");
+            return false;
+        }
+    }
+
+    /** Runs on the loop thread and waits for it (from an action's thread). */
+    <T> T call(Supplier<T> step) {
+        return CompletableFuture.supplyAsync(step, executor).join();
+    }
+
+    void call(Runnable step) {
+        CompletableFuture.runAsync(step, executor).join();
+    }
+
+    boolean closed() {
+        return executor.isShutdown();
+    }
+
+    void close() {
+        executor.shutdownNow();
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    /** New settings in force: the policy is rebuilt with them. */
+    void reconfigure(ScalerConfig next) {
+        var policy = Policies.named(next.policy(), next);
+        config = next.withPolicy(policy.name());
+        decider = new Decider(policy, config.warmup());
+    }
+
+    /** A replica gone from serving: nothing of its load is kept. */
+    void forgetLoad(String domain) {
+        lastCpu.remove(domain);
+        calibrations.forget(domain);
+        window.forget(domain);
+    }
+
+    /** The parked replica a scale-up takes: a paused one before a saved one (back sooner). */
+    Optional<Fleet.Member> parked() {
+        return fleet.in(ReplicaState.POOLED).stream().filter(m -> !busy.contains(m.domain()))
+                .min(Comparator.comparing(m -> power(m.domain()) == Hypervisor.Power.PAUSED ? 0 : 1));
+    }
+
+    /** What libvirt said of the domain at the last look, or null. */
+    Hypervisor.Power power(String domain) {
+        if (lastObservation == null) {
+            return null;
+        }
+        return lastObservation.replicas().stream().filter(o -> o.domain().equals(domain)).findFirst()
+                .map(Provisioner.Observed::power).orElse(null);
+    }
+
+    /** How the warm pool parks its replicas. */
+    Provisioner.Tier tier() {
+        return config.warmPool().tier().equals("saved") ? Provisioner.Tier.SAVED : Provisioner.Tier.PAUSED;
+    }
+
+    /**
+     * Where one more serving replica would go, or null when that needs no room (a parked replica is taken
+     * first: a paused one's vCPUs and memory are counted already) or nothing is known yet.
+     */
+    Placement.Verdict room() {
+        if (lastObservation == null || parked().isPresent()) {
+            return null;
+        }
+        return Placement.place(lastObservation, config.maxVcpusPerCore());
+    }
+
+    /** The group's READY replicas' CPU on a host, in % of its CPUs (a replica's sample is % of one vCPU). */
+    double load(String host) {
+        Hypervisor.Host figures = lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
+        if (figures == null || figures.cpus() <= 0) {
+            return 0;
+        }
+        return fleet.all().stream().filter(m -> host.equals(m.host()) && m.state() == ReplicaState.READY)
+                .mapToDouble(m -> lastCpu.getOrDefault(m.domain(), 0.0)).sum() / figures.cpus();
+    }
+}

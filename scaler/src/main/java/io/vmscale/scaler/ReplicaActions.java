@@ -1,0 +1,262 @@
+package io.vmscale.scaler;
+
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.scaler.provision.Provisioner;
+import io.vmscale.scaler.provision.ReadinessProbe;
+import io.vmscale.scaler.provision.Replica;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What is done to one serving replica, each step on an action lane's thread with the bookkeeping on the loop
+ * thread: start it and probe it until READY, take one back that was found running, take one from the warm pool,
+ * drain it until the balancer acknowledges and stop it (or park it again), and mark one that stopped by itself
+ * FAILED.
+ */
+final class ReplicaActions {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaActions.class);
+
+    private final Loop loop;
+    private final DecisionLog decisions;
+    private final Provisioner provisioner;
+    /** The drain in progress (loop thread), or null. */
+    private Drain drain;
+
+    /** A drain in progress: acknowledged once the balancer reports the replica removed with nothing in flight. */
+    private record Drain(String domain, String endpoint, CompletableFuture<String> done) {
+    }
+
+    ReplicaActions(Loop loop, DecisionLog decisions, Provisioner provisioner) {
+        this.loop = loop;
+        this.decisions = decisions;
+        this.provisioner = provisioner;
+    }
+
+    // ---- on the loop thread ----
+
+    /** A replica that is not running any more: FAILED, out of the count, replaced. */
+    void fail(Fleet.Member member, String why, Instant now) {
+        boolean wasDraining = member.state() == ReplicaState.DRAINING;
+        boolean wasPool = member.pool();
+        Fleet.Member failed = loop.fleet.move(member.domain(), ReplicaState.FAILED, now, why);
+        loop.abandoned.add(member.domain());
+        decisions.announce(failed, ReplicaState.FAILED, (wasPool ? "warm-pool replica failed: " : "failed: ") + why);
+        if (wasPool) {
+            return; // not serving: the pool refills itself
+        }
+        if (wasDraining) {
+            if (drain != null && drain.domain().equals(member.domain())) {
+                drain.done().complete("it stopped by itself");
+            }
+            return; // it was on its way out anyway
+        }
+        decisions.say(ScaleAction.REPLACE, "ReplicaFailed", member.domain() + " " + why + ": replacing it",
+                member.domain());
+    }
+
+    /** The balancer's stats: the acknowledgement a drain waits for. */
+    void onLbStats(LbStats stats) {
+        if (drain == null) {
+            return;
+        }
+        LbStats.ServerStats server = stats.servers().get(drain.endpoint());
+        if (server == null) {
+            drain.done().complete("the balancer no longer lists it");
+        } else if (server.removed() && server.inFlight() == 0) {
+            drain.done().complete("the balancer acknowledged it and has nothing in flight to it");
+        }
+    }
+
+    // ---- on an action lane ----
+
+    void scaleUp(String on) {
+        Replica replica;
+        try {
+            replica = provisioner.scaleUp(on);
+        } catch (RuntimeException e) {
+            loop.call(() -> loop.wanted = Math.min(loop.wanted, loop.fleet.counted())); // the policy decides again after the back-off
+            throw e;
+        }
+        probe(replica, "scale up", "scale up", "answered its probe", true, false);
+    }
+
+    void adopt(Replica replica, boolean warm) {
+        probe(replica, "found running", "found running in libvirt: probing it", "found running, answered its probe"
+                + (warm ? " (running for longer than a warm-up: its samples count at once)" : ""), false, warm);
+    }
+
+    /** STARTING, then READY once it answers correctly, or FAILED; only a start of ours completes an action. */
+    private void probe(Replica replica, String cause, String starting, String why, boolean completesAnAction,
+                       boolean warm) {
+        Fleet.Member member = loop.call(() -> {
+            loop.abandoned.remove(replica.domain());
+            Fleet.Member m = loop.fleet.starting(replica.domain(), replica.host(), replica.endpoint(), loop.now(),
+                    cause, warm);
+            decisions.announce(m, ReplicaState.STARTING, starting);
+            return m;
+        });
+        ready(member, why, completesAnAction, Duration.ofMillis(250), false);
+    }
+
+    /**
+     * A STARTING replica: READY once it answers correctly (asked every {@code retry}), or FAILED.
+     *
+     * @param warmStart it comes back from the warm pool: its READY says so
+     */
+    private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry, boolean warmStart) {
+        long t0 = System.nanoTime();
+        boolean answered = ReadinessProbe.answers(member.endpoint(), loop.settings.probeDeadline(), retry,
+                () -> !loop.abandoned.contains(member.domain()));
+        loop.call(() -> {
+            Fleet.Member now = loop.fleet.get(member.domain()).orElse(null);
+            if (now == null || now.state() != ReplicaState.STARTING) {
+                return; // failed meanwhile: the reconciler took care of it
+            }
+            if (answered) {
+                log.info("scaler: {} ready after {} ms", member.domain(), (System.nanoTime() - t0) / 1_000_000);
+                decisions.announce(loop.fleet.move(member.domain(), ReplicaState.READY, loop.now(), why),
+                        ReplicaState.READY, why, warmStart);
+                if (completesAnAction) {
+                    loop.lastCompleted = loop.now();
+                }
+            } else {
+                fail(now, "no correct answer within " + loop.settings.probeDeadline().toSeconds() + " s", loop.now());
+            }
+        });
+    }
+
+    /** A scale-up from the warm pool: resume or restore, then the probe (asked often: it answers within ms). */
+    void takeFromPool(Fleet.Member parked) {
+        String domain = parked.domain();
+        Fleet.Member member = loop.call(() -> {
+            Optional<Fleet.Member> m = loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.POOLED);
+            if (m.isEmpty()) {
+                return null; // it failed meanwhile: the next look takes another
+            }
+            String why = VmLifecycle.FROM_WARM_POOL + " (" + Provisioner.Tier.of(loop.power(domain)).word() + ")";
+            loop.busy.add(domain);
+            loop.abandoned.remove(domain);
+            Fleet.Member starting = loop.fleet.move(domain, ReplicaState.STARTING, loop.now(), why);
+            decisions.announce(starting, ReplicaState.STARTING, why, true);
+            return starting;
+        });
+        if (member == null) {
+            return;
+        }
+        try {
+            provisioner.resume(domain);
+        } catch (RuntimeException e) {
+            loop.call(() -> {
+                loop.busy.remove(domain);
+                loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.STARTING)
+                        .ifPresent(x -> fail(x, "could not bring it back from the warm pool: " + e.getMessage(),
+                                loop.now()));
+            });
+            throw e;
+        }
+        loop.call(() -> loop.busy.remove(domain));
+        ready(member, member.cause() + ", answered its probe", true, Duration.ofMillis(20), true);
+    }
+
+    /**
+     * A scale-in: DRAINING until the balancer acknowledges with nothing in flight (or the drain timeout), then
+     * back to the warm pool while it is below its target (EC2's ReuseOnScaleIn), else stopped.
+     */
+    void scaleDown(Fleet.Member replica) {
+        Drain draining = loop.call(() -> {
+            Fleet.Member m = loop.fleet.move(replica.domain(), ReplicaState.DRAINING, loop.now(), "scale down");
+            drain = new Drain(m.domain(), m.endpoint().toString(), new CompletableFuture<>());
+            decisions.announce(m, ReplicaState.DRAINING, "scale down");
+            return drain;
+        });
+        String how;
+        try {
+            how = "drained: " + draining.done().get(loop.settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            how = "drain timeout: no acknowledgement with nothing in flight from the balancer within "
+                    + loop.settings.drainTimeout().toSeconds() + " s; stopping it anyway";
+            log.warn("scaler: {}: {}", replica.domain(), how);
+        } catch (Exception e) {
+            how = "drain interrupted: " + e;
+        }
+        String reason = how;
+        String next = loop.call(() -> {
+            drain = null;
+            Optional<Fleet.Member> m = loop.fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING);
+            if (m.isEmpty()) {
+                return "gone";
+            }
+            if (loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())) {
+                loop.busy.add(replica.domain()); // EC2's ReuseOnScaleIn: back to the pool, warm
+                return "pool";
+            }
+            decisions.announce(loop.fleet.move(replica.domain(), ReplicaState.STOPPING, loop.now(), reason),
+                    ReplicaState.STOPPING, reason);
+            return "stop";
+        });
+        if (next.equals("pool")) {
+            park(replica.domain(), reason);
+        } else if (next.equals("stop")) {
+            stop(replica.domain(), "scale down", true);
+        }
+    }
+
+    /** A drained replica back to the warm pool; stopped when it cannot be parked. */
+    private void park(String domain, String reason) {
+        Provisioner.Tier tier = loop.call(loop::tier);
+        try {
+            provisioner.park(domain, tier);
+        } catch (RuntimeException e) {
+            String why = reason + "; could not " + (tier == Provisioner.Tier.PAUSED ? "pause" : "save")
+                    + " it for the warm pool (" + e.getMessage() + "): stopping it";
+            loop.call(() -> {
+                loop.busy.remove(domain);
+                loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.DRAINING).ifPresent(x ->
+                        decisions.announce(loop.fleet.move(x.domain(), ReplicaState.STOPPING, loop.now(), why),
+                                ReplicaState.STOPPING, why));
+            });
+            stop(domain, "scale down", true);
+            return;
+        }
+        String why = reason + "; returned to the warm pool (" + tier.word() + ")";
+        loop.call(() -> {
+            loop.busy.remove(domain);
+            loop.forgetLoad(domain);
+            loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.DRAINING).ifPresent(x ->
+                    decisions.announce(loop.fleet.move(x.domain(), ReplicaState.POOLED, loop.now(), why),
+                            ReplicaState.POOLED, why));
+            loop.lastCompleted = loop.now();
+        });
+    }
+
+    /** Stops a STOPPING or FAILED replica; it stays tracked (and is tried again) until libvirt says it is gone. */
+    void stop(String domain, String why, boolean completesAnAction) {
+        loop.call(() -> loop.fleet.get(domain).filter(m -> m.state() == ReplicaState.FAILED)
+                .ifPresent(m -> loop.fleet.move(domain, ReplicaState.STOPPING, loop.now(), why)));
+        provisioner.stop(domain);
+        loop.call(() -> {
+            Fleet.Member gone = loop.fleet.gone(domain);
+            loop.forgetLoad(domain);
+            decisions.announce(gone, ReplicaState.STOPPED, why);
+            if (completesAnAction) {
+                loop.lastCompleted = loop.now();
+                loop.scaledDown |= why.equals("scale down");
+            }
+        });
+    }
+
+    /** A domain of the group left stopped by a crash (defined, never started; destroyed, not undefined). */
+    void removeLeftover(String domain) {
+        provisioner.stop(domain);
+        log.info("scaler: removed {}, left stopped (a crash during an earlier action)", domain);
+    }
+}
