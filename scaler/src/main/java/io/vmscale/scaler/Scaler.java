@@ -21,21 +21,17 @@ import io.vmscale.scaler.provision.Replica;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller's loop, a reconciler: every tick it looks at what libvirt says exists (the group's domains,
- * through the {@link Provisioner}), folds that into its {@link Fleet}, starts the one action the difference
+ * The controller's loop, a reconciler: every tick it looks at what libvirt says exists and folds that into its
+ * {@link Fleet} ({@link Observer}), starts the one action the difference
  * between the fleet and the count it wants calls for ({@link ReplicaActions}; the {@link WarmPool} on a lane of
  * its own), and once the fleet is settled asks the {@link Decider} whether to want more or fewer, then lets
  * {@link HostBalancing} place what runs. Lifecycle events only make it look sooner: its map is a cache, libvirt
@@ -85,9 +81,7 @@ public final class Scaler implements AutoCloseable {
     private final WarmPool pool;
     private final HostBalancing balancing;
     private final ScalerAdmin admin;
-    /** Domains named like replicas that carry no mark of this group, said once each. */
-    private final Set<String> foreignWarned = new HashSet<>();
-    private boolean unreachable;
+    private final Observer observer;
 
     private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
@@ -101,6 +95,7 @@ public final class Scaler implements AutoCloseable {
         this.actions = new ReplicaActions(loop, decisions, provisioner);
         this.pool = new WarmPool(loop, decisions, provisioner, actions, serving, pooling);
         this.balancing = new HostBalancing(loop, decisions, provisioner, actions, serving);
+        this.observer = new Observer(loop, decisions, provisioner, actions, host);
         this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, serving, pooling, source);
     }
 
@@ -237,12 +232,10 @@ public final class Scaler implements AutoCloseable {
      * @return false when libvirt could not be listed (nothing is decided on what cannot be seen)
      */
     private boolean reconcile(Instant now) {
-        Provisioner.Observation seen = look();
+        Provisioner.Observation seen = observer.look(now);
         if (seen == null) {
             return false;
         }
-        foldHosts(seen, now);
-        foldReplicas(seen, now);
         if (loop.wanted == null) {
             loop.wanted = (int) seen.replicas().stream().filter(Provisioner.Observed::running).count();
         }
@@ -255,95 +248,6 @@ public final class Scaler implements AutoCloseable {
         }
         towardsWanted(seen);
         return true;
-    }
-
-    /** The group as libvirt has it now, or null (said once) when no host answers. */
-    private Provisioner.Observation look() {
-        try {
-            Provisioner.Observation seen = provisioner.observe();
-            unreachable = false;
-            loop.lastObservation = seen;
-            return seen;
-        } catch (RuntimeException e) {
-            if (!unreachable) {
-                unreachable = true;
-                decisions.say(ScaleAction.HOLD, "HypervisorUnreachable", "cannot list the replicas on "
-                        + String.join(", ", provisioner.hosts()) + ": " + e.getMessage()
-                        + "; nothing is decided until one answers", null);
-            }
-            return null;
-        }
-    }
-
-    /** Which hosts answer, and since when those that do not have not. */
-    private void foldHosts(Provisioner.Observation seen, Instant now) {
-        for (Provisioner.HostSeen h : seen.hosts()) {
-            if (h.reachable()) {
-                if (loop.unreachableSince.remove(h.uri()) != null) {
-                    log.info("scaler: {} answers again", h.uri());
-                }
-            } else if (!loop.unreachableSince.containsKey(h.uri())) {
-                loop.unreachableSince.put(h.uri(), now);
-                long ours = loop.fleet.all().stream().filter(m -> h.uri().equals(m.host())).count();
-                decisions.say(ScaleAction.HOLD, "HostUnreachable", h.uri() + " does not answer (" + h.error()
-                        + "): no replica goes there; its " + ours + " replica(s) are replaced elsewhere if it does not "
-                        + "answer within " + loop.config.hostGraceSeconds() + " s", null);
-            }
-        }
-    }
-
-    /**
-     * Foreign domains said once; replicas that stopped unseen (a lost event, libvirtd or the broker down meanwhile)
-     * FAILED; parked domains nobody knows taken into the warm pool (a restart finds it again).
-     */
-    private void foldReplicas(Provisioner.Observation seen, Instant now) {
-        Map<String, Provisioner.Observed> byName = new HashMap<>();
-        seen.replicas().forEach(o -> byName.put(o.domain(), o));
-        for (String foreign : seen.foreign()) {
-            if (foreignWarned.add(foreign)) {
-                decisions.say(ScaleAction.HOLD, "ForeignDomain", foreign + " is named like a replica of " + host
-                        + " but carries no mark of this group: left alone, its number skipped", foreign);
-            }
-        }
-        for (Fleet.Member member : loop.fleet.all()) {
-            if (loop.busy.contains(member.domain())) {
-                continue; // an action is changing it: libvirt's word on it is in flux
-            }
-            Instant away = member.host() == null ? null : loop.unreachableSince.get(member.host());
-            if (away != null) {
-                Duration gone = Duration.between(away, now);
-                if (member.state() != ReplicaState.FAILED && member.state() != ReplicaState.STOPPING
-                        && gone.toSeconds() >= loop.config.hostGraceSeconds()) {
-                    actions.fail(member, "its host " + member.host() + " has not answered for " + gone.toSeconds()
-                            + " s", now);
-                }
-                continue; // nothing is known of it meanwhile
-            }
-            String missing = missing(member, byName.get(member.domain()));
-            if (missing != null) {
-                actions.fail(member, missing, now);
-            }
-        }
-        for (Provisioner.Observed observed : seen.replicas()) {
-            if (!loop.fleet.contains(observed.domain()) && observed.parked() && observed.endpoint() != null) {
-                String why = "found " + observed.power().name().toLowerCase(Locale.ROOT) + " in libvirt";
-                decisions.announce(loop.fleet.pooled(observed.domain(), observed.host(), observed.endpoint(), now, why),
-                        ReplicaState.POOLED, why);
-            }
-        }
-    }
-
-    /** Why libvirt's word on a replica contradicts its state, or null. */
-    private static String missing(Fleet.Member member, Provisioner.Observed observed) {
-        return switch (member.state()) {
-            case STARTING, READY, DRAINING, WARMING -> observed == null ? "gone from libvirt"
-                    : observed.running() ? null
-                    : observed.power() == Hypervisor.Power.PAUSED ? "paused in libvirt" : "not running in libvirt";
-            case POOLED -> observed == null ? "gone from libvirt"
-                    : observed.parked() ? null
-                    : observed.running() ? "running in libvirt, though parked" : "stopped in libvirt, its save image gone";
-            default -> null; // FAILED, STOPPING: on their way out anyway
-        };
     }
 
     /** Stops a FAILED or STOPPING replica; returns true when that is what this look is for. */
