@@ -13,7 +13,7 @@ import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.guest.GuestServer;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;

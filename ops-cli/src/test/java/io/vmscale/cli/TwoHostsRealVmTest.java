@@ -17,7 +17,7 @@ import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.VmscaleConfig;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,8 +1,8 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.guest.Wire;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.ReadinessProbe;

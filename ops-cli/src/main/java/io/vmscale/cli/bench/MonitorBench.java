@@ -1,10 +1,10 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.cli.Local;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
-import io.vmscale.monitor.libvirt.TinyDomains;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.TinyDomains;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;

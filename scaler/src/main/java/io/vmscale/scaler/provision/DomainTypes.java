@@ -1,8 +1,8 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;

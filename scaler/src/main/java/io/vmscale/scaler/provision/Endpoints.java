@@ -1,8 +1,8 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.InterfaceAddress;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.InterfaceAddress;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

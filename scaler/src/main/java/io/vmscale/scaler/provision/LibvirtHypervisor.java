@@ -1,9 +1,9 @@
 package io.vmscale.scaler.provision;
 
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;

@@ -2,7 +2,7 @@ package io.vmscale.scaler.provision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 

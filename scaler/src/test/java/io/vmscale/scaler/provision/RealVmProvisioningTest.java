@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.guest.Wire;
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

@@ -1,9 +1,8 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vmscale.monitor.TestDriverXml;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
