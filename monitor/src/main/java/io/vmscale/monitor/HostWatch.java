@@ -98,7 +98,7 @@ final class HostWatch implements HostConnection.Listener {
         try {
             String listingReason = listing.get();
             long asked = nanoTime.getAsLong();
-            List<DomainStats> all = connection.stats(name -> true);
+            List<DomainStats> all = connection.stats().domains(name -> true);
             long answered = nanoTime.getAsLong(); // the stamp is when the figures are in, not when we asked
             List<DomainStats> ours = all.stream().filter(d -> libvirt.ours(d.name())).toList();
             if (listingReason != null) {
@@ -138,20 +138,20 @@ final class HostWatch implements HostConnection.Listener {
     private HostStatus figures(HostConnection connection, List<DomainStats> all) {
         if (info == null) {
             try {
-                info = connection.info();
+                info = connection.stats().info();
             } catch (LibvirtFailure e) {
                 log.debug("{}", e.getMessage());
             }
         }
         double cpuPercent = HostCpuMeter.UNKNOWN;
         try {
-            cpuPercent = hostCpu.update(connection.cpuTimes());
+            cpuPercent = hostCpu.update(connection.stats().cpuTimes());
         } catch (LibvirtFailure e) {
             log.debug("{}", e.getMessage());
         }
         long freeKiB = HostStatus.UNKNOWN;
         try {
-            freeKiB = connection.freeMemoryKiB();
+            freeKiB = connection.stats().freeMemoryKiB();
         } catch (LibvirtFailure e) {
             log.debug("{}", e.getMessage());
         }

@@ -209,8 +209,8 @@ class AutoscalingRealVmTest {
                     java.nio.file.Files.setPosixFilePermissions(dataDir,
                             java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
                     String foreign = prefix + "-0007";
-                    host.define(TinyDomains.xml(foreign, boot));
-                    host.start(foreign);
+                    host.domains().define(TinyDomains.xml(foreign, boot));
+                    host.domains().start(foreign);
                     long starting = lifecycle.stream().filter(e -> e.state() == ReplicaState.STARTING).count();
                     assertThat(scaler.handle(new AdminCommand("r1", "vmscale.reply.t", "scaler", "scale", List.of("2")))
                             .ok()).isTrue();
@@ -218,7 +218,7 @@ class AutoscalingRealVmTest {
                             .filter(e -> e.state() == ReplicaState.STARTING).count() > starting);
                     fed.forEach(Subscription::close);
                     scaler.close(); // as kill -9: the new replica boots on, nobody probes it
-                    List<String> running = host.domainNames(n -> !n.equals(foreign) && n.matches(prefix + "-\\d{4}"));
+                    List<String> running = host.domains().names(n -> !n.equals(foreign) && n.matches(prefix + "-\\d{4}"));
                     assertThat(running).hasSize(2);
                     int warnedBefore = foreignWarnings.size(); // the killed scaler may have seen it already
                     scaler = Scaler.start(scalerConfig, provisioner, scalerConnection::publish, URI,
@@ -228,9 +228,9 @@ class AutoscalingRealVmTest {
                     await().atMost(Duration.ofSeconds(90)).until(() -> again.replicas().size() == 2
                             && again.replicas().values().stream().allMatch(s -> s == ReplicaState.READY));
                     assertThat(again.replicas()).containsOnlyKeys(running.toArray(String[]::new));
-                    assertThat(host.domainNames(n -> n.matches(prefix + "-\\d{4}")))
+                    assertThat(host.domains().names(n -> n.matches(prefix + "-\\d{4}")))
                             .containsExactlyInAnyOrder(foreign, running.get(0), running.get(1));
-                    assertThat(host.domain(foreign).orElseThrow().state().active()).as("foreign still running").isTrue();
+                    assertThat(host.domains().find(foreign).orElseThrow().state().active()).as("foreign still running").isTrue();
                     assertThat(foreignWarnings.subList(warnedBefore, foreignWarnings.size())).as("warned once")
                             .containsExactly(foreign);
                 } finally {
@@ -240,14 +240,14 @@ class AutoscalingRealVmTest {
             }
         } finally {
             try (HostConnection cleanup = HostConnection.open(URI)) {
-                for (String name : cleanup.domainNames(n -> n.startsWith(prefix))) {
+                for (String name : cleanup.domains().names(n -> n.startsWith(prefix))) {
                     try {
-                        cleanup.destroy(name);
+                        cleanup.domains().destroy(name);
                     } catch (LibvirtFailure e) {
                         // not running
                     }
                     try {
-                        cleanup.undefine(name);
+                        cleanup.domains().undefine(name);
                     } catch (LibvirtFailure e) {
                         // gone
                     }

@@ -156,7 +156,7 @@ class ConsoleTest {
             waitForText("lb-figures", "load low", "answers/s");
 
             try (HostConnection host = HostConnection.open(TestStack.URI)) {
-                host.destroy(second);
+                host.domains().destroy(second);
             }
             waitForText("alerts", second + " FAILED", "REPLACE ReplicaFailed");
             waitForText("toasts", "REPLACE");

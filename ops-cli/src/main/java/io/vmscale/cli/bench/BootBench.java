@@ -61,12 +61,12 @@ public final class BootBench {
                     provisioner.stop(replica.domain());
                 }
             } finally {
-                for (String name : host.domainNames(n -> n.startsWith(prefix))) {
+                for (String name : host.domains().names(n -> n.startsWith(prefix))) {
                     try {
                         provisioner.stop(name);
                     } catch (RuntimeException e) {
                         try {
-                            host.undefine(name);
+                            host.domains().undefine(name);
                         } catch (LibvirtFailure ignored) {
                             // gone
                         }

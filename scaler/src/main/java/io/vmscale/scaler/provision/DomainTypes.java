@@ -35,7 +35,7 @@ public final class DomainTypes {
         if (!configured.equals("auto")) {
             return new Choice(configured, "set in the configuration");
         }
-        String capabilities = host.capabilities();
+        String capabilities = host.domains().capabilities();
         if (!capabilities.contains("<domain type='kvm'")) {
             return new Choice("qemu", "the host offers no KVM");
         }
@@ -90,7 +90,7 @@ public final class DomainTypes {
         values.put("hostPort", Integer.toString(port));
         values.put("hostAddress", "127.0.0.1"); // the probe runs on the first host, forwarding on loopback
         try {
-            host.createTransient(template.render(values));
+            host.domains().createTransient(template.render(values));
         } catch (LibvirtFailure e) {
             return new Choice("qemu", "a KVM guest did not start: " + e.getMessage());
         }
@@ -102,7 +102,7 @@ public final class DomainTypes {
                     + PROBE_DEADLINE.toSeconds() + " s");
         } finally {
             try {
-                host.destroy(probeName); // transient: gone with it
+                host.domains().destroy(probeName); // transient: gone with it
             } catch (LibvirtFailure e) {
                 // it stopped by itself
             }

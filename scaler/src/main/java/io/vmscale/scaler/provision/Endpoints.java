@@ -77,7 +77,7 @@ final class Endpoints {
 
     /** NAT mode: the first IPv4 address of the domain's DHCP lease. */
     static Optional<String> leaseAddress(HostConnection host, String domain) {
-        for (InterfaceAddress address : host.interfaceAddresses(domain, LEASE)) {
+        for (InterfaceAddress address : host.domains().interfaceAddresses(domain, LEASE)) {
             if (address.ip().indexOf(':') < 0) {
                 return Optional.of(address.ip());
             }

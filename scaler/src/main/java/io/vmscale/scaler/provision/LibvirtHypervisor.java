@@ -29,7 +29,7 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public List<Domain> domains(Predicate<String> names) {
-        return host.perDomainStats(names).stream()
+        return host.stats().perDomain(names).stream()
                 .map(d -> new Domain(d.name(), power(d), d.vcpus(), d.memoryKiB())).toList();
     }
 
@@ -41,9 +41,9 @@ public final class LibvirtHypervisor implements Hypervisor {
             return Power.RUNNING;
         }
         try {
-            return host.hasManagedSave(domain.name()) ? Power.SAVED : Power.OFF;
+            return host.domains().hasManagedSave(domain.name()) ? Power.SAVED : Power.OFF;
         } catch (LibvirtFailure e) {
-            if (host.domain(domain.name()).isEmpty()) {
+            if (host.domains().find(domain.name()).isEmpty()) {
                 return Power.OFF; // undefined meanwhile
             }
             throw e;
@@ -52,7 +52,7 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public Optional<String> metadata(String name, String namespaceUri) {
-        return host.metadata(name, namespaceUri);
+        return host.domains().metadata(name, namespaceUri);
     }
 
     @Override
@@ -63,49 +63,49 @@ public final class LibvirtHypervisor implements Hypervisor {
     @Override
     public int cpus() {
         if (cpus == 0) {
-            cpus = host.info().cpus();
+            cpus = host.stats().info().cpus();
         }
         return cpus;
     }
 
     @Override
     public long freeMemoryKiB() {
-        return host.freeMemoryKiB();
+        return host.stats().freeMemoryKiB();
     }
 
     @Override
     public void suspend(String name) {
-        host.suspend(name);
+        host.domains().suspend(name);
     }
 
     @Override
     public void resume(String name) {
-        host.resume(name);
+        host.domains().resume(name);
     }
 
     @Override
     public void save(String name) {
-        host.managedSave(name);
+        host.domains().managedSave(name);
     }
 
     @Override
     public void define(String xml) {
-        host.define(xml);
+        host.domains().define(xml);
     }
 
     @Override
     public void start(String name) {
-        host.start(name);
+        host.domains().start(name);
     }
 
     @Override
     public void destroy(String name) {
-        Optional<DomainStats> domain = host.domain(name);
+        Optional<DomainStats> domain = host.domains().find(name);
         if (domain.isPresent() && domain.get().state().active()) {
             try {
-                host.destroy(name);
+                host.domains().destroy(name);
             } catch (LibvirtFailure e) {
-                if (host.domain(name).map(d -> d.state().active()).orElse(false)) {
+                if (host.domains().find(name).map(d -> d.state().active()).orElse(false)) {
                     throw e;
                 }
                 // it stopped by itself meanwhile: what we wanted
@@ -115,14 +115,14 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void undefine(String name) {
-        if (host.domain(name).isPresent()) {
-            host.undefine(name);
+        if (host.domains().find(name).isPresent()) {
+            host.domains().undefine(name);
         }
     }
 
     @Override
     public String migratableXml(String name, boolean persistent) {
-        return host.migratableXml(name, persistent);
+        return host.domains().migratableXml(name, persistent);
     }
 
     @Override
@@ -132,7 +132,7 @@ public final class LibvirtHypervisor implements Hypervisor {
             throw new IllegalArgumentException("cannot migrate from " + uri() + " to " + destination.uri()
                     + ": not a libvirt host");
         }
-        host.migrate(name, target.host, destinationXml, persistentXml, address);
+        host.domains().migrate(name, target.host, destinationXml, persistentXml, address);
     }
 
     @Override
