@@ -98,8 +98,9 @@ class AutoscalingRealVmTest {
              BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@test")) {
             GuestImage image = GuestImage.ensure(HOME, Path.of("/var/lib/vmscale/image"), line -> { });
             ReplicaTemplate template = ReplicaTemplate.load(HOME.resolve("conf/replica-port-forward.xml"));
-            String type = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT, prefix + "-kvm-probe").type();
-            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
+            LibvirtHypervisor hypervisor = new LibvirtHypervisor(host);
+            String type = DomainTypes.choose("auto", hypervisor, template, image, Wire.DEFAULT_PORT, prefix + "-kvm-probe").type();
+            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor,
                     new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21300, true, template, image, type));
             viewer.subscribe(VmLifecycle.class, e -> lifecycle.add(e.body()));
             viewer.subscribe(ScaleDecision.class, e -> {

@@ -1,8 +1,6 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.libvirt.HostConnection;
-import io.vmscale.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -30,12 +28,12 @@ public final class DomainTypes {
     private DomainTypes() {
     }
 
-    public static Choice choose(String configured, HostConnection host, ReplicaTemplate template, GuestImage image,
+    public static Choice choose(String configured, Hypervisor host, ReplicaTemplate template, GuestImage image,
                                 int guestPort, String probeName) {
         if (!configured.equals("auto")) {
             return new Choice(configured, "set in the configuration");
         }
-        String capabilities = host.domains().capabilities();
+        String capabilities = host.capabilities();
         if (!capabilities.contains("<domain type='kvm'")) {
             return new Choice("qemu", "the host offers no KVM");
         }
@@ -71,7 +69,7 @@ public final class DomainTypes {
         }
     }
 
-    private static Choice probe(HostConnection host, ReplicaTemplate template, GuestImage image, int guestPort,
+    private static Choice probe(Hypervisor host, ReplicaTemplate template, GuestImage image, int guestPort,
                                 String probeName) {
         int port;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -90,8 +88,8 @@ public final class DomainTypes {
         values.put("hostPort", Integer.toString(port));
         values.put("hostAddress", "127.0.0.1"); // the probe runs on the first host, forwarding on loopback
         try {
-            host.domains().createTransient(template.render(values));
-        } catch (LibvirtFailure e) {
+            host.createTransient(template.render(values));
+        } catch (RuntimeException e) {
             return new Choice("qemu", "a KVM guest did not start: " + e.getMessage());
         }
         try {
@@ -102,8 +100,8 @@ public final class DomainTypes {
                     + PROBE_DEADLINE.toSeconds() + " s");
         } finally {
             try {
-                host.domains().destroy(probeName); // transient: gone with it
-            } catch (LibvirtFailure e) {
+                host.destroy(probeName); // transient: gone with it
+            } catch (RuntimeException e) {
                 // it stopped by itself
             }
         }

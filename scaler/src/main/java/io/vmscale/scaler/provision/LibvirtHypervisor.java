@@ -3,6 +3,7 @@ package io.vmscale.scaler.provision;
 import io.vmscale.libvirt.DomainState;
 import io.vmscale.libvirt.DomainStats;
 import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.InterfaceAddress;
 import io.vmscale.libvirt.LibvirtFailure;
 import java.util.List;
 import java.util.Optional;
@@ -10,6 +11,8 @@ import java.util.function.Predicate;
 
 /** {@link Hypervisor} over one libvirt connection. */
 public final class LibvirtHypervisor implements Hypervisor {
+    /** VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE. */
+    private static final int LEASE = 0;
     private final HostConnection host;
     /** The node's CPU count does not change: read once. */
     private volatile int cpus;
@@ -55,9 +58,20 @@ public final class LibvirtHypervisor implements Hypervisor {
         return host.domains().metadata(name, namespaceUri);
     }
 
+    /** The first IPv4 address of the domain's DHCP lease. */
     @Override
     public Optional<String> leaseAddress(String name) {
-        return Endpoints.leaseAddress(host, name);
+        for (InterfaceAddress address : host.domains().interfaceAddresses(name, LEASE)) {
+            if (address.ip().indexOf(':') < 0) {
+                return Optional.of(address.ip());
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String capabilities() {
+        return host.domains().capabilities();
     }
 
     @Override
@@ -91,6 +105,11 @@ public final class LibvirtHypervisor implements Hypervisor {
     @Override
     public void define(String xml) {
         host.domains().define(xml);
+    }
+
+    @Override
+    public void createTransient(String xml) {
+        host.domains().createTransient(xml);
     }
 
     @Override

@@ -54,7 +54,7 @@ class RealVmProvisioningTest {
         sweep("vmscale-test"); // leftovers of a run that was killed
         image = GuestImage.ensure(HOME, Path.of("/var/lib/vmscale/image"), line -> log.info("{}", line));
         template = ReplicaTemplate.load(HOME.resolve("conf/replica-port-forward.xml"));
-        DomainTypes.Choice choice = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT,
+        DomainTypes.Choice choice = DomainTypes.choose("auto", new LibvirtHypervisor(host), template, image, Wire.DEFAULT_PORT,
                 prefix + "-kvm-probe");
         log.info("domain type {}: {}", choice.type(), choice.why());
         domainType = choice.type();
