@@ -1,7 +1,7 @@
 package io.vmscale.monitor;
 
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.DomainStats;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.DomainStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package io.vmscale.monitor;
 
-import io.vmscale.monitor.libvirt.HostCpuTimes;
+import io.vmscale.libvirt.HostCpuTimes;
 
 /**
  * How busy a host's CPUs were between two readings of its cumulative CPU times: the change of busy

@@ -6,11 +6,11 @@ import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.monitor.libvirt.DomainLifecycle;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.HostInfo;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.DomainLifecycle;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.HostInfo;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -98,7 +98,7 @@ final class HostWatch implements HostConnection.Listener {
         try {
             String listingReason = listing.get();
             long asked = nanoTime.getAsLong();
-            List<DomainStats> all = connection.stats(name -> true);
+            List<DomainStats> all = connection.stats().domains(name -> true);
             long answered = nanoTime.getAsLong(); // the stamp is when the figures are in, not when we asked
             List<DomainStats> ours = all.stream().filter(d -> libvirt.ours(d.name())).toList();
             if (listingReason != null) {
@@ -138,20 +138,20 @@ final class HostWatch implements HostConnection.Listener {
     private HostStatus figures(HostConnection connection, List<DomainStats> all) {
         if (info == null) {
             try {
-                info = connection.info();
+                info = connection.stats().info();
             } catch (LibvirtFailure e) {
                 log.debug("{}", e.getMessage());
             }
         }
         double cpuPercent = HostCpuMeter.UNKNOWN;
         try {
-            cpuPercent = hostCpu.update(connection.cpuTimes());
+            cpuPercent = hostCpu.update(connection.stats().cpuTimes());
         } catch (LibvirtFailure e) {
             log.debug("{}", e.getMessage());
         }
         long freeKiB = HostStatus.UNKNOWN;
         try {
-            freeKiB = connection.freeMemoryKiB();
+            freeKiB = connection.stats().freeMemoryKiB();
         } catch (LibvirtFailure e) {
             log.debug("{}", e.getMessage());
         }

@@ -1,8 +1,8 @@
 package io.vmscale.monitor;
 
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.monitor.libvirt.DomainLifecycle;
-import io.vmscale.monitor.libvirt.DomainState;
+import io.vmscale.libvirt.DomainLifecycle;
+import io.vmscale.libvirt.DomainState;
 import java.util.Locale;
 
 /** What a libvirt lifecycle callback means for a replica. Pure. */

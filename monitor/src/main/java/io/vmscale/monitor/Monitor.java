@@ -3,7 +3,7 @@ package io.vmscale.monitor;
 import io.vmscale.broker.event.Event;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,8 +3,8 @@ package io.vmscale.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.DomainStats;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.DomainStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

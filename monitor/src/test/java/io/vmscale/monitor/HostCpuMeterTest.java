@@ -2,7 +2,7 @@ package io.vmscale.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vmscale.monitor.libvirt.HostCpuTimes;
+import io.vmscale.libvirt.HostCpuTimes;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;

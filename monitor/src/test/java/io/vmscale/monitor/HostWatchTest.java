@@ -8,8 +8,9 @@ import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.TestDriverXml;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,9 +47,9 @@ class HostWatchTest {
     @BeforeEach
     void connect() {
         operator = HostConnection.open(URI);
-        operator.define(TestDriverXml.domain(prefix + "-0000"));
-        operator.start(prefix + "-0000");
-        operator.define(TestDriverXml.domain(prefix + "-0001")); // defined, not started
+        operator.domains().define(TestDriverXml.domain(prefix + "-0000"));
+        operator.domains().start(prefix + "-0000");
+        operator.domains().define(TestDriverXml.domain(prefix + "-0001")); // defined, not started
         host = HostConnection.open(URI, watch, Duration.ofMillis(50), Duration.ofMillis(200));
         watch.watch(host);
     }
@@ -56,9 +57,9 @@ class HostWatchTest {
     @AfterEach
     void clean() {
         host.close();
-        operator.destroy(prefix + "-0000");
-        operator.undefine(prefix + "-0000");
-        operator.undefine(prefix + "-0001");
+        operator.domains().destroy(prefix + "-0000");
+        operator.domains().undefine(prefix + "-0000");
+        operator.domains().undefine(prefix + "-0001");
         operator.close();
     }
 
@@ -92,14 +93,14 @@ class HostWatchTest {
 
         watch.connection(URI, false, "closed: EOF"); // what the connection says when it is lost and back
         watch.connection(URI, true, "connected");
-        operator.destroy(prefix + "-0000");
+        operator.domains().destroy(prefix + "-0000");
         outbox.clear();
         tick(2, 2);
         assertThat(listed()).extracting(VmLifecycle::domain, VmLifecycle::state,
                 VmLifecycle::reason).containsExactlyInAnyOrder(
                 Tuple.tuple(prefix + "-0000", ReplicaState.STOPPED, "listed on reconnect"),
                 Tuple.tuple(prefix + "-0001", ReplicaState.STOPPED, "listed on reconnect"));
-        operator.start(prefix + "-0000"); // for clean()
+        operator.domains().start(prefix + "-0000"); // for clean()
     }
 
     @Test
@@ -125,7 +126,7 @@ class HostWatchTest {
         List<HostStatus> figures = published(HostStatus.class).filter(s -> s.reason().equals("figures"))
                 .toList();
         assertThat(figures).hasSize(2);
-        int activeVcpus = operator.stats(name -> true).stream().filter(d -> d.state().active())
+        int activeVcpus = operator.stats().domains(name -> true).stream().filter(d -> d.state().active())
                 .mapToInt(DomainStats::vcpus).sum();
         assertThat(figures.get(1)).satisfies(s -> {
             assertThat(s.host()).isEqualTo(URI);

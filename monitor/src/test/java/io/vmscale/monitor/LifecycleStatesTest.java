@@ -3,8 +3,8 @@ package io.vmscale.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.monitor.libvirt.DomainLifecycle;
-import io.vmscale.monitor.libvirt.DomainState;
+import io.vmscale.libvirt.DomainLifecycle;
+import io.vmscale.libvirt.DomainState;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 

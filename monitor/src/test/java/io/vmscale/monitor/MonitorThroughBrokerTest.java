@@ -13,7 +13,8 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.TestDriverXml;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,9 +53,9 @@ class MonitorThroughBrokerTest {
                 assertThat(figures).isNotNull();
                 assertThat(figures.reason()).isEqualTo("figures");
                 assertThat(figures.cpus()).isPositive();
-                operator.define(TestDriverXml.domain(prefix + "-other-0000")); // not ours: never published
-                operator.define(TestDriverXml.domain(prefix + "-0000"));
-                operator.start(prefix + "-0000");
+                operator.domains().define(TestDriverXml.domain(prefix + "-other-0000")); // not ours: never published
+                operator.domains().define(TestDriverXml.domain(prefix + "-0000"));
+                operator.domains().start(prefix + "-0000");
                 assertThat(lifecycle.poll(10, TimeUnit.SECONDS)).extracting(VmLifecycle::domain, VmLifecycle::state)
                         .containsExactly(prefix + "-0000", ReplicaState.DEFINED);
                 assertThat(lifecycle.poll(10, TimeUnit.SECONDS)).extracting(VmLifecycle::state, VmLifecycle::reason)
@@ -63,11 +64,11 @@ class MonitorThroughBrokerTest {
                 assertThat(sample).isNotNull();
                 assertThat(sample.domain()).isEqualTo(prefix + "-0000");
                 assertThat(sample.vcpus()).isEqualTo(2);
-                operator.destroy(prefix + "-0000");
+                operator.domains().destroy(prefix + "-0000");
                 assertThat(lifecycle.poll(10, TimeUnit.SECONDS)).extracting(VmLifecycle::state, VmLifecycle::reason)
                         .containsExactly(ReplicaState.STOPPED, "stopped: destroyed");
-                operator.undefine(prefix + "-0000");
-                operator.undefine(prefix + "-other-0000");
+                operator.domains().undefine(prefix + "-0000");
+                operator.domains().undefine(prefix + "-other-0000");
                 assertThat(lifecycle.poll(10, TimeUnit.SECONDS)).extracting(VmLifecycle::state)
                         .isEqualTo(ReplicaState.UNDEFINED);
                 assertThat(monitor.tickFailures()).isZero();
@@ -87,10 +88,10 @@ class MonitorThroughBrokerTest {
              BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@test");
              HostConnection operator = HostConnection.open("test:///default")) {
             viewer.subscribe(VmLifecycle.class, e -> lifecycle.add(e.body()));
-            operator.define(TestDriverXml.domain(prefix + "-0000"));
-            operator.start(prefix + "-0000");
-            operator.define(TestDriverXml.domain(prefix + "-0001"));
-            operator.define(TestDriverXml.domain(prefix + "-other-0002")); // not ours: not listed
+            operator.domains().define(TestDriverXml.domain(prefix + "-0000"));
+            operator.domains().start(prefix + "-0000");
+            operator.domains().define(TestDriverXml.domain(prefix + "-0001"));
+            operator.domains().define(TestDriverXml.domain(prefix + "-other-0002")); // not ours: not listed
             LibvirtConfig libvirt = new LibvirtConfig(List.of("test:///default"), prefix, 50, 200);
             try (Monitor monitor = Monitor.start(libvirt, new MonitorConfig(100), publisher::publish)) {
                 List<VmLifecycle> listed = new ArrayList<>();
@@ -108,10 +109,10 @@ class MonitorThroughBrokerTest {
                         Tuple.tuple(prefix + "-0001", "test:///default", ReplicaState.STOPPED,
                                 "listed at start"));
             } finally {
-                operator.destroy(prefix + "-0000");
-                operator.undefine(prefix + "-0000");
-                operator.undefine(prefix + "-0001");
-                operator.undefine(prefix + "-other-0002");
+                operator.domains().destroy(prefix + "-0000");
+                operator.domains().undefine(prefix + "-0000");
+                operator.domains().undefine(prefix + "-0001");
+                operator.domains().undefine(prefix + "-other-0002");
             }
         }
     }

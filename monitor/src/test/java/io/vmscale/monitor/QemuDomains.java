@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import io.vmscale.monitor.libvirt.TinyDomains;
+import io.vmscale.libvirt.TinyDomains;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
@@ -42,7 +42,7 @@ public final class QemuDomains implements AutoCloseable {
 
     /** The same with a given prefix (domains of one prefix on several hosts). */
     public QemuDomains(String uri, String prefix) {
-        io.vmscale.monitor.libvirt.EventLoop.ensureRunning(); // before any connection of the process
+        io.vmscale.libvirt.EventLoop.ensureRunning(); // before any connection of the process
         try {
             connect = new Connect(uri, false);
         } catch (LibvirtException e) {

@@ -75,7 +75,7 @@ class QemuMonitorTest {
         assertThat(sample.state()).isEqualTo("RUNNING");
         assertThat(sample.vcpus()).isEqualTo(1);
         assertThat(sample.intervalMs()).isBetween(300L, 1500L);
-        assertThat(monitor.hosts().get(0).bulkStatsSupported()).isTrue();
+        assertThat(monitor.hosts().get(0).stats().bulkSupported()).isTrue();
     }
 
     @Test

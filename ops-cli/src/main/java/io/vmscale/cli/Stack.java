@@ -7,8 +7,8 @@ import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.config.ProvisioningConfig;
 import io.vmscale.config.VmscaleConfig;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.monitor.Monitor;
-import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
@@ -131,6 +131,7 @@ final class Stack implements AutoCloseable {
     private static ReplicaProvisioner provisioner(VmscaleConfig c, HostConnection host, PrintWriter out, String name,
                                                   String chosenType) {
         var settings = c.libvirt().host(host.uri());
+        LibvirtHypervisor hypervisor = new LibvirtHypervisor(host);
         ProvisioningConfig p = c.provisioning();
         ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
         boolean portForward = p.network().equals("port-forward");
@@ -141,7 +142,7 @@ final class Stack implements AutoCloseable {
                     + "use tier \"paused\" here");
         }
         if (p.mode().equals("pool")) {
-            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
+            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(hypervisor, names, portForward, c.guest().port(),
                     p.hostPortBase(), false, null, null, null, settings.address(), settings.maxReplicas()));
         }
         GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
@@ -151,14 +152,14 @@ final class Stack implements AutoCloseable {
         ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));
         String type = chosenType;
         if (type == null) {
-            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), host, template, image, c.guest().port(),
+            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), hypervisor, template, image, c.guest().port(),
                     c.libvirt().prefix() + "-kvm-probe");
             out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
                     choice.type(), choice.why());
             out.flush();
             type = choice.type();
         }
-        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host), names, portForward, c.guest().port(),
+        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor, names, portForward, c.guest().port(),
                 p.hostPortBase(), p.undefineOnScaleDown(), template, image, type, settings.address(),
                 settings.maxReplicas()));
     }

@@ -22,10 +22,10 @@ import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.MonitorConfig;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.guest.Wire;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.TinyDomains;
 import io.vmscale.monitor.Monitor;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
-import io.vmscale.monitor.libvirt.TinyDomains;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
@@ -98,8 +98,9 @@ class AutoscalingRealVmTest {
              BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@test")) {
             GuestImage image = GuestImage.ensure(HOME, Path.of("/var/lib/vmscale/image"), line -> { });
             ReplicaTemplate template = ReplicaTemplate.load(HOME.resolve("conf/replica-port-forward.xml"));
-            String type = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT, prefix + "-kvm-probe").type();
-            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
+            LibvirtHypervisor hypervisor = new LibvirtHypervisor(host);
+            String type = DomainTypes.choose("auto", hypervisor, template, image, Wire.DEFAULT_PORT, prefix + "-kvm-probe").type();
+            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor,
                     new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21300, true, template, image, type));
             viewer.subscribe(VmLifecycle.class, e -> lifecycle.add(e.body()));
             viewer.subscribe(ScaleDecision.class, e -> {
@@ -209,8 +210,8 @@ class AutoscalingRealVmTest {
                     java.nio.file.Files.setPosixFilePermissions(dataDir,
                             java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
                     String foreign = prefix + "-0007";
-                    host.define(TinyDomains.xml(foreign, boot));
-                    host.start(foreign);
+                    host.domains().define(TinyDomains.xml(foreign, boot));
+                    host.domains().start(foreign);
                     long starting = lifecycle.stream().filter(e -> e.state() == ReplicaState.STARTING).count();
                     assertThat(scaler.handle(new AdminCommand("r1", "vmscale.reply.t", "scaler", "scale", List.of("2")))
                             .ok()).isTrue();
@@ -218,7 +219,7 @@ class AutoscalingRealVmTest {
                             .filter(e -> e.state() == ReplicaState.STARTING).count() > starting);
                     fed.forEach(Subscription::close);
                     scaler.close(); // as kill -9: the new replica boots on, nobody probes it
-                    List<String> running = host.domainNames(n -> !n.equals(foreign) && n.matches(prefix + "-\\d{4}"));
+                    List<String> running = host.domains().names(n -> !n.equals(foreign) && n.matches(prefix + "-\\d{4}"));
                     assertThat(running).hasSize(2);
                     int warnedBefore = foreignWarnings.size(); // the killed scaler may have seen it already
                     scaler = Scaler.start(scalerConfig, provisioner, scalerConnection::publish, URI,
@@ -228,9 +229,9 @@ class AutoscalingRealVmTest {
                     await().atMost(Duration.ofSeconds(90)).until(() -> again.replicas().size() == 2
                             && again.replicas().values().stream().allMatch(s -> s == ReplicaState.READY));
                     assertThat(again.replicas()).containsOnlyKeys(running.toArray(String[]::new));
-                    assertThat(host.domainNames(n -> n.matches(prefix + "-\\d{4}")))
+                    assertThat(host.domains().names(n -> n.matches(prefix + "-\\d{4}")))
                             .containsExactlyInAnyOrder(foreign, running.get(0), running.get(1));
-                    assertThat(host.domain(foreign).orElseThrow().state().active()).as("foreign still running").isTrue();
+                    assertThat(host.domains().find(foreign).orElseThrow().state().active()).as("foreign still running").isTrue();
                     assertThat(foreignWarnings.subList(warnedBefore, foreignWarnings.size())).as("warned once")
                             .containsExactly(foreign);
                 } finally {
@@ -240,14 +241,14 @@ class AutoscalingRealVmTest {
             }
         } finally {
             try (HostConnection cleanup = HostConnection.open(URI)) {
-                for (String name : cleanup.domainNames(n -> n.startsWith(prefix))) {
+                for (String name : cleanup.domains().names(n -> n.startsWith(prefix))) {
                     try {
-                        cleanup.destroy(name);
+                        cleanup.domains().destroy(name);
                     } catch (LibvirtFailure e) {
                         // not running
                     }
                     try {
-                        cleanup.undefine(name);
+                        cleanup.domains().undefine(name);
                     } catch (LibvirtFailure e) {
                         // gone
                     }

@@ -7,7 +7,7 @@ import io.vmscale.broker.Role;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.cli.console.WebConsole;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -156,7 +156,7 @@ class ConsoleTest {
             waitForText("lb-figures", "load low", "answers/s");
 
             try (HostConnection host = HostConnection.open(TestStack.URI)) {
-                host.destroy(second);
+                host.domains().destroy(second);
             }
             waitForText("alerts", second + " FAILED", "REPLACE ReplicaFailed");
             waitForText("toasts", "REPLACE");

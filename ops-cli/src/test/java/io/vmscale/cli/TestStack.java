@@ -13,7 +13,7 @@ import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.guest.GuestServer;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
@@ -74,7 +74,7 @@ final class TestStack implements AutoCloseable {
                 GuestServer guest = GuestServer.start(GuestServer.Options.defaults(
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
                 running.add(guest);
-                host.define(poolDomain(prefix + "-000" + i, guest.address().getPort()));
+                host.domains().define(poolDomain(prefix + "-000" + i, guest.address().getPort()));
             }
             ReplicaProvisioner provisioner = ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
                     new ReplicaNames(prefix, 4), true, 0, 0, false, null, null, null));
@@ -134,12 +134,12 @@ final class TestStack implements AutoCloseable {
         }
         // the test driver is shared by the whole JVM: leave no domain of ours behind
         try (HostConnection host = HostConnection.open(URI)) {
-            for (var d : host.perDomainStats(name -> true)) {
+            for (var d : host.stats().perDomain(name -> true)) {
                 if (config != null && d.name().startsWith(loaded.libvirt().prefix() + "-")) {
                     if (d.state().active()) {
-                        host.destroy(d.name());
+                        host.domains().destroy(d.name());
                     }
-                    host.undefine(d.name());
+                    host.domains().undefine(d.name());
                 }
             }
         } catch (RuntimeException e) {

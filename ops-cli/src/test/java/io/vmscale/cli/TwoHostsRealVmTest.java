@@ -17,7 +17,7 @@ import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.VmscaleConfig;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -110,8 +110,8 @@ class TwoHostsRealVmTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> readyOrNull(second) != null);
                 assertThat(ready(second).host()).isEqualTo(two);
                 assertThat(ready(second).endpoint().ip()).isEqualTo("127.0.0.2");
-                assertThat(libvirtOne.domainNames(n -> n.startsWith(prefix))).containsExactly(first);
-                assertThat(libvirtTwo.domainNames(n -> n.startsWith(prefix))).containsExactly(second);
+                assertThat(libvirtOne.domains().names(n -> n.startsWith(prefix))).containsExactly(first);
+                assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).containsExactly(second);
                 assertThat(command(scaler, "scale", "3").ok()).isTrue();
                 await().atMost(Duration.ofSeconds(10)).until(() -> decided("NoCapacity") != null);
                 assertThat(decided("NoCapacity").reason()).contains(ONE + ": 1/1 replica(s)", two + ": 1/1 replica(s)");
@@ -119,7 +119,7 @@ class TwoHostsRealVmTest {
                 // 2. a scale-in (the newest goes) leaves the second host empty
                 assertThat(command(scaler, "scale", "1").ok()).isTrue();
                 await().atMost(BOOT).until(() -> scaler.replicas().size() == 1);
-                assertThat(libvirtTwo.domainNames(n -> n.startsWith(prefix))).isEmpty();
+                assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).isEmpty();
 
                 // 3. the survivor live-migrated under load: nothing wrong, nothing lost
                 stack.balancer.setMode(LoadMode.custom(0.3));
@@ -145,9 +145,9 @@ class TwoHostsRealVmTest {
                         after.wrong() - before.wrong());
                 assertThat(after.wrong() - before.wrong()).isZero();
                 assertThat(after.timedOut() - before.timedOut()).as("lost answers").isZero();
-                assertThat(libvirtOne.domainNames(n -> n.startsWith(prefix))).isEmpty();
-                assertThat(libvirtTwo.domainNames(n -> n.startsWith(prefix))).containsExactly(first);
-                assertThat(libvirtTwo.metadata(first, "https://vmscale.io/xmlns/replica/1")).as("its persistent definition")
+                assertThat(libvirtOne.domains().names(n -> n.startsWith(prefix))).isEmpty();
+                assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).containsExactly(first);
+                assertThat(libvirtTwo.domains().metadata(first, "https://vmscale.io/xmlns/replica/1")).as("its persistent definition")
                         .hasValueSatisfying(mark -> assertThat(mark).contains("127.0.0.2").doesNotContain("127.0.0.1"));
 
                 // 4. the second host's libvirtd killed: its replica is replaced on the first host
@@ -167,8 +167,8 @@ class TwoHostsRealVmTest {
                 await().atMost(BOOT).until(() -> lifecycle.stream().anyMatch(t -> t.at().isAfter(replacement.at())
                         && t.event().state() == ReplicaState.STOPPED));
                 await().atMost(BOOT).until(() -> scaler.replicas().size() == 1 && count(scaler, ReplicaState.READY) == 1);
-                assertThat(libvirtOne.domainNames(n -> n.startsWith(prefix)).size()
-                        + libvirtTwo.domainNames(n -> n.startsWith(prefix)).size()).isEqualTo(1);
+                assertThat(libvirtOne.domains().names(n -> n.startsWith(prefix)).size()
+                        + libvirtTwo.domains().names(n -> n.startsWith(prefix)).size()).isEqualTo(1);
                 assertThat(decisions).filteredOn(t -> t.event().action() == ScaleAction.REPLACE).hasSize(1);
             } finally {
                 for (var replica : stack.provisioner.observe().replicas()) {

@@ -18,8 +18,8 @@ import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.config.VmscaleConfig;
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -99,7 +99,7 @@ class WarmPoolRealVmTest {
 
                 // 2. a restarted scaler finds its serving replica and its pool, and boots nothing
                 stack.scaler.close();
-                List<String> domains = libvirt.domainNames(n -> n.startsWith(prefix + "-"));
+                List<String> domains = libvirt.domains().names(n -> n.startsWith(prefix + "-"));
                 assertThat(domains).hasSize(2);
                 try (BrokerConnection connection = stack.broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
                      Scaler restarted = Scaler.start(config.scaler(), stack.provisioner, connection::publish, URI,
@@ -113,7 +113,7 @@ class WarmPoolRealVmTest {
                     assertThat(only(restarted, ReplicaState.POOLED)).isEqualTo(parked);
                     assertThat(lifecycle).filteredOn(v -> v.domain().equals(parked) && v.state() == ReplicaState.POOLED)
                             .last().satisfies(v -> assertThat(v.reason()).isEqualTo("found paused in libvirt"));
-                    assertThat(libvirt.domainNames(n -> n.startsWith(prefix + "-"))).as("no duplicate")
+                    assertThat(libvirt.domains().names(n -> n.startsWith(prefix + "-"))).as("no duplicate")
                             .containsExactlyInAnyOrderElementsOf(domains);
 
                     // 3. a scale-up takes the paused replica: READY and answering through the balancer at once
@@ -136,12 +136,12 @@ class WarmPoolRealVmTest {
 
                     // 5. the pool emptied, then one saved replica prepared: a scale-up restores it
                     assertThat(command(restarted, "pool", "0").ok()).isTrue();
-                    await().atMost(BOOT).until(() -> libvirt.domainNames(n -> n.startsWith(prefix + "-")).size() == 1);
+                    await().atMost(BOOT).until(() -> libvirt.domains().names(n -> n.startsWith(prefix + "-")).size() == 1);
                     assertThat(command(restarted, "pool", "1", "saved").ok()).isTrue();
                     await().atMost(BOOT).until(() -> count(restarted, ReplicaState.POOLED) == 1);
                     String saved = only(restarted, ReplicaState.POOLED);
                     assertThat(state(libvirt, saved)).isEqualTo(DomainState.SHUTOFF);
-                    assertThat(libvirt.hasManagedSave(saved)).isTrue();
+                    assertThat(libvirt.domains().hasManagedSave(saved)).isTrue();
                     Duration restored = scaleUpFromPool(restarted, stack, saved, "saved");
                     log.info("saved replica: decision -> READY {} ms", restored.toMillis());
                     assertThat(restored).isLessThan(Duration.ofSeconds(5));
@@ -149,11 +149,11 @@ class WarmPoolRealVmTest {
                     restarted.close();
                 }
             } finally {
-                for (String name : libvirt.domainNames(n -> n.startsWith(prefix + "-"))) {
+                for (String name : libvirt.domains().names(n -> n.startsWith(prefix + "-"))) {
                     stack.provisioner.stop(name);
                 }
             }
-            assertThat(libvirt.domainNames(n -> n.startsWith(prefix + "-"))).isEmpty();
+            assertThat(libvirt.domains().names(n -> n.startsWith(prefix + "-"))).isEmpty();
         }
     }
 
@@ -190,7 +190,7 @@ class WarmPoolRealVmTest {
     }
 
     private static DomainState state(HostConnection libvirt, String domain) {
-        return libvirt.domain(domain).orElseThrow().state();
+        return libvirt.domains().find(domain).orElseThrow().state();
     }
 
     private static AdminResult command(Scaler scaler, String name, String... args) {

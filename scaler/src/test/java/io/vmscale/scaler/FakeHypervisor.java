@@ -33,9 +33,16 @@ final class FakeHypervisor implements Hypervisor {
         GuestServer server;
         /** Suspended or saved: no server answers, libvirt says PAUSED or SAVED. */
         Hypervisor.Power parked;
+        /** Created by {@link #createTransient}: gone, definition and all, when it stops. */
+        final boolean transientDomain;
 
         Domain(String xml) {
+            this(xml, false);
+        }
+
+        Domain(String xml, boolean transientDomain) {
             this.xml = xml;
+            this.transientDomain = transientDomain;
         }
     }
 
@@ -43,6 +50,7 @@ final class FakeHypervisor implements Hypervisor {
     private final List<String> calls = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> failures = new TreeMap<>();
     private volatile boolean reachable = true;
+    private volatile boolean offersKvm;
     private final int cpus;
     private final String uri;
 
@@ -63,6 +71,11 @@ final class FakeHypervisor implements Hypervisor {
         failures.put(operation, times);
     }
 
+    /** Whether its capabilities offer KVM; software emulation (qemu) only until told. */
+    void offersKvm(boolean kvm) {
+        offersKvm = kvm;
+    }
+
     /** libvirtd away: every call fails. */
     void reachable(boolean up) {
         reachable = up;
@@ -77,6 +90,9 @@ final class FakeHypervisor implements Hypervisor {
         }
         if (d != null && d.parked == Hypervisor.Power.PAUSED) {
             d.parked = null; // destroyed while paused: off
+        }
+        if (d != null && d.transientDomain) {
+            domains.remove(name);
         }
     }
 
@@ -229,6 +245,13 @@ final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
+    public String capabilities() {
+        enter("capabilities", null);
+        return "<capabilities><guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/>"
+                + (offersKvm ? "<domain type='kvm'/>" : "") + "</arch></guest></capabilities>";
+    }
+
+    @Override
     public synchronized void define(String xml) {
         Matcher name = NAME.matcher(xml);
         if (!name.find()) {
@@ -236,6 +259,21 @@ final class FakeHypervisor implements Hypervisor {
         }
         enter("define", name.group(1));
         domains.put(name.group(1), new Domain(xml));
+    }
+
+    @Override
+    public synchronized void createTransient(String xml) {
+        Matcher name = NAME.matcher(xml);
+        if (!name.find()) {
+            throw new IllegalArgumentException("no <name> in " + xml);
+        }
+        enter("create", name.group(1));
+        if (domains.containsKey(name.group(1))) {
+            throw new IllegalStateException(uri + ": " + name.group(1) + " exists already");
+        }
+        Domain d = new Domain(xml, true);
+        startServer(d, name.group(1));
+        domains.put(name.group(1), d);
     }
 
     @Override
@@ -276,6 +314,9 @@ final class FakeHypervisor implements Hypervisor {
         }
         if (d != null && d.parked == Hypervisor.Power.PAUSED) {
             d.parked = null;
+        }
+        if (d != null && d.transientDomain) {
+            domains.remove(name);
         }
     }
 

@@ -1,8 +1,8 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.guest.Wire;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.ReadinessProbe;
@@ -34,9 +34,10 @@ public final class BootBench {
         ReplicaTemplate template = ReplicaTemplate.load(home.resolve("conf/replica-port-forward.xml"));
         String prefix = "vmscale-bench" + UUID.randomUUID().toString().substring(0, 6);
         try (HostConnection host = HostConnection.open("qemu:///system")) {
-            DomainTypes.Choice type = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT,
+            LibvirtHypervisor hypervisor = new LibvirtHypervisor(host);
+            DomainTypes.Choice type = DomainTypes.choose("auto", hypervisor, template, image, Wire.DEFAULT_PORT,
                     prefix + "-kvm-probe");
-            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(new LibvirtHypervisor(host),
+            ReplicaProvisioner provisioner = ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor,
                     new ReplicaNames(prefix, 4), true, Wire.DEFAULT_PORT, 21100, true, template, image, type.type()));
             out.printf("bench boot: %d cores, qemu:///system, domain type %s (%s); %d boots, one at a time%n",
                     Runtime.getRuntime().availableProcessors(), type.type(), type.why(), boots);
@@ -61,12 +62,12 @@ public final class BootBench {
                     provisioner.stop(replica.domain());
                 }
             } finally {
-                for (String name : host.domainNames(n -> n.startsWith(prefix))) {
+                for (String name : host.domains().names(n -> n.startsWith(prefix))) {
                     try {
                         provisioner.stop(name);
                     } catch (RuntimeException e) {
                         try {
-                            host.undefine(name);
+                            host.domains().undefine(name);
                         } catch (LibvirtFailure ignored) {
                             // gone
                         }

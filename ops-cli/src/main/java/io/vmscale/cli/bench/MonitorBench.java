@@ -1,10 +1,10 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.cli.Local;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
-import io.vmscale.monitor.libvirt.TinyDomains;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.TinyDomains;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -53,18 +53,18 @@ public final class MonitorBench {
                     String name = String.format("%s-%04d", prefix, defined);
                     Path image = dir.resolve(name + ".img"); // one each: QEMU locks its disk
                     TinyDomains.writeBootSector(image, TinyDomains.Program.HALT);
-                    host.define(TinyDomains.xml(name, image));
-                    host.startPaused(name);
+                    host.domains().define(TinyDomains.xml(name, image));
+                    host.domains().startPaused(name);
                 }
                 for (int i = 0; i < 3; i++) { // warm up both paths
-                    check(host.bulkStats(ours), count);
-                    check(host.perDomainStats(ours), count);
+                    check(host.stats().bulk(ours), count);
+                    check(host.stats().perDomain(ours), count);
                 }
                 Block bulk = new Block();
                 Block each = new Block();
                 for (int round = 0; round < 2; round++) { // blocks alternate, so drift hits both
-                    bulk.run(reps / 2, () -> check(host.bulkStats(ours), count), threads);
-                    each.run(reps / 2, () -> check(host.perDomainStats(ours), count), threads);
+                    bulk.run(reps / 2, () -> check(host.stats().bulk(ours), count), threads);
+                    each.run(reps / 2, () -> check(host.stats().perDomain(ours), count), threads);
                 }
                 out.printf("%8d | %10.3f %10.3f %10.3f | %10.3f %10.3f %10.3f | %10.1f | %8d%n", count,
                         ms(median(bulk.wall)), ms(median(bulk.cpu)), bulk.libvirtdMillisPerTick(),
@@ -133,13 +133,13 @@ public final class MonitorBench {
 
     private static void removeAll(String prefix) {
         try (HostConnection host = HostConnection.open(URI)) {
-            for (String name : host.domainNames(n -> n.startsWith(prefix + "-"))) {
+            for (String name : host.domains().names(n -> n.startsWith(prefix + "-"))) {
                 try {
-                    host.destroy(name);
+                    host.domains().destroy(name);
                 } catch (LibvirtFailure e) {
                     // not running
                 }
-                host.undefine(name);
+                host.domains().undefine(name);
             }
         }
     }

@@ -1,8 +1,6 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -30,7 +28,7 @@ public final class DomainTypes {
     private DomainTypes() {
     }
 
-    public static Choice choose(String configured, HostConnection host, ReplicaTemplate template, GuestImage image,
+    public static Choice choose(String configured, Hypervisor host, ReplicaTemplate template, GuestImage image,
                                 int guestPort, String probeName) {
         if (!configured.equals("auto")) {
             return new Choice(configured, "set in the configuration");
@@ -71,7 +69,7 @@ public final class DomainTypes {
         }
     }
 
-    private static Choice probe(HostConnection host, ReplicaTemplate template, GuestImage image, int guestPort,
+    private static Choice probe(Hypervisor host, ReplicaTemplate template, GuestImage image, int guestPort,
                                 String probeName) {
         int port;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -91,7 +89,7 @@ public final class DomainTypes {
         values.put("hostAddress", "127.0.0.1"); // the probe runs on the first host, forwarding on loopback
         try {
             host.createTransient(template.render(values));
-        } catch (LibvirtFailure e) {
+        } catch (RuntimeException e) {
             return new Choice("qemu", "a KVM guest did not start: " + e.getMessage());
         }
         try {
@@ -103,7 +101,7 @@ public final class DomainTypes {
         } finally {
             try {
                 host.destroy(probeName); // transient: gone with it
-            } catch (LibvirtFailure e) {
+            } catch (RuntimeException e) {
                 // it stopped by itself
             }
         }

@@ -1,8 +1,6 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.InterfaceAddress;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -15,8 +13,6 @@ final class Endpoints {
     private static final Pattern PORT = attribute("port");
     private static final Pattern GROUP = attribute("group");
     private static final Pattern CREATED = attribute("created");
-    /** VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE. */
-    private static final int LEASE = 0;
 
     private Endpoints() {
     }
@@ -73,15 +69,5 @@ final class Endpoints {
         } catch (java.time.format.DateTimeParseException e) {
             return Optional.empty(); // a mark written by hand: no age known
         }
-    }
-
-    /** NAT mode: the first IPv4 address of the domain's DHCP lease. */
-    static Optional<String> leaseAddress(HostConnection host, String domain) {
-        for (InterfaceAddress address : host.interfaceAddresses(domain, LEASE)) {
-            if (address.ip().indexOf(':') < 0) {
-                return Optional.of(address.ip());
-            }
-        }
-        return Optional.empty();
     }
 }

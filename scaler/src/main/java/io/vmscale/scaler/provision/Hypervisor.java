@@ -71,8 +71,14 @@ public interface Hypervisor {
     /** The node's free memory in KiB. */
     long freeMemoryKiB();
 
+    /** The host's capabilities XML: the guest architectures and domain types (qemu, kvm) it offers. */
+    String capabilities();
+
     /** Defines a persistent domain from XML. */
     void define(String xml);
+
+    /** Creates and starts a transient domain from XML: it is gone, definition and all, when it stops. */
+    void createTransient(String xml);
 
     /** Starts it; one with a managed save image is restored from it (libvirt's rule). */
     void start(String name);

@@ -1,15 +1,18 @@
 package io.vmscale.scaler.provision;
 
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.DomainStats;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.DomainStats;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.InterfaceAddress;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 
 /** {@link Hypervisor} over one libvirt connection. */
 public final class LibvirtHypervisor implements Hypervisor {
+    /** VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE. */
+    private static final int LEASE = 0;
     private final HostConnection host;
     /** The node's CPU count does not change: read once. */
     private volatile int cpus;
@@ -29,7 +32,7 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public List<Domain> domains(Predicate<String> names) {
-        return host.perDomainStats(names).stream()
+        return host.stats().perDomain(names).stream()
                 .map(d -> new Domain(d.name(), power(d), d.vcpus(), d.memoryKiB())).toList();
     }
 
@@ -41,9 +44,9 @@ public final class LibvirtHypervisor implements Hypervisor {
             return Power.RUNNING;
         }
         try {
-            return host.hasManagedSave(domain.name()) ? Power.SAVED : Power.OFF;
+            return host.domains().hasManagedSave(domain.name()) ? Power.SAVED : Power.OFF;
         } catch (LibvirtFailure e) {
-            if (host.domain(domain.name()).isEmpty()) {
+            if (host.domains().find(domain.name()).isEmpty()) {
                 return Power.OFF; // undefined meanwhile
             }
             throw e;
@@ -52,60 +55,76 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public Optional<String> metadata(String name, String namespaceUri) {
-        return host.metadata(name, namespaceUri);
+        return host.domains().metadata(name, namespaceUri);
+    }
+
+    /** The first IPv4 address of the domain's DHCP lease. */
+    @Override
+    public Optional<String> leaseAddress(String name) {
+        for (InterfaceAddress address : host.domains().interfaceAddresses(name, LEASE)) {
+            if (address.ip().indexOf(':') < 0) {
+                return Optional.of(address.ip());
+            }
+        }
+        return Optional.empty();
     }
 
     @Override
-    public Optional<String> leaseAddress(String name) {
-        return Endpoints.leaseAddress(host, name);
+    public String capabilities() {
+        return host.domains().capabilities();
     }
 
     @Override
     public int cpus() {
         if (cpus == 0) {
-            cpus = host.info().cpus();
+            cpus = host.stats().info().cpus();
         }
         return cpus;
     }
 
     @Override
     public long freeMemoryKiB() {
-        return host.freeMemoryKiB();
+        return host.stats().freeMemoryKiB();
     }
 
     @Override
     public void suspend(String name) {
-        host.suspend(name);
+        host.domains().suspend(name);
     }
 
     @Override
     public void resume(String name) {
-        host.resume(name);
+        host.domains().resume(name);
     }
 
     @Override
     public void save(String name) {
-        host.managedSave(name);
+        host.domains().managedSave(name);
     }
 
     @Override
     public void define(String xml) {
-        host.define(xml);
+        host.domains().define(xml);
+    }
+
+    @Override
+    public void createTransient(String xml) {
+        host.domains().createTransient(xml);
     }
 
     @Override
     public void start(String name) {
-        host.start(name);
+        host.domains().start(name);
     }
 
     @Override
     public void destroy(String name) {
-        Optional<DomainStats> domain = host.domain(name);
+        Optional<DomainStats> domain = host.domains().find(name);
         if (domain.isPresent() && domain.get().state().active()) {
             try {
-                host.destroy(name);
+                host.domains().destroy(name);
             } catch (LibvirtFailure e) {
-                if (host.domain(name).map(d -> d.state().active()).orElse(false)) {
+                if (host.domains().find(name).map(d -> d.state().active()).orElse(false)) {
                     throw e;
                 }
                 // it stopped by itself meanwhile: what we wanted
@@ -115,14 +134,14 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void undefine(String name) {
-        if (host.domain(name).isPresent()) {
-            host.undefine(name);
+        if (host.domains().find(name).isPresent()) {
+            host.domains().undefine(name);
         }
     }
 
     @Override
     public String migratableXml(String name, boolean persistent) {
-        return host.migratableXml(name, persistent);
+        return host.domains().migratableXml(name, persistent);
     }
 
     @Override
@@ -132,7 +151,7 @@ public final class LibvirtHypervisor implements Hypervisor {
             throw new IllegalArgumentException("cannot migrate from " + uri() + " to " + destination.uri()
                     + ": not a libvirt host");
         }
-        host.migrate(name, target.host, destinationXml, persistentXml, address);
+        host.domains().migrate(name, target.host, destinationXml, persistentXml, address);
     }
 
     @Override

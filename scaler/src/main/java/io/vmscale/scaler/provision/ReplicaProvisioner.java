@@ -5,37 +5,34 @@ import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replicas through the {@link Hypervisor} only, in one of two modes:
+ * The group's replicas on one host, through the {@link Hypervisor} only, in one of two modes
+ * ({@link ProvisioningMode}), chosen when it is built:
  * <ul>
- *   <li><b>template</b>, like a launch template: scaling up defines {@code PREFIX-NNNN} (the lowest number
- *       no domain of that name uses) from the domain XML template with a fresh UUID, MAC and, in
- *       port-forward mode, a free host port, and the group's ownership mark ({@link ReplicaMark}), then
- *       starts it; stopping destroys it and, where configured, undefines it. Only domains carrying the
- *       group's mark are ever stopped or undefined: a domain that merely matches the name is foreign.</li>
- *   <li><b>pool</b>, as in the original assignment: the operator defines {@code PREFIX-NNNN} beforehand; scaling
- *       up starts the lowest-numbered stopped one, stopping destroys it and never undefines it.</li>
+ *   <li><b>template</b> ({@link TemplateMode}), like a launch template: scaling up defines a new domain from
+ *       the domain XML template with the group's ownership mark ({@link ReplicaMark}) and starts it; stopping
+ *       destroys it and, where configured, undefines it. Only domains carrying the group's mark are ever
+ *       stopped or undefined: a domain that merely matches the name is foreign.</li>
+ *   <li><b>pool</b> ({@link PoolMode}), as in the original assignment: the operator defines {@code PREFIX-NNNN}
+ *       beforehand; scaling up starts the lowest-numbered stopped one, stopping destroys it and never
+ *       undefines it.</li>
  * </ul>
  * Only names {@code PREFIX-} and digits are ever touched. One action at a time.
  */
 public final class ReplicaProvisioner implements Provisioner {
     private static final Logger log = LoggerFactory.getLogger(ReplicaProvisioner.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * Everything a provisioner needs; {@code template}, {@code image} and {@code domainType} in template mode only.
@@ -55,27 +52,26 @@ public final class ReplicaProvisioner implements Provisioner {
     }
 
     private final Settings settings;
-    private final boolean templateMode;
-    private final Clock clock;
+    private final ProvisioningMode mode;
 
-    private ReplicaProvisioner(Settings settings, boolean templateMode, Clock clock) {
+    private ReplicaProvisioner(Settings settings, ProvisioningMode mode) {
         this.settings = settings;
-        this.templateMode = templateMode;
-        this.clock = clock;
+        this.mode = mode;
     }
 
     public static ReplicaProvisioner template(Settings settings) {
-        if (settings.template() == null || settings.image() == null || settings.domainType() == null) {
-            throw new IllegalArgumentException("template mode needs a template, an image and a domain type");
-        }
-        return new ReplicaProvisioner(settings, true, Clock.systemUTC());
+        return new ReplicaProvisioner(settings, new TemplateMode(settings, Clock.systemUTC()));
     }
 
     public static ReplicaProvisioner pool(Settings settings) {
-        return new ReplicaProvisioner(settings, false, Clock.systemUTC());
+        return new ReplicaProvisioner(settings, new PoolMode());
     }
 
-    private Hypervisor host() {
+    Settings settings() {
+        return settings;
+    }
+
+    Hypervisor host() {
         return settings.host();
     }
 
@@ -108,12 +104,12 @@ public final class ReplicaProvisioner implements Provisioner {
         return settings.names().number(domain);
     }
 
-    private String group() {
+    String group() {
         return settings.names().prefix();
     }
 
     /** Every domain named like ours, by number, whatever its state or mark. */
-    private Map<Integer, Hypervisor.Domain> named() {
+    Map<Integer, Hypervisor.Domain> named() {
         return named(host().domains(name -> settings.names().number(name).isPresent()));
     }
 
@@ -126,13 +122,13 @@ public final class ReplicaProvisioner implements Provisioner {
     }
 
     /** The metadata element of the domain, or empty. */
-    private Optional<String> mark(String name) {
+    Optional<String> mark(String name) {
         return host().metadata(name, Endpoints.NAMESPACE);
     }
 
     /** Ours: in pool mode every domain of the name; in template mode only those with the group's mark. */
     private boolean owned(Optional<String> mark) {
-        return !templateMode || mark.flatMap(Endpoints::group).filter(group()::equals).isPresent();
+        return mode.owns(mark, group());
     }
 
     @Override
@@ -176,7 +172,7 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /** Starts one more replica here, its number none of {@code taken} (the numbers other hosts use). */
     synchronized Replica scaleUp(Set<Integer> taken) {
-        return templateMode ? defineAndStart(taken) : startFromPool();
+        return mode.scaleUp(this, taken);
     }
 
     @Override
@@ -293,78 +289,8 @@ public final class ReplicaProvisioner implements Provisioner {
         return found;
     }
 
-    private Replica startFromPool() {
-        Map<Integer, Hypervisor.Domain> domains = named();
-        int number = domains.entrySet().stream()
-                .filter(e -> e.getValue().power() == Hypervisor.Power.OFF)
-                .map(Map.Entry::getKey).min(Integer::compare)
-                .orElseThrow(() -> new ProvisioningException("pool exhausted: all " + domains.size() + " domains "
-                        + group() + "-* on " + uri() + " are running"));
-        String name = settings.names().name(number);
-        Endpoint endpoint = requireEndpoint(name, mark(name));
-        try {
-            host().start(name);
-        } catch (RuntimeException e) {
-            throw new ProvisioningException("cannot start " + name + " on " + uri() + ": " + e.getMessage(), e);
-        }
-        log.info("started {} from the pool, answering at {}", name, endpoint);
-        return new Replica(name, uri(), endpoint);
-    }
-
-    private Replica defineAndStart(Set<Integer> taken) {
-        Map<Integer, Hypervisor.Domain> domains = named();
-        int number = 0;
-        while (domains.containsKey(number) || taken.contains(number)) {
-            number++; // foreign domains' numbers are skipped too
-        }
-        String name = settings.names().name(number);
-        Map<String, String> values = new HashMap<>();
-        values.put("name", name);
-        values.put("uuid", UUID.randomUUID().toString());
-        values.put("mac", String.format("52:54:00:%02x:%02x:%02x", RANDOM.nextInt(256), RANDOM.nextInt(256),
-                RANDOM.nextInt(256)));
-        values.put("type", settings.domainType());
-        values.put("kernel", settings.image().kernel().toString());
-        values.put("initrd", settings.image().initrd().toString());
-        values.put("guestPort", Integer.toString(settings.guestPort()));
-        values.put("hostAddress", settings.address());
-        values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(number, domains)
-                : settings.guestPort()));
-        String xml = ReplicaMark.stamp(settings.template().render(values), group(), number, clock.instant());
-        try {
-            host().define(xml);
-        } catch (RuntimeException e) {
-            throw new ProvisioningException("cannot define " + name + " from " + settings.template().file() + " on "
-                    + uri() + ": " + e.getMessage(), e);
-        }
-        try {
-            host().start(name);
-            Endpoint endpoint = requireEndpoint(name, mark(name));
-            log.info("defined and started {} ({}), answering at {}", name, settings.domainType(), endpoint);
-            return new Replica(name, uri(), endpoint);
-        } catch (RuntimeException e) {
-            removeQuietly(name);
-            throw new ProvisioningException("cannot start " + name + " on " + uri() + ": " + e.getMessage()
-                    + " (its definition was removed)", e);
-        }
-    }
-
-    /** base + number when free, else the next port that is neither used by a domain of the name nor taken on loopback. */
-    private int freeHostPort(int number, Map<Integer, Hypervisor.Domain> domains) {
-        Set<Integer> used = new HashSet<>();
-        for (Hypervisor.Domain domain : domains.values()) {
-            mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
-        }
-        for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
-            if (!used.contains(port) && udpPortFree(settings.address(), port)) {
-                return port;
-            }
-        }
-        throw new ProvisioningException("no free UDP port on " + settings.address() + " from " + settings.hostPortBase());
-    }
-
     /** Free to bind here; an address this machine does not have (a remote host's) counts as free. */
-    private static boolean udpPortFree(String address, int port) {
+    static boolean udpPortFree(String address, int port) {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), port))) {
             return true;
         } catch (java.net.BindException e) {
@@ -382,7 +308,8 @@ public final class ReplicaProvisioner implements Provisioner {
         return host().leaseAddress(name).map(ip -> new Endpoint(ip, settings.guestPort())).orElse(null);
     }
 
-    private Endpoint requireEndpoint(String name, Optional<String> mark) {
+    /** Where it answers; in port-forward mode its mark must say, or an exception says it does not. */
+    Endpoint requireEndpoint(String name, Optional<String> mark) {
         if (!settings.portForward()) {
             // NAT mode: the lease appears once the guest asked for it; until then the guest port on no address
             return Optional.ofNullable(endpoint(name, mark)).orElse(new Endpoint("0.0.0.0", settings.guestPort()));
@@ -415,21 +342,22 @@ public final class ReplicaProvisioner implements Provisioner {
         }
         try {
             host().destroy(domain);
-            if (templateMode && settings.undefineOnStop()) {
+            if (mode.removesStopped()) {
                 host().undefine(domain);
             }
         } catch (RuntimeException e) {
             throw new ProvisioningException("cannot stop " + domain + " on " + uri() + ": " + e.getMessage(), e);
         }
-        log.info("stopped {}{}", domain, templateMode && settings.undefineOnStop() ? " and removed it" : "");
+        log.info("stopped {}{}", domain, mode.removesStopped() ? " and removed it" : "");
     }
 
     @Override
     public boolean removesStopped() {
-        return templateMode && settings.undefineOnStop();
+        return mode.removesStopped();
     }
 
-    private void removeQuietly(String name) {
+    /** Destroys and undefines it, failures logged: what a failed start leaves is not kept. */
+    void removeQuietly(String name) {
         try {
             host().destroy(name);
         } catch (RuntimeException e) {

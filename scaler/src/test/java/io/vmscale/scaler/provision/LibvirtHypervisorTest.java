@@ -2,7 +2,7 @@ package io.vmscale.scaler.provision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vmscale.monitor.libvirt.HostConnection;
+import io.vmscale.libvirt.HostConnection;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +36,7 @@ class LibvirtHypervisorTest {
                 assertThat(power(hypervisor, name)).isEqualTo(Hypervisor.Power.SAVED);
                 hypervisor.start(name); // restores the managed save image
                 assertThat(power(hypervisor, name)).isEqualTo(Hypervisor.Power.RUNNING);
-                assertThat(host.hasManagedSave(name)).isFalse();
+                assertThat(host.domains().hasManagedSave(name)).isFalse();
 
                 hypervisor.save(name);
                 hypervisor.destroy(name); // not running: nothing to do
@@ -44,7 +44,7 @@ class LibvirtHypervisorTest {
                 hypervisor.undefine(name); // the save image goes with the definition
                 assertThat(hypervisor.domains(name::equals)).isEmpty();
             } finally {
-                if (host.domain(name).isPresent()) {
+                if (host.domains().find(name).isPresent()) {
                     hypervisor.destroy(name);
                     hypervisor.undefine(name);
                 }

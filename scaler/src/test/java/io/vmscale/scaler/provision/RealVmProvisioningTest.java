@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.guest.Wire;
-import io.vmscale.monitor.libvirt.DomainState;
-import io.vmscale.monitor.libvirt.HostConnection;
-import io.vmscale.monitor.libvirt.LibvirtFailure;
+import io.vmscale.libvirt.DomainState;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtFailure;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -54,7 +54,7 @@ class RealVmProvisioningTest {
         sweep("vmscale-test"); // leftovers of a run that was killed
         image = GuestImage.ensure(HOME, Path.of("/var/lib/vmscale/image"), line -> log.info("{}", line));
         template = ReplicaTemplate.load(HOME.resolve("conf/replica-port-forward.xml"));
-        DomainTypes.Choice choice = DomainTypes.choose("auto", host, template, image, Wire.DEFAULT_PORT,
+        DomainTypes.Choice choice = DomainTypes.choose("auto", new LibvirtHypervisor(host), template, image, Wire.DEFAULT_PORT,
                 prefix + "-kvm-probe");
         log.info("domain type {}: {}", choice.type(), choice.why());
         domainType = choice.type();
@@ -69,14 +69,14 @@ class RealVmProvisioningTest {
     }
 
     private void sweep(String namePrefix) {
-        for (String name : host.domainNames(n -> n.startsWith(namePrefix))) {
+        for (String name : host.domains().names(n -> n.startsWith(namePrefix))) {
             try {
-                host.destroy(name);
+                host.domains().destroy(name);
             } catch (LibvirtFailure e) {
                 // not running
             }
             try {
-                host.undefine(name);
+                host.domains().undefine(name);
             } catch (LibvirtFailure e) {
                 // transient, gone with the destroy
             }
@@ -134,7 +134,7 @@ class RealVmProvisioningTest {
         assertThat(provisioner.scaleDownCandidate()).isEqualTo(replica.domain());
 
         provisioner.stop(replica.domain());
-        assertThat(host.domain(replica.domain())).as("undefined after stop").isEmpty();
+        assertThat(host.domains().find(replica.domain())).as("undefined after stop").isEmpty();
         assertThatThrownBy(() -> provisioner.stop("other-0000")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a domain of the prefix");
     }
@@ -169,7 +169,7 @@ class RealVmProvisioningTest {
         }
         assertThat(provisioner.scaleDownCandidate()).isEqualTo(pool + "-0001");
         provisioner.stop(pool + "-0001");
-        assertThat(host.domain(pool + "-0001")).hasValueSatisfying(
+        assertThat(host.domains().find(pool + "-0001")).hasValueSatisfying(
                 d -> assertThat(d.state()).isEqualTo(DomainState.SHUTOFF)); // a pool keeps its domains
         assertThat(provisioner.running()).extracting(Replica::domain).containsExactly(pool + "-0000");
         provisioner.stop(pool + "-0000");
@@ -185,7 +185,7 @@ class RealVmProvisioningTest {
                 .hasMessageStartingWith("cannot start " + failing + "-0000 on " + URI + ": ")
                 .hasMessageContaining("no-such-vmlinuz")
                 .hasMessageEndingWith("(its definition was removed)");
-        assertThat(host.domain(failing + "-0000")).isEmpty();
+        assertThat(host.domains().find(failing + "-0000")).isEmpty();
 
         // a port already taken: a template that forwards a fixed port, which this test holds
         try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -196,7 +196,7 @@ class RealVmProvisioningTest {
             assertThatThrownBy(portTaken::scaleUp).isInstanceOf(ProvisioningException.class)
                     .hasMessageStartingWith("cannot start " + failing + "-0000 on " + URI + ": ")
                     .hasMessageContaining("forwarding");
-            assertThat(host.domain(failing + "-0000")).isEmpty();
+            assertThat(host.domains().find(failing + "-0000")).isEmpty();
         }
 
         // a bad template: refused when loaded, before anything is defined
@@ -209,6 +209,6 @@ class RealVmProvisioningTest {
         assertThatThrownBy(() -> ReplicaProvisioner.template(settings(failing, ReplicaTemplate.load(broken), image))
                 .scaleUp()).isInstanceOf(ProvisioningException.class)
                 .hasMessageStartingWith("cannot define " + failing + "-0000 from " + broken);
-        assertThat(host.domainNames(n -> n.startsWith(failing))).isEmpty();
+        assertThat(host.domains().names(n -> n.startsWith(failing))).isEmpty();
     }
 }

@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 /** A domain's state as libvirt reports it (virDomainState). */
 public enum DomainState {

@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 /** A libvirt call failed; the message names the host, the operation, the domain and libvirt's reason. */
 public final class LibvirtFailure extends RuntimeException {

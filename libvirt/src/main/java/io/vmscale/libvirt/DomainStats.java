@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 /**
  * One domain's figures from one stats call.

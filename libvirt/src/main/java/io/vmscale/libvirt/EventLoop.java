@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 import org.libvirt.Library;
 import org.libvirt.LibvirtException;

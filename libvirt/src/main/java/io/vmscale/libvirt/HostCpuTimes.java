@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 /**
  * A host's cumulative CPU times over all its CPUs since it booted (virNodeGetCPUStats), in

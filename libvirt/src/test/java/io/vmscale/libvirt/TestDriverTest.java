@@ -1,9 +1,8 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.vmscale.monitor.TestDriverXml;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,34 +53,34 @@ class TestDriverTest {
     @Test
     void definesStartsDestroysAndUndefinesWithALifecycleEventForEach() throws Exception {
         assertThat(host.connected()).isTrue();
-        assertThat(host.define(TestDriverXml.domain(p + "0000"))).isEqualTo(p + "0000");
+        assertThat(host.domains().define(TestDriverXml.domain(p + "0000"))).isEqualTo(p + "0000");
         assertThat(next()).isEqualTo(new DomainLifecycle("test:///default", p + "0000", "DEFINED", "ADDED"));
 
-        host.start(p + "0000");
+        host.domains().start(p + "0000");
         assertThat(next()).extracting(DomainLifecycle::event, DomainLifecycle::detail)
                 .containsExactly("STARTED", "BOOTED");
-        assertThat(host.domain(p + "0000").orElseThrow().state()).isEqualTo(DomainState.RUNNING);
+        assertThat(host.domains().find(p + "0000").orElseThrow().state()).isEqualTo(DomainState.RUNNING);
 
-        host.destroy(p + "0000");
+        host.domains().destroy(p + "0000");
         assertThat(next()).extracting(DomainLifecycle::event, DomainLifecycle::detail)
                 .containsExactly("STOPPED", "DESTROYED");
-        assertThat(host.domain(p + "0000").orElseThrow().state()).isEqualTo(DomainState.SHUTOFF);
+        assertThat(host.domains().find(p + "0000").orElseThrow().state()).isEqualTo(DomainState.SHUTOFF);
 
-        host.undefine(p + "0000");
+        host.domains().undefine(p + "0000");
         assertThat(next()).extracting(DomainLifecycle::event).isEqualTo("UNDEFINED");
-        assertThat(host.domain(p + "0000")).isEmpty();
+        assertThat(host.domains().find(p + "0000")).isEmpty();
     }
 
     @Test
     void filtersByNamePrefix() {
-        host.define(TestDriverXml.domain(p + "0000"));
-        host.define(TestDriverXml.domain(p + "0001"));
-        host.define(TestDriverXml.domain(p + "x-other"));
-        host.start(p + "0001");
-        assertThat(host.domainNames(name -> name.startsWith(p) && !name.contains("x-")))
+        host.domains().define(TestDriverXml.domain(p + "0000"));
+        host.domains().define(TestDriverXml.domain(p + "0001"));
+        host.domains().define(TestDriverXml.domain(p + "x-other"));
+        host.domains().start(p + "0001");
+        assertThat(host.domains().names(name -> name.startsWith(p) && !name.contains("x-")))
                 .containsExactlyInAnyOrder(p + "0000", p + "0001");
-        assertThat(host.domainNames(name -> true)).contains("test", p + "x-other");
-        assertThat(host.stats(name -> name.startsWith(p) && !name.contains("x-")))
+        assertThat(host.domains().names(name -> true)).contains("test", p + "x-other");
+        assertThat(host.stats().domains(name -> name.startsWith(p) && !name.contains("x-")))
                 .extracting(DomainStats::name, DomainStats::state)
                 .containsExactlyInAnyOrder(
                         org.assertj.core.groups.Tuple.tuple(p + "0000", DomainState.SHUTOFF),
@@ -90,46 +89,46 @@ class TestDriverTest {
 
     @Test
     void fallsBackToOneCallPerDomainWhereTheDriverHasNoBulkStats() {
-        host.define(TestDriverXml.domain(p + "0000"));
-        host.start(p + "0000");
-        List<DomainStats> stats = host.stats(name -> name.startsWith(p) && !name.contains("x-"));
-        assertThat(host.bulkStatsSupported()).isFalse();
+        host.domains().define(TestDriverXml.domain(p + "0000"));
+        host.domains().start(p + "0000");
+        List<DomainStats> stats = host.stats().domains(name -> name.startsWith(p) && !name.contains("x-"));
+        assertThat(host.stats().bulkSupported()).isFalse();
         assertThat(stats).singleElement().satisfies(d -> {
             assertThat(d.state()).isEqualTo(DomainState.RUNNING);
             assertThat(d.vcpus()).isEqualTo(2);
             assertThat(d.id()).isPositive();
             assertThat(d.uuid()).hasSize(36);
         });
-        assertThatThrownBy(() -> host.bulkStats(name -> true)).isInstanceOf(LibvirtFailure.class)
+        assertThatThrownBy(() -> host.stats().bulk(name -> true)).isInstanceOf(LibvirtFailure.class)
                 .hasMessageContaining("test:///default: bulk stats");
     }
 
     @Test
     void namesTheDomainAndTheOperationThatFailed() {
-        assertThatThrownBy(() -> host.start(p + "9999")).isInstanceOf(LibvirtFailure.class)
+        assertThatThrownBy(() -> host.domains().start(p + "9999")).isInstanceOf(LibvirtFailure.class)
                 .hasMessageStartingWith("test:///default: start " + p + "9999: ");
-        assertThatThrownBy(() -> host.define("<domain>not really</domain>")).isInstanceOf(LibvirtFailure.class)
+        assertThatThrownBy(() -> host.domains().define("<domain>not really</domain>")).isInstanceOf(LibvirtFailure.class)
                 .hasMessageStartingWith("test:///default: define: ");
-        assertThat(host.domain(p + "9999")).isEmpty();
+        assertThat(host.domains().find(p + "9999")).isEmpty();
     }
 
     @Test
     void readsAndWritesOurMetadataElement() {
-        host.define(TestDriverXml.domain(p + "0000"));
+        host.domains().define(TestDriverXml.domain(p + "0000"));
         String ns = "https://vmscale.io/xmlns/replica/1";
-        assertThat(host.metadata(p + "0000", ns)).isEmpty();
-        host.setMetadata(p + "0000", "vmscale", ns, "<replica port='21005'/>");
-        assertThat(host.metadata(p + "0000", ns)).hasValueSatisfying(xml -> assertThat(xml).contains("21005"));
-        assertThat(host.xml(p + "0000")).contains(ns);
+        assertThat(host.domains().metadata(p + "0000", ns)).isEmpty();
+        host.domains().setMetadata(p + "0000", "vmscale", ns, "<replica port='21005'/>");
+        assertThat(host.domains().metadata(p + "0000", ns)).hasValueSatisfying(xml -> assertThat(xml).contains("21005"));
+        assertThat(host.domains().xml(p + "0000")).contains(ns);
     }
 
     @Test
     void readsTheHostsFigures() {
-        HostInfo info = host.info();
+        HostInfo info = host.stats().info();
         assertThat(info.cpus()).isPositive();
         assertThat(info.memoryKiB()).isPositive();
-        assertThat(host.freeMemoryKiB()).isBetween(0L, info.memoryKiB());
-        HostCpuTimes times = host.cpuTimes(); // our own binding of virNodeGetCPUStats
+        assertThat(host.stats().freeMemoryKiB()).isBetween(0L, info.memoryKiB());
+        HostCpuTimes times = host.stats().cpuTimes(); // our own binding of virNodeGetCPUStats
         assertThat(times.kernelNs()).isPositive();
         assertThat(times.userNs()).isPositive();
         assertThat(times.idleNs()).isPositive();
@@ -139,7 +138,7 @@ class TestDriverTest {
     @Test
     void readsInterfaceAddresses() {
         // the test driver's own domain "test" has one interface with a made-up lease
-        assertThat(host.interfaceAddresses("test", 0)).containsExactly(
+        assertThat(host.domains().interfaceAddresses("test", 0)).containsExactly(
                 new InterfaceAddress("testnet0", "aa:bb:cc:dd:ee:ff", "192.168.122.3", 24));
     }
 
@@ -159,7 +158,7 @@ class TestDriverTest {
                 changes.add(attempts.poll(5, TimeUnit.SECONDS));
             }
             assertThat(changes).allSatisfy(reason -> assertThat(reason).startsWith("cannot connect"));
-            assertThatThrownBy(() -> nowhere.domainNames(n -> true)).isInstanceOf(LibvirtFailure.class)
+            assertThatThrownBy(() -> nowhere.domains().names(n -> true)).isInstanceOf(LibvirtFailure.class)
                     .hasMessageContaining("not connected");
         }
     }

@@ -1,4 +1,4 @@
-package io.vmscale.monitor;
+package io.vmscale.libvirt;
 
 /** Domain XML for libvirt's test driver. */
 public final class TestDriverXml {

@@ -1,4 +1,4 @@
-package io.vmscale.monitor.libvirt;
+package io.vmscale.libvirt;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;

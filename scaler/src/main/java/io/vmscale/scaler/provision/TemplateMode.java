@@ -1,0 +1,99 @@
+package io.vmscale.scaler.provision;
+
+import io.vmscale.broker.event.Endpoint;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Template mode, like a launch template: scaling up defines {@code PREFIX-NNNN} (the lowest number no domain
+ * of that name uses) from the domain XML template with a fresh UUID, MAC and, in port-forward mode, a free
+ * host port, and the group's ownership mark ({@link ReplicaMark}), then starts it. Only domains carrying the
+ * group's mark are the group's; stopping undefines where configured.
+ */
+final class TemplateMode implements ProvisioningMode {
+    /** Its messages under the provisioner's name, as they always were. */
+    private static final Logger log = LoggerFactory.getLogger(ReplicaProvisioner.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ReplicaProvisioner.Settings settings;
+    private final Clock clock;
+
+    TemplateMode(ReplicaProvisioner.Settings settings, Clock clock) {
+        if (settings.template() == null || settings.image() == null || settings.domainType() == null) {
+            throw new IllegalArgumentException("template mode needs a template, an image and a domain type");
+        }
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    @Override
+    public Replica scaleUp(ReplicaProvisioner provisioner, Set<Integer> taken) {
+        Map<Integer, Hypervisor.Domain> domains = provisioner.named();
+        int number = 0;
+        while (domains.containsKey(number) || taken.contains(number)) {
+            number++; // foreign domains' numbers are skipped too
+        }
+        String name = settings.names().name(number);
+        Map<String, String> values = new HashMap<>();
+        values.put("name", name);
+        values.put("uuid", UUID.randomUUID().toString());
+        values.put("mac", String.format("52:54:00:%02x:%02x:%02x", RANDOM.nextInt(256), RANDOM.nextInt(256),
+                RANDOM.nextInt(256)));
+        values.put("type", settings.domainType());
+        values.put("kernel", settings.image().kernel().toString());
+        values.put("initrd", settings.image().initrd().toString());
+        values.put("guestPort", Integer.toString(settings.guestPort()));
+        values.put("hostAddress", settings.address());
+        values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(provisioner, number, domains)
+                : settings.guestPort()));
+        String xml = ReplicaMark.stamp(settings.template().render(values), provisioner.group(), number, clock.instant());
+        try {
+            provisioner.host().define(xml);
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot define " + name + " from " + settings.template().file() + " on "
+                    + provisioner.uri() + ": " + e.getMessage(), e);
+        }
+        try {
+            provisioner.host().start(name);
+            Endpoint endpoint = provisioner.requireEndpoint(name, provisioner.mark(name));
+            log.info("defined and started {} ({}), answering at {}", name, settings.domainType(), endpoint);
+            return new Replica(name, provisioner.uri(), endpoint);
+        } catch (RuntimeException e) {
+            provisioner.removeQuietly(name);
+            throw new ProvisioningException("cannot start " + name + " on " + provisioner.uri() + ": " + e.getMessage()
+                    + " (its definition was removed)", e);
+        }
+    }
+
+    /** base + number when free, else the next port that is neither used by a domain of the name nor taken on loopback. */
+    private int freeHostPort(ReplicaProvisioner provisioner, int number, Map<Integer, Hypervisor.Domain> domains) {
+        Set<Integer> used = new HashSet<>();
+        for (Hypervisor.Domain domain : domains.values()) {
+            provisioner.mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
+        }
+        for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
+            if (!used.contains(port) && ReplicaProvisioner.udpPortFree(settings.address(), port)) {
+                return port;
+            }
+        }
+        throw new ProvisioningException("no free UDP port on " + settings.address() + " from " + settings.hostPortBase());
+    }
+
+    @Override
+    public boolean owns(Optional<String> mark, String group) {
+        return mark.flatMap(Endpoints::group).filter(group::equals).isPresent();
+    }
+
+    @Override
+    public boolean removesStopped() {
+        return settings.undefineOnStop();
+    }
+}
