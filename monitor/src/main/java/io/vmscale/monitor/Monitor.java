@@ -2,7 +2,6 @@ package io.vmscale.monitor;
 
 import io.vmscale.broker.event.Event;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
 import io.vmscale.monitor.libvirt.HostConnection;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -12,7 +12,6 @@ import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
 import io.vmscale.monitor.libvirt.HostConnection;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -7,7 +7,6 @@ import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

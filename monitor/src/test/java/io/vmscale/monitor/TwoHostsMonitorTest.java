@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,8 +2,8 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.scaler.ScalerConfig;
 import io.vmscale.scaler.provision.Replica;
 import java.io.IOException;
 import java.io.PrintWriter;

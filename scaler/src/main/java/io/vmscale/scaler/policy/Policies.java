@@ -1,6 +1,6 @@
 package io.vmscale.scaler.policy;
 
-import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.ScalerConfig;
 import java.time.Duration;
 
 /** The policy a configuration names, with its settings. */
