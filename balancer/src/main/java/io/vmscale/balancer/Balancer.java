@@ -147,7 +147,7 @@ public final class Balancer implements AutoCloseable {
     }
 
     /** The settings of a configuration section. */
-    public static Settings settings(io.vmscale.config.BalancerConfig c) {
+    public static Settings settings(BalancerConfig c) {
         LoadMode initial = c.initialMode().equals("off") ? LoadMode.OFF
                 : new LoadMode(c.initialMode(), switch (c.initialMode()) {
                     case "low" -> c.low();
@@ -156,7 +156,7 @@ public final class Balancer implements AutoCloseable {
                 });
         Map<String, Double> modes = Map.of("low", c.low(), "mid", c.mid(), "high", c.high());
         List<Step> profile = new ArrayList<>();
-        for (io.vmscale.config.ProfileStep step : c.profile()) {
+        for (ProfileStep step : c.profile()) {
             LoadMode mode = step.mode().equals("off") ? LoadMode.OFF
                     : step.mode().startsWith("custom ") ? LoadMode.custom(Double.parseDouble(step.mode().substring(7)))
                     : new LoadMode(step.mode(), modes.get(step.mode()));

@@ -1,6 +1,5 @@
 package io.vmscale.broker;
 
-import io.vmscale.config.BrokerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,7 +1,6 @@
 package io.vmscale.broker;
 
 import io.vmscale.broker.event.Topic;
-import io.vmscale.config.BrokerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

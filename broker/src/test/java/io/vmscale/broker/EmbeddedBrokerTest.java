@@ -10,7 +10,6 @@ import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.BrokerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

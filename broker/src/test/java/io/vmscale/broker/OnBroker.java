@@ -1,6 +1,5 @@
 package io.vmscale.broker;
 
-import io.vmscale.config.BrokerConfig;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -53,7 +53,7 @@ class StompWebSocketTest {
     @Test
     void theUrlIsTheTcpAcceptorsPortAndWssBeyondLoopback() {
         assertThat(url).isEqualTo(broker.tcpUrl().replace("tcp://", "ws://"));
-        assertThat(EmbeddedBroker.webSocketUrl(new io.vmscale.config.BrokerConfig("10.1.2.3", 61616, "/tmp/x",
+        assertThat(EmbeddedBroker.webSocketUrl(new BrokerConfig("10.1.2.3", 61616, "/tmp/x",
                 List.of()))).isEqualTo("wss://10.1.2.3:61616");
     }
 

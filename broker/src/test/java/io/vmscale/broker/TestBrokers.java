@@ -1,7 +1,5 @@
 package io.vmscale.broker;
 
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,9 +1,8 @@
 package io.vmscale.monitor;
 
 import io.vmscale.broker.event.Event;
-import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
 import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

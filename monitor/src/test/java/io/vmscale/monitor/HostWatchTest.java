@@ -7,9 +7,9 @@ import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.LibvirtConfig;
 import io.vmscale.libvirt.DomainStats;
 import io.vmscale.libvirt.HostConnection;
+import io.vmscale.libvirt.LibvirtConfig;
 import io.vmscale.libvirt.TestDriverXml;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -81,7 +81,9 @@ class HostWatchTest {
 
     @Test
     void listsTheDomainsOfThePrefixAfterTheFirstConnectionAndAfterEachReconnection() {
-        assertThat(outbox.get(0)).isEqualTo(new HostStatus(URI, true, "connected"));
+        // the first host status says connected; libvirt's event thread may deliver the set-up's own lifecycle
+        // callbacks (define, start) between the listener's registration and that status: they may come first
+        assertThat(published(HostStatus.class).findFirst()).contains(new HostStatus(URI, true, "connected"));
         tick(0, 0);
         assertThat(listed()).extracting(VmLifecycle::domain, VmLifecycle::state,
                 VmLifecycle::reason).containsExactlyInAnyOrder(

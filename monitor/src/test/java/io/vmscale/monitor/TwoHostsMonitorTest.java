@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.HostStatus;
-import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.MonitorConfig;
+import io.vmscale.libvirt.LibvirtConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

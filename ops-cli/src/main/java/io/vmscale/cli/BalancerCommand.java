@@ -7,7 +7,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.LbStats;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;

@@ -1,13 +1,13 @@
 package io.vmscale.cli;
 
 import io.vmscale.broker.Account;
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.Credentials;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
+import io.vmscale.broker.UserConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

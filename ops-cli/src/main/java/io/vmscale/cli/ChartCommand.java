@@ -7,7 +7,7 @@ import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.cli.chart.ChartRenderer;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import java.awt.GraphicsEnvironment;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.vmscale.cli;
 
-import io.vmscale.config.ConfigLoader;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.ConfigLoader;
+import io.vmscale.cli.config.VmscaleConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

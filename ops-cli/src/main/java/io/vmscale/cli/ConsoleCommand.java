@@ -1,7 +1,7 @@
 package io.vmscale.cli;
 
 import io.vmscale.cli.console.WebConsole;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

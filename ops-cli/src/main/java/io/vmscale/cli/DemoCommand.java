@@ -1,5 +1,6 @@
 package io.vmscale.cli;
 
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.EmbeddedBroker;
@@ -12,8 +13,7 @@ import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.guest.GuestServer;
 import io.vmscale.guest.Wire;
 import java.io.IOException;

@@ -1,7 +1,9 @@
 package io.vmscale.cli;
 
 import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerConfig;
 import io.vmscale.balancer.LoadMode;
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminCommand;
@@ -14,11 +16,9 @@ import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.chart.ChartModel;
-import io.vmscale.config.BalancerConfig;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.LibvirtConfig;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.libvirt.LibvirtConfig;
+import io.vmscale.scaler.ScalerConfig;
 import java.awt.GraphicsEnvironment;
 import java.io.PrintWriter;
 import java.nio.file.Files;

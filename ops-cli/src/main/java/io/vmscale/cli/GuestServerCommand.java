@@ -1,6 +1,6 @@
 package io.vmscale.cli;
 
-import io.vmscale.config.GuestConfig;
+import io.vmscale.cli.config.GuestConfig;
 import io.vmscale.guest.GuestServer;
 import java.io.IOException;
 import java.io.PrintWriter;

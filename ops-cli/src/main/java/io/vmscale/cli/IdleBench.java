@@ -2,8 +2,8 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.scaler.ScalerConfig;
 import io.vmscale.scaler.provision.Replica;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,7 +27,7 @@ final class IdleBench {
     static void run(PrintWriter out, VmscaleConfig loaded, Duration span) throws Exception {
         VmscaleConfig demo = FullDemo.demoConfig(loaded, Files.createTempDirectory("vmscale-bench-idle-"));
         ScalerConfig s = demo.scaler();
-        VmscaleConfig config = new VmscaleConfig(demo.broker(), new io.vmscale.config.LibvirtConfig(
+        VmscaleConfig config = new VmscaleConfig(demo.broker(), new io.vmscale.libvirt.LibvirtConfig(
                 demo.libvirt().uris(), loaded.libvirt().prefix() + "bench", demo.libvirt().reconnectMinMs(),
                 demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
                 s.withLimits(2, 2).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),

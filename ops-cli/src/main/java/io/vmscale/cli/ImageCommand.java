@@ -1,6 +1,6 @@
 package io.vmscale.cli;
 
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.scaler.provision.GuestImage;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

@@ -2,7 +2,7 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

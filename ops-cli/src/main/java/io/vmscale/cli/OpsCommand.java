@@ -3,7 +3,7 @@ package io.vmscale.cli;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminResult;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import java.io.Console;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -2,10 +2,10 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.log.EventLog;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.config.VmscaleConfig;
+import io.vmscale.scaler.ScalerConfig;
+import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.scaler.Simulation;
-import io.vmscale.scaler.policy.Policies;
+import io.vmscale.scaler.Policies;
 import io.vmscale.scaler.policy.ScalingPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Path;

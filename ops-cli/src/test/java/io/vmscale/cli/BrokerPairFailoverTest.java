@@ -3,16 +3,16 @@ package io.vmscale.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.UserConfig;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,10 +3,10 @@ package io.vmscale.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.TestBrokers;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
+import io.vmscale.broker.UserConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -16,7 +16,7 @@ import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.scaler.Simulation;
-import io.vmscale.scaler.policy.Policies;
+import io.vmscale.scaler.Policies;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -4,15 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.vmscale.balancer.Balancer;
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.UserConfig;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ScaleDecision;
-import io.vmscale.config.BrokerConfig;
-import io.vmscale.config.UserConfig;
 import io.vmscale.scaler.Scaler;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;

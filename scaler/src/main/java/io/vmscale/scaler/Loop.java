@@ -1,8 +1,6 @@
 package io.vmscale.scaler;
 
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.scaler.policy.Policies;
 import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
 import java.time.Clock;

@@ -5,8 +5,6 @@ import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleDecision;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.scaler.policy.Policies;
 import io.vmscale.scaler.provision.Provisioner;
 import java.time.Duration;
 import java.time.Instant;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
-import io.vmscale.config.ScalerConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -11,7 +11,6 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.ScalerConfig;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.HostGroup;
 import io.vmscale.scaler.provision.Provisioner;

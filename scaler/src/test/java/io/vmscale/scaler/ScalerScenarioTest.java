@@ -258,7 +258,7 @@ class ScalerScenarioTest {
                 .replace("2026-11-24T00:00:00Z", java.time.Instant.now().toString()), true, freePort());
         try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 1, 3, 2)) {
             h.kill();
-            h.start(new io.vmscale.config.ScalerConfig(h.config.policy(), 1, 3, 0, 100, 5, 2, 60, 1.0,
+            h.start(new ScalerConfig(h.config.policy(), 1, 3, 0, 100, 5, 2, 60, 1.0,
                     h.config.thresholdWindow(), h.config.targetTracking(), h.config.warmPool())); // a 60 s warm-up
             await().atMost(SOON).until(() -> h.ready() == 2);
             @SuppressWarnings("unchecked")

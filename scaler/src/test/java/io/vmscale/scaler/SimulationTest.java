@@ -11,8 +11,6 @@ import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.ScaleAction;
-import io.vmscale.config.ScalerConfig;
-import io.vmscale.scaler.policy.Policies;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,7 +8,6 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.config.ScalerConfig;
 import io.vmscale.scaler.provision.Hypervisor;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package io.vmscale.cli.bench;
 
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.cli.Local;
-import io.vmscale.config.BrokerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,6 +1,14 @@
-package io.vmscale.config;
+package io.vmscale.cli.config;
 
-/** The whole configuration: one section per component. */
+import io.vmscale.balancer.BalancerConfig;
+import io.vmscale.broker.BrokerConfig;
+import io.vmscale.config.InvalidValueException;
+import io.vmscale.libvirt.LibvirtConfig;
+import io.vmscale.monitor.MonitorConfig;
+import io.vmscale.scaler.ScalerConfig;
+import io.vmscale.scaler.provision.ProvisioningConfig;
+
+/** The whole configuration: one section per component, each section's record in its component's module. */
 public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor,
                             ProvisioningConfig provisioning, ScalerConfig scaler, BalancerConfig balancer,
                             GuestConfig guest) {

@@ -1,8 +1,11 @@
-package io.vmscale.config;
+package io.vmscale.cli.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vmscale.broker.UserConfig;
+import io.vmscale.config.ConfigException;
+import io.vmscale.libvirt.LibvirtConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
-package io.vmscale.config;
+package io.vmscale.scaler;
 
+import io.vmscale.config.InvalidValueException;
 import java.util.List;
 
 /**
@@ -136,42 +137,156 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
 
     /** The same with other limits. */
     public ScalerConfig withLimits(int min, int max) {
-        return new ScalerConfig(policy, min, max, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
-                consolidateAfterSeconds, rebalanceAbove);
+        return toBuilder().minReplicas(min).maxReplicas(max).build();
     }
 
     /** The same with other many-host settings. */
     public ScalerConfig withHosts(int graceSeconds, int consolidateAfter) {
-        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                graceSeconds, consolidateAfter, rebalanceAbove);
+        return toBuilder().hostGraceSeconds(graceSeconds).consolidateAfterSeconds(consolidateAfter).build();
     }
 
     /** The same with another rebalancing threshold. */
     public ScalerConfig withRebalanceAbove(double percent) {
-        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                hostGraceSeconds, consolidateAfterSeconds, percent);
+        return toBuilder().rebalanceAbove(percent).build();
     }
 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
-        return new ScalerConfig(name, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
+        return toBuilder().policy(name).build();
     }
 
     /** The same with another warm pool. */
     public ScalerConfig withWarmPool(WarmPoolConfig pool) {
-        return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
-                drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, pool,
-                hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
+        return toBuilder().warmPool(pool).build();
+    }
+
+    /** A builder holding these settings, to change some and build another (checked again by {@link Builder#build}). */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** How many replicas the warm pool should hold while {@code serving} replicas serve. */
     public int poolTarget(int serving) {
         int cap = warmPool.maxPrepared() < 0 ? maxReplicas : warmPool.maxPrepared();
         return Math.max(0, Math.min(warmPool.size(), cap - serving));
+    }
+
+    /** Another scaler configuration, started from an existing one: each setter changes one setting. */
+    public static final class Builder {
+        private String policy;
+        private int minReplicas;
+        private int maxReplicas;
+        private int cooldownSeconds;
+        private int tickMs;
+        private int probeTimeoutSeconds;
+        private int drainTimeoutSeconds;
+        private int warmupSeconds;
+        private double maxVcpusPerCore;
+        private ThresholdWindowConfig thresholdWindow;
+        private TargetTrackingConfig targetTracking;
+        private WarmPoolConfig warmPool;
+        private int hostGraceSeconds;
+        private int consolidateAfterSeconds;
+        private double rebalanceAbove;
+
+        private Builder(ScalerConfig from) {
+            policy = from.policy;
+            minReplicas = from.minReplicas;
+            maxReplicas = from.maxReplicas;
+            cooldownSeconds = from.cooldownSeconds;
+            tickMs = from.tickMs;
+            probeTimeoutSeconds = from.probeTimeoutSeconds;
+            drainTimeoutSeconds = from.drainTimeoutSeconds;
+            warmupSeconds = from.warmupSeconds;
+            maxVcpusPerCore = from.maxVcpusPerCore;
+            thresholdWindow = from.thresholdWindow;
+            targetTracking = from.targetTracking;
+            warmPool = from.warmPool;
+            hostGraceSeconds = from.hostGraceSeconds;
+            consolidateAfterSeconds = from.consolidateAfterSeconds;
+            rebalanceAbove = from.rebalanceAbove;
+        }
+
+        public Builder policy(String name) {
+            policy = name;
+            return this;
+        }
+
+        public Builder minReplicas(int n) {
+            minReplicas = n;
+            return this;
+        }
+
+        public Builder maxReplicas(int n) {
+            maxReplicas = n;
+            return this;
+        }
+
+        public Builder cooldownSeconds(int seconds) {
+            cooldownSeconds = seconds;
+            return this;
+        }
+
+        public Builder tickMs(int ms) {
+            tickMs = ms;
+            return this;
+        }
+
+        public Builder probeTimeoutSeconds(int seconds) {
+            probeTimeoutSeconds = seconds;
+            return this;
+        }
+
+        public Builder drainTimeoutSeconds(int seconds) {
+            drainTimeoutSeconds = seconds;
+            return this;
+        }
+
+        public Builder warmupSeconds(int seconds) {
+            warmupSeconds = seconds;
+            return this;
+        }
+
+        public Builder maxVcpusPerCore(double ratio) {
+            maxVcpusPerCore = ratio;
+            return this;
+        }
+
+        public Builder thresholdWindow(ThresholdWindowConfig settings) {
+            thresholdWindow = settings;
+            return this;
+        }
+
+        public Builder targetTracking(TargetTrackingConfig settings) {
+            targetTracking = settings;
+            return this;
+        }
+
+        public Builder warmPool(WarmPoolConfig pool) {
+            warmPool = pool;
+            return this;
+        }
+
+        public Builder hostGraceSeconds(int seconds) {
+            hostGraceSeconds = seconds;
+            return this;
+        }
+
+        public Builder consolidateAfterSeconds(int seconds) {
+            consolidateAfterSeconds = seconds;
+            return this;
+        }
+
+        public Builder rebalanceAbove(double percent) {
+            rebalanceAbove = percent;
+            return this;
+        }
+
+        /** The configuration, its values checked as at load ({@link InvalidValueException} when one is out of range). */
+        public ScalerConfig build() {
+            return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
+                    drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
+                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
+        }
     }
 }

@@ -1,4 +1,6 @@
-package io.vmscale.config;
+package io.vmscale.monitor;
+
+import io.vmscale.config.InvalidValueException;
 
 /**
  * The monitor.

@@ -1,5 +1,6 @@
-package io.vmscale.config;
+package io.vmscale.broker;
 
+import io.vmscale.config.InvalidValueException;
 import java.util.List;
 
 /**

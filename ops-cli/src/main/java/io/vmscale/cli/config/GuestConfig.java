@@ -1,4 +1,6 @@
-package io.vmscale.config;
+package io.vmscale.cli.config;
+
+import io.vmscale.config.InvalidValueException;
 
 /**
  * The guest service in each replica (and {@code ./vmscale guest-server} on this host).

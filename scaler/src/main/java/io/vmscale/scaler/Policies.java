@@ -1,6 +1,9 @@
-package io.vmscale.scaler.policy;
+package io.vmscale.scaler;
 
-import io.vmscale.config.ScalerConfig;
+import io.vmscale.scaler.policy.Limits;
+import io.vmscale.scaler.policy.ScalingPolicy;
+import io.vmscale.scaler.policy.TargetTracking;
+import io.vmscale.scaler.policy.ThresholdWindow;
 import java.time.Duration;
 
 /** The policy a configuration names, with its settings. */

@@ -32,16 +32,25 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Reads {@code vmscale.json}: the keys a file gives override the built-in defaults (the same values
- * as the shipped {@code conf/vmscale.json}); an unknown key, a wrong type or a value out of range
- * stops with one {@link ConfigException} naming the file, the key and what was expected.
+ * Binds one kind of JSON configuration file to its root record, strictly: the keys a file gives override
+ * the defaults (a resource beside the root record), and an unknown key, a wrong type or a value out of
+ * range stops with one {@link ConfigException} naming the file, the key and what was expected.
+ *
+ * @param <T> the root record, one component per top-level key
  */
-public final class ConfigLoader {
-    private static final String DEFAULTS = "vmscale.json";
-
+public final class ConfigBinder<T extends Record> {
     private static final ObjectMapper MAPPER = strictMapper();
 
-    private ConfigLoader() {
+    private final Class<T> root;
+    private final String defaults;
+
+    /**
+     * @param root     the root record
+     * @param defaults the name of the defaults resource, relative to {@code root}'s package
+     */
+    public ConfigBinder(Class<T> root, String defaults) {
+        this.root = root;
+        this.defaults = defaults;
     }
 
     private static ObjectMapper strictMapper() {
@@ -64,12 +73,12 @@ public final class ConfigLoader {
     }
 
     /** The built-in defaults alone. */
-    public static VmscaleConfig defaults() {
+    public T defaults() {
         return bind("built-in defaults", defaultsTree());
     }
 
     /** The file's keys over the defaults. */
-    public static VmscaleConfig load(Path file) {
+    public T load(Path file) {
         String name = file.toString();
         String text;
         try {
@@ -83,7 +92,7 @@ public final class ConfigLoader {
     }
 
     /** The given JSON text's keys over the defaults; {@code name} is used in messages. */
-    public static VmscaleConfig parse(String name, String json) {
+    public T parse(String name, String json) {
         JsonNode given;
         try {
             given = MAPPER.readTree(json);
@@ -101,10 +110,10 @@ public final class ConfigLoader {
         return bind(name, merged);
     }
 
-    private static ObjectNode defaultsTree() {
-        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+    private ObjectNode defaultsTree() {
+        try (InputStream in = root.getResourceAsStream(defaults)) {
             if (in == null) {
-                throw new IllegalStateException("missing resource " + DEFAULTS);
+                throw new IllegalStateException("missing resource " + defaults);
             }
             return (ObjectNode) MAPPER.readTree(in);
         } catch (IOException e) {
@@ -126,10 +135,10 @@ public final class ConfigLoader {
         }
     }
 
-    private static VmscaleConfig bind(String name, JsonNode tree) {
-        checkKeys(name, tree, VmscaleConfig.class, "");
+    private T bind(String name, JsonNode tree) {
+        checkKeys(name, tree, root, "");
         try {
-            return MAPPER.treeToValue(tree, VmscaleConfig.class);
+            return MAPPER.treeToValue(tree, root);
         } catch (UnrecognizedPropertyException e) {
             String key = join(path(e), e.getPropertyName());
             throw new ConfigException(name + ": unknown key '" + key + "'" + known(e.getKnownPropertyIds()));
