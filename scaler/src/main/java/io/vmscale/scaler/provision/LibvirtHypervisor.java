@@ -21,10 +21,6 @@ public final class LibvirtHypervisor implements Hypervisor {
         this.host = host;
     }
 
-    public HostConnection connection() {
-        return host;
-    }
-
     @Override
     public String uri() {
         return host.uri();
