@@ -5,6 +5,8 @@ import io.vmscale.cli.bench.BootBench;
 import io.vmscale.cli.bench.BrokerStartupBench;
 import io.vmscale.cli.bench.GuestServerBench;
 import io.vmscale.cli.bench.MonitorBench;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Home;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -3,6 +3,8 @@ package io.vmscale.cli;
 import io.vmscale.broker.Credentials;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.VmscaleConfig;
 import java.io.PrintWriter;

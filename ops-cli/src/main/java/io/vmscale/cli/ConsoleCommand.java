@@ -1,5 +1,7 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.cli.console.WebConsole;
 import io.vmscale.config.VmscaleConfig;
 import java.io.PrintWriter;

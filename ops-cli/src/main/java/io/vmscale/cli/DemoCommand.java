@@ -12,6 +12,8 @@ import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.guest.GuestServer;

@@ -14,6 +14,8 @@ import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.chart.ChartModel;
+import io.vmscale.cli.common.Home;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.BalancerConfig;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.LibvirtConfig;

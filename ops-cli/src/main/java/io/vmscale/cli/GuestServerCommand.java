@@ -1,5 +1,7 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.GuestConfig;
 import io.vmscale.guest.GuestServer;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Home;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.scaler.provision.GuestImage;
 import java.io.PrintWriter;

@@ -2,6 +2,9 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
+import io.vmscale.cli.common.BrokerClients;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
 import java.io.PrintWriter;

@@ -3,6 +3,8 @@ package io.vmscale.cli;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.cli.common.BrokerClients;
+import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.config.VmscaleConfig;
 import java.io.Console;
 import java.io.IOException;

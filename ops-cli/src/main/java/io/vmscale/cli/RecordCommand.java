@@ -4,6 +4,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.common.Local;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

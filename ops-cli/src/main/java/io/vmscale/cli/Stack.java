@@ -5,6 +5,7 @@ import io.vmscale.balancer.BalancerService;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
+import io.vmscale.cli.common.Home;
 import io.vmscale.config.ProvisioningConfig;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;

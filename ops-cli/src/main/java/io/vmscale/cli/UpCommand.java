@@ -2,6 +2,8 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.VmscaleConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

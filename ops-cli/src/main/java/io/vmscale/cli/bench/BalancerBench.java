@@ -3,7 +3,7 @@ package io.vmscale.cli.bench;
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import io.vmscale.guest.GuestServer;
 import java.io.PrintWriter;
 import java.net.InetAddress;

@@ -1,7 +1,7 @@
 package io.vmscale.cli.bench;
 
 import io.vmscale.broker.EmbeddedBroker;
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import io.vmscale.config.BrokerConfig;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package io.vmscale.cli.bench;
 
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import io.vmscale.monitor.libvirt.DomainStats;
 import io.vmscale.monitor.libvirt.HostConnection;
 import io.vmscale.monitor.libvirt.LibvirtFailure;

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.common;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,11 +7,11 @@ import java.nio.file.Path;
  * The installation directory: VMSCALE_HOME as the launcher sets it, else the system property
  * {@code vmscale.home} (the build sets it for tests), else the working directory.
  */
-final class Home {
+public final class Home {
     private Home() {
     }
 
-    static Path dir() {
+    public static Path dir() {
         String home = System.getenv("VMSCALE_HOME");
         if (home == null) {
             home = System.getProperty("vmscale.home");
@@ -24,7 +24,7 @@ final class Home {
     }
 
     /** A configured path: absolute as given, relative to the installation otherwise. */
-    static Path resolve(String path) {
+    public static Path resolve(String path) {
         Path p = Path.of(path);
         return p.isAbsolute() ? p : dir().resolve(p);
     }

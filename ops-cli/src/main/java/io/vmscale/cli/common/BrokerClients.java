@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.common;
 
 import io.vmscale.broker.Account;
 import io.vmscale.broker.BrokerConnection;
@@ -12,11 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Connections of a separate process to the broker of a configuration, over TCP. */
-final class BrokerClients {
+public final class BrokerClients {
     private BrokerClients() {
     }
 
-    static String url(BrokerConfig config) {
+    public static String url(BrokerConfig config) {
         return EmbeddedBroker.clientUrl(config);
     }
 
@@ -24,7 +24,7 @@ final class BrokerClients {
      * Logs in with the first account of the role: from the configuration's users, or else from the
      * password file the broker generated in its data directory.
      */
-    static BrokerConnection connect(BrokerConfig config, Role role, String component) {
+    public static BrokerConnection connect(BrokerConfig config, Role role, String component) {
         Account account = account(config, role);
         return BrokerConnection.open(url(config), account.user(), account.password(), BrokerConnection.source(component));
     }

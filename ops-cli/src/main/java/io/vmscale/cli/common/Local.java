@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.common;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,7 +45,7 @@ public final class Local {
     }
 
     /** Blocks until the JVM shuts down (SIGTERM, SIGINT), then closes what runs. */
-    static void serveUntilStopped(AutoCloseable running, String name) throws InterruptedException {
+    public static void serveUntilStopped(AutoCloseable running, String name) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

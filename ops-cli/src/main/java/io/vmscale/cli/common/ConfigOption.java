@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.common;
 
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.VmscaleConfig;
@@ -7,12 +7,12 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** {@code --config FILE}; without it, the installation's conf/vmscale.json, else the built-in defaults. */
-final class ConfigOption {
+public final class ConfigOption {
     @Option(names = "--config", paramLabel = "FILE",
             description = "configuration file (default: conf/vmscale.json of this installation)")
     Path file;
 
-    VmscaleConfig load() {
+    public VmscaleConfig load() {
         if (file != null) {
             return ConfigLoader.load(file);
         }
