@@ -3,8 +3,13 @@ package io.vmscale.cli;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.cli.chart.ChartCommand;
 import io.vmscale.cli.common.BrokerClients;
 import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.OpsLogin;
+import io.vmscale.cli.log.RecordCommand;
+import io.vmscale.cli.log.ReplayCommand;
+import io.vmscale.cli.log.SimulateCommand;
 import io.vmscale.config.VmscaleConfig;
 import java.io.Console;
 import java.io.IOException;
@@ -32,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "status; an interactive shell; the chart; record, replay and simulate event logs.",
         subcommands = {OpsShell.class, ChartCommand.class, RecordCommand.class, ReplayCommand.class, SimulateCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."})
-final class OpsCommand {
+final class OpsCommand implements OpsLogin {
     static final int NO_ANSWER = 3;
 
     @Mixin
@@ -63,7 +68,8 @@ final class OpsCommand {
     }
 
     /** Logs in with --user (and its password), or else with the configuration's account of that role. */
-    BrokerConnection connect(Role role) {
+    @Override
+    public BrokerConnection connect(Role role) {
         VmscaleConfig c = config();
         if (passwordOnCommandLine != null) {
             throw new IllegalArgumentException("--password is not taken: a password on the command line shows in ps; "
@@ -104,7 +110,8 @@ final class OpsCommand {
     }
 
     /** The configuration, read once per command. */
-    VmscaleConfig config() {
+    @Override
+    public VmscaleConfig config() {
         if (loaded == null) {
             loaded = config.load();
         }

@@ -4,6 +4,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.cli.common.Local;
+import io.vmscale.cli.console.ConsoleCommand;
 import io.vmscale.config.VmscaleConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

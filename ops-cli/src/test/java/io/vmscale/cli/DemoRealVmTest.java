@@ -1,5 +1,6 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.log.EventLogFlowTest;
 import java.time.Instant;
 import java.time.Duration;
 import io.vmscale.broker.event.ReplicaState;

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -15,6 +15,7 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.Main;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.UserConfig;
 import java.io.PrintWriter;

@@ -1,8 +1,7 @@
-package io.vmscale.cli;
+package io.vmscale.cli.console;
 
 import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.cli.common.Local;
-import io.vmscale.cli.console.WebConsole;
 import io.vmscale.config.VmscaleConfig;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -18,8 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "console", mixinStandardHelpOptions = true,
         description = "Serve the web console on loopback for the configuration's running broker: the page logs in "
                 + "with a broker account and speaks STOMP over WebSocket to the broker; stops on SIGTERM.")
-final class ConsoleCommand implements Callable<Integer> {
-    static final int DEFAULT_PORT = 9465;
+public final class ConsoleCommand implements Callable<Integer> {
+    public static final int DEFAULT_PORT = 9465;
 
     @Mixin
     ConfigOption config;
@@ -40,7 +39,7 @@ final class ConsoleCommand implements Callable<Integer> {
     }
 
     /** Serves the console on loopback and says where, as {@code NAME: web console on ...}. */
-    static WebConsole serve(VmscaleConfig config, int port, PrintWriter out, String name) {
+    public static WebConsole serve(VmscaleConfig config, int port, PrintWriter out, String name) {
         WebConsole.Settings settings = WebConsole.Settings.of(config);
         WebConsole console = WebConsole.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), settings);
         out.printf("%s: web console on %s (the page speaks to the broker at %s)%n", name, console.uri(),

@@ -1,12 +1,11 @@
-package io.vmscale.cli;
+package io.vmscale.cli.chart;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
-import io.vmscale.cli.chart.ChartModel;
-import io.vmscale.cli.chart.ChartRenderer;
+import io.vmscale.cli.common.OpsLogin;
 import io.vmscale.config.VmscaleConfig;
 import java.awt.GraphicsEnvironment;
 import java.io.PrintWriter;
@@ -31,9 +30,9 @@ import picocli.CommandLine.Spec;
         description = "Chart CPU %% per VM over a sliding window with the HIGH and LOW thresholds, the replica count, "
                 + "decisions and failures with their reason, and the balancer's throughput and p99. Opens a window; "
                 + "with --png, draws a PNG without a display (from --log, or after --seconds of live events).")
-final class ChartCommand implements Callable<Integer> {
+public final class ChartCommand implements Callable<Integer> {
     @ParentCommand
-    OpsCommand ops;
+    OpsLogin ops;
     @Option(names = "--png", paramLabel = "FILE", description = "write the chart to this PNG instead of opening a window")
     Path png;
     @Option(names = "--log", paramLabel = "FILE", description = "chart a recorded event log (no broker needed)")
@@ -96,19 +95,19 @@ final class ChartCommand implements Callable<Integer> {
     }
 
     /** Every event of a log, drawn whole. */
-    static ChartModel fromLog(Path file, double high, double low) {
+    public static ChartModel fromLog(Path file, double high, double low) {
         ChartModel model = new ChartModel(null, high, low);
         EventLog.read(file).events().forEach(model::accept);
         return model;
     }
 
-    static void render(ChartModel model, String title, Path file, int[] wh) throws java.io.IOException {
+    public static void render(ChartModel model, String title, Path file, int[] wh) throws java.io.IOException {
         ChartRenderer renderer = new ChartRenderer(title);
         renderer.show(model.snapshot());
         renderer.writePng(file.toFile(), wh[0], wh[1]);
     }
 
-    static void window(ChartModel model, String title, CountDownLatch closed) {
+    public static void window(ChartModel model, String title, CountDownLatch closed) {
         ChartRenderer renderer = new ChartRenderer(title);
         renderer.show(model.snapshot());
         JFrame frame = new JFrame(title);

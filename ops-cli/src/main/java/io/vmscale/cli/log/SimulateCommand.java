@@ -1,7 +1,8 @@
-package io.vmscale.cli;
+package io.vmscale.cli.log;
 
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.common.OpsLogin;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.scaler.Simulation;
@@ -25,9 +26,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "and print the decisions it would have taken, the overload seconds and the replica-seconds, next to "
                 + "what the live scaler did. The load is the log's (sum of the READY replicas' CPU), spread evenly over "
                 + "the simulated replicas; a scale-up serves after the boot time the log shows.")
-final class SimulateCommand implements Callable<Integer> {
+public final class SimulateCommand implements Callable<Integer> {
     @ParentCommand
-    OpsCommand ops;
+    OpsLogin ops;
     @Parameters(paramLabel = "FILE", description = "the event log")
     Path file;
     @Option(names = "--policy", paramLabel = "NAME",

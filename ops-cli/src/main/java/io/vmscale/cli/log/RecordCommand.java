@@ -1,10 +1,11 @@
-package io.vmscale.cli;
+package io.vmscale.cli.log;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
 import io.vmscale.cli.common.Local;
+import io.vmscale.cli.common.OpsLogin;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -23,11 +24,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "record", mixinStandardHelpOptions = true,
         description = "Write every event of every topic to FILE as JSON lines (append-only, flushed per event, "
                 + "rotated by size) until stopped (Ctrl-C, SIGTERM). A viewer account is enough.")
-final class RecordCommand implements Callable<Integer> {
+public final class RecordCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RecordCommand.class);
 
     @ParentCommand
-    OpsCommand ops;
+    OpsLogin ops;
     @Parameters(paramLabel = "FILE", description = "the event log")
     Path file;
     @Option(names = "--max-mb", paramLabel = "MB", defaultValue = "64",
@@ -66,7 +67,7 @@ final class RecordCommand implements Callable<Integer> {
     }
 
     /** Appends every event of the live (or replay) topics to the writer, in the order the broker routed them. */
-    static Subscription record(BrokerConnection connection, boolean replay, EventLog.Writer writer) {
+    public static Subscription record(BrokerConnection connection, boolean replay, EventLog.Writer writer) {
         AtomicLong failures = new AtomicLong();
         return connection.subscribeAll((replay ? Topic.REPLAY_PREFIX : Topic.PREFIX) + "*", envelope -> {
             try {

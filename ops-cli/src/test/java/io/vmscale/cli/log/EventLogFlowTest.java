@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -14,6 +14,9 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.Main;
+import io.vmscale.cli.TestStack;
+import io.vmscale.cli.chart.ChartCommand;
 import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.scaler.Simulation;
 import io.vmscale.scaler.policy.Policies;
@@ -38,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The samples are published by the test as a monitor would, from a total load split evenly over
  * the READY replicas (the test driver's domains burn no CPU).
  */
-class EventLogFlowTest {
+public class EventLogFlowTest {
     @TempDir
     Path dir;
 
@@ -150,7 +153,7 @@ class EventLogFlowTest {
     }
 
     /** Lifecycle events and decisions (a run of like HOLDs once), one a line, for a failure message. */
-    static String timeline(List<Envelope<? extends Event>> events) {
+    public static String timeline(List<Envelope<? extends Event>> events) {
         StringBuilder out = new StringBuilder();
         String last = "";
         for (Envelope<? extends Event> e : events) {

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,7 +6,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.cli.console.WebConsole;
+import io.vmscale.cli.TestStack;
 import io.vmscale.monitor.libvirt.HostConnection;
 import java.io.IOException;
 import java.net.InetAddress;

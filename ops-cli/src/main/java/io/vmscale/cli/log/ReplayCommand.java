@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.log;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
@@ -7,6 +7,7 @@ import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.EventType;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.log.EventLog;
+import io.vmscale.cli.common.OpsLogin;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,9 +29,9 @@ import picocli.CommandLine.Spec;
         description = "Publish a recorded event log again under vmscale.replay.* (where 'ops chart --replay' shows "
                 + "it), at the recorded pace divided by --speed. Live components never see it unless --live is given "
                 + "(which needs a component account and can drive real VMs).")
-final class ReplayCommand implements Callable<Integer> {
+public final class ReplayCommand implements Callable<Integer> {
     @ParentCommand
-    OpsCommand ops;
+    OpsLogin ops;
     @Parameters(paramLabel = "FILE", description = "the event log")
     Path file;
     @Option(names = "--speed", paramLabel = "X", defaultValue = "1",
