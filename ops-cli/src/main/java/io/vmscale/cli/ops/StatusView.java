@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.ops;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

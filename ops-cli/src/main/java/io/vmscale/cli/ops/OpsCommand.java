@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.ops;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
@@ -37,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "status; an interactive shell; the chart; record, replay and simulate event logs.",
         subcommands = {OpsShell.class, ChartCommand.class, RecordCommand.class, ReplayCommand.class, SimulateCommand.class},
         footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."})
-final class OpsCommand implements OpsLogin {
+public final class OpsCommand implements OpsLogin {
     static final int NO_ANSWER = 3;
 
     @Mixin

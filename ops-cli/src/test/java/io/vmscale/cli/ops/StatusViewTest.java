@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

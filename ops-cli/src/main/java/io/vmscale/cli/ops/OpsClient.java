@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.ops;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;

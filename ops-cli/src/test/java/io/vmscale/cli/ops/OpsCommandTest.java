@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -11,6 +11,8 @@ import io.vmscale.broker.Subscription;
 import io.vmscale.broker.TestBrokers;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.cli.Main;
+import io.vmscale.cli.TestStack;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.UserConfig;
 import io.vmscale.scaler.Scaler;
