@@ -163,16 +163,16 @@ final class FullDemo {
                 step("chart window open");
             }
             done = extraHosts > 0 ? hostsStory(stack) : story(stack);
-            stack.balancer.setMode(LoadMode.OFF);
+            stack.balancer().setMode(LoadMode.OFF);
             step("load off; waiting for the last answers");
             waitFor("every request answered or timed out", Duration.ofSeconds(10), () -> {
-                Balancer.Totals t = stack.balancer.totals();
+                Balancer.Totals t = stack.balancer().totals();
                 return t.sent() == t.answered() + t.wrong() + t.timedOut();
             });
-            totals = stack.balancer.totals();
-            stack.scaler.close(); // no replacement for what is stopped next
-            for (var replica : stack.provisioner.observe().replicas()) { // the warm pool's too
-                stack.provisioner.stop(replica.domain());
+            totals = stack.balancer().totals();
+            stack.scaler().close(); // no replacement for what is stopped next
+            for (var replica : stack.provisioner().observe().replicas()) { // the warm pool's too
+                stack.provisioner().stop(replica.domain());
                 step("stopped %s", replica.domain());
             }
         }
@@ -197,13 +197,13 @@ final class FullDemo {
         if (!waitFor("the first replica READY (below the minimum of 1)", boot, () -> ready(stack) == 1)) {
             return false;
         }
-        if (!waitFor("the balancer's calibration on it", Duration.ofSeconds(60), () -> stack.balancer.calibration() != null)) {
+        if (!waitFor("the balancer's calibration on it", Duration.ofSeconds(60), () -> stack.balancer().calibration() != null)) {
             return false;
         }
-        step("calibrated: one replica serves %.0f requests/s of n=%d", stack.balancer.calibration().capacityPerSecond(),
-                stack.balancer.calibration().work());
+        step("calibrated: one replica serves %.0f requests/s of n=%d", stack.balancer().calibration().capacityPerSecond(),
+                stack.balancer().calibration().work());
         // the pool's boot after the calibration: its CPU would make the first replica look slower than it is
-        AdminResult pool = stack.scaler.handle(new AdminCommand("demo-pool", Topic.REPLY_PREFIX + "demo", "scaler",
+        AdminResult pool = stack.scaler().handle(new AdminCommand("demo-pool", Topic.REPLY_PREFIX + "demo", "scaler",
                 "pool", List.of("1", "paused")));
         step("%s", pool.message());
         load(stack, "low", config.balancer().low());
@@ -214,7 +214,7 @@ final class FullDemo {
         load(stack, "high", config.balancer().high());
         if (!waitFor("a scale-up", react, () -> ups.get() >= 1)
                 || !waitFor("2 replicas READY and in the balancer", boot,
-                        () -> ready(stack) == 2 && stack.balancer.members().size() == 2)) {
+                        () -> ready(stack) == 2 && stack.balancer().members().size() == 2)) {
             return false;
         }
         pause(hold);
@@ -222,7 +222,7 @@ final class FullDemo {
         if (!waitFor("a scale-down", react, () -> downs.get() >= 1)
                 || !waitFor("one replica drained, and stopped or back in the warm pool",
                         Duration.ofSeconds(config.scaler().drainTimeoutSeconds() + 60L),
-                        () -> ready(stack) == 1 && stack.scaler.replicas().values().stream()
+                        () -> ready(stack) == 1 && stack.scaler().replicas().values().stream()
                                 .filter(s -> s != ReplicaState.POOLED && s != ReplicaState.WARMING).count() == 1)) {
             return false;
         }
@@ -243,7 +243,7 @@ final class FullDemo {
         String other = config.libvirt().uris().get(1);
         if (!waitFor("the first replica READY on " + home, boot, () -> ready(stack) == 1)
                 || !waitFor("the balancer's calibration on it", Duration.ofSeconds(60),
-                        () -> stack.balancer.calibration() != null)) {
+                        () -> stack.balancer().calibration() != null)) {
             return false;
         }
         load(stack, "low", config.balancer().low());
@@ -251,13 +251,13 @@ final class FullDemo {
         load(stack, "high", config.balancer().high());
         if (!waitFor("a scale-up", react, () -> ups.get() >= 1)
                 || !waitFor("2 replicas READY, one on each host, both in the balancer", boot,
-                        () -> ready(stack) == 2 && stack.balancer.members().size() == 2
+                        () -> ready(stack) == 2 && stack.balancer().members().size() == 2
                                 && hostsInUse(stack).size() == 2)) {
             return false;
         }
         pause(hold.dividedBy(2));
         String first = onHost(stack, home);
-        AdminResult moving = stack.scaler.handle(new AdminCommand("demo-migrate", Topic.REPLY_PREFIX + "demo", "scaler",
+        AdminResult moving = stack.scaler().handle(new AdminCommand("demo-migrate", Topic.REPLY_PREFIX + "demo", "scaler",
                 "migrate", List.of(first, other)));
         step("ops migrate %s %s: %s", first, other, moving.message());
         if (!moving.ok() || !waitFor(first + " READY on " + other + " (live migration under load)", boot,
@@ -268,7 +268,7 @@ final class FullDemo {
         load(stack, "low", config.balancer().low());
         if (!waitFor("a scale-down", react, () -> downs.get() >= 1)
                 || !waitFor("the survivor consolidated: " + other + " runs none", boot,
-                        () -> consolidations.get() >= 1 && ready(stack) == 1 && stack.scaler.replicas().size() == 1
+                        () -> consolidations.get() >= 1 && ready(stack) == 1 && stack.scaler().replicas().size() == 1
                                 && hostsInUse(stack).equals(java.util.Set.of(home)))) {
             return false;
         }
@@ -279,17 +279,17 @@ final class FullDemo {
     /** The hosts that run a replica of the group now, from libvirt. */
     private static java.util.Set<String> hostsInUse(Stack stack) {
         java.util.Set<String> hosts = new java.util.TreeSet<>();
-        stack.provisioner.observe().replicas().stream().filter(o -> o.active()).forEach(o -> hosts.add(o.host()));
+        stack.provisioner().observe().replicas().stream().filter(o -> o.active()).forEach(o -> hosts.add(o.host()));
         return hosts;
     }
 
     private static String onHost(Stack stack, String host) {
-        return stack.provisioner.observe().replicas().stream().filter(o -> o.running() && o.host().equals(host))
+        return stack.provisioner().observe().replicas().stream().filter(o -> o.running() && o.host().equals(host))
                 .map(o -> o.domain()).findFirst().orElseThrow();
     }
 
     private void load(Stack stack, String name, double replicas) {
-        stack.balancer.setMode(new LoadMode(name, replicas));
+        stack.balancer().setMode(new LoadMode(name, replicas));
         step("load %s: %.2f replicas' worth", name, replicas);
     }
 
@@ -298,7 +298,7 @@ final class FullDemo {
     }
 
     private static long in(Stack stack, ReplicaState state) {
-        return stack.scaler.replicas().values().stream().filter(s -> s == state).count();
+        return stack.scaler().replicas().values().stream().filter(s -> s == state).count();
     }
 
     private void decided(ScaleDecision d) {

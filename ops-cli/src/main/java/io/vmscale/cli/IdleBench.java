@@ -47,7 +47,7 @@ final class IdleBench {
         Figures stack;
         try (Stack up = Stack.start(config, new PrintWriter(java.io.Writer.nullWriter()), "bench")) {
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (up.scaler.replicas().values().stream().filter(r -> r == ReplicaState.READY).count() < 2) {
+            while (up.scaler().replicas().values().stream().filter(r -> r == ReplicaState.READY).count() < 2) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("two replicas were not READY within 5 minutes");
                 }
@@ -55,9 +55,9 @@ final class IdleBench {
             }
             pause(Duration.ofSeconds(10)); // boot CPU and the balancer's calibration are over
             stack = measure(span);
-            up.scaler.close();
-            for (Replica replica : up.provisioner.running()) {
-                up.provisioner.stop(replica.domain());
+            up.scaler().close();
+            for (Replica replica : up.provisioner().running()) {
+                up.provisioner().stop(replica.domain());
             }
         }
         out.printf(Locale.ROOT, "whole stack, 2 replicas:    %5.2f %% of one core, RSS %4d MB%n", stack.cpuPercent,

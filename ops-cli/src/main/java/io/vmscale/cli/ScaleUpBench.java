@@ -64,7 +64,7 @@ final class ScaleUpBench {
         out.flush();
         try (Stack stack = Stack.start(config, new PrintWriter(java.io.Writer.nullWriter()), "bench")) {
             ScaleUpBench bench = new ScaleUpBench(stack);
-            try (BrokerConnection viewer = stack.broker.connect(Role.VIEWER, "viewer@bench-scale-up")) {
+            try (BrokerConnection viewer = stack.broker().connect(Role.VIEWER, "viewer@bench-scale-up")) {
                 viewer.subscribe(ScaleDecision.class, e -> {
                     if (e.body().action() == ScaleAction.UP && e.body().policy().equals(ScaleDecision.OPERATOR)) {
                         bench.ups.add(new Timed<>(e.ts(), e.body()));
@@ -77,9 +77,9 @@ final class ScaleUpBench {
                 });
                 bench.measure(out, runs);
             } finally {
-                stack.scaler.close();
-                for (var replica : stack.provisioner.observe().replicas()) {
-                    stack.provisioner.stop(replica.domain());
+                stack.scaler().close();
+                for (var replica : stack.provisioner().observe().replicas()) {
+                    stack.provisioner().stop(replica.domain());
                 }
             }
         }
@@ -87,10 +87,10 @@ final class ScaleUpBench {
 
     private void measure(PrintWriter out, int runs) throws InterruptedException {
         await("the first replica READY and the balancer calibrated", () -> serving() == 1
-                && stack.balancer.calibration() != null);
+                && stack.balancer().calibration() != null);
         // a scale-up is wanted when the replicas are full: the one serving gets a replica's worth, so the new
         // one is sent requests as soon as it joins (at a light load the wait for the next request would count)
-        stack.balancer.setMode(new LoadMode("full", 1.0));
+        stack.balancer().setMode(new LoadMode("full", 1.0));
         command("pause"); // the operator's scale-ups only: the policy would add replicas of its own at this load
         Map<String, List<Long>> byPath = new LinkedHashMap<>();
         PATHS.forEach(p -> byPath.put(p, new ArrayList<>()));
@@ -121,7 +121,7 @@ final class ScaleUpBench {
     private void prepare(String path) throws InterruptedException {
         command("pool", "0");
         command("scale", "1");
-        await("one replica serving and the pool empty", () -> serving() == 1 && stack.scaler.replicas().size() == 1);
+        await("one replica serving and the pool empty", () -> serving() == 1 && stack.scaler().replicas().size() == 1);
         if (!path.equals("cold")) {
             command("pool", "1", path);
             await("a " + path + " replica in the warm pool", () -> in(ReplicaState.POOLED) == 1);
@@ -139,7 +139,7 @@ final class ScaleUpBench {
         Timed<VmLifecycle> readyEvent = ready.get(readyBefore);
         Endpoint endpoint = readyEvent.event().endpoint();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (stack.balancer.answered(endpoint) <= 0) {
+        while (stack.balancer().answered(endpoint) <= 0) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("no answer from " + endpoint + " through the balancer within 30 s");
             }
@@ -160,11 +160,11 @@ final class ScaleUpBench {
     }
 
     private long in(ReplicaState state) {
-        return stack.scaler.replicas().values().stream().filter(s -> s == state).count();
+        return stack.scaler().replicas().values().stream().filter(s -> s == state).count();
     }
 
     private void command(String name, String... args) {
-        AdminResult result = stack.scaler.handle(new AdminCommand("bench-" + UUID.randomUUID(),
+        AdminResult result = stack.scaler().handle(new AdminCommand("bench-" + UUID.randomUUID(),
                 Topic.REPLY_PREFIX + "bench", "scaler", name, List.of(args)));
         if (!result.ok()) {
             throw new IllegalStateException(name + " " + String.join(" ", args) + ": " + result.message());

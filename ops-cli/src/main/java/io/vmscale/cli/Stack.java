@@ -28,14 +28,14 @@ import java.util.Collections;
 import java.util.List;
 
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
-final class Stack implements AutoCloseable {
-    final VmscaleConfig config;
-    final List<HostConnection> hosts;
-    final Provisioner provisioner;
-    final EmbeddedBroker broker;
-    final Scaler scaler;
-    final Balancer balancer;
-    final InetSocketAddress front;
+public final class Stack implements AutoCloseable {
+    private final VmscaleConfig config;
+    private final List<HostConnection> hosts;
+    private final Provisioner provisioner;
+    private final EmbeddedBroker broker;
+    private final Scaler scaler;
+    private final Balancer balancer;
+    private final InetSocketAddress front;
     private final List<AutoCloseable> running;
 
     private Stack(VmscaleConfig config, List<HostConnection> hosts, Provisioner provisioner, EmbeddedBroker broker,
@@ -50,8 +50,28 @@ final class Stack implements AutoCloseable {
         this.running = running;
     }
 
+    /** What starts and stops the replicas (over every host). */
+    public Provisioner provisioner() {
+        return provisioner;
+    }
+
+    /** The broker. */
+    public EmbeddedBroker broker() {
+        return broker;
+    }
+
+    /** The scaler. */
+    public Scaler scaler() {
+        return scaler;
+    }
+
+    /** The balancer. */
+    public Balancer balancer() {
+        return balancer;
+    }
+
     /** Starts everything, with nobody listening before the components start. */
-    static Stack start(VmscaleConfig c, PrintWriter out, String name) {
+    public static Stack start(VmscaleConfig c, PrintWriter out, String name) {
         return start(c, out, name, broker -> List.of());
     }
 
@@ -62,7 +82,7 @@ final class Stack implements AutoCloseable {
      * @param watchers what listens from the first event on (a recording), attached once the broker runs and
      *                 before any component starts; closed after the components, before the broker
      */
-    static Stack start(VmscaleConfig c, PrintWriter out, String name,
+    public static Stack start(VmscaleConfig c, PrintWriter out, String name,
                        java.util.function.Function<EmbeddedBroker, List<AutoCloseable>> watchers) {
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
         try {

@@ -95,7 +95,7 @@ class TwoHostsRealVmTest {
                  });
                  return List.of(viewer);
              })) {
-            Scaler scaler = stack.scaler;
+            Scaler scaler = stack.scaler();
             try {
                 await().atMost(BOOT).until(() -> count(scaler, ReplicaState.READY) == 1);
                 assertThat(command(scaler, "pause").ok()).isTrue(); // the operator steers from here
@@ -122,9 +122,9 @@ class TwoHostsRealVmTest {
                 assertThat(libvirtTwo.domainNames(n -> n.startsWith(prefix))).isEmpty();
 
                 // 3. the survivor live-migrated under load: nothing wrong, nothing lost
-                stack.balancer.setMode(LoadMode.custom(0.3));
-                await().atMost(Duration.ofSeconds(30)).until(() -> stack.balancer.totals().answered() > 200);
-                Balancer.Totals before = stack.balancer.totals();
+                stack.balancer().setMode(LoadMode.custom(0.3));
+                await().atMost(Duration.ofSeconds(30)).until(() -> stack.balancer().totals().answered() > 200);
+                Balancer.Totals before = stack.balancer().totals();
                 Instant asked = Instant.now();
                 AdminResult moving = command(scaler, "migrate", first, two);
                 assertThat(moving.ok()).as(moving.message()).isTrue();
@@ -138,8 +138,8 @@ class TwoHostsRealVmTest {
                 Instant arrived = lifecycle.stream().filter(t -> t.at().isAfter(asked) && t.event().domain().equals(first)
                         && t.event().state() == ReplicaState.READY).findFirst().orElseThrow().at();
                 log.info("migration: asked -> READY at the new endpoint {} ms", Duration.between(asked, arrived).toMillis());
-                await().atMost(Duration.ofSeconds(10)).until(() -> stack.balancer.answered(moved.endpoint()) > 100);
-                Balancer.Totals after = stack.balancer.totals();
+                await().atMost(Duration.ofSeconds(10)).until(() -> stack.balancer().answered(moved.endpoint()) > 100);
+                Balancer.Totals after = stack.balancer().totals();
                 log.info("during the migration: sent {}, answered {}, timed out {}, wrong {}", after.sent() - before.sent(),
                         after.answered() - before.answered(), after.timedOut() - before.timedOut(),
                         after.wrong() - before.wrong());
@@ -171,8 +171,8 @@ class TwoHostsRealVmTest {
                         + libvirtTwo.domainNames(n -> n.startsWith(prefix)).size()).isEqualTo(1);
                 assertThat(decisions).filteredOn(t -> t.event().action() == ScaleAction.REPLACE).hasSize(1);
             } finally {
-                for (var replica : stack.provisioner.observe().replicas()) {
-                    stack.provisioner.stop(replica.domain());
+                for (var replica : stack.provisioner().observe().replicas()) {
+                    stack.provisioner().stop(replica.domain());
                 }
             }
         } finally {

@@ -91,18 +91,18 @@ class WarmPoolRealVmTest {
              })) {
             try {
                 // 1. one replica serving, one booted, warmed with real requests and paused beside it
-                await().atMost(BOOT).until(() -> count(stack.scaler, ReplicaState.READY) == 1
-                        && count(stack.scaler, ReplicaState.POOLED) == 1);
-                String parked = only(stack.scaler, ReplicaState.POOLED);
+                await().atMost(BOOT).until(() -> count(stack.scaler(), ReplicaState.READY) == 1
+                        && count(stack.scaler(), ReplicaState.POOLED) == 1);
+                String parked = only(stack.scaler(), ReplicaState.POOLED);
                 assertThat(state(libvirt, parked)).isEqualTo(DomainState.PAUSED);
                 assertThat(last(parked).reason()).contains("100 of 100 real requests answered").endsWith("paused");
 
                 // 2. a restarted scaler finds its serving replica and its pool, and boots nothing
-                stack.scaler.close();
+                stack.scaler().close();
                 List<String> domains = libvirt.domainNames(n -> n.startsWith(prefix + "-"));
                 assertThat(domains).hasSize(2);
-                try (BrokerConnection connection = stack.broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
-                     Scaler restarted = Scaler.start(config.scaler(), stack.provisioner, connection::publish, URI,
+                try (BrokerConnection connection = stack.broker().connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+                     Scaler restarted = Scaler.start(config.scaler(), stack.provisioner(), connection::publish, URI,
                              connection.source(), Scaler.Settings.of(config.scaler(), config.balancer().work()),
                              Clock.systemUTC())) {
                     restarted.listenTo(connection);
@@ -117,7 +117,7 @@ class WarmPoolRealVmTest {
                             .containsExactlyInAnyOrderElementsOf(domains);
 
                     // 3. a scale-up takes the paused replica: READY and answering through the balancer at once
-                    stack.balancer.setMode(new LoadMode("low", 0.2));
+                    stack.balancer().setMode(new LoadMode("low", 0.2));
                     Duration paused = scaleUpFromPool(restarted, stack, parked, "paused");
                     log.info("paused replica: decision -> READY {} ms", paused.toMillis());
                     assertThat(paused).isLessThan(Duration.ofSeconds(2));
@@ -150,7 +150,7 @@ class WarmPoolRealVmTest {
                 }
             } finally {
                 for (String name : libvirt.domainNames(n -> n.startsWith(prefix + "-"))) {
-                    stack.provisioner.stop(name);
+                    stack.provisioner().stop(name);
                 }
             }
             assertThat(libvirt.domainNames(n -> n.startsWith(prefix + "-"))).isEmpty();
@@ -172,7 +172,7 @@ class WarmPoolRealVmTest {
         assertThat(readyEvent.event().reason()).startsWith(VmLifecycle.FROM_WARM_POOL + " (" + tier + ")");
         assertThat(readyEvent.event().warmStart()).as("its READY says it comes back warm").isTrue();
         Endpoint endpoint = readyEvent.event().endpoint();
-        await().atMost(Duration.ofSeconds(5)).until(() -> stack.balancer.answered(endpoint) > 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> stack.balancer().answered(endpoint) > 0);
         return Duration.between(up.at(), readyEvent.at());
     }
 
