@@ -2,6 +2,8 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.cli.demo.FullDemo;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.config.ScalerConfig;
 import io.vmscale.config.VmscaleConfig;
 import io.vmscale.scaler.provision.Replica;

@@ -2,7 +2,9 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerException;
 import io.vmscale.cli.console.ConsoleCommand;
+import io.vmscale.cli.demo.DemoCommand;
 import io.vmscale.cli.ops.OpsCommand;
+import io.vmscale.cli.stack.UpCommand;
 import io.vmscale.config.ConfigException;
 import java.io.PrintWriter;
 import picocli.CommandLine;

@@ -14,6 +14,8 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.cli.demo.FullDemo;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.config.ConfigLoader;
 import io.vmscale.config.LibvirtConfig;
 import io.vmscale.config.VmscaleConfig;

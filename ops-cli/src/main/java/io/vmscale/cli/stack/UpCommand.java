@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.stack;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
@@ -23,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "works on a fresh machine: template mode, automatic domain type, loopback port forwards), "
                 + "with Prometheus metrics and the web console on loopback; stops on SIGTERM, leaving the replica "
                 + "domains as they are.")
-final class UpCommand implements Callable<Integer> {
+public final class UpCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",

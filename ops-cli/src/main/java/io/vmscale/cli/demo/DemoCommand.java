@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.demo;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.BrokerException;
@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
                 + "scaler and balancer, one VM at low load, high load until a scale-up, low again until a scale-down; "
                 + "records the events, draws the chart (a window too when there is a display), and ends with "
                 + "'summary: scale-ups=U scale-downs=D answers=A wrong=W lost=L chart=PNG events=LOG'.")
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
     private static final long[] WORK = {0, 1, 2, 1020, 1021, 1022, 10_000, 100_000, 500_000, 1_000_000};
 
     @Mixin

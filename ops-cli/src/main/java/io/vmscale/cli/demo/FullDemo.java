@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.demo;
 
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.LoadMode;
@@ -18,6 +18,7 @@ import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.cli.common.Home;
 import io.vmscale.cli.common.Local;
 import io.vmscale.cli.log.RecordCommand;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.config.BalancerConfig;
 import io.vmscale.config.BrokerConfig;
 import io.vmscale.config.LibvirtConfig;
@@ -44,7 +45,7 @@ import javax.swing.SwingUtilities;
  * until it drains and stops one. Everything is recorded to an event log and drawn as a chart.
  * Ends with {@code summary: scale-ups=U scale-downs=D answers=A wrong=W lost=L chart=PNG events=LOG}.
  */
-final class FullDemo {
+public final class FullDemo {
     private final PrintWriter out;
     private final Path outDir;
     private final Duration hold;
@@ -84,7 +85,7 @@ final class FullDemo {
      * replicas named PREFIXdemo-NNNN (a running {@code up} is left alone), 1..2 replicas, a window and a
      * cooldown of at most 5 s, load off until the demo sets it.
      */
-    static VmscaleConfig demoConfig(VmscaleConfig c, Path brokerDir) {
+    public static VmscaleConfig demoConfig(VmscaleConfig c, Path brokerDir) {
         BrokerConfig broker = new BrokerConfig(c.broker().bind(), Local.freeTcpPort(), brokerDir.toString(),
                 c.broker().users());
         LibvirtConfig libvirt = new LibvirtConfig(c.libvirt().uris(), c.libvirt().prefix() + "demo",

@@ -1,5 +1,6 @@
-package io.vmscale.cli;
+package io.vmscale.cli.demo;
 
+import io.vmscale.cli.Main;
 import io.vmscale.cli.log.EventLogFlowTest;
 import java.time.Instant;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.stack;
 
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.BalancerService;

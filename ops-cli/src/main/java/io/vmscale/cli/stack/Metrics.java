@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.stack;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
