@@ -1,6 +1,7 @@
 package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerException;
+import io.vmscale.cli.bench.BenchCommand;
 import io.vmscale.cli.console.ConsoleCommand;
 import io.vmscale.cli.demo.DemoCommand;
 import io.vmscale.cli.ops.OpsCommand;

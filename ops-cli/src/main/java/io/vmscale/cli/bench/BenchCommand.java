@@ -1,10 +1,5 @@
-package io.vmscale.cli;
+package io.vmscale.cli.bench;
 
-import io.vmscale.cli.bench.BalancerBench;
-import io.vmscale.cli.bench.BootBench;
-import io.vmscale.cli.bench.BrokerStartupBench;
-import io.vmscale.cli.bench.GuestServerBench;
-import io.vmscale.cli.bench.MonitorBench;
 import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.cli.common.Home;
 import java.io.PrintWriter;
@@ -16,9 +11,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+/** {@code vmscale bench NAME}: runs one benchmark and prints the figures that BENCHMARKS.md quotes. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer, idle.")
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, balancer, idle or scale-up")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")

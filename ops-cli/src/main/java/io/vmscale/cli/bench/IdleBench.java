@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.bench;
 
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.event.ReplicaState;

@@ -1,4 +1,4 @@
-package io.vmscale.cli;
+package io.vmscale.cli.bench;
 
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
