@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * balancer's counters and latency quantiles, each host's figures. Served on {@code /metrics} in the
  * Prometheus text format. The metric names are listed in {@code conf/README.md}.
  */
-public final class Metrics implements AutoCloseable {
+final class Metrics implements AutoCloseable {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Gauge cpu = Gauge.builder().name("vmscale_replica_cpu_percent")
             .help("a replica's CPU %, as the monitor last read it").labelNames("domain", "host").register(registry);
@@ -87,7 +87,7 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** Subscribes to every live topic with the given (viewer) connection and serves {@code /metrics} there. */
-    public static Metrics serve(BrokerConnection viewer, InetSocketAddress at) {
+    static Metrics serve(BrokerConnection viewer, InetSocketAddress at) {
         return new Metrics(viewer, at);
     }
 
@@ -101,7 +101,7 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** The port it serves on (useful when asked for port 0). */
-    public int port() {
+    int port() {
         return server.getPort();
     }
 
