@@ -3,6 +3,7 @@ package io.vmscale.cli.ops;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.cli.chart.ChartCommand;
 import io.vmscale.cli.common.BrokerClients;
 import io.vmscale.cli.common.ConfigOption;
@@ -19,6 +20,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,7 +39,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Operate a running vmscale over the broker: balancer membership and load, scaler controls, "
                 + "status; an interactive shell; the chart; record, replay and simulate event logs.",
         subcommands = {OpsShell.class, ChartCommand.class, RecordCommand.class, ReplayCommand.class, SimulateCommand.class},
-        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."})
+        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."},
+        modelTransformer = OpsCommand.VerbHelp.class)
 public final class OpsCommand implements OpsLogin {
     static final int NO_ANSWER = 3;
 
@@ -58,6 +62,25 @@ public final class OpsCommand implements OpsLogin {
     @Spec
     CommandSpec spec;
     private VmscaleConfig loaded;
+
+    /**
+     * The admin command that the subcommand of this name sends, whose help is its description: the scaler's or the
+     * balancer's; none for {@code status}, which asks both.
+     */
+    static Optional<AdminVerbs.Verb> verb(String subcommand) {
+        return subcommand.equals("status") ? Optional.empty()
+                : AdminVerbs.find(AdminVerbs.SCALER, subcommand).or(() -> AdminVerbs.find(AdminVerbs.BALANCER, subcommand));
+    }
+
+    /** Describes each subcommand named after an admin command with that command's help, so it is written once. */
+    static final class VerbHelp implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec ops) {
+            ops.subcommands().forEach((name, subcommand) -> verb(name).ifPresent(verb ->
+                    subcommand.getCommandSpec().usageMessage().description(verb.help().replace("%", "%%"))));
+            return ops;
+        }
+    }
 
     /** Logs in with --user, or else with the operator account of the configuration. */
     OpsClient client() {
@@ -159,30 +182,29 @@ public final class OpsCommand implements OpsLogin {
         return spec.commandLine().getOut();
     }
 
-    @Command(name = "add", description = "Balance over one more server (the original '+ IP PORT').")
+    @Command(name = "add")
     int add(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
             throws InterruptedException {
         return balancer("add", ip, port);
     }
 
-    @Command(name = "remove", description = "Stop balancing over a server (the original '- IP PORT').")
+    @Command(name = "remove")
     int remove(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
             throws InterruptedException {
         return balancer("remove", ip, port);
     }
 
-    @Command(name = "clear", description = "Empty the balancer's server list (the original 'clear_servers').")
+    @Command(name = "clear")
     int clear() throws InterruptedException {
         return balancer("clear");
     }
 
-    @Command(name = "refresh", description = "Replace the balancer's server list with the replicas the scaler lists READY "
-            + "(libvirt's running ones when no scaler answers).")
+    @Command(name = "refresh")
     int refresh() throws InterruptedException {
         return balancer("refresh");
     }
 
-    @Command(name = "load", description = "Set the offered load: low, mid, high, off, or custom R (R replicas' worth).")
+    @Command(name = "load")
     int load(@Parameters(paramLabel = "MODE") String mode,
              @Parameters(paramLabel = "R", arity = "0..1") String replicas) throws InterruptedException {
         List<String> args = new ArrayList<>(List.of(mode));
@@ -192,57 +214,54 @@ public final class OpsCommand implements OpsLogin {
         return send("balancer", "load", args);
     }
 
-    @Command(name = "pause", description = "The scaler still decides and publishes, but acts on nothing.")
+    @Command(name = "pause")
     int pause() throws InterruptedException {
         return scaler("pause");
     }
 
-    @Command(name = "resume", description = "The scaler acts on its decisions again.")
+    @Command(name = "resume")
     int resume() throws InterruptedException {
         return scaler("resume");
     }
 
-    @Command(name = "scale", description = "Go to N replicas now, one at a time (within min..max); then the policy decides again.")
+    @Command(name = "scale")
     int scale(@Parameters(paramLabel = "N") String n) throws InterruptedException {
         return scaler("scale", n);
     }
 
-    @Command(name = "min", description = "Set the fewest replicas.")
+    @Command(name = "min")
     int min(@Parameters(paramLabel = "N") String n) throws InterruptedException {
         return scaler("min", n);
     }
 
-    @Command(name = "max", description = "Set the most replicas.")
+    @Command(name = "max")
     int max(@Parameters(paramLabel = "N") String n) throws InterruptedException {
         return scaler("max", n);
     }
 
-    @Command(name = "policy", description = "Choose the scaling policy: threshold-window or target-tracking.")
+    @Command(name = "policy")
     int policy(@Parameters(paramLabel = "NAME") String name) throws InterruptedException {
         return scaler("policy", name);
     }
 
-    @Command(name = "dry-run", description = "on: decisions are published, none is acted on; off: acted on again.")
+    @Command(name = "dry-run")
     int dryRun(@Parameters(paramLabel = "on|off") String value) throws InterruptedException {
         return scaler("dry-run", value);
     }
 
-    @Command(name = "pool", description = "Size the warm pool: N replicas kept booted, warmed and paused (or saved); "
-            + "a scale-up takes one first. 0 removes it.")
+    @Command(name = "pool")
     int pool(@Parameters(paramLabel = "N") String n,
              @Parameters(paramLabel = "paused|saved", arity = "0..1") String tier) throws InterruptedException {
         return tier == null ? scaler("pool", n) : scaler("pool", n, tier);
     }
 
-    @Command(name = "migrate", description = "Live-migrate a READY replica to another host of libvirt.uris; it keeps "
-            + "serving, and answers at its new endpoint once there.")
+    @Command(name = "migrate")
     int migrate(@Parameters(paramLabel = "DOMAIN") String domain, @Parameters(paramLabel = "HOST") String host)
             throws InterruptedException {
         return scaler("migrate", domain, host);
     }
 
-    @Command(name = "hosts", description = "The hosts: reachable or not, the group's replicas on each, their CPU, "
-            + "each host's figures and the room left.")
+    @Command(name = "hosts")
     int hosts() throws InterruptedException {
         try (OpsClient client = client()) {
             OpsClient.Answers answers = client.send("scaler", "hosts", List.of(), List.of("scaler"));

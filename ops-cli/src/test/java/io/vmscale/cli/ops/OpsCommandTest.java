@@ -173,6 +173,8 @@ class OpsCommandTest {
                     frobnicate
                     + 127.0.0.1
                     status
+                    hosts
+                    migrate
                     quit
                     """.getBytes(StandardCharsets.UTF_8)));
             assertThat(ops("shell")).isEqualTo(1);
@@ -185,7 +187,10 @@ class OpsCommandTest {
                 .contains("load custom 0.01")
                 .contains("unknown command 'frobnicate'")
                 .contains("needs an IP address and a port")
-                .contains("REPLICA");
+                .contains("REPLICA")
+                .contains("host(s)")
+                .doesNotContain("unknown command 'hosts'")
+                .doesNotContain("unknown command 'migrate'");
     }
 
     @Test
