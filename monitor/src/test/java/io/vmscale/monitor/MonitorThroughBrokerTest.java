@@ -7,7 +7,6 @@ import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.TestBrokers;
 import io.vmscale.broker.event.CpuSample;
-import io.vmscale.broker.event.Envelope;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;

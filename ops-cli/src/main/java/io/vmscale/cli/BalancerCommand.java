@@ -7,11 +7,14 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.LbStats;
+import io.vmscale.cli.common.BrokerClients;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
-import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -20,9 +23,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "balancer", mixinStandardHelpOptions = true,
         description = "Run the load generator and balancer alone. With --server, standalone: a static list of "

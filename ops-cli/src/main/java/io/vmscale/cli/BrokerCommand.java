@@ -1,9 +1,11 @@
 package io.vmscale.cli;
 
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.Credentials;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
-import io.vmscale.broker.BrokerConfig;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.VmscaleConfig;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -12,9 +14,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "broker", mixinStandardHelpOptions = true,
         description = "Run the embedded broker alone, for components in other processes; stops on SIGTERM. "

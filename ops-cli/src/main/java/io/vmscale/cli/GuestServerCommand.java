@@ -1,5 +1,7 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.GuestConfig;
 import io.vmscale.guest.GuestServer;
 import java.io.IOException;
@@ -10,9 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "guest-server", mixinStandardHelpOptions = true,
         description = "Run the guest service on this host, without a VM (development, tests, benchmarks); "

@@ -1,13 +1,15 @@
 package io.vmscale.cli;
 
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Home;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.scaler.provision.GuestImage;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(name = "image", mixinStandardHelpOptions = true,
         description = "Build the guest image (kernel + initramfs booting into the guest server on UDP 21001) into "

@@ -1,10 +1,15 @@
 package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerException;
+import io.vmscale.cli.bench.BenchCommand;
+import io.vmscale.cli.console.ConsoleCommand;
+import io.vmscale.cli.demo.DemoCommand;
+import io.vmscale.cli.ops.OpsCommand;
+import io.vmscale.cli.stack.UpCommand;
 import io.vmscale.config.ConfigException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code vmscale} command: one subcommand per role, plus the demo, benchmarks and operator tools. */
 @Command(name = "vmscale", mixinStandardHelpOptions = true, version = "vmscale 0.1.0",

@@ -2,14 +2,17 @@ package io.vmscale.cli;
 
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
+import io.vmscale.cli.common.BrokerClients;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.monitor.Monitor;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(name = "monitor", mixinStandardHelpOptions = true,
         description = "Run the monitor alone: read every replica domain's CPU through libvirt and publish samples "

@@ -2,8 +2,8 @@ package io.vmscale.cli;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** Listed so that --help shows it; the ./vmscale launcher runs the suite with Maven before Java starts. */
 @Command(name = "test", description = "Run the whole test suite, installing and starting what it needs "

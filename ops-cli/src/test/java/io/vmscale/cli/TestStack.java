@@ -4,20 +4,20 @@ import static org.awaitility.Awaitility.await;
 
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.BalancerService;
+import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.TestBrokers;
 import io.vmscale.broker.event.ReplicaState;
-import io.vmscale.broker.BrokerConfig;
 import io.vmscale.cli.config.ConfigLoader;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.guest.GuestServer;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
-import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -36,22 +36,22 @@ import java.util.Map;
  * probed with real requests, scale-downs drain through real balancer stats. No CPU monitor: the
  * test driver's domains burn no CPU, so tests publish the samples.
  */
-final class TestStack implements AutoCloseable {
-    static final String URI = "test:///default";
+public final class TestStack implements AutoCloseable {
+    public static final String URI = "test:///default";
 
-    final Path config;
-    final VmscaleConfig loaded;
-    final EmbeddedBroker broker;
-    Scaler scaler;
+    public final Path config;
+    public final VmscaleConfig loaded;
+    public final EmbeddedBroker broker;
+    public Scaler scaler;
     private ReplicaProvisioner provisioner;
     private BrokerConnection scalerConnection;
-    final Balancer balancer;
+    public final Balancer balancer;
     private final List<AutoCloseable> running = new ArrayList<>();
 
     /**
      * @param scaler the {@code scaler} section of the configuration, as JSON
      */
-    TestStack(Path dir, String prefix, int pool, String scaler) throws IOException {
+    public TestStack(Path dir, String prefix, int pool, String scaler) throws IOException {
         BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("broker"));
         config = dir.resolve("vmscale.json");
         Files.writeString(config, """
@@ -95,7 +95,7 @@ final class TestStack implements AutoCloseable {
     }
 
     /** Starts the scaler: its first decision comes at once, so subscribe before. */
-    TestStack startScaler() {
+    public TestStack startScaler() {
         scaler = Scaler.start(loaded.scaler(), provisioner, scalerConnection::publish, URI, scalerConnection.source(),
                 Scaler.Settings.of(loaded.scaler()), Clock.systemUTC());
         running.add(scaler);
@@ -104,22 +104,22 @@ final class TestStack implements AutoCloseable {
     }
 
     /** A pool domain of 1 MiB: the test driver says 3 MiB are free, and a scale-up needs room for one replica. */
-    static String poolDomain(String name, int port) {
+    public static String poolDomain(String name, int port) {
         return "<domain type='test'><name>" + name + "</name><memory unit='KiB'>1024</memory><vcpu>1</vcpu>"
                 + "<os><type>hvm</type></os><metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1'"
                 + " ip='127.0.0.1' port='" + port + "'/></metadata></domain>";
     }
 
-    long ready() {
+    public long ready() {
         return scaler.replicas().values().stream().filter(s -> s == ReplicaState.READY).count();
     }
 
-    List<String> readyDomains() {
+    public List<String> readyDomains() {
         return scaler.replicas().entrySet().stream().filter(e -> e.getValue() == ReplicaState.READY)
                 .map(Map.Entry::getKey).toList();
     }
 
-    void awaitReady(int n) {
+    public void awaitReady(int n) {
         await().atMost(Duration.ofSeconds(20)).until(() -> ready() == n && scaler.replicas().size() == n);
     }
 

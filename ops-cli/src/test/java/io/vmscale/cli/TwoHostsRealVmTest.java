@@ -16,7 +16,8 @@ import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.cli.config.ConfigLoader;
 import io.vmscale.cli.config.VmscaleConfig;
-import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.cli.demo.FullDemo;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.libvirt.LibvirtConfig;
 import io.vmscale.scaler.Scaler;
@@ -96,7 +97,7 @@ class TwoHostsRealVmTest {
                  });
                  return List.of(viewer);
              })) {
-            Scaler scaler = stack.scaler;
+            Scaler scaler = stack.scaler();
             try {
                 await().atMost(BOOT).until(() -> count(scaler, ReplicaState.READY) == 1);
                 assertThat(command(scaler, "pause").ok()).isTrue(); // the operator steers from here
@@ -123,9 +124,9 @@ class TwoHostsRealVmTest {
                 assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).isEmpty();
 
                 // 3. the survivor live-migrated under load: nothing wrong, nothing lost
-                stack.balancer.setMode(LoadMode.custom(0.3));
-                await().atMost(Duration.ofSeconds(30)).until(() -> stack.balancer.totals().answered() > 200);
-                Balancer.Totals before = stack.balancer.totals();
+                stack.balancer().setMode(LoadMode.custom(0.3));
+                await().atMost(Duration.ofSeconds(30)).until(() -> stack.balancer().totals().answered() > 200);
+                Balancer.Totals before = stack.balancer().totals();
                 Instant asked = Instant.now();
                 AdminResult moving = command(scaler, "migrate", first, two);
                 assertThat(moving.ok()).as(moving.message()).isTrue();
@@ -139,8 +140,8 @@ class TwoHostsRealVmTest {
                 Instant arrived = lifecycle.stream().filter(t -> t.at().isAfter(asked) && t.event().domain().equals(first)
                         && t.event().state() == ReplicaState.READY).findFirst().orElseThrow().at();
                 log.info("migration: asked -> READY at the new endpoint {} ms", Duration.between(asked, arrived).toMillis());
-                await().atMost(Duration.ofSeconds(10)).until(() -> stack.balancer.answered(moved.endpoint()) > 100);
-                Balancer.Totals after = stack.balancer.totals();
+                await().atMost(Duration.ofSeconds(10)).until(() -> stack.balancer().answered(moved.endpoint()) > 100);
+                Balancer.Totals after = stack.balancer().totals();
                 log.info("during the migration: sent {}, answered {}, timed out {}, wrong {}", after.sent() - before.sent(),
                         after.answered() - before.answered(), after.timedOut() - before.timedOut(),
                         after.wrong() - before.wrong());
@@ -172,8 +173,8 @@ class TwoHostsRealVmTest {
                         + libvirtTwo.domains().names(n -> n.startsWith(prefix)).size()).isEqualTo(1);
                 assertThat(decisions).filteredOn(t -> t.event().action() == ScaleAction.REPLACE).hasSize(1);
             } finally {
-                for (var replica : stack.provisioner.observe().replicas()) {
-                    stack.provisioner.stop(replica.domain());
+                for (var replica : stack.provisioner().observe().replicas()) {
+                    stack.provisioner().stop(replica.domain());
                 }
             }
         } finally {

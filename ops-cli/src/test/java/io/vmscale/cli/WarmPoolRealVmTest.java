@@ -16,12 +16,12 @@ import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.cli.config.ConfigLoader;
 import io.vmscale.cli.config.VmscaleConfig;
-import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.cli.demo.FullDemo;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.libvirt.DomainState;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.libvirt.LibvirtConfig;
 import io.vmscale.scaler.Scaler;
-import io.vmscale.scaler.ScalerConfig;
 import io.vmscale.scaler.ScalerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -93,18 +93,18 @@ class WarmPoolRealVmTest {
              })) {
             try {
                 // 1. one replica serving, one booted, warmed with real requests and paused beside it
-                await().atMost(BOOT).until(() -> count(stack.scaler, ReplicaState.READY) == 1
-                        && count(stack.scaler, ReplicaState.POOLED) == 1);
-                String parked = only(stack.scaler, ReplicaState.POOLED);
+                await().atMost(BOOT).until(() -> count(stack.scaler(), ReplicaState.READY) == 1
+                        && count(stack.scaler(), ReplicaState.POOLED) == 1);
+                String parked = only(stack.scaler(), ReplicaState.POOLED);
                 assertThat(state(libvirt, parked)).isEqualTo(DomainState.PAUSED);
                 assertThat(last(parked).reason()).contains("100 of 100 real requests answered").endsWith("paused");
 
                 // 2. a restarted scaler finds its serving replica and its pool, and boots nothing
-                stack.scaler.close();
+                stack.scaler().close();
                 List<String> domains = libvirt.domains().names(n -> n.startsWith(prefix + "-"));
                 assertThat(domains).hasSize(2);
-                try (BrokerConnection connection = stack.broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
-                     Scaler restarted = Scaler.start(config.scaler(), stack.provisioner, connection::publish, URI,
+                try (BrokerConnection connection = stack.broker().connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+                     Scaler restarted = Scaler.start(config.scaler(), stack.provisioner(), connection::publish, URI,
                              connection.source(), Scaler.Settings.of(config.scaler(), config.balancer().work()),
                              Clock.systemUTC())) {
                     restarted.listenTo(connection);
@@ -119,7 +119,7 @@ class WarmPoolRealVmTest {
                             .containsExactlyInAnyOrderElementsOf(domains);
 
                     // 3. a scale-up takes the paused replica: READY and answering through the balancer at once
-                    stack.balancer.setMode(new LoadMode("low", 0.2));
+                    stack.balancer().setMode(new LoadMode("low", 0.2));
                     Duration paused = scaleUpFromPool(restarted, stack, parked, "paused");
                     log.info("paused replica: decision -> READY {} ms", paused.toMillis());
                     assertThat(paused).isLessThan(Duration.ofSeconds(2));
@@ -152,7 +152,7 @@ class WarmPoolRealVmTest {
                 }
             } finally {
                 for (String name : libvirt.domains().names(n -> n.startsWith(prefix + "-"))) {
-                    stack.provisioner.stop(name);
+                    stack.provisioner().stop(name);
                 }
             }
             assertThat(libvirt.domains().names(n -> n.startsWith(prefix + "-"))).isEmpty();
@@ -174,7 +174,7 @@ class WarmPoolRealVmTest {
         assertThat(readyEvent.event().reason()).startsWith(VmLifecycle.FROM_WARM_POOL + " (" + tier + ")");
         assertThat(readyEvent.event().warmStart()).as("its READY says it comes back warm").isTrue();
         Endpoint endpoint = readyEvent.event().endpoint();
-        await().atMost(Duration.ofSeconds(5)).until(() -> stack.balancer.answered(endpoint) > 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> stack.balancer().answered(endpoint) > 0);
         return Duration.between(up.at(), readyEvent.at());
     }
 

@@ -3,7 +3,7 @@ package io.vmscale.cli.bench;
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import io.vmscale.guest.GuestServer;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * servers, (b) through our front door, (c) through nginx's UDP stream proxy with one worker and
  * (d) with a worker per core. Runs alternate, round after round; the ratios are over the rounds.
  */
-public final class BalancerBench {
+final class BalancerBench {
     private BalancerBench() {
     }
 
@@ -56,12 +56,12 @@ public final class BalancerBench {
         }
     }
 
-    public static void run(PrintWriter out, java.nio.file.Path home, Duration measure, int window, int rounds) throws Exception {
+    static void run(PrintWriter out, java.nio.file.Path home, Duration measure, int window, int rounds) throws Exception {
         run(out, home, measure, window, rounds, false);
     }
 
     /** @param frontOnly straight and front door only (no nginx): quick looks while working on the front door */
-    public static void run(PrintWriter out, java.nio.file.Path home, Duration measure, int window, int rounds,
+    static void run(PrintWriter out, java.nio.file.Path home, Duration measure, int window, int rounds,
                            boolean frontOnly) throws Exception {
         if (!frontOnly) {
             Process install = new ProcessBuilder("bash", home.resolve("scripts/install-packages").toString(),

@@ -5,10 +5,10 @@ import io.vmscale.libvirt.HostConnection;
 import io.vmscale.libvirt.LibvirtFailure;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReadinessProbe;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
-import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import io.vmscale.scaler.provision.ReplicaTemplate;
 import java.io.IOException;
@@ -25,11 +25,11 @@ import java.util.UUID;
  * Time from scale-up (define and start through libvirt) to the first correct answer of the guest
  * server inside, one VM at a time, from the shipped port-forward template; and the image's size.
  */
-public final class BootBench {
+final class BootBench {
     private BootBench() {
     }
 
-    public static void run(PrintWriter out, Path home, Path imageDir, int boots) throws IOException {
+    static void run(PrintWriter out, Path home, Path imageDir, int boots) throws IOException {
         GuestImage image = GuestImage.ensure(home, imageDir, line -> { });
         ReplicaTemplate template = ReplicaTemplate.load(home.resolve("conf/replica-port-forward.xml"));
         String prefix = "vmscale-bench" + UUID.randomUUID().toString().substring(0, 6);

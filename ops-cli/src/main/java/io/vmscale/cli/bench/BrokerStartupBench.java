@@ -2,7 +2,7 @@ package io.vmscale.cli.bench;
 
 import io.vmscale.broker.BrokerConfig;
 import io.vmscale.broker.EmbeddedBroker;
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -17,11 +17,11 @@ import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
  * Start-up time of our broker (security, persistent journal, TCP and in-VM acceptors) against a
  * bare embedded Artemis (no security, no persistence, in-VM only) started in the same process.
  */
-public final class BrokerStartupBench {
+final class BrokerStartupBench {
     private BrokerStartupBench() {
     }
 
-    public static void run(PrintWriter out, int runs) throws Exception {
+    static void run(PrintWriter out, int runs) throws Exception {
         Path root = Files.createTempDirectory("vmscale-bench-broker");
         try {
             long cold = timeOurs(root.resolve("cold"));

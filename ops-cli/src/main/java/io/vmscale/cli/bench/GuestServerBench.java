@@ -12,11 +12,11 @@ import java.time.Duration;
  * Requests per second of the guest server on loopback, against {@link SingleThreadedServer} in the
  * same run: with n = 0 (pure overhead) and with an n that costs about 1 ms.
  */
-public final class GuestServerBench {
+final class GuestServerBench {
     private GuestServerBench() {
     }
 
-    public static void run(PrintWriter out, Duration measure, int window, int rounds) throws IOException {
+    static void run(PrintWriter out, Duration measure, int window, int rounds) throws IOException {
         int cores = Runtime.getRuntime().availableProcessors();
         long oneMilli = calibrateOneMillisecond();
         out.printf("bench guest-server: %d cores, Java %s, loopback; %d requests in flight, %d s per run after "

@@ -1,6 +1,6 @@
 package io.vmscale.cli.bench;
 
-import io.vmscale.cli.Local;
+import io.vmscale.cli.common.Local;
 import io.vmscale.libvirt.DomainStats;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.libvirt.LibvirtFailure;
@@ -24,13 +24,13 @@ import java.util.stream.Stream;
  * per domain, measured in the same run on the same domains. The domains are real QEMU processes,
  * started paused (16 MiB, a boot sector), so the host's CPU is free for the measurement.
  */
-public final class MonitorBench {
+final class MonitorBench {
     private static final String URI = "qemu:///system";
 
     private MonitorBench() {
     }
 
-    public static void run(PrintWriter out, int[] counts, int reps) throws IOException {
+    static void run(PrintWriter out, int[] counts, int reps) throws IOException {
         String prefix = "vmscale-bench" + UUID.randomUUID().toString().substring(0, 6);
         Predicate<String> ours = name -> name.startsWith(prefix + "-");
         Path dir = Files.createTempDirectory("vmscale-bench-");

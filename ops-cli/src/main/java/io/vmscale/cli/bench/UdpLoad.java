@@ -18,10 +18,10 @@ import org.HdrHistogram.Histogram;
  * every reply is matched to its request and its latency is exact. One thread, one selector. Bounded
  * in time; a request that gets no answer within the timeout is counted lost and sent again.
  */
-public final class UdpLoad {
+final class UdpLoad {
 
     /** What one run measured. */
-    public record Result(long answered, long wrong, long lost, double seconds, Histogram latencyNanos) {
+    record Result(long answered, long wrong, long lost, double seconds, Histogram latencyNanos) {
         public double perSecond() {
             return answered / seconds;
         }
@@ -43,13 +43,13 @@ public final class UdpLoad {
     private UdpLoad() {
     }
 
-    public static Result run(InetSocketAddress target, long n, int window, Duration warmup, Duration measure,
+    static Result run(InetSocketAddress target, long n, int window, Duration warmup, Duration measure,
                              Duration timeout) throws IOException {
         return run(List.of(target), n, window, warmup, measure, timeout);
     }
 
     /** The same over several targets: the sockets are spread over them in turn. */
-    public static Result run(List<InetSocketAddress> targets, long n, int window, Duration warmup, Duration measure,
+    static Result run(List<InetSocketAddress> targets, long n, int window, Duration warmup, Duration measure,
                              Duration timeout) throws IOException {
         if (window < 1 || window > 1024) {
             throw new IllegalArgumentException("window must be 1..1024, got " + window);
@@ -136,7 +136,7 @@ public final class UdpLoad {
      * request i asking n = i, so that its answer (distinct for n below 340) says which one it was and
      * its latency is exact. The work of n below 340 is negligible: this measures the path.
      */
-    public static Result runOneSocket(InetSocketAddress target, int window, Duration warmup, Duration measure,
+    static Result runOneSocket(InetSocketAddress target, int window, Duration warmup, Duration measure,
                                       Duration timeout) throws IOException {
         if (window < 1 || window > MAX_ONE_SOCKET_WINDOW) {
             throw new IllegalArgumentException("window must be 1.." + MAX_ONE_SOCKET_WINDOW + ", got " + window);

@@ -27,7 +27,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * the replica count on a second axis, decisions and failures as labelled markers; below it, the
  * balancer's throughput and p99 latency.
  */
-public final class ChartRenderer {
+final class ChartRenderer {
     private static final Font MARKER_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 10);
 
     private final CombinedDomainXYPlot combined;
@@ -35,7 +35,7 @@ public final class ChartRenderer {
     private final XYPlot lbPlot;
     private final JFreeChart chart;
 
-    public ChartRenderer(String title) {
+    ChartRenderer(String title) {
         DateAxis time = new DateAxis("time");
         combined = new CombinedDomainXYPlot(time);
         combined.setGap(8);
@@ -70,12 +70,12 @@ public final class ChartRenderer {
         chart.setBackgroundPaint(Color.WHITE);
     }
 
-    public JFreeChart chart() {
+    JFreeChart chart() {
         return chart;
     }
 
     /** Puts the snapshot's data in the chart (call on the Swing thread when the chart is on screen). */
-    public void show(ChartModel.Snapshot s) {
+    void show(ChartModel.Snapshot s) {
         XYSeriesCollection cpu = new XYSeriesCollection();
         s.cpu().forEach((domain, points) -> cpu.addSeries(series(domain + " CPU %", points)));
         cpuPlot.setDataset(0, cpu);
@@ -153,7 +153,7 @@ public final class ChartRenderer {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
-    public void writePng(File file, int width, int height) throws IOException {
+    void writePng(File file, int width, int height) throws IOException {
         ChartUtils.saveChartAsPNG(file, chart, width, height);
     }
 }

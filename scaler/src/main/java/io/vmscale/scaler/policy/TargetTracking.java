@@ -5,7 +5,6 @@ import io.vmscale.broker.event.ScaleDecision;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;

@@ -1,0 +1,28 @@
+package io.vmscale.cli.common;
+
+import io.vmscale.cli.config.ConfigLoader;
+import io.vmscale.cli.config.VmscaleConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --config FILE}; without it, the installation's conf/vmscale.json, else the built-in defaults. */
+public final class ConfigOption {
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "configuration file (default: conf/vmscale.json of this installation)")
+    Path file;
+
+    public VmscaleConfig load() {
+        if (file != null) {
+            return ConfigLoader.load(file);
+        }
+        String home = System.getenv("VMSCALE_HOME");
+        if (home != null) {
+            Path shipped = Path.of(home, "conf", "vmscale.json");
+            if (Files.isRegularFile(shipped)) {
+                return ConfigLoader.load(shipped);
+            }
+        }
+        return ConfigLoader.defaults();
+    }
+}

@@ -1,0 +1,289 @@
+package io.vmscale.cli.ops;
+
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.AdminVerbs;
+import io.vmscale.cli.chart.ChartCommand;
+import io.vmscale.cli.common.BrokerClients;
+import io.vmscale.cli.common.ConfigOption;
+import io.vmscale.cli.common.OpsLogin;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.cli.log.RecordCommand;
+import io.vmscale.cli.log.ReplayCommand;
+import io.vmscale.cli.log.SimulateCommand;
+import java.io.Console;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine;
+
+/**
+ * {@code vmscale ops}: an operator's commands to a running vmscale, over the broker. Every command is
+ * answered (or the component that should have answered is named) within the timeout.
+ * Exit codes: 0 done, 1 refused or failed, 2 usage, 3 no answer in time.
+ */
+@Command(name = "ops", mixinStandardHelpOptions = true,
+        description = "Operate a running vmscale over the broker: balancer membership and load, scaler controls, "
+                + "status; an interactive shell; the chart; record, replay and simulate event logs.",
+        subcommands = {OpsShell.class, ChartCommand.class, RecordCommand.class, ReplayCommand.class, SimulateCommand.class},
+        footer = {"", "Exit codes: 0 done, 1 refused or failed, 2 usage error, 3 no answer within the timeout."},
+        modelTransformer = OpsCommand.VerbHelp.class)
+public final class OpsCommand implements OpsLogin {
+    static final int NO_ANSWER = 3;
+
+    @Mixin
+    ConfigOption config;
+    @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "broker user (default: the operator account of broker.users or of the broker's credentials file)")
+    String user;
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "with --user: a file whose first line is the password (keep it mode 0600); "
+                    + "else $VMSCALE_PASSWORD, else a prompt on the terminal")
+    Path passwordFile;
+    /** Refused with a reason: a password on the command line shows in {@code ps}. */
+    @Option(names = "--password", paramLabel = "SECRET", scope = ScopeType.INHERIT, hidden = true)
+    String passwordOnCommandLine;
+    @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
+            description = "how long to wait for answers (default: ${DEFAULT-VALUE})")
+    double timeoutSeconds;
+    @Spec
+    CommandSpec spec;
+    private VmscaleConfig loaded;
+
+    /**
+     * The admin command that the subcommand of this name sends, whose help is its description: the scaler's or the
+     * balancer's; none for {@code status}, which asks both.
+     */
+    static Optional<AdminVerbs.Verb> verb(String subcommand) {
+        return subcommand.equals("status") ? Optional.empty()
+                : AdminVerbs.find(AdminVerbs.SCALER, subcommand).or(() -> AdminVerbs.find(AdminVerbs.BALANCER, subcommand));
+    }
+
+    /** Describes each subcommand named after an admin command with that command's help, so it is written once. */
+    static final class VerbHelp implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec ops) {
+            ops.subcommands().forEach((name, subcommand) -> verb(name).ifPresent(verb ->
+                    subcommand.getCommandSpec().usageMessage().description(verb.help().replace("%", "%%"))));
+            return ops;
+        }
+    }
+
+    /** Logs in with --user, or else with the operator account of the configuration. */
+    OpsClient client() {
+        if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+            throw new IllegalArgumentException("--timeout must be above 0 and at most 3600 seconds, got " + timeoutSeconds);
+        }
+        return new OpsClient(connect(Role.OPERATOR), Duration.ofMillis((long) (timeoutSeconds * 1000)));
+    }
+
+    /** Logs in with --user (and its password), or else with the configuration's account of that role. */
+    @Override
+    public BrokerConnection connect(Role role) {
+        VmscaleConfig c = config();
+        if (passwordOnCommandLine != null) {
+            throw new IllegalArgumentException("--password is not taken: a password on the command line shows in ps; "
+                    + "use --password-file FILE, $VMSCALE_PASSWORD or the prompt");
+        }
+        return user != null
+                ? BrokerConnection.open(BrokerClients.url(c.broker()), user, password(), BrokerConnection.source("ops"))
+                : BrokerClients.connect(c.broker(), role, "ops");
+    }
+
+    /** The password of --user: --password-file, else $VMSCALE_PASSWORD, else asked on the terminal. */
+    private String password() {
+        if (passwordFile != null) {
+            try {
+                List<String> lines = Files.readAllLines(passwordFile);
+                if (lines.isEmpty() || lines.get(0).isEmpty()) {
+                    throw new IllegalArgumentException("--password-file " + passwordFile + " is empty");
+                }
+                return lines.get(0);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read --password-file " + passwordFile + ": " + e.getMessage());
+            }
+        }
+        String fromEnvironment = System.getenv("VMSCALE_PASSWORD");
+        if (fromEnvironment != null && !fromEnvironment.isEmpty()) {
+            return fromEnvironment;
+        }
+        Console console = System.console();
+        if (console == null) {
+            throw new IllegalArgumentException("--user " + user + " needs a password: --password-file FILE or "
+                    + "$VMSCALE_PASSWORD (there is no terminal to ask on)");
+        }
+        char[] typed = console.readPassword("password of %s: ", user);
+        if (typed == null || typed.length == 0) {
+            throw new IllegalArgumentException("no password typed for " + user);
+        }
+        return new String(typed);
+    }
+
+    /** The configuration, read once per command. */
+    @Override
+    public VmscaleConfig config() {
+        if (loaded == null) {
+            loaded = config.load();
+        }
+        return loaded;
+    }
+
+    private int balancer(String command, String... args) throws InterruptedException {
+        return send("balancer", command, List.of(args));
+    }
+
+    private int scaler(String command, String... args) throws InterruptedException {
+        return send("scaler", command, List.of(args));
+    }
+
+    private int send(String target, String command, List<String> args) throws InterruptedException {
+        try (OpsClient client = client()) {
+            return print(client.send(target, command, args, List.of(target)), client, out());
+        }
+    }
+
+    /** One line per answer; the components that did not answer are named. */
+    static int print(OpsClient.Answers answers, OpsClient client, PrintWriter out) {
+        for (AdminResult result : answers.results()) {
+            out.println(result.responder() + ": " + (result.ok() ? "" : "error: ") + result.message());
+        }
+        for (String missing : answers.missing()) {
+            out.println(client.noAnswer(missing));
+        }
+        out.flush();
+        return answers.exitCode();
+    }
+
+    /** Asks the scaler and the balancer for their status and shows it, as text or JSON. */
+    static int status(OpsClient client, boolean json, PrintWriter out, PrintWriter err) throws InterruptedException {
+        OpsClient.Answers answers = client.send("all", "status", List.of(), List.of("scaler", "balancer", "broker"));
+        StatusView view = StatusView.of(answers);
+        out.print(json ? view.json() + "\n" : view.text());
+        out.flush();
+        answers.missing().forEach(missing -> err.println(client.noAnswer(missing)));
+        err.flush();
+        return answers.exitCode();
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    @Command(name = "add")
+    int add(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+            throws InterruptedException {
+        return balancer("add", ip, port);
+    }
+
+    @Command(name = "remove")
+    int remove(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+            throws InterruptedException {
+        return balancer("remove", ip, port);
+    }
+
+    @Command(name = "clear")
+    int clear() throws InterruptedException {
+        return balancer("clear");
+    }
+
+    @Command(name = "refresh")
+    int refresh() throws InterruptedException {
+        return balancer("refresh");
+    }
+
+    @Command(name = "load")
+    int load(@Parameters(paramLabel = "MODE") String mode,
+             @Parameters(paramLabel = "R", arity = "0..1") String replicas) throws InterruptedException {
+        List<String> args = new ArrayList<>(List.of(mode));
+        if (replicas != null) {
+            args.add(replicas);
+        }
+        return send("balancer", "load", args);
+    }
+
+    @Command(name = "pause")
+    int pause() throws InterruptedException {
+        return scaler("pause");
+    }
+
+    @Command(name = "resume")
+    int resume() throws InterruptedException {
+        return scaler("resume");
+    }
+
+    @Command(name = "scale")
+    int scale(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("scale", n);
+    }
+
+    @Command(name = "min")
+    int min(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("min", n);
+    }
+
+    @Command(name = "max")
+    int max(@Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler("max", n);
+    }
+
+    @Command(name = "policy")
+    int policy(@Parameters(paramLabel = "NAME") String name) throws InterruptedException {
+        return scaler("policy", name);
+    }
+
+    @Command(name = "dry-run")
+    int dryRun(@Parameters(paramLabel = "on|off") String value) throws InterruptedException {
+        return scaler("dry-run", value);
+    }
+
+    @Command(name = "pool")
+    int pool(@Parameters(paramLabel = "N") String n,
+             @Parameters(paramLabel = "paused|saved", arity = "0..1") String tier) throws InterruptedException {
+        return tier == null ? scaler("pool", n) : scaler("pool", n, tier);
+    }
+
+    @Command(name = "migrate")
+    int migrate(@Parameters(paramLabel = "DOMAIN") String domain, @Parameters(paramLabel = "HOST") String host)
+            throws InterruptedException {
+        return scaler("migrate", domain, host);
+    }
+
+    @Command(name = "hosts")
+    int hosts() throws InterruptedException {
+        try (OpsClient client = client()) {
+            OpsClient.Answers answers = client.send("scaler", "hosts", List.of(), List.of("scaler"));
+            for (AdminResult result : answers.results()) {
+                if (!result.ok()) {
+                    out().println(result.responder() + ": error: " + result.message());
+                } else if (result.data().get("hosts") instanceof List<?> hosts) {
+                    out().print(StatusView.hosts(List.copyOf(hosts)));
+                }
+            }
+            answers.missing().forEach(missing -> out().println(client.noAnswer(missing)));
+            out().flush();
+            return answers.exitCode();
+        }
+    }
+
+    @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
+            + "the balancer's figures.")
+    int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")
+               boolean json) throws InterruptedException {
+        try (OpsClient client = client()) {
+            return status(client, json, out(), spec.commandLine().getErr());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.vmscale.cli.stack;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Subscription;
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Envelope;
+import io.vmscale.broker.event.Event;
+import io.vmscale.broker.event.HostStatus;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.Topic;
+import io.vmscale.broker.event.VmLifecycle;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The group's figures for Prometheus, read from the broker like every other client: per replica CPU and
+ * state, the replica count and the count the scaler wants, decisions by action and reason, the
+ * balancer's counters and latency quantiles, each host's figures. Served on {@code /metrics} in the
+ * Prometheus text format. The metric names are listed in {@code conf/README.md}.
+ */
+final class Metrics implements AutoCloseable {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Gauge cpu = Gauge.builder().name("vmscale_replica_cpu_percent")
+            .help("a replica's CPU %, as the monitor last read it").labelNames("domain", "host").register(registry);
+    private final Gauge state = Gauge.builder().name("vmscale_replica_state")
+            .help("1 for a replica's current state as the scaler last said it").labelNames("domain", "state")
+            .register(registry);
+    private final Gauge desired = Gauge.builder().name("vmscale_replicas_desired")
+            .help("the replica count of the scaler's last UP, DOWN or REPLACE").register(registry);
+    private final Counter decisions = Counter.builder().name("vmscale_decisions_total")
+            .help("the scaler's decisions by action and reason code (a repeated HOLD is published as a heartbeat)")
+            .labelNames("action", "reason").register(registry);
+    private final Gauge latency = Gauge.builder().name("vmscale_balancer_latency_ms")
+            .help("the balancer's latency quantiles over its last stats interval").labelNames("quantile")
+            .register(registry);
+    private final Gauge throughput = Gauge.builder().name("vmscale_balancer_answers_per_second")
+            .help("answers per second over the balancer's last stats interval").register(registry);
+    private final Gauge ejected = Gauge.builder().name("vmscale_balancer_replica_ejected")
+            .help("1 while the balancer has a replica ejected as an outlier").labelNames("endpoint").register(registry);
+    private final Gauge inFlight = Gauge.builder().name("vmscale_balancer_replica_in_flight")
+            .help("requests in flight to a replica").labelNames("endpoint").register(registry);
+    private final Gauge hostUp = Gauge.builder().name("vmscale_host_up")
+            .help("1 while the monitor is connected to the libvirt host").labelNames("host").register(registry);
+    private final Gauge hostCpu = Gauge.builder().name("vmscale_host_cpu_percent")
+            .help("the host's busy CPU %, as the monitor last read it").labelNames("host").register(registry);
+    private final Gauge hostVcpus = Gauge.builder().name("vmscale_host_active_vcpus")
+            .help("vCPUs of the host's active domains").labelNames("host").register(registry);
+    private final Map<String, ReplicaState> states = new ConcurrentHashMap<>();
+    private volatile LbStats lastStats;
+    private final Subscription subscription;
+    private final HTTPServer server;
+
+    private Metrics(BrokerConnection viewer, InetSocketAddress at) {
+        GaugeWithCallback.builder().name("vmscale_replicas").help("replicas in a state, as the scaler last said")
+                .labelNames("state").callback(callback -> {
+                    for (ReplicaState s : ReplicaState.values()) {
+                        long n = states.values().stream().filter(s::equals).count();
+                        if (n > 0) {
+                            callback.call(n, s.name());
+                        }
+                    }
+                }).register(registry);
+        balancerCounter("vmscale_balancer_sent", "requests the balancer sent", LbStats::sent);
+        balancerCounter("vmscale_balancer_answered", "correct answers the balancer received", LbStats::answered);
+        balancerCounter("vmscale_balancer_timed_out", "requests that timed out", LbStats::timedOut);
+        balancerCounter("vmscale_balancer_wrong", "wrong answers", LbStats::wrong);
+        this.subscription = viewer.subscribeAll(Topic.PREFIX + "*", this::accept);
+        try {
+            this.server = HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry)
+                    .buildAndStart();
+        } catch (IOException e) {
+            subscription.close();
+            throw new UncheckedIOException("cannot serve /metrics on " + at + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Subscribes to every live topic with the given (viewer) connection and serves {@code /metrics} there. */
+    static Metrics serve(BrokerConnection viewer, InetSocketAddress at) {
+        return new Metrics(viewer, at);
+    }
+
+    private void balancerCounter(String name, String help, java.util.function.ToLongFunction<LbStats> value) {
+        CounterWithCallback.builder().name(name).help(help + " since the balancer started").callback(callback -> {
+            LbStats stats = lastStats;
+            if (stats != null) {
+                callback.call(value.applyAsLong(stats));
+            }
+        }).register(registry);
+    }
+
+    /** The port it serves on (useful when asked for port 0). */
+    int port() {
+        return server.getPort();
+    }
+
+    void accept(Envelope<? extends Event> envelope) {
+        Event event = envelope.body();
+        if (event instanceof CpuSample s) {
+            if (!inPool(states.get(s.domain()))) {
+                cpu.labelValues(s.domain(), s.host()).set(s.cpuPercent()); // a warm pool's replica is no load
+            }
+        } else if (event instanceof VmLifecycle v && envelope.source().startsWith("scaler@")) {
+            state.remove(v.domain(), String.valueOf(states.get(v.domain())));
+            if (v.state() == ReplicaState.STOPPED || v.state() == ReplicaState.UNDEFINED) {
+                states.remove(v.domain());
+                cpu.removeIf(labels -> labels.get(0).equals(v.domain()));
+            } else {
+                states.put(v.domain(), v.state());
+                state.labelValues(v.domain(), v.state().name()).set(1);
+                if (inPool(v.state())) {
+                    cpu.removeIf(labels -> labels.get(0).equals(v.domain()));
+                }
+            }
+        } else if (event instanceof ScaleDecision d) {
+            decisions.labelValues(d.action().name(), d.reasonCode()).inc();
+            if (d.action() != ScaleAction.HOLD) {
+                desired.set(d.toReplicas());
+            }
+        } else if (event instanceof LbStats l) {
+            lastStats = l;
+            throughput.set(l.throughput());
+            latency.labelValues("0.5").set(l.p50Ms());
+            latency.labelValues("0.9").set(l.p90Ms());
+            latency.labelValues("0.99").set(l.p99Ms());
+            ejected.clear();
+            inFlight.clear();
+            l.servers().forEach((endpoint, server) -> {
+                if (!server.removed()) {
+                    ejected.labelValues(endpoint).set(server.ejected() ? 1 : 0);
+                    inFlight.labelValues(endpoint).set(server.inFlight());
+                }
+            });
+        } else if (event instanceof HostStatus h) {
+            hostUp.labelValues(h.host()).set(h.connected() ? 1 : 0);
+            if (h.cpuPercent() >= 0) {
+                hostCpu.labelValues(h.host()).set(h.cpuPercent());
+            }
+            if (h.domainVcpus() >= 0) {
+                hostVcpus.labelValues(h.host()).set(h.domainVcpus());
+            }
+        }
+    }
+
+    private static boolean inPool(ReplicaState state) {
+        return state == ReplicaState.WARMING || state == ReplicaState.POOLED;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        subscription.close();
+    }
+}

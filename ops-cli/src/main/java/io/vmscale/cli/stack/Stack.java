@@ -1,0 +1,204 @@
+package io.vmscale.cli.stack;
+
+import io.vmscale.balancer.Balancer;
+import io.vmscale.balancer.BalancerService;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.cli.common.Home;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.libvirt.HostConnection;
+import io.vmscale.monitor.Monitor;
+import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.provision.DomainTypes;
+import io.vmscale.scaler.provision.GuestImage;
+import io.vmscale.scaler.provision.HostGroup;
+import io.vmscale.scaler.provision.LibvirtHypervisor;
+import io.vmscale.scaler.provision.Provisioner;
+import io.vmscale.scaler.provision.ProvisioningConfig;
+import io.vmscale.scaler.provision.Replica;
+import io.vmscale.scaler.provision.ReplicaNames;
+import io.vmscale.scaler.provision.ReplicaProvisioner;
+import io.vmscale.scaler.provision.ReplicaTemplate;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
+public final class Stack implements AutoCloseable {
+    private final VmscaleConfig config;
+    private final List<HostConnection> hosts;
+    private final Provisioner provisioner;
+    private final EmbeddedBroker broker;
+    private final Scaler scaler;
+    private final Balancer balancer;
+    private final InetSocketAddress front;
+    private final List<AutoCloseable> running;
+
+    private Stack(VmscaleConfig config, List<HostConnection> hosts, Provisioner provisioner, EmbeddedBroker broker,
+                  Scaler scaler, Balancer balancer, InetSocketAddress front, List<AutoCloseable> running) {
+        this.config = config;
+        this.hosts = hosts;
+        this.provisioner = provisioner;
+        this.broker = broker;
+        this.scaler = scaler;
+        this.balancer = balancer;
+        this.front = front;
+        this.running = running;
+    }
+
+    /** What starts and stops the replicas (over every host). */
+    public Provisioner provisioner() {
+        return provisioner;
+    }
+
+    /** The broker. */
+    public EmbeddedBroker broker() {
+        return broker;
+    }
+
+    /** The scaler. */
+    public Scaler scaler() {
+        return scaler;
+    }
+
+    /** The balancer. */
+    public Balancer balancer() {
+        return balancer;
+    }
+
+    /** Starts everything, with nobody listening before the components start. */
+    public static Stack start(VmscaleConfig c, PrintWriter out, String name) {
+        return start(c, out, name, broker -> List.of());
+    }
+
+    /**
+     * Starts everything; what it does is printed as {@code NAME: ...} lines (the guest image build
+     * included). On failure, what was started is stopped again.
+     *
+     * @param watchers what listens from the first event on (a recording), attached once the broker runs and
+     *                 before any component starts; closed after the components, before the broker
+     */
+    public static Stack start(VmscaleConfig c, PrintWriter out, String name,
+                       java.util.function.Function<EmbeddedBroker, List<AutoCloseable>> watchers) {
+        List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
+        try {
+            String uri = c.libvirt().uris().get(0);
+            List<HostConnection> hosts = new ArrayList<>();
+            for (String each : c.libvirt().uris()) {
+                HostConnection host = HostConnection.open(each);
+                running.add(host);
+                hosts.add(host);
+            }
+            if (!hosts.get(0).connected()) {
+                throw new IllegalArgumentException(uri + " does not answer: is libvirtd running? (scripts/libvirt-daemons)");
+            }
+            Provisioner provisioner = provisioner(c, hosts, out, name);
+            EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
+            running.add(0, broker);
+            running.addAll(1, watchers.apply(broker));
+            BrokerConnection monitorConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("monitor"));
+            BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+            BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
+            running.addAll(List.of(monitorConnection, scalerConnection, balancerConnection));
+            // consumers before producers: the balancer hears the first READY (a replica taken back at once)
+            InetSocketAddress front = c.balancer().frontPort() > 0
+                    ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
+            BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
+                    () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
+            running.add(balancing);
+            running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
+            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
+                    scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work()), Clock.systemUTC());
+            running.add(scaler);
+            scaler.listenTo(scalerConnection);
+            out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n", name,
+                    broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
+                    c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
+            out.flush();
+            return new Stack(c, hosts, provisioner, broker, scaler, balancing.balancer(), front, running);
+        } catch (RuntimeException e) {
+            closeAll(running);
+            throw e;
+        }
+    }
+
+    /**
+     * The group's provisioner: one host, or a {@link HostGroup} over every host of {@code libvirt.uris}, each with
+     * its address and limit from {@code libvirt.hosts}. The first host chooses the domain type for all.
+     */
+    private static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+        List<ReplicaProvisioner> each = new ArrayList<>();
+        HostConnection first = hosts.get(0);
+        String type = null;
+        for (HostConnection host : hosts) {
+            ReplicaProvisioner one = provisioner(c, host, out, name, type);
+            type = one.domainType();
+            each.add(one);
+        }
+        if (each.size() > 1) {
+            out.printf("%s: %d hosts: %s%n", name, each.size(), String.join(", ", hosts.stream().map(h -> h.uri()
+                    + " (replicas answer on " + c.libvirt().host(h.uri()).address() + (c.libvirt().host(h.uri())
+                    .maxReplicas() < 0 ? "" : ", at most " + c.libvirt().host(h.uri()).maxReplicas()) + ")").toList()));
+            out.flush();
+            return new HostGroup(each);
+        }
+        return each.get(0);
+    }
+
+    private static ReplicaProvisioner provisioner(VmscaleConfig c, HostConnection host, PrintWriter out, String name,
+                                                  String chosenType) {
+        var settings = c.libvirt().host(host.uri());
+        LibvirtHypervisor hypervisor = new LibvirtHypervisor(host);
+        ProvisioningConfig p = c.provisioning();
+        ReplicaNames names = new ReplicaNames(c.libvirt().prefix(), p.digits());
+        boolean portForward = p.network().equals("port-forward");
+        var pool = c.scaler().warmPool();
+        if (pool.size() > 0 && pool.tier().equals("saved") && (p.mode().equals("pool") || !p.undefineOnScaleDown())) {
+            throw new IllegalArgumentException("scaler.warmPool.tier \"saved\" needs provisioning.mode \"template\" with "
+                    + "provisioning.undefineOnScaleDown true (a stopped replica's save image goes with its definition); "
+                    + "use tier \"paused\" here");
+        }
+        if (p.mode().equals("pool")) {
+            return ReplicaProvisioner.pool(new ReplicaProvisioner.Settings(hypervisor, names, portForward, c.guest().port(),
+                    p.hostPortBase(), false, null, null, null, settings.address(), settings.maxReplicas()));
+        }
+        GuestImage image = GuestImage.ensure(Home.dir(), Home.resolve(p.imageDir()), line -> {
+            out.println(name + ": " + line);
+            out.flush();
+        });
+        ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));
+        String type = chosenType;
+        if (type == null) {
+            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), hypervisor, template, image, c.guest().port(),
+                    c.libvirt().prefix() + "-kvm-probe");
+            out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
+                    choice.type(), choice.why());
+            out.flush();
+            type = choice.type();
+        }
+        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor, names, portForward, c.guest().port(),
+                p.hostPortBase(), p.undefineOnScaleDown(), template, image, type, settings.address(),
+                settings.maxReplicas()));
+    }
+
+    @Override
+    public void close() {
+        closeAll(running);
+    }
+
+    private static void closeAll(List<AutoCloseable> running) {
+        List<AutoCloseable> reversed = new ArrayList<>(running);
+        Collections.reverse(reversed);
+        for (AutoCloseable closeable : reversed) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // stopping anyway
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.vmscale.cli.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.TestBrokers;
+import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.HostStatus;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code /metrics} over HTTP, fed by events on a real broker, scraped and read by the Prometheus text
+ * format's rules: every line a comment or a sample, every sample's metric announced by a TYPE line.
+ */
+class MetricsTest {
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*})? (\\S+)( \\d+)?");
+    private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theGroupsFiguresAreScrapedInThePrometheusTextFormat() throws Exception {
+        try (EmbeddedBroker broker = EmbeddedBroker.start(TestBrokers.config(dir));
+             BrokerConnection scaler = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
+             BrokerConnection monitor = broker.connect(Role.COMPONENT, BrokerConnection.source("monitor"));
+             BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@metrics-test");
+             Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            Endpoint at = new Endpoint("127.0.0.1", 21100);
+            scaler.publish(new ScaleDecision(ScaleAction.UP, 0, 1, "threshold-window", "BelowMinReplicas", "min",
+                    Map.of(), null));
+            scaler.publish(new VmLifecycle("vmscale-0000", "qemu:///system", at, ReplicaState.STARTING, "scale up"));
+            scaler.publish(new VmLifecycle("vmscale-0000", "qemu:///system", at, ReplicaState.READY, "answered"));
+            scaler.publish(new VmLifecycle("vmscale-0001", "qemu:///system", new Endpoint("127.0.0.1", 21101),
+                    ReplicaState.POOLED, "warmed, paused"));
+            scaler.publish(new ScaleDecision(ScaleAction.HOLD, 1, 1, "threshold-window", "WindowNotFull", "w",
+                    Map.of(), null));
+            scaler.publish(new ScaleDecision(ScaleAction.HOLD, 1, 1, "threshold-window", "WindowNotFull", "w",
+                    Map.of(), null));
+            // the monitor's figures after the scaler's states are in (two publishers: no order between them)
+            await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey(
+                    "vmscale_replicas{state=\"POOLED\"}"));
+            monitor.publish(new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 0, 42.5, 1000));
+            monitor.publish(new CpuSample("qemu:///system", "vmscale-0001", "RUNNING", 1, 0, 99.0, 1000));
+            monitor.publish(new HostStatus("qemu:///system", true, "figures", 2, 61.0, 2, 24_000_000, 20_000_000));
+            scaler.publish(new LbStats(100, 97, 2, 1, 95.5, 3.0, 7.0, 12.5,
+                    Map.of(at.toString(), new LbStats.ServerStats(100, 97, 2, 1, 4, true, false)), "low", 1000));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey("vmscale_balancer_sent_total")
+                    && scrape(metrics).containsKey("vmscale_host_up{host=\"qemu:///system\"}"));
+            Map<String, Double> m = scrape(metrics);
+            assertThat(m).containsEntry("vmscale_replica_cpu_percent{domain=\"vmscale-0000\",host=\"qemu:///system\"}", 42.5)
+                    .doesNotContainKey("vmscale_replica_cpu_percent{domain=\"vmscale-0001\",host=\"qemu:///system\"}")
+                    .containsEntry("vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}", 1.0)
+                    .doesNotContainKey("vmscale_replica_state{domain=\"vmscale-0000\",state=\"STARTING\"}")
+                    .containsEntry("vmscale_replicas{state=\"READY\"}", 1.0)
+                    .containsEntry("vmscale_replicas{state=\"POOLED\"}", 1.0)
+                    .containsEntry("vmscale_replicas_desired", 1.0)
+                    .containsEntry("vmscale_decisions_total{action=\"UP\",reason=\"BelowMinReplicas\"}", 1.0)
+                    .containsEntry("vmscale_decisions_total{action=\"HOLD\",reason=\"WindowNotFull\"}", 2.0)
+                    .containsEntry("vmscale_balancer_sent_total", 100.0)
+                    .containsEntry("vmscale_balancer_answered_total", 97.0)
+                    .containsEntry("vmscale_balancer_timed_out_total", 2.0)
+                    .containsEntry("vmscale_balancer_wrong_total", 1.0)
+                    .containsEntry("vmscale_balancer_latency_ms{quantile=\"0.99\"}", 12.5)
+                    .containsEntry("vmscale_balancer_replica_ejected{endpoint=\"127.0.0.1:21100\"}", 1.0)
+                    .containsEntry("vmscale_host_up{host=\"qemu:///system\"}", 1.0)
+                    .containsEntry("vmscale_host_active_vcpus{host=\"qemu:///system\"}", 2.0);
+
+            scaler.publish(new VmLifecycle("vmscale-0000", "qemu:///system", at, ReplicaState.STOPPED, "scale down"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !scrape(metrics).containsKey(
+                    "vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}"));
+            assertThat(scrape(metrics)).doesNotContainKey(
+                    "vmscale_replica_cpu_percent{domain=\"vmscale-0000\",host=\"qemu:///system\"}");
+        }
+    }
+
+    /** GET /metrics, checked line by line against the text format; the samples by name and labels. */
+    private static Map<String, Double> scrape(Metrics metrics) throws IOException, InterruptedException {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + metrics.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain; version=0.0.4");
+        Map<String, Double> samples = new LinkedHashMap<>();
+        java.util.Set<String> typed = new java.util.HashSet<>();
+        for (String line : response.body().split("\n")) {
+            if (line.isEmpty() || line.startsWith("# HELP ")) {
+                continue;
+            }
+            Matcher type = TYPE.matcher(line);
+            if (type.matches()) {
+                typed.add(type.group(1));
+                continue;
+            }
+            Matcher sample = SAMPLE.matcher(line);
+            assertThat(sample.matches()).as("a sample line: %s", line).isTrue();
+            String name = sample.group(1);
+            assertThat(typed).as("TYPE announced before %s", name)
+                    .anyMatch(t -> name.equals(t) || name.equals(t + "_total") || name.equals(t + "_created"));
+            samples.put(name + (sample.group(2) == null ? "" : sample.group(2)), Double.parseDouble(sample.group(3)));
+        }
+        return samples;
+    }
+}
