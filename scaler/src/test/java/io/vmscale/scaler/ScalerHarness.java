@@ -39,6 +39,8 @@ final class ScalerHarness implements AutoCloseable {
     final FakeHypervisor hypervisor;
     final Provisioner provisioner;
     final List<Event> published = new CopyOnWriteArrayList<>();
+    /** The first host port of the replicas (replica N is forwarded on base + N when that port is free). */
+    final int hostPortBase;
     ScalerConfig config;
     Scaler scaler;
 
@@ -69,6 +71,7 @@ final class ScalerHarness implements AutoCloseable {
                   <qemu:commandline><qemu:arg value='user,hostfwd=udp:${hostAddress}:${hostPort}-:${guestPort}'/></qemu:commandline>
                 </domain>""");
         int base = 40000 + (int) (Math.random() * 20000);
+        this.hostPortBase = base;
         List<ReplicaProvisioner> each = new java.util.ArrayList<>();
         for (int i = 0; i < hosts.size(); i++) {
             each.add(ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hosts.get(i),

@@ -9,6 +9,8 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,19 @@ class ScalerScenarioTest {
             await().atMost(SOON).until(() -> h.count(name(0), ReplicaState.READY) == 2 && h.ready() == 1);
             assertThat(h.decisions().subList(before, h.decisions().size())).filteredOn(d -> d.action() != ScaleAction.HOLD)
                     .extracting(ScaleDecision::reasonCode).containsExactly("ReplicaFailed");
+        }
+    }
+
+    @Test
+    void aHostPortAnotherProcessHoldsIsSkippedForTheNextFreeOne() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 0, 2, 1);
+             DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", h.hostPortBase))) {
+            // what another group's QEMU forwarding (a running ./vmscale up) does to the port replica 0 would get
+            assertThat(h.command("scale", "1").ok()).isTrue();
+            h.awaitReady(1);
+            assertThat(h.endpoint(name(0))).isEqualTo("127.0.0.1:" + (h.hostPortBase + 1));
+            assertThat(h.held("ActionFailed")).as("no start tried on the taken port").isFalse();
+            assertThat(taken.isBound()).isTrue();
         }
     }
 

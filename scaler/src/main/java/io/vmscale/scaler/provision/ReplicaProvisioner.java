@@ -289,12 +289,15 @@ public final class ReplicaProvisioner implements Provisioner {
         return found;
     }
 
-    /** Free to bind here; an address this machine does not have (a remote host's) counts as free. */
+    /**
+     * Free to bind here: false when a socket of any process (another group's QEMU forwarding it, say) holds it; an
+     * address this machine does not have (a remote host's) counts as free, that host's libvirt has the last word.
+     */
     static boolean udpPortFree(String address, int port) {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), port))) {
             return true;
         } catch (java.net.BindException e) {
-            return e.getMessage() == null || !e.getMessage().contains("Cannot assign requested address");
+            return e.getMessage() != null && e.getMessage().contains("Cannot assign requested address");
         } catch (IOException e) {
             return false;
         }
