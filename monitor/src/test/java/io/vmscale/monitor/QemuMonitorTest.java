@@ -53,6 +53,9 @@ class QemuMonitorTest {
         }
     }
 
+    /** The most samples {@link #untilBusyReadsFull} reads (5 s at the monitor's 500 ms). */
+    private static final int MOST_SAMPLES = 10;
+
     private List<Double> cpuOf(String domain, int count) throws InterruptedException {
         List<Double> readings = new ArrayList<>();
         while (readings.size() < count) {
@@ -61,11 +64,31 @@ class QemuMonitorTest {
         return readings;
     }
 
+    /**
+     * The spinning domain's readings until {@code run} of them in a row read 85-115 % (one busy vCPU), at most
+     * {@value #MOST_SAMPLES}; none may read above 115 %. Its reading is what the vCPU got: while something else
+     * holds one of the two cores (the hypervisor under this machine takes time too: steal), it reads less, and
+     * truly so; a wrong baseline or interval would read wrong in every sample, or above what one vCPU can do.
+     */
+    private List<Double> untilBusyReadsFull(int run) throws InterruptedException {
+        List<Double> readings = new ArrayList<>();
+        int inRange = 0;
+        while (inRange < run) {
+            assertThat(readings).as("readings of the spinning vCPU, until %d in a row read 85-115 %%", run)
+                    .hasSizeLessThan(MOST_SAMPLES);
+            double cpu = cpuOf(busy, 1).get(0);
+            readings.add(cpu);
+            assertThat(cpu).as("readings so far %s", readings).isBetween(0.0, 115.0);
+            inRange = cpu >= 85.0 ? inRange + 1 : 0;
+        }
+        return readings;
+    }
+
     @Test
     @Order(1)
     void aSpinningVcpuReadsAboutOneHundredAndAHaltedOneAboutZero() throws Exception {
         cpuOf(busy, 2); // the first readings may cover start-up
-        assertThat(cpuOf(busy, 3)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
+        untilBusyReadsFull(3);
         // the halted one spends its first second in the BIOS, then halts
         events.next(CpuSample.class, s -> s.domain().equals(idle) && s.cpuPercent() < 15, Duration.ofSeconds(20));
         assertThat(cpuOf(idle, 3)).allSatisfy(cpu -> assertThat(cpu).isLessThan(15.0));
@@ -103,10 +126,10 @@ class QemuMonitorTest {
         assertThat(restart.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(restart.exitValue()).isZero();
         events.next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
-        // the busy domain outlived libvirtd; after a new baseline its samples come again. The first interval overlaps
-        // the new libvirtd's own start-up on two cores (seen: 83.8 %, a true reading): never above, right after it
-        List<Double> after = cpuOf(busy, 3);
-        assertThat(after).allSatisfy(cpu -> assertThat(cpu).isBetween(0.0, 115.0));
-        assertThat(after.subList(1, 3)).allSatisfy(cpu -> assertThat(cpu).isBetween(85.0, 115.0));
+        // the busy domain outlived libvirtd; after a new baseline its samples come again, never above one vCPU's worth
+        // (a stale baseline would). Right after the reconnection the new libvirtd's start-up, this JVM and the
+        // hypervisor's steal share the two cores (seen: 83.8 % first; once, in a quiet suite run, 100 then 69.9 %):
+        // true readings, so it must read full again within a few samples, two in a row
+        untilBusyReadsFull(2);
     }
 }
