@@ -278,7 +278,7 @@ public final class OpsCommand implements OpsLogin {
         }
     }
 
-    @Command(name = "status", description = "The replicas (domain, state, CPU %, endpoint), the last decisions and "
+    @Command(name = "status", description = "The replicas (domain, state, CPU %%, endpoint), the last decisions and "
             + "the balancer's figures.")
     int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")
                boolean json) throws InterruptedException {
