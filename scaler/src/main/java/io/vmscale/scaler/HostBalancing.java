@@ -162,7 +162,7 @@ final class HostBalancing {
         String hottest = null;
         double most = loop.config.rebalanceAbove();
         for (Provisioner.HostSeen h : loop.lastObservation.hosts()) {
-            double load = loop.load(h.uri());
+            double load = load(h.uri());
             if (h.reachable() && load > most && loop.fleet.in(ReplicaState.READY).stream()
                     .filter(m -> h.uri().equals(m.host())).count() > 1) { // a lone replica gains nothing by moving
                 hottest = h.uri();
@@ -197,6 +197,16 @@ final class HostBalancing {
         }
     }
 
+    /** The group's READY replicas' CPU on a host, in % of its CPUs (a replica's sample is % of one vCPU). */
+    private double load(String host) {
+        Hypervisor.Host figures = loop.lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
+        if (figures == null || figures.cpus() <= 0) {
+            return 0;
+        }
+        return loop.fleet.all().stream().filter(m -> host.equals(m.host()) && m.state() == ReplicaState.READY)
+                .mapToDouble(m -> loop.lastCpu.getOrDefault(m.domain(), 0.0)).sum() / figures.cpus();
+    }
+
     /** With rebalancing on: the host would pass its threshold with this replica's CPU added. */
     private boolean wouldRunHot(String host, Fleet.Member replica) {
         if (loop.config.rebalanceAbove() <= 0) {
@@ -205,7 +215,7 @@ final class HostBalancing {
         Hypervisor.Host figures = loop.lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
         double added = figures == null || figures.cpus() <= 0 ? 0
                 : loop.lastCpu.getOrDefault(replica.domain(), 0.0) / figures.cpus();
-        return loop.load(host) + added > loop.config.rebalanceAbove();
+        return load(host) + added > loop.config.rebalanceAbove();
     }
 
     /**

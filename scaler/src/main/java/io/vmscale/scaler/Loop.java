@@ -157,14 +157,4 @@ final class Loop {
         }
         return Placement.place(lastObservation, config.maxVcpusPerCore());
     }
-
-    /** The group's READY replicas' CPU on a host, in % of its CPUs (a replica's sample is % of one vCPU). */
-    double load(String host) {
-        Hypervisor.Host figures = lastObservation.host(host).map(Provisioner.HostSeen::figures).orElse(null);
-        if (figures == null || figures.cpus() <= 0) {
-            return 0;
-        }
-        return fleet.all().stream().filter(m -> host.equals(m.host()) && m.state() == ReplicaState.READY)
-                .mapToDouble(m -> lastCpu.getOrDefault(m.domain(), 0.0)).sum() / figures.cpus();
-    }
 }

@@ -69,7 +69,6 @@ public final class Scaler implements AutoCloseable {
 
     private final Loop loop;
     private final Provisioner provisioner;
-    private final String host;
     private final String source;
     private final DecisionLog decisions;
     /** The serving replicas' actions, one at a time. */
@@ -86,7 +85,6 @@ public final class Scaler implements AutoCloseable {
                    Settings settings, Clock clock) {
         this.loop = new Loop(config, settings, clock);
         this.provisioner = provisioner;
-        this.host = host;
         this.source = source;
         this.decisions = new DecisionLog(loop, publish, host);
         this.serving = new ActionLane(loop, decisions, "scaler-actions", "ActionFailed");
