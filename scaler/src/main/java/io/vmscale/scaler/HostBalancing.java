@@ -264,8 +264,8 @@ final class HostBalancing {
         Duration deadline = loop.settings.probeDeadline();
         long t0 = System.nanoTime();
         AtomicBoolean moving = new AtomicBoolean(true);
-        CompletableFuture<Boolean> there = CompletableFuture.supplyAsync(() -> ReadinessProbe.answers(target.endpoint(),
-                deadline, Duration.ofMillis(20), moving::get));
+        CompletableFuture<Boolean> there = CompletableFuture.supplyAsync(() -> ReadinessProbe.until(loop.check,
+                loop.settings.health(), target.endpoint(), deadline, Duration.ofMillis(20), moving::get).healthy());
         there.thenAccept(answered -> {
             if (answered) {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -292,7 +292,7 @@ final class HostBalancing {
             loop.busy.remove(domain);
             if (!answered) {
                 loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.MIGRATING).ifPresent(x -> actions.fail(x,
-                        "moved to " + toHost + " but no correct answer at " + target.endpoint() + " within "
+                        "moved to " + toHost + " but not healthy at " + target.endpoint() + " within "
                                 + deadline.toSeconds() + " s", loop.now()));
             }
         });

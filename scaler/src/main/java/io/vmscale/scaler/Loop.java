@@ -1,6 +1,10 @@
 package io.vmscale.scaler;
 
+import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.scaler.health.HealthCheck;
+import io.vmscale.scaler.health.HealthState;
+import io.vmscale.scaler.provision.ReadinessProbe;
 import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
 import java.time.Clock;
@@ -47,6 +51,10 @@ final class Loop {
     final Set<String> busy = ConcurrentHashMap.newKeySet();
     /** Hosts that did not answer at the last look, and since when. */
     final Map<String, Instant> unreachableSince = new HashMap<>();
+    /** The application's health check (thread-safe: run on the action and health threads). */
+    final HealthCheck check;
+    /** Each READY replica's health as its checks tell it. */
+    final Map<String, HealthState> health = new HashMap<>();
 
     ScalerConfig config;
     Decider decider;
@@ -67,6 +75,7 @@ final class Loop {
         this.clock = clock;
         this.settings = settings;
         this.window = new SampleWindow(settings.history());
+        this.check = HealthCheck.of(settings.health());
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scaler"));
         reconfigure(config);
     }
@@ -125,6 +134,23 @@ final class Loop {
         lastCpu.remove(domain);
         calibrations.forget(domain);
         window.forget(domain);
+        health.remove(domain);
+    }
+
+    /**
+     * Checks a new replica until it is healthy (asked every {@code retry}), the probe deadline passes or it failed
+     * meanwhile (from an action's thread).
+     */
+    HealthState readiness(String domain, Endpoint endpoint, Duration retry) {
+        return ReadinessProbe.until(check, settings.health(), endpoint, settings.probeDeadline(), retry,
+                () -> !abandoned.contains(domain));
+    }
+
+    /** Why a replica never became healthy, in words. */
+    String notReady(HealthState state) {
+        return "not healthy within " + settings.probeDeadline().toSeconds() + " s ("
+                + settings.health().type() + (state.last() == null ? "" : ", last check: " + state.last().detail())
+                + ")";
     }
 
     /** The parked replica a scale-up takes: a paused one before a saved one (back sooner). */

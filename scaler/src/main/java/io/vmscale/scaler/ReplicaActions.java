@@ -5,7 +5,7 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.provision.Provisioner;
-import io.vmscale.scaler.provision.ReadinessProbe;
+import io.vmscale.scaler.health.HealthState;
 import io.vmscale.scaler.provision.Replica;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,11 +86,11 @@ final class ReplicaActions {
             loop.call(() -> loop.wanted = Math.min(loop.wanted, loop.fleet.counted())); // the policy decides again after the back-off
             throw e;
         }
-        probe(replica, "scale up", "scale up", "answered its probe", true, false);
+        probe(replica, "scale up", "scale up", "passed its health check", true, false);
     }
 
     void adopt(Replica replica, boolean warm) {
-        probe(replica, "found running", "found running in libvirt: probing it", "found running, answered its probe"
+        probe(replica, "found running", "found running in libvirt: probing it", "found running, passed its health check"
                 + (warm ? " (running for longer than a warm-up: its samples count at once)" : ""), false, warm);
     }
 
@@ -114,8 +114,8 @@ final class ReplicaActions {
      */
     private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry, boolean warmStart) {
         long t0 = System.nanoTime();
-        boolean answered = ReadinessProbe.answers(member.endpoint(), loop.settings.probeDeadline(), retry,
-                () -> !loop.abandoned.contains(member.domain()));
+        HealthState checked = loop.readiness(member.domain(), member.endpoint(), retry);
+        boolean answered = checked.healthy();
         loop.call(() -> {
             Fleet.Member now = loop.fleet.get(member.domain()).orElse(null);
             if (now == null || now.state() != ReplicaState.STARTING) {
@@ -123,13 +123,14 @@ final class ReplicaActions {
             }
             if (answered) {
                 log.info("scaler: {} ready after {} ms", member.domain(), (System.nanoTime() - t0) / 1_000_000);
+                loop.health.put(member.domain(), checked);
                 decisions.announce(loop.fleet.move(member.domain(), ReplicaState.READY, loop.now(), why),
                         ReplicaState.READY, why, warmStart);
                 if (completesAnAction) {
                     loop.lastCompleted = loop.now();
                 }
             } else {
-                fail(now, "no correct answer within " + loop.settings.probeDeadline().toSeconds() + " s", loop.now());
+                fail(now, loop.notReady(checked), loop.now());
             }
         });
     }
@@ -164,7 +165,7 @@ final class ReplicaActions {
             throw e;
         }
         loop.call(() -> loop.busy.remove(domain));
-        ready(member, member.cause() + ", answered its probe", true, Duration.ofMillis(20), true);
+        ready(member, member.cause() + ", passed its health check", true, Duration.ofMillis(20), true);
     }
 
     /**

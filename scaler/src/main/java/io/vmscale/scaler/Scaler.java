@@ -13,6 +13,7 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.scaler.health.HealthCheckConfig;
 import io.vmscale.scaler.policy.Sample;
 import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
@@ -48,11 +49,23 @@ public final class Scaler implements AutoCloseable {
      * @param drainTimeout  how long a draining replica may go unacknowledged or keep requests in flight
      * @param history       how long samples and recommendations are kept
      * @param warmWork      the work (n) of the real requests that warm a replica for the warm pool
+     * @param health        how the application is checked, before READY and all the time after
      */
     public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
-                           long warmWork) {
+                           long warmWork, HealthCheckConfig health) {
         public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
             this(tick, probeDeadline, drainTimeout, history, DEFAULT_WARM_WORK);
+        }
+
+        /** The built-in service's check. */
+        public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
+                        long warmWork) {
+            this(tick, probeDeadline, drainTimeout, history, warmWork, HealthCheckConfig.UDP_WIRE);
+        }
+
+        /** The same with another health check. */
+        public Settings withHealth(HealthCheckConfig check) {
+            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, check);
         }
 
         /** The configuration's tick, probe and drain timeouts, with {@link SampleWindow#HISTORY} of history. */
@@ -80,6 +93,7 @@ public final class Scaler implements AutoCloseable {
     private final HostBalancing balancing;
     private final ScalerAdmin admin;
     private final Observer observer;
+    private final HealthWatch watch;
 
     private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
@@ -93,7 +107,8 @@ public final class Scaler implements AutoCloseable {
         this.pool = new WarmPool(loop, decisions, provisioner, actions, serving, pooling);
         this.balancing = new HostBalancing(loop, decisions, provisioner, actions, serving);
         this.observer = new Observer(loop, decisions, provisioner, actions, host);
-        this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, serving, pooling, source);
+        this.watch = new HealthWatch(loop, actions);
+        this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, serving, pooling, watch, source);
     }
 
     /**
@@ -202,6 +217,7 @@ public final class Scaler implements AutoCloseable {
         try {
             Instant now = loop.now();
             loop.window.trim(now);
+            watch.step(now);
             if (!reconcile(now) || !converged()) {
                 return; // converging: one action at a time, its own events say how it goes
             }
@@ -386,6 +402,7 @@ public final class Scaler implements AutoCloseable {
     @Override
     public void close() {
         loop.close();
+        watch.close();
         serving.close();
         pooling.close();
     }

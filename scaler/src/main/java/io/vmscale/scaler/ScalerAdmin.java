@@ -33,10 +33,12 @@ final class ScalerAdmin {
     private final WarmPool pool;
     private final ActionLane serving;
     private final ActionLane pooling;
+    private final HealthWatch watch;
     private final String source;
 
     ScalerAdmin(Loop loop, DecisionLog decisions, Provisioner provisioner, HostBalancing balancing, WarmPool pool,
-                ActionLane serving, ActionLane pooling, String source) {
+                ActionLane serving, ActionLane pooling, HealthWatch watch, String source) {
+        this.watch = watch;
         this.loop = loop;
         this.decisions = decisions;
         this.provisioner = provisioner;
@@ -208,6 +210,7 @@ final class ScalerAdmin {
             replica.put("state", r.state().name());
             replica.put("cpu", loop.lastCpu.get(r.domain()));
             replica.put("endpoint", r.endpoint() == null ? null : r.endpoint().toString());
+            replica.put("check", watch.describe(r.domain()));
             replica.put("since", r.since().toString());
             replica.put("warm", r.readyAt() != null
                     && !r.readyAt().plus(r.warmStart() ? Duration.ZERO : loop.decider.warmup()).isAfter(now));

@@ -2,7 +2,7 @@ package io.vmscale.scaler;
 
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.scaler.provision.Provisioner;
-import io.vmscale.scaler.provision.ReadinessProbe;
+import io.vmscale.scaler.health.HealthState;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.Warmer;
 import java.time.Duration;
@@ -95,16 +95,20 @@ final class WarmPool {
         });
         String domain = member.domain();
         Duration deadline = loop.settings.probeDeadline();
-        boolean answered = ReadinessProbe.answers(member.endpoint(), deadline, Duration.ofMillis(250),
-                () -> !loop.abandoned.contains(domain));
-        if (!answered) {
+        HealthState checked = loop.readiness(domain, member.endpoint(), Duration.ofMillis(250));
+        if (!checked.healthy()) {
             loop.call(() -> loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).ifPresent(x ->
-                    actions.fail(x, "no correct answer within " + deadline.toSeconds() + " s", loop.now())));
+                    actions.fail(x, loop.notReady(checked), loop.now())));
             return;
         }
-        int requests = loop.call(() -> loop.config.warmPool().warmRequests());
-        Warmer.Result warmed = Warmer.warm(member.endpoint(), requests, loop.settings.warmWork(), deadline,
-                () -> !loop.abandoned.contains(domain));
+        String warmed;
+        if (loop.settings.health().type().equals("udp-wire")) { // the built-in service: warmed with its own work
+            int requests = loop.call(() -> loop.config.warmPool().warmRequests());
+            warmed = Warmer.warm(member.endpoint(), requests, loop.settings.warmWork(), deadline,
+                    () -> !loop.abandoned.contains(domain)).toString();
+        } else {
+            warmed = "passed its health check: " + checked.last().detail();
+        }
         Provisioner.Tier tier = loop.call(loop::tier);
         boolean still = loop.call(() -> {
             boolean warming = loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).isPresent();

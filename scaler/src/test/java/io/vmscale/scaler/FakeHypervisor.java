@@ -33,6 +33,8 @@ final class FakeHypervisor implements Hypervisor {
         GuestServer server;
         /** Suspended or saved: no server answers, libvirt says PAUSED or SAVED. */
         Hypervisor.Power parked;
+        /** Its application stopped answering while the VM runs on: libvirt says RUNNING, nothing answers. */
+        boolean hung;
         /** Created by {@link #createTransient}: gone, definition and all, when it stops. */
         final boolean transientDomain;
 
@@ -96,6 +98,16 @@ final class FakeHypervisor implements Hypervisor {
         }
     }
 
+    /** The application in the VM stops answering; the VM runs on as far as libvirt can tell. */
+    synchronized void hang(String name) {
+        Domain d = domains.get(name);
+        if (d != null && d.server != null) {
+            d.server.close();
+            d.server = null;
+            d.hung = true;
+        }
+    }
+
     /** Defines a domain as an operator would, with the given metadata element (or none). */
     synchronized void defineByHand(String name, String metadata, boolean running, int port) {
         String xml = "<domain type='test'><name>" + name + "</name>"
@@ -118,7 +130,7 @@ final class FakeHypervisor implements Hypervisor {
     }
 
     private static Hypervisor.Power power(Domain d) {
-        return d.parked != null ? d.parked : d.server != null ? Hypervisor.Power.RUNNING : Hypervisor.Power.OFF;
+        return d.parked != null ? d.parked : d.server != null || d.hung ? Hypervisor.Power.RUNNING : Hypervisor.Power.OFF;
     }
 
     synchronized boolean defined(String name) {
@@ -308,6 +320,9 @@ final class FakeHypervisor implements Hypervisor {
     public synchronized void destroy(String name) {
         enter("destroy", name);
         Domain d = domains.get(name);
+        if (d != null) {
+            d.hung = false;
+        }
         if (d != null && d.server != null) {
             d.server.close();
             d.server = null;

@@ -9,9 +9,12 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.scaler.health.HealthCheckConfig;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +48,29 @@ class ScalerScenarioTest {
             assertThat(h.hypervisor.names()).containsExactly(name(0));
             assertThat(h.hypervisor.running(name(0))).isTrue();
         }
+    }
+
+    @Test
+    void aReplicaWhoseApplicationStopsAnsweringFailsItsChecksAndIsReplacedWhileLibvirtSaysItRuns() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2,
+                new HealthCheckConfig("udp-wire", "/", 200, 399, 200, 100, 1, 3, 0))) {
+            h.awaitReady(1);
+            await().atMost(SOON).until(() -> String.valueOf(replicaStatus(h, name(0)).get("check")).startsWith("passed"));
+            h.hypervisor.hang(name(0)); // the VM runs on, its service answers nothing
+            await().atMost(SOON).until(() -> h.saw(name(0), ReplicaState.FAILED) && h.count(name(0), ReplicaState.READY) == 2);
+            assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.FAILED).extracting(VmLifecycle::reason)
+                    .containsExactly("failed: health check failed 3 time(s) in a row (udp-wire): no answer in 100 ms");
+            assertThat(h.actions()).extracting(d -> d.action() + " " + d.reasonCode())
+                    .containsExactly("UP BelowMinReplicas", "REPLACE ReplicaFailed");
+            assertThat(h.hypervisor.calls()).filteredOn(c -> !c.startsWith("start"))
+                    .containsExactly("define " + name(0), "destroy " + name(0), "undefine " + name(0), "define " + name(0));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> replicaStatus(ScalerHarness h, String domain) {
+        List<Map<String, Object>> replicas = (List<Map<String, Object>>) h.command("status").data().get("replicas");
+        return replicas.stream().filter(r -> domain.equals(r.get("domain"))).findFirst().orElse(Map.of());
     }
 
     @Test
@@ -123,7 +149,7 @@ class ScalerScenarioTest {
             h.start();
             h.awaitReady(2);
             assertThat(h.lifecycle().subList(before, h.lifecycle().size())).filteredOn(v -> v.state() == ReplicaState.READY)
-                    .extracting(VmLifecycle::reason).contains("found running, answered its probe");
+                    .extracting(VmLifecycle::reason).contains("found running, passed its health check");
             await().atMost(SOON).until(() -> !hypervisor.defined(name(5)));
             assertThat(hypervisor.names()).hasSize(2).allMatch(hypervisor::running);
             assertThat(h.scaler.replicas()).containsOnlyKeys(hypervisor.names().toArray(String[]::new));

@@ -6,18 +6,19 @@ import io.vmscale.config.InvalidValueException;
 import io.vmscale.libvirt.LibvirtConfig;
 import io.vmscale.monitor.MonitorConfig;
 import io.vmscale.scaler.ScalerConfig;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.ProvisioningConfig;
 
 /** The whole configuration: one section per component, each section's record in its component's module. */
 public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor,
                             ProvisioningConfig provisioning, ScalerConfig scaler, BalancerConfig balancer,
-                            GuestConfig guest) {
+                            GuestConfig guest, ApplicationConfig application) {
     public VmscaleConfig {
         if (broker == null || libvirt == null || monitor == null || provisioning == null || scaler == null
-                || balancer == null || guest == null) {
+                || balancer == null || guest == null || application == null) {
             String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor"
                     : provisioning == null ? "provisioning" : scaler == null ? "scaler"
-                    : balancer == null ? "balancer" : "guest";
+                    : balancer == null ? "balancer" : guest == null ? "guest" : "application";
             throw new InvalidValueException(missing, "an object", "null");
         }
     }

@@ -101,7 +101,7 @@ public final class FullDemo {
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
                 b.statsIntervalMs(), b.frontBind(), 0, List.of(), b.slowStartMs(), b.allowedNetworks(), b.maxLoad(),
                 b.maxEjectedPercent());
-        return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest());
+        return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest(), c.application());
     }
 
     private void step(String format, Object... args) {
@@ -120,7 +120,8 @@ public final class FullDemo {
                 step("libvirt host %d started: %s (scripts/libvirt-host)", n, uris.get(uris.size() - 1));
             }
             config = new VmscaleConfig(config.broker(), config.libvirt().withUris(uris), config.monitor(),
-                    config.provisioning(), config.scaler(), config.balancer(), config.guest());
+                    config.provisioning(), config.scaler(), config.balancer(), config.guest(),
+                    config.application());
             return runStory();
         } finally {
             for (int n = 2; n < 2 + extraHosts; n++) {

@@ -67,6 +67,9 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     : "POOLED".equals(r.get("state")) ? "  (warm pool" + (r.get("power") == null ? ""
                     : ", " + r.get("power").toString().toLowerCase(Locale.ROOT)) + ")"
                     : "WARMING".equals(r.get("state")) ? "  (warm pool: booting and warming)" : "";
+            if (r.get("check") != null) {
+                note += "  check " + r.get("check");
+            }
             boolean pool = "POOLED".equals(r.get("state")) || "WARMING".equals(r.get("state"));
             String endpoint = String.valueOf(r.get("endpoint") == null ? "-" : r.get("endpoint"));
             b.append(String.format(Locale.ROOT, "%-16s %-9s %6s  %s%s%n", r.get("domain"), r.get("state"),

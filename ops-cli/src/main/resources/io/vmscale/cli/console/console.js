@@ -10,6 +10,7 @@ const $ = (id) => document.getElementById(id);
 
 let settings;
 let client;
+let statusPoll; // the periodic status request, once per page
 let user;
 let connectedOnce = false;
 let readOnly = false;
@@ -189,6 +190,8 @@ function onConnect() {
   client.subscribe(replyTo, (message) => onAnswer(JSON.parse(message.body).body), {'subscription-type': 'MULTICAST'});
   if (!readOnly) {
     send('status', [], null); // what is there already: replicas, decisions, the scaler's settings
+    // the replicas' last health checks between events
+    statusPoll = statusPoll || setInterval(() => { if (!readOnly && client.connected) send('status', [], null); }, 10000);
   }
 }
 
@@ -292,7 +295,7 @@ function showStatus(result) {
     for (const r of data.replicas || []) {
       const known = replicas.get(r.domain) || {domain: r.domain, host: r.host || '-', since: Date.parse(r.since)};
       replicas.set(r.domain, {...known, host: known.host === '-' && r.host ? r.host : known.host, state: r.state,
-        cpu: r.cpu, endpoint: r.endpoint});
+        cpu: r.cpu, endpoint: r.endpoint, check: r.check || known.check});
       // the chart's replica count starts from what serves already, not from zero
       if (r.state === 'READY' && !chart.ready.has(r.domain)) {
         chart.ready.add(r.domain);
@@ -333,7 +336,9 @@ function onEvent(envelope) {
       if (b.state === 'UNDEFINED' || (b.state === 'STOPPED' && envelope.source.startsWith('scaler@'))) {
         replicas.delete(b.domain);
       } else {
-        replicas.set(b.domain, {...known, host: b.host, state: b.state, endpoint});
+        // the last health check as far as events tell it: READY passed one, FAILED says why; the status refines it
+        const check = b.state === 'FAILED' ? b.reason : b.state === 'READY' ? 'passed' : known.check;
+        replicas.set(b.domain, {...known, host: b.host, state: b.state, endpoint, check});
       }
       if (b.state === 'FAILED') raiseAlert(`${b.domain} FAILED: ${b.reason}`, 'alert-bad');
       break;
@@ -402,11 +407,11 @@ function render() {
     tr.className = 'state-' + r.state;
     const pool = r.state === 'POOLED' || r.state === 'WARMING';
     const cells = [r.domain, r.host || '-', r.state, r.cpu == null || pool ? '-' : r.cpu.toFixed(1), r.endpoint || '-',
-      age(r.since)];
+      age(r.since), r.check || '-'];
     cells.forEach((text, i) => {
       const td = document.createElement('td');
       td.textContent = text;
-      td.className = ['domain', 'host', 'state', 'number cpu', 'endpoint', 'number age'][i];
+      td.className = ['domain', 'host', 'state', 'number cpu', 'endpoint', 'number age', 'check'][i];
       tr.append(td);
     });
     return tr;

@@ -17,6 +17,7 @@ class StatusViewTest {
         serving.put("cpu", 42.0);
         serving.put("endpoint", "127.0.0.1:21100");
         serving.put("warm", true);
+        serving.put("check", "failing 1 of 3: connection refused (0 ms)");
         Map<String, Object> parked = new LinkedHashMap<>();
         parked.put("domain", "vmscale-0001");
         parked.put("state", "POOLED");
@@ -36,7 +37,7 @@ class StatusViewTest {
         scaler.put("maxReplicas", 3);
         scaler.put("warmPool", pool);
         String text = new StatusView(List.of(serving, parked), List.of(), Map.of(), scaler, Map.of(), List.of()).text();
-        assertThat(text).contains("vmscale-0000     READY       42.0  127.0.0.1:21100\n")
+        assertThat(text).contains("vmscale-0000     READY       42.0  127.0.0.1:21100  check failing 1 of 3: connection refused (0 ms)\n")
                 .contains("vmscale-0001     POOLED         -  127.0.0.1:21101  (warm pool, paused)\n")
                 .contains("warm pool: 1 of 2 paused ready, not refilled: qemu:///system runs 2 vCPU(s) on 2 CPU(s)\n");
     }

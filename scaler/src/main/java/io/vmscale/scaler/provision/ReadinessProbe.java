@@ -1,62 +1,58 @@
 package io.vmscale.scaler.provision;
 
 import io.vmscale.broker.event.Endpoint;
-import io.vmscale.guest.Wire;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
-import java.net.SocketTimeoutException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.nio.ByteBuffer;
+import io.vmscale.scaler.health.HealthCheck;
+import io.vmscale.scaler.health.HealthCheckConfig;
+import io.vmscale.scaler.health.HealthState;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
 /**
- * Asks a replica real questions until it answers one correctly: readiness is an answer checked
- * against {@code 2^n mod 1021}, not a fixed wait. Bounded: one request per {@code retry}, until
+ * Checks a new replica until its application's health check has passed {@code healthyThreshold} times in a row:
+ * readiness is the application answering, not a fixed wait. Bounded: one check every {@code retry} at most, until
  * the deadline.
  */
 public final class ReadinessProbe {
-    private static final long N = 1022; // cheap, and its answer (4) is not 1, the answer to n = 0
-
     private ReadinessProbe() {
     }
 
-    /** True when a correct answer came before the deadline. */
+    /** True when the built-in service answered correctly before the deadline (one question every {@code retry}). */
     public static boolean answers(Endpoint endpoint, Duration deadline, Duration retry) {
         return answers(endpoint, deadline, retry, () -> true);
     }
 
-    /** True when a correct answer came before the deadline; gives up early once {@code keepTrying} says no. */
+    /** The same; gives up early once {@code keepTrying} says no. */
     public static boolean answers(Endpoint endpoint, Duration deadline, Duration retry, BooleanSupplier keepTrying) {
+        return until(HealthCheck.of(HealthCheckConfig.UDP_WIRE), HealthCheckConfig.UDP_WIRE, endpoint, deadline, retry,
+                keepTrying).healthy();
+    }
+
+    /**
+     * Checks until the replica is healthy, the deadline passes or {@code keepTrying} says no; returns the state
+     * (healthy or not, the last result). Each check waits its configured timeout; a udp-wire check asks again every
+     * {@code retry} within it (a question sent before the guest listened is lost).
+     */
+    public static HealthState until(HealthCheck check, HealthCheckConfig config, Endpoint endpoint, Duration deadline,
+                                    Duration retry, BooleanSupplier keepTrying) {
+        HealthState state = new HealthState(config, Instant.now(), false);
         long end = System.nanoTime() + deadline.toNanos();
-        InetSocketAddress target = new InetSocketAddress(endpoint.ip(), endpoint.port());
-        byte[] request = Wire.request(N).array();
-        byte[] reply = new byte[16];
-        try (DatagramSocket socket = new DatagramSocket()) {
-            while (System.nanoTime() < end && keepTrying.getAsBoolean()) {
-                long wait = Math.max(1, Math.min(retry.toMillis(), (end - System.nanoTime()) / 1_000_000));
-                socket.setSoTimeout((int) wait);
-                socket.send(new DatagramPacket(request, request.length, target));
-                long waitEnd = System.nanoTime() + wait * 1_000_000;
-                while (System.nanoTime() < waitEnd) {
-                    DatagramPacket packet = new DatagramPacket(reply, reply.length);
-                    try {
-                        socket.receive(packet);
-                    } catch (SocketTimeoutException | PortUnreachableException e) {
-                        break;
-                    }
-                    if (packet.getLength() == Wire.REPLY_BYTES
-                            && ByteBuffer.wrap(reply).getLong() == Wire.expected(N)) {
-                        return true;
-                    }
-                }
+        Duration timeout = config.timeout();
+        while (System.nanoTime() < end && keepTrying.getAsBoolean()) {
+            long t0 = System.nanoTime();
+            Duration left = Duration.ofNanos(Math.max(1_000_000, end - t0));
+            if (state.record(check.check(endpoint, min(timeout, left), retry)) == HealthState.Transition.HEALTHY) {
+                return state;
             }
-            return false;
-        } catch (IOException e) {
-            throw new UncheckedIOException("probe of " + endpoint + " failed: " + e.getMessage(), e);
+            long pause = retry.toNanos() - (System.nanoTime() - t0);
+            if (pause > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(pause, Math.max(0, end - System.nanoTime())));
+            }
         }
+        return state;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }
