@@ -14,13 +14,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -51,8 +46,7 @@ public final class BalancerService implements AutoCloseable {
     private final List<Subscription> subscriptions = new ArrayList<>();
     private final LongAdder ignored = new LongAdder();
     private final LongAdder resyncs = new LongAdder();
-    private final String replyTo = Topic.REPLY_PREFIX + "balancer-" + UUID.randomUUID();
-    private final Map<String, CompletableFuture<AdminResult>> asked = new ConcurrentHashMap<>();
+    private ScalerListing scaler;
     private volatile boolean closed;
 
     private BalancerService(Balancer balancer, BrokerConnection connection) {
@@ -74,12 +68,7 @@ public final class BalancerService implements AutoCloseable {
         try {
             service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body())));
             service.subscriptions.add(connection.subscribe(AdminCommand.class, e -> service.command(e.source(), e.body())));
-            service.subscriptions.add(connection.subscribe(service.replyTo, AdminResult.class, e -> {
-                CompletableFuture<AdminResult> waiting = service.asked.remove(e.body().requestId());
-                if (waiting != null) {
-                    waiting.complete(e.body());
-                }
-            }));
+            service.scaler = new ScalerListing(connection, "balancer");
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -125,17 +114,9 @@ public final class BalancerService implements AutoCloseable {
         return running.get();
     }
 
-    /** The scaler's answer to {@code status} on this service's reply address, within {@link #RESYNC_WAIT}. */
+    /** The scaler's answer to {@code status}, within {@link #RESYNC_WAIT}. */
     private AdminResult askScaler(String idPrefix) throws TimeoutException, ExecutionException, InterruptedException {
-        String id = idPrefix + UUID.randomUUID();
-        CompletableFuture<AdminResult> answer = new CompletableFuture<>();
-        asked.put(id, answer);
-        try {
-            connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of()));
-            return answer.get(RESYNC_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } finally {
-            asked.remove(id);
-        }
+        return scaler.status(idPrefix, RESYNC_WAIT);
     }
 
     /** The broker is back: asks the scaler for its replicas until it answers, and applies them. */
@@ -165,35 +146,7 @@ public final class BalancerService implements AutoCloseable {
 
     /** The replicas of a scaler's {@code status}: {@code data.replicas}, each with domain, state and endpoint. */
     static List<VmLifecycle> listing(AdminResult status) {
-        if (!status.ok() || !(status.data().get("replicas") instanceof List<?> replicas)) {
-            throw new IllegalArgumentException("a status without its replicas: " + shorten(status.message()));
-        }
-        List<VmLifecycle> listing = new ArrayList<>();
-        for (Object item : replicas) {
-            if (!(item instanceof Map<?, ?> replica) || !(replica.get("domain") instanceof String domain)) {
-                throw new IllegalArgumentException("a replica without its domain in the scaler's status: " + item);
-            }
-            ReplicaState state = ReplicaState.DEFINED; // changes nothing: for a state not known here
-            try {
-                state = ReplicaState.valueOf(String.valueOf(replica.get("state")));
-            } catch (IllegalArgumentException e) {
-                log.debug("{} listed in a state not known here: {}", domain, replica.get("state"));
-            }
-            Endpoint endpoint = replica.get("endpoint") instanceof String text ? endpoint(text) : null;
-            listing.add(new VmLifecycle(domain, status.responder(), endpoint, state, "listed by the scaler"));
-        }
-        return listing;
-    }
-
-    /** {@code ip:port} or {@code [ipv6]:port}, as {@link Endpoint#toString} writes it. */
-    private static Endpoint endpoint(String text) {
-        int colon = text.lastIndexOf(':');
-        try {
-            return new Endpoint(text.substring(0, Math.max(0, colon)).replace("[", "").replace("]", ""),
-                    Integer.parseInt(text.substring(colon + 1)));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("not an endpoint: " + shorten(text));
-        }
+        return ScalerListing.listing(status);
     }
 
     /** Commands for the balancer dropped unanswered: their reply-to address was not one of {@link Topic#REPLY_PREFIX}. */
@@ -207,7 +160,7 @@ public final class BalancerService implements AutoCloseable {
     }
 
     private static String shorten(String text) {
-        return text.length() <= 300 ? text : text.substring(0, 297) + "...";
+        return ScalerListing.shorten(text);
     }
 
     public Balancer balancer() {
@@ -218,6 +171,9 @@ public final class BalancerService implements AutoCloseable {
     public void close() {
         closed = true;
         subscriptions.forEach(Subscription::close);
+        if (scaler != null) {
+            scaler.close();
+        }
         balancer.close();
     }
 }

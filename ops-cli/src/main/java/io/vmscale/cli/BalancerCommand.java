@@ -2,6 +2,9 @@ package io.vmscale.cli;
 
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.BalancerService;
+import io.vmscale.balancer.traffic.TrafficDriver;
+import io.vmscale.balancer.traffic.TrafficService;
+import io.vmscale.cli.stack.Stack;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
@@ -30,7 +33,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "balancer", mixinStandardHelpOptions = true,
         description = "Run the load generator and balancer alone. With --server, standalone: a static list of "
                 + "servers, no broker, no libvirt, figures printed every interval. Without, on the broker over TCP: "
-                + "membership from vm.lifecycle, commands from ops. Stops on SIGTERM.")
+                + "membership from vm.lifecycle, commands from ops; with traffic.driver haproxy or exec, that driver "
+                + "instead of the built-in balancer. Stops on SIGTERM.")
 final class BalancerCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
@@ -71,14 +75,23 @@ final class BalancerCommand implements Callable<Integer> {
             running = balancer;
         } else {
             BrokerConnection connection = BrokerClients.connect(loaded.broker(), Role.COMPONENT, "balancer");
-            BalancerService service = BalancerService.start(connection, settings, () -> refresh(loaded), front);
+            AutoCloseable service;
+            if (loaded.traffic().builtin()) {
+                service = BalancerService.start(connection, settings, () -> refresh(loaded), front);
+            } else {
+                service = TrafficService.start(connection, TrafficDriver.of(loaded.traffic(), loaded.libvirt().prefix()),
+                        TrafficDriver.names(loaded.libvirt().prefix()), loaded.traffic().sync());
+                front = null;
+            }
             running = () -> {
                 service.close();
                 connection.close();
             };
         }
-        out.printf("balancer: %s%s%n", servers.isEmpty() ? "on " + BrokerClients.url(loaded.broker())
-                : "standalone over " + servers, front == null ? "" : ", front door on udp " + front);
+        out.printf("balancer: %s%s%s%n", servers.isEmpty() ? "on " + BrokerClients.url(loaded.broker())
+                : "standalone over " + servers, servers.isEmpty() && !loaded.traffic().builtin()
+                ? ", traffic through " + Stack.describe(loaded.traffic()) : "", front == null ? ""
+                : ", front door on udp " + front);
         out.flush();
         Local.serveUntilStopped(running, "balancer");
         return 0;

@@ -78,7 +78,7 @@ class TwoHostsRealVmTest {
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new LibvirtConfig(List.of(ONE, two), prefix,
                 demo.libvirt().reconnectMinMs(), demo.libvirt().reconnectMaxMs(),
                 List.of(new LibvirtConfig.Host(ONE, "", 1), new LibvirtConfig.Host(two, "", 1))), demo.monitor(),
-                demo.provisioning(), demo.scaler().withLimits(1, 3).withHosts(GRACE, -1), demo.balancer(), demo.guest(), demo.application());
+                demo.provisioning(), demo.scaler().withLimits(1, 3).withHosts(GRACE, -1), demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         StringWriter out = new StringWriter();
         try (HostConnection libvirtOne = HostConnection.open(ONE);
              HostConnection libvirtTwo = HostConnection.open(two);

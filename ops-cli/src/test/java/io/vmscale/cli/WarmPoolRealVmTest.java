@@ -70,7 +70,7 @@ class WarmPoolRealVmTest {
                 scaler.thresholdWindow(), scaler.targetTracking(), scaler.warmPool());
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new LibvirtConfig(demo.libvirt().uris(), prefix,
                 demo.libvirt().reconnectMinMs(), demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
-                scaler, demo.balancer(), demo.guest(), demo.application());
+                scaler, demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         StringWriter out = new StringWriter();
         try (HostConnection libvirt = HostConnection.open(URI);
              Stack stack = Stack.start(config, new PrintWriter(out, true), "pool-test", broker -> {

@@ -33,7 +33,7 @@ final class IdleBench {
                 demo.libvirt().uris(), loaded.libvirt().prefix() + "bench", demo.libvirt().reconnectMinMs(),
                 demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
                 s.withLimits(2, 2).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),
-                demo.balancer(), demo.guest(), demo.application());
+                demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         out.printf(Locale.ROOT, "bench idle: %d cores, Java %s; %d s each, the broker alone then the whole stack with "
                 + "2 replicas (%s-NNNN), load off%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), span.toSeconds(), config.libvirt().prefix());

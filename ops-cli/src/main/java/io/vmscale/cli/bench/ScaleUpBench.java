@@ -59,7 +59,7 @@ final class ScaleUpBench {
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new LibvirtConfig(demo.libvirt().uris(),
                 loaded.libvirt().prefix() + "bench" + UUID.randomUUID().toString().substring(0, 4),
                 demo.libvirt().reconnectMinMs(), demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
-                scaler, demo.balancer(), demo.guest(), demo.application());
+                scaler, demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         out.printf(Locale.ROOT, "bench scale-up: %d cores, %s; %d run(s) of each path (%s), alternating; from the UP "
                         + "decision to the balancer's first correct answer from the new replica, one replica's worth of load running%n",
                 Runtime.getRuntime().availableProcessors(), config.libvirt().uris().get(0), runs, String.join(", ", PATHS));

@@ -1,6 +1,7 @@
 package io.vmscale.cli.config;
 
 import io.vmscale.balancer.BalancerConfig;
+import io.vmscale.balancer.traffic.TrafficConfig;
 import io.vmscale.broker.BrokerConfig;
 import io.vmscale.config.InvalidValueException;
 import io.vmscale.libvirt.LibvirtConfig;
@@ -12,13 +13,14 @@ import io.vmscale.scaler.provision.ProvisioningConfig;
 /** The whole configuration: one section per component, each section's record in its component's module. */
 public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorConfig monitor,
                             ProvisioningConfig provisioning, ScalerConfig scaler, BalancerConfig balancer,
-                            GuestConfig guest, ApplicationConfig application) {
+                            GuestConfig guest, ApplicationConfig application, TrafficConfig traffic) {
     public VmscaleConfig {
         if (broker == null || libvirt == null || monitor == null || provisioning == null || scaler == null
-                || balancer == null || guest == null || application == null) {
+                || balancer == null || guest == null || application == null || traffic == null) {
             String missing = broker == null ? "broker" : libvirt == null ? "libvirt" : monitor == null ? "monitor"
                     : provisioning == null ? "provisioning" : scaler == null ? "scaler"
-                    : balancer == null ? "balancer" : guest == null ? "guest" : "application";
+                    : balancer == null ? "balancer" : guest == null ? "guest" : application == null ? "application"
+                    : "traffic";
             throw new InvalidValueException(missing, "an object", "null");
         }
     }

@@ -101,7 +101,7 @@ public final class FullDemo {
                 b.dispatch(), b.maxInFlightPerReplica(), b.timeoutMs(), b.ejectAfterTimeouts(), b.ejectMs(),
                 b.statsIntervalMs(), b.frontBind(), 0, List.of(), b.slowStartMs(), b.allowedNetworks(), b.maxLoad(),
                 b.maxEjectedPercent());
-        return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest(), c.application());
+        return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest(), c.application(), c.traffic());
     }
 
     private void step(String format, Object... args) {
@@ -121,7 +121,7 @@ public final class FullDemo {
             }
             config = new VmscaleConfig(config.broker(), config.libvirt().withUris(uris), config.monitor(),
                     config.provisioning(), config.scaler(), config.balancer(), config.guest(),
-                    config.application());
+                    config.application(), config.traffic());
             return runStory();
         } finally {
             for (int n = 2; n < 2 + extraHosts; n++) {

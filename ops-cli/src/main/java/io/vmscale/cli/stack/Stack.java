@@ -2,6 +2,9 @@ package io.vmscale.cli.stack;
 
 import io.vmscale.balancer.Balancer;
 import io.vmscale.balancer.BalancerService;
+import io.vmscale.balancer.traffic.TrafficConfig;
+import io.vmscale.balancer.traffic.TrafficDriver;
+import io.vmscale.balancer.traffic.TrafficService;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
@@ -65,7 +68,7 @@ public final class Stack implements AutoCloseable {
         return scaler;
     }
 
-    /** The balancer. */
+    /** The built-in balancer, or null when {@code traffic.driver} is another. */
     public Balancer balancer() {
         return balancer;
     }
@@ -107,24 +110,42 @@ public final class Stack implements AutoCloseable {
             // consumers before producers: the balancer hears the first READY (a replica taken back at once)
             InetSocketAddress front = c.balancer().frontPort() > 0
                     ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
-            BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
-                    () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
-            running.add(balancing);
+            Balancer balancer = null;
+            if (c.traffic().builtin()) {
+                BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
+                        () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
+                running.add(balancing);
+                balancer = balancing.balancer();
+            } else { // what carries the traffic is the operator's: the built-in balancer would acknowledge drains too
+                running.add(TrafficService.start(balancerConnection, TrafficDriver.of(c.traffic(), c.libvirt().prefix()),
+                        TrafficDriver.names(c.libvirt().prefix()), c.traffic().sync()));
+                front = null;
+            }
             running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
             Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
                     scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
                     .withHealth(c.application().healthCheck()), Clock.systemUTC());
             running.add(scaler);
             scaler.listenTo(scalerConnection);
-            out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), balancer %s%s%n", name,
+            out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), %s%s%n", name,
                     broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
-                    c.scaler().maxReplicas(), c.balancer().dispatch(), front == null ? "" : ", front door udp " + front);
+                    c.scaler().maxReplicas(), c.traffic().builtin() ? "balancer " + c.balancer().dispatch()
+                            : "traffic through " + describe(c.traffic()), front == null ? "" : ", front door udp " + front);
             out.flush();
-            return new Stack(c, hosts, provisioner, broker, scaler, balancing.balancer(), front, running);
+            return new Stack(c, hosts, provisioner, broker, scaler, balancer, front, running);
         } catch (RuntimeException e) {
             closeAll(running);
             throw e;
         }
+    }
+
+    /** The traffic driver in words: {@code haproxy (backend web on /run/haproxy/admin.sock)}. */
+    public static String describe(TrafficConfig traffic) {
+        return switch (traffic.driver()) {
+            case "haproxy" -> "haproxy (backend " + traffic.haproxyBackend() + " on " + traffic.haproxySocket() + ")";
+            case "exec" -> "exec (" + traffic.exec() + ")";
+            default -> "the built-in balancer";
+        };
     }
 
     /**

@@ -37,7 +37,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: application, balancer, broker, guest, libvirt, monitor, provisioning, scaler)
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: application, balancer, broker, guest, libvirt, monitor, provisioning, scaler, traffic)
             unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, haPeer, haRole, insecure, keyStore, maxDiskUsage, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
@@ -65,6 +65,8 @@ class ConfigLoaderTest {
             low above high        | {"scaler": {"thresholdWindow": {"high": 30, "low": 40}}} | conf.json: key 'scaler.thresholdWindow.low': expected 0 <= low < high <= 100, got low 40.0, high 30.0
             unknown check         | {"application": {"healthCheck": {"type": "ping"}}} | conf.json: key 'application.healthCheck.type': expected one of udp-wire, tcp, http, got "ping"
             timeout past interval | {"application": {"healthCheck": {"intervalMs": 1000, "timeoutMs": 3000}}} | conf.json: key 'application.healthCheck.timeoutMs': expected an integer from 10 to 1000, got 3000
+            unknown driver        | {"traffic": {"driver": "nginx"}}             | conf.json: key 'traffic.driver': expected one of builtin, haproxy, exec, got "nginx"
+            exec without program  | {"traffic": {"driver": "exec"}}              | conf.json: key 'traffic.exec': expected a non-empty string, got ""
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level
             """)
     void namesTheFileTheKeyAndWhatWasExpected(String name, String json, String message) {
