@@ -56,6 +56,7 @@ public final class HostConnection implements AutoCloseable {
     private final LifecycleListener lifecycleListener = this::onLifecycle;
     private final ConnectionCloseListener closeListener = (connect, reason) -> onClosed("closed: " + reason);
     private final Domains domains = new Domains(this);
+    private final Volumes volumes = new Volumes(this);
     private final Stats stats = new Stats(this);
     private volatile RawConnect connect;
     private volatile boolean closed;
@@ -103,6 +104,11 @@ public final class HostConnection implements AutoCloseable {
     /** The domain calls: define, start, stop, save, migrate, their XML and metadata ... */
     public Domains domains() {
         return domains;
+    }
+
+    /** The storage-volume calls: a replica's overlay of a base image, an uploaded seed, their removal. */
+    public Volumes volumes() {
+        return volumes;
     }
 
     /** What the monitor reads: the domains' state and CPU time, the host's figures. */

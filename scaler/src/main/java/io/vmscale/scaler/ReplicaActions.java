@@ -5,10 +5,16 @@ import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.provision.Provisioner;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vmscale.hook.ExecHook;
 import io.vmscale.scaler.health.HealthState;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.Replica;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,10 +30,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicaActions {
     private static final Logger log = LoggerFactory.getLogger(ReplicaActions.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Loop loop;
     private final DecisionLog decisions;
     private final Provisioner provisioner;
+    /** Replicas whose termination hook said abandon: destroyed at once, not shut down (action lane). */
+    private final java.util.Set<String> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The drain in progress (loop thread), or null. */
     private Drain drain;
 
@@ -189,7 +198,10 @@ final class ReplicaActions {
         } catch (Exception e) {
             how = "drain interrupted: " + e;
         }
-        String reason = how;
+        String hook = loop.call(() -> loop.fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING)
+                .isPresent() && loop.fleet.pool().size() >= loop.config.poolTarget(loop.fleet.counted()))
+                ? terminationHook(replica, how) : "";
+        String reason = hook.isEmpty() ? how : how + "; " + hook;
         String next = loop.call(() -> {
             drain = null;
             Optional<Fleet.Member> m = loop.fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING);
@@ -239,20 +251,63 @@ final class ReplicaActions {
         });
     }
 
-    /** Stops a STOPPING or FAILED replica; it stays tracked (and is tried again) until libvirt says it is gone. */
+    /**
+     * Stops a STOPPING or FAILED replica; it stays tracked (and is tried again) until libvirt says it is gone. A
+     * scale-in shuts it down gracefully ({@code application.stopTimeoutSeconds}) unless its termination hook
+     * abandoned it; a failed one is destroyed at once. The STOPPED event says which happened.
+     */
     void stop(String domain, String why, boolean completesAnAction) {
-        loop.call(() -> loop.fleet.get(domain).filter(m -> m.state() == ReplicaState.FAILED)
-                .ifPresent(m -> loop.fleet.move(domain, ReplicaState.STOPPING, loop.now(), why)));
-        provisioner.stop(domain);
+        boolean graceful = loop.call(() -> {
+            loop.fleet.get(domain).filter(m -> m.state() == ReplicaState.FAILED)
+                    .ifPresent(m -> loop.fleet.move(domain, ReplicaState.STOPPING, loop.now(), why));
+            return why.equals("scale down") && !abandoned.remove(domain);
+        });
+        String how = provisioner.stop(domain, graceful ? loop.settings.application().stopTimeout() : Duration.ZERO);
+        String reason = how.equals("not found") ? why : why + "; " + how;
         loop.call(() -> {
             Fleet.Member gone = loop.fleet.gone(domain);
             loop.forgetLoad(domain);
-            decisions.announce(gone, ReplicaState.STOPPED, why);
+            decisions.announce(gone, ReplicaState.STOPPED, reason);
             if (completesAnAction) {
                 loop.lastCompleted = loop.now();
                 loop.scaledDown |= why.equals("scale down");
             }
         });
+    }
+
+    /**
+     * The termination hook, between the drain and the shutdown (an Auto Scaling lifecycle hook): the replica as
+     * JSON on the program's standard input; exit 0 is {@code continue}, anything else {@code abandon}, a timeout
+     * the configured default. Abandoned: destroyed at once instead of shut down. Returns the outcome in words, or
+     * "" when there is no hook.
+     */
+    private String terminationHook(Fleet.Member replica, String reason) {
+        ApplicationConfig app = loop.settings.application();
+        if (app.terminationHook().isEmpty()) {
+            return "";
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("event", "terminating");
+        body.put("domain", replica.domain());
+        body.put("host", replica.host());
+        body.put("ip", replica.endpoint() == null ? null : replica.endpoint().ip());
+        body.put("port", replica.endpoint() == null ? null : replica.endpoint().port());
+        body.put("reason", reason);
+        String json;
+        try {
+            json = JSON.writeValueAsString(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        ExecHook.Result result = new ExecHook(Path.of(app.terminationHook()), app.terminationHookTimeout()).run(json);
+        String outcome = result.ok() ? "continue" : result.timedOut() || result.exit() < 0
+                ? app.terminationHookDefault() : "abandon";
+        if (outcome.equals("abandon")) {
+            abandoned.add(replica.domain());
+        }
+        String words = "termination hook " + result.describe() + ": " + outcome;
+        (result.ok() ? log.atInfo() : log.atWarn()).log("scaler: {}: {}", replica.domain(), words);
+        return words;
     }
 
     /** A domain of the group left stopped by a crash (defined, never started; destroyed, not undefined). */

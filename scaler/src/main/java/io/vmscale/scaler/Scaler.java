@@ -14,6 +14,7 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.health.HealthCheckConfig;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.policy.Sample;
 import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
@@ -49,10 +50,11 @@ public final class Scaler implements AutoCloseable {
      * @param drainTimeout  how long a draining replica may go unacknowledged or keep requests in flight
      * @param history       how long samples and recommendations are kept
      * @param warmWork      the work (n) of the real requests that warm a replica for the warm pool
-     * @param health        how the application is checked, before READY and all the time after
+     * @param application   what runs in the replicas: how it is checked, before READY and all the time after, and
+     *                      how it is stopped
      */
     public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
-                           long warmWork, HealthCheckConfig health) {
+                           long warmWork, ApplicationConfig application) {
         public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
             this(tick, probeDeadline, drainTimeout, history, DEFAULT_WARM_WORK);
         }
@@ -60,12 +62,24 @@ public final class Scaler implements AutoCloseable {
         /** The built-in service's check. */
         public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
                         long warmWork) {
-            this(tick, probeDeadline, drainTimeout, history, warmWork, HealthCheckConfig.UDP_WIRE);
+            this(tick, probeDeadline, drainTimeout, history, warmWork, ApplicationConfig.BUILTIN);
+        }
+
+        /** The same with another application. */
+        public Settings withApplication(ApplicationConfig app) {
+            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, app);
         }
 
         /** The same with another health check. */
         public Settings withHealth(HealthCheckConfig check) {
-            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, check);
+            return withApplication(new ApplicationConfig(check, application.stopTimeoutSeconds(),
+                    application.terminationHook(), application.terminationHookTimeoutSeconds(),
+                    application.terminationHookDefault()));
+        }
+
+        /** How the application is checked. */
+        public HealthCheckConfig health() {
+            return application.healthCheck();
         }
 
         /** The configuration's tick, probe and drain timeouts, with {@link SampleWindow#HISTORY} of history. */

@@ -35,6 +35,8 @@ final class FakeHypervisor implements Hypervisor {
         Hypervisor.Power parked;
         /** Its application stopped answering while the VM runs on: libvirt says RUNNING, nothing answers. */
         boolean hung;
+        /** Ignores the ACPI power button, as the built-in guest does. */
+        boolean deaf;
         /** Created by {@link #createTransient}: gone, definition and all, when it stops. */
         final boolean transientDomain;
 
@@ -52,6 +54,7 @@ final class FakeHypervisor implements Hypervisor {
     private final List<String> calls = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> failures = new TreeMap<>();
     private volatile boolean reachable = true;
+    private boolean deafGuests;
     private volatile boolean offersKvm;
     private final int cpus;
     private final String uri;
@@ -96,6 +99,11 @@ final class FakeHypervisor implements Hypervisor {
         if (d != null && d.transientDomain) {
             domains.remove(name);
         }
+    }
+
+    /** Every guest defined from now on ignores the ACPI power button (or acts on it: the default). */
+    synchronized void ignoresAcpi(boolean deaf) {
+        this.deafGuests = deaf;
     }
 
     /** The application in the VM stops answering; the VM runs on as far as libvirt can tell. */
@@ -270,7 +278,9 @@ final class FakeHypervisor implements Hypervisor {
             throw new IllegalArgumentException("no <name> in " + xml);
         }
         enter("define", name.group(1));
-        domains.put(name.group(1), new Domain(xml));
+        Domain d = new Domain(xml);
+        d.deaf = deafGuests;
+        domains.put(name.group(1), d);
     }
 
     @Override
@@ -313,6 +323,21 @@ final class FakeHypervisor implements Hypervisor {
                     new InetSocketAddress(ip.find() ? InetAddress.getByName(ip.group(1)) : InetAddress.getLoopbackAddress(), p)));
         } catch (IOException e) {
             throw new UncheckedIOException(name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A guest that acts on the power button shuts down at once: its server closes, libvirt says it is off. */
+    @Override
+    public synchronized void shutdown(String name) {
+        enter("shutdown", name);
+        Domain d = domains.get(name);
+        if (d == null || d.deaf || d.server == null) {
+            return;
+        }
+        d.server.close();
+        d.server = null;
+        if (d.transientDomain) {
+            domains.remove(name);
         }
     }
 

@@ -12,6 +12,7 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.health.HealthCheckConfig;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.HostGroup;
 import io.vmscale.scaler.provision.Provisioner;
@@ -43,8 +44,8 @@ final class ScalerHarness implements AutoCloseable {
     /** The first host port of the replicas (replica N is forwarded on base + N when that port is free). */
     final int hostPortBase;
     ScalerConfig config;
-    /** The application's health check. */
-    final HealthCheckConfig health;
+    /** What runs in the replicas: its health check, how it stops. */
+    final ApplicationConfig app;
     Scaler scaler;
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds) throws IOException {
@@ -54,7 +55,13 @@ final class ScalerHarness implements AutoCloseable {
     /** One host, checked by that health check. */
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds, HealthCheckConfig health)
             throws IOException {
-        this(dir, List.of(hypervisor), List.of(-1), min, max, drainSeconds, ScalerConfig.WarmPoolConfig.NONE, -1, health);
+        this(dir, hypervisor, min, max, drainSeconds, new ApplicationConfig(health, 0, "", 30, "continue"));
+    }
+
+    /** One host, running that application. */
+    ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds, ApplicationConfig app)
+            throws IOException {
+        this(dir, List.of(hypervisor), List.of(-1), min, max, drainSeconds, ScalerConfig.WarmPoolConfig.NONE, -1, app);
     }
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds,
@@ -70,14 +77,14 @@ final class ScalerHarness implements AutoCloseable {
      */
     ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max, int drainSeconds,
                   ScalerConfig.WarmPoolConfig pool, int consolidateAfter) throws IOException {
-        this(dir, hosts, maxReplicas, min, max, drainSeconds, pool, consolidateAfter, HealthCheckConfig.UDP_WIRE);
+        this(dir, hosts, maxReplicas, min, max, drainSeconds, pool, consolidateAfter, ApplicationConfig.BUILTIN);
     }
 
     private ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max,
                           int drainSeconds, ScalerConfig.WarmPoolConfig pool, int consolidateAfter,
-                          HealthCheckConfig health) throws IOException {
+                          ApplicationConfig app) throws IOException {
         this.hypervisor = hosts.get(0);
-        this.health = health;
+        this.app = app;
         Path template = dir.resolve("replica.xml");
         Files.writeString(template, """
                 <domain type='${type}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>${name}</name><uuid>${uuid}</uuid>
@@ -106,7 +113,7 @@ final class ScalerHarness implements AutoCloseable {
     void start() {
         scaler = Scaler.start(config, provisioner, published::add, "fake:///", "scaler@" + UUID.randomUUID(),
                 new Scaler.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(config.drainTimeoutSeconds()),
-                        Duration.ofMinutes(1)).withHealth(health), Clock.systemUTC());
+                        Duration.ofMinutes(1)).withApplication(app), Clock.systemUTC());
     }
 
     /** Starts a scaler (again) with another configuration. */

@@ -10,6 +10,7 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.health.HealthCheckConfig;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -240,6 +241,58 @@ class ScalerScenarioTest {
             assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).singleElement()
                     .satisfies(v -> assertThat(v.reason()).contains("acknowledged"));
         }
+    }
+
+    @Test
+    void aScaleInShutsTheGuestDownByAcpiAndDestroysOneThatIgnoresItAfterTheStopTimeout() throws Exception {
+        ApplicationConfig graceful = new ApplicationConfig(HealthCheckConfig.UDP_WIRE, 1, "", 30, "continue");
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10, graceful)) {
+            twoThenOne(h);
+            acknowledgeDrainOf(h, name(1));
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(stoppedReason(h, name(1))).matches("scale down; shut down \\(ACPI\\) in \\d+\\.\\d s");
+            assertThat(h.hypervisor.calls()).contains("shutdown " + name(1)).doesNotContain("destroy " + name(1));
+
+            h.hypervisor.ignoresAcpi(true); // the next replica is the built-in guest's kind: deaf to the power button
+            twoThenOne(h);
+            acknowledgeDrainOf(h, name(1));
+            await().atMost(SOON).until(() -> h.count(name(1), ReplicaState.STOPPED) == 2);
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(1)) && v.state() == ReplicaState.STOPPED)
+                    .last().extracting(VmLifecycle::reason)
+                    .isEqualTo("scale down; destroyed: still running 1 s after the ACPI shutdown request");
+            assertThat(h.hypervisor.calls()).contains("destroy " + name(1));
+        }
+    }
+
+    @Test
+    void aTerminationHookRunsBetweenTheDrainAndTheShutdownAndItsAbandonDestroysAtOnce() throws Exception {
+        Path told = dir.resolve("told.json");
+        Path hook = dir.resolve("hook");
+        java.nio.file.Files.writeString(hook, "#!/bin/sh\ncat > " + told + "\necho 'deregistered, but says no'\nexit 3\n");
+        hook.toFile().setExecutable(true);
+        ApplicationConfig app = new ApplicationConfig(HealthCheckConfig.UDP_WIRE, 30, hook.toString(), 5, "continue");
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10, app)) {
+            twoThenOne(h);
+            acknowledgeDrainOf(h, name(1));
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).singleElement()
+                    .extracting(VmLifecycle::reason).asString()
+                    .matches("drained: .*; termination hook exit 3 in \\d+ ms: deregistered, but says no: abandon");
+            assertThat(stoppedReason(h, name(1))).isEqualTo("scale down; destroyed");
+            assertThat(h.hypervisor.calls()).doesNotContain("shutdown " + name(1));
+            assertThat(java.nio.file.Files.readString(told)).contains("\"event\":\"terminating\"")
+                    .contains("\"domain\":\"" + name(1) + "\"");
+        }
+    }
+
+    private static void acknowledgeDrainOf(ScalerHarness h, String domain) {
+        await().atMost(SOON).until(() -> h.state(domain) == ReplicaState.DRAINING);
+        h.lbStats(h.endpoint(domain), 0, true);
+    }
+
+    private static String stoppedReason(ScalerHarness h, String domain) {
+        return h.lifecycle().stream().filter(v -> v.domain().equals(domain) && v.state() == ReplicaState.STOPPED)
+                .reduce((a, b) -> b).orElseThrow().reason();
     }
 
     @Test

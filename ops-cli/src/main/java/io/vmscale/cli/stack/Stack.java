@@ -124,7 +124,7 @@ public final class Stack implements AutoCloseable {
             running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
             Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
                     scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
-                    .withHealth(c.application().healthCheck()), Clock.systemUTC());
+                    .withApplication(c.application()), Clock.systemUTC());
             running.add(scaler);
             scaler.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), %s%s%n", name,

@@ -65,6 +65,7 @@ class ConfigLoaderTest {
             low above high        | {"scaler": {"thresholdWindow": {"high": 30, "low": 40}}} | conf.json: key 'scaler.thresholdWindow.low': expected 0 <= low < high <= 100, got low 40.0, high 30.0
             unknown check         | {"application": {"healthCheck": {"type": "ping"}}} | conf.json: key 'application.healthCheck.type': expected one of udp-wire, tcp, http, got "ping"
             timeout past interval | {"application": {"healthCheck": {"intervalMs": 1000, "timeoutMs": 3000}}} | conf.json: key 'application.healthCheck.timeoutMs': expected an integer from 10 to 1000, got 3000
+            bad hook default      | {"application": {"terminationHookDefault": "retry"}} | conf.json: key 'application.terminationHookDefault': expected one of continue, abandon, got "retry"
             unknown driver        | {"traffic": {"driver": "nginx"}}             | conf.json: key 'traffic.driver': expected one of builtin, haproxy, exec, got "nginx"
             exec without program  | {"traffic": {"driver": "exec"}}              | conf.json: key 'traffic.exec': expected a non-empty string, got ""
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level

@@ -116,14 +116,22 @@ public final class HostGroup implements Provisioner {
 
     @Override
     public void stop(String domain) {
+        stop(domain, java.time.Duration.ZERO);
+    }
+
+    @Override
+    public String stop(String domain, java.time.Duration graceful) {
         Optional<String> known = Optional.ofNullable(hostOf.get(domain));
         if (known.isEmpty() && hosts.size() > 1) {
+            String how = "not found";
             for (ReplicaProvisioner host : hosts) {
-                host.stop(domain); // gone everywhere is what we want; a host that does not answer says so
+                // gone everywhere is what we want; a host that does not answer says so
+                String there = host.stop(domain, graceful);
+                how = there.equals("not found") ? how : there;
             }
-            return;
+            return how;
         }
-        of(domain).stop(domain);
+        return of(domain).stop(domain, graceful);
     }
 
     @Override

@@ -92,6 +92,9 @@ public interface Hypervisor {
     /** Saves its memory to the host's managed save image and stops it; {@link #start} restores it. */
     void save(String name);
 
+    /** Asks the guest to shut down (ACPI power button) and returns at once; a domain not running is not an error. */
+    void shutdown(String name);
+
     /** Stops it at once; a domain that is not running or does not exist is not an error. */
     void destroy(String name);
 

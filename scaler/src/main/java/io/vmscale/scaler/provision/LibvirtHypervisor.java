@@ -114,6 +114,13 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public void shutdown(String name) {
+        if (host.domains().find(name).map(d -> d.state().active()).orElse(false)) {
+            host.domains().shutdown(name);
+        }
+    }
+
+    @Override
     public void destroy(String name) {
         Optional<DomainStats> domain = host.domains().find(name);
         if (domain.isPresent() && domain.get().state().active()) {

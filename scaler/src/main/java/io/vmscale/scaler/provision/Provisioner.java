@@ -131,6 +131,13 @@ public interface Provisioner {
      */
     void stop(String domain);
 
+    /**
+     * The same, gracefully: asks the guest to shut down (ACPI) and destroys it when it still runs after
+     * {@code graceful} (at once when zero); returns how it stopped, in words ({@code shut down (ACPI) in 2.3 s},
+     * {@code destroyed: still running 30 s after the ACPI shutdown request}).
+     */
+    String stop(String domain, java.time.Duration graceful);
+
     /** What exists now, from the hypervisor (not from memory). */
     Observation observe();
 

@@ -6,6 +6,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -50,6 +51,9 @@ public final class ReplicaProvisioner implements Provisioner {
                     "127.0.0.1", -1);
         }
     }
+
+    /** How often libvirt is asked whether a guest shutting down is off yet. */
+    private static final Duration SHUTDOWN_LOOK = Duration.ofMillis(200);
 
     private final Settings settings;
     private final ProvisioningMode mode;
@@ -330,28 +334,68 @@ public final class ReplicaProvisioner implements Provisioner {
     }
 
     @Override
-    public synchronized void stop(String domain) {
+    public void stop(String domain) {
+        stop(domain, Duration.ZERO);
+    }
+
+    @Override
+    public String stop(String domain, Duration graceful) {
         OptionalInt number = settings.names().number(domain);
         if (number.isEmpty()) {
             throw new IllegalArgumentException(domain + " is not a domain of the prefix " + group());
         }
-        boolean exists = host().domains(domain::equals).stream().findAny().isPresent();
-        if (!exists) {
-            return; // gone already: what we wanted
+        Optional<Hypervisor.Domain> found;
+        synchronized (this) {
+            found = host().domains(domain::equals).stream().findAny();
+            if (found.isEmpty()) {
+                return "not found"; // gone already: what we wanted
+            }
+            if (!owned(mark(domain))) {
+                throw new ProvisioningException(domain + " on " + uri() + " does not carry the mark of the group "
+                        + group() + ": not ours, left alone");
+            }
         }
-        if (!owned(mark(domain))) {
-            throw new ProvisioningException(domain + " on " + uri() + " does not carry the mark of the group " + group()
-                    + ": not ours, left alone");
-        }
+        String how;
         try {
-            host().destroy(domain);
-            if (mode.removesStopped()) {
-                host().undefine(domain);
+            how = found.get().power() == Hypervisor.Power.RUNNING && !graceful.isZero() ? shutDown(domain, graceful)
+                    : "destroyed";
+            synchronized (this) {
+                if (how.startsWith("destroyed")) {
+                    host().destroy(domain);
+                }
+                if (mode.removesStopped()) {
+                    host().undefine(domain);
+                }
             }
         } catch (RuntimeException e) {
             throw new ProvisioningException("cannot stop " + domain + " on " + uri() + ": " + e.getMessage(), e);
         }
-        log.info("stopped {}{}", domain, mode.removesStopped() ? " and removed it" : "");
+        log.info("stopped {} ({}){}", domain, how, mode.removesStopped() ? " and removed it" : "");
+        return how;
+    }
+
+    /**
+     * Asks the guest to shut down and watches libvirt until it is off or the time is up (not holding this
+     * provisioner meanwhile); says how it went: the caller destroys it when the answer starts with "destroyed".
+     */
+    private String shutDown(String domain, Duration graceful) {
+        long t0 = System.nanoTime();
+        try {
+            host().shutdown(domain);
+        } catch (RuntimeException e) {
+            return "destroyed: the ACPI shutdown request failed (" + e.getMessage() + ")";
+        }
+        long end = t0 + graceful.toNanos();
+        while (System.nanoTime() < end) {
+            boolean running = host().domains(domain::equals).stream().anyMatch(Hypervisor.Domain::active);
+            if (!running) {
+                return String.format(java.util.Locale.ROOT, "shut down (ACPI) in %.1f s",
+                        (System.nanoTime() - t0) / 1e9);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(SHUTDOWN_LOOK.toNanos(),
+                    Math.max(0, end - System.nanoTime())));
+        }
+        return "destroyed: still running " + graceful.toSeconds() + " s after the ACPI shutdown request";
     }
 
     @Override
