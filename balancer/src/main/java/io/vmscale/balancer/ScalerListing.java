@@ -65,6 +65,10 @@ public final class ScalerListing implements AutoCloseable {
         if (!status.ok() || !(status.data().get("replicas") instanceof List<?> replicas)) {
             throw new IllegalArgumentException("a status without its replicas: " + shorten(status.message()));
         }
+        if (status.data().get("scaler") instanceof Map<?, ?> scaler && scaler.containsKey("wanted")
+                && scaler.get("wanted") == null) {
+            throw new IllegalArgumentException("the scaler has not looked at libvirt yet: its listing would be empty");
+        }
         List<VmLifecycle> listing = new ArrayList<>();
         for (Object item : replicas) {
             if (!(item instanceof Map<?, ?> replica) || !(replica.get("domain") instanceof String domain)) {

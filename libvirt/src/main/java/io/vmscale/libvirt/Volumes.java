@@ -24,6 +24,33 @@ public final class Volumes {
     public record Volume(String name, String path, long capacity, String format) {
     }
 
+    /**
+     * A persistent directory pool of that name on {@code path}, started and set to start with libvirtd: defined when
+     * missing, started when stopped. Returns whether it had to be defined.
+     */
+    public boolean ensurePool(String pool, java.nio.file.Path path) {
+        return connection.call("ensure storage pool " + pool, c -> {
+            StoragePool p;
+            boolean defined = false;
+            try {
+                p = c.storagePoolLookupByName(pool);
+            } catch (LibvirtException e) {
+                if (!HostConnection.is(e, "VIR_ERR_NO_STORAGE_POOL")) {
+                    throw e;
+                }
+                p = c.storagePoolDefineXML("<pool type='dir'><name>" + escape(pool) + "</name><target><path>"
+                        + escape(path.toString()) + "</path></target></pool>", 0);
+                defined = true;
+            }
+            if (p.isActive() == 0) {
+                p.create(0);
+            }
+            p.setAutostart(1);
+            p.refresh(0);
+            return defined;
+        });
+    }
+
     /** The volume of that name in the pool, or empty (the pool is refreshed first: a file put there counts). */
     public Optional<Volume> find(String pool, String name) {
         return connection.call("look up volume " + pool + "/" + name, c -> {

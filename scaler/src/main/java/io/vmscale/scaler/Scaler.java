@@ -72,9 +72,7 @@ public final class Scaler implements AutoCloseable {
 
         /** The same with another health check. */
         public Settings withHealth(HealthCheckConfig check) {
-            return withApplication(new ApplicationConfig(check, application.stopTimeoutSeconds(),
-                    application.terminationHook(), application.terminationHookTimeoutSeconds(),
-                    application.terminationHookDefault()));
+            return withApplication(application.withHealthCheck(check));
         }
 
         /** How the application is checked. */

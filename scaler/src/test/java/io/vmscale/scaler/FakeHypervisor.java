@@ -326,6 +326,65 @@ final class FakeHypervisor implements Hypervisor {
         }
     }
 
+    /** Volumes by pool: name to content (an overlay's content is its base's name). */
+    private final Map<String, Map<String, byte[]>> pools = new TreeMap<>();
+
+    /** A storage pool with a base image in it, as an operator would have made it. */
+    synchronized void pool(String pool, String... volumes) {
+        Map<String, byte[]> p = pools.computeIfAbsent(pool, k -> new TreeMap<>());
+        for (String v : volumes) {
+            p.put(v, new byte[0]);
+        }
+    }
+
+    /** What the pool holds, by name. */
+    synchronized Map<String, byte[]> pool(String pool) {
+        return Map.copyOf(pools.getOrDefault(pool, Map.of()));
+    }
+
+    private Map<String, byte[]> poolOf(String pool) {
+        Map<String, byte[]> p = pools.get(pool);
+        if (p == null) {
+            throw new IllegalStateException(uri + ": no storage pool '" + pool + "'");
+        }
+        return p;
+    }
+
+    @Override
+    public synchronized String createOverlay(String pool, String base, String name) {
+        enter("overlay", name);
+        Map<String, byte[]> p = poolOf(pool);
+        if (!p.containsKey(base)) {
+            throw new IllegalStateException(uri + ": no base image '" + base + "' in the storage pool '" + pool + "'");
+        }
+        if (p.containsKey(name)) {
+            throw new IllegalStateException(uri + ": storage volume '" + name + "' exists already");
+        }
+        p.put(name, base.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return "/fake/" + pool + "/" + name;
+    }
+
+    @Override
+    public synchronized String upload(String pool, String name, byte[] content) {
+        enter("upload", name);
+        Map<String, byte[]> p = poolOf(pool);
+        if (p.containsKey(name)) {
+            throw new IllegalStateException(uri + ": storage volume '" + name + "' exists already");
+        }
+        p.put(name, content.clone());
+        return "/fake/" + pool + "/" + name;
+    }
+
+    @Override
+    public synchronized boolean deleteVolume(String pool, String name) {
+        return poolOf(pool).remove(name) != null;
+    }
+
+    @Override
+    public synchronized List<String> volumes(String pool) {
+        return new ArrayList<>(poolOf(pool).keySet());
+    }
+
     /** A guest that acts on the power button shuts down at once: its server closes, libvirt says it is off. */
     @Override
     public synchronized void shutdown(String name) {

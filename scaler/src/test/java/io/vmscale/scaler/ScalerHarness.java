@@ -19,6 +19,7 @@ import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.ReplicaNames;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
 import io.vmscale.scaler.provision.ReplicaTemplate;
+import io.vmscale.scaler.provision.UserData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,7 +91,7 @@ final class ScalerHarness implements AutoCloseable {
                 <domain type='${type}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>${name}</name><uuid>${uuid}</uuid>
                   <metadata><vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='${hostAddress}' port='${hostPort}'/></metadata>
                   <os><kernel>${kernel}</kernel><initrd>${initrd}</initrd></os>
-                  <devices><interface><mac address='${mac}'/></interface></devices><guest port='${guestPort}'/>
+                  <devices><interface><mac address='${mac}'/></interface><disk file='${disk}'/><disk file='${seed}'/></devices><guest port='${guestPort}'/>
                   <qemu:commandline><qemu:arg value='user,hostfwd=udp:${hostAddress}:${hostPort}-:${guestPort}'/></qemu:commandline>
                 </domain>""");
         int base = 40000 + (int) (Math.random() * 20000);
@@ -100,7 +101,8 @@ final class ScalerHarness implements AutoCloseable {
             each.add(ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hosts.get(i),
                     new ReplicaNames(PREFIX, 4), true, 21001, base, true, ReplicaTemplate.load(template),
                     new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test", "127.0.0." + (i + 1),
-                    maxReplicas.get(i))));
+                    maxReplicas.get(i)).withApplication(app, Files.exists(dir.resolve("user-data"))
+                    ? UserData.load(dir.resolve("user-data")) : UserData.NONE)));
         }
         this.provisioner = hosts.size() == 1 ? each.get(0) : new HostGroup(each);
         this.config = new ScalerConfig("threshold-window", min, max, 0, 100, 5, drainSeconds, 1, 1.0,

@@ -285,6 +285,45 @@ class ScalerScenarioTest {
         }
     }
 
+    private static ApplicationConfig ownImage(String image) {
+        return new ApplicationConfig(image, "", "", "", 1, 512, "user-data", 21001, "udp", HealthCheckConfig.UDP_WIRE, 0,
+                "", 30, "continue");
+    }
+
+    @Test
+    void aReplicaOfAnImageBootsItsOwnOverlayAndSeedWhichGoWithItAndWhatACrashLeftIsSwept() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("user-data"), "#cloud-config\nruncmd:\n  - [echo, hello]\n");
+        FakeHypervisor fake = new FakeHypervisor(4);
+        fake.pool("images", "base.qcow2", name(5) + ".qcow2"); // scn-0005's overlay, left by a crash: no domain
+        try (ScalerHarness h = new ScalerHarness(dir, fake, 1, 3, 10, ownImage("images/base.qcow2"))) {
+            h.awaitReady(1);
+            assertThat(fake.pool("images")).containsOnlyKeys("base.qcow2", name(0) + ".qcow2", name(0) + "-seed.iso");
+            assertThat(new String(fake.pool("images").get(name(0) + ".qcow2"))).as("its backing store").isEqualTo("base.qcow2");
+            String seed = new String(fake.pool("images").get(name(0) + "-seed.iso"), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertThat(seed).contains("CD001").contains("cidata").contains("instance-id: " + name(0) + "\nlocal-hostname: "
+                    + name(0) + "\n").contains("#cloud-config\nruncmd:\n  - [echo, hello]\n");
+            twoThenOne(h);
+            acknowledgeDrainOf(h, name(1));
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(fake.pool("images")).containsOnlyKeys("base.qcow2", name(0) + ".qcow2", name(0) + "-seed.iso");
+        }
+    }
+
+    @Test
+    void aMissingBaseImageIsAClearReasonAndLeavesNothingBehind() throws Exception {
+        FakeHypervisor fake = new FakeHypervisor(4);
+        fake.pool("images", "other.qcow2");
+        try (ScalerHarness h = new ScalerHarness(dir, fake, 1, 3, 10, ownImage("images/base.qcow2"))) {
+            await().atMost(SOON).until(() -> h.decisions().stream().anyMatch(d -> d.reason().contains("no base image")));
+            assertThat(h.decisions()).filteredOn(d -> d.reason().contains("no base image")).first()
+                    .extracting(ScaleDecision::reason).asString()
+                    .contains("cannot create the disk of " + name(0) + " from images/base.qcow2 on fake:///: fake:///: no "
+                            + "base image 'base.qcow2' in the storage pool 'images'");
+            assertThat(fake.pool("images")).containsOnlyKeys("other.qcow2");
+            assertThat(fake.names()).isEmpty();
+        }
+    }
+
     private static void acknowledgeDrainOf(ScalerHarness h, String domain) {
         await().atMost(SOON).until(() -> h.state(domain) == ReplicaState.DRAINING);
         h.lbStats(h.endpoint(domain), 0, true);

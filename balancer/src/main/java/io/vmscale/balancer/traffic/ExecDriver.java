@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +49,7 @@ public final class ExecDriver implements TrafficDriver {
     }
 
     @Override
-    public void sync(Map<String, Target> targets, Set<String> gone, boolean authoritative) {
+    public void sync(Map<String, Target> targets, java.util.function.Predicate<String> removable) {
         Instant now = Instant.now();
         for (Target target : targets.values()) {
             Target was = applied.get(target.domain());
@@ -62,7 +61,7 @@ public final class ExecDriver implements TrafficDriver {
             }
         }
         for (String domain : List.copyOf(applied.keySet())) {
-            if (!targets.containsKey(domain) && (authoritative || gone.contains(domain)) && due(domain, now)) {
+            if (!targets.containsKey(domain) && removable.test(domain) && due(domain, now)) {
                 tell("remove", applied.get(domain), targets);
             }
         }

@@ -44,7 +44,7 @@ public final class HaproxyDriver implements TrafficDriver {
     }
 
     @Override
-    public void sync(Map<String, Target> targets, Set<String> gone, boolean authoritative) {
+    public void sync(Map<String, Target> targets, Predicate<String> removable) {
         Map<String, HaproxyRuntime.Server> present = new HashMap<>();
         for (HaproxyRuntime.Server server : runtime.servers(backend)) {
             present.put(server.name(), server);
@@ -78,7 +78,7 @@ public final class HaproxyDriver implements TrafficDriver {
         }
         Set<String> remove = new HashSet<>();
         for (String name : present.keySet()) {
-            if (ours.test(name) && !targets.containsKey(name) && (authoritative || gone.contains(name))) {
+            if (ours.test(name) && !targets.containsKey(name) && removable.test(name)) {
                 remove.add(name);
             }
         }

@@ -28,14 +28,12 @@ public interface TrafficDriver extends AutoCloseable {
      * Makes what carries traffic serve exactly these replicas (READY ones take new requests, draining ones finish
      * theirs): adds what is missing, drains, changes an address that moved.
      *
-     * @param authoritative the targets are the whole truth (the scaler's listing was applied): what carries traffic
-     *                      to a replica of the group that is not among them is removed; before that, nothing is
-     *                      removed that events did not name
-     * @param gone          replicas of the group the events said stopped serving (FAILED, STOPPING, STOPPED, ...):
-     *                      removed whether authoritative or not
+     * @param removable     whether what carries traffic to a replica of the group that is not among the targets may
+     *                      be removed (the service knows: one an event said stopped serving, any the scaler does not
+     *                      list once its listing was applied, never one it lists as starting)
      * @throws RuntimeException when it cannot be reached or refuses; the next sync tries again
      */
-    void sync(Map<String, Target> targets, java.util.Set<String> gone, boolean authoritative);
+    void sync(Map<String, Target> targets, java.util.function.Predicate<String> removable);
 
     /** Per replica it carries traffic to: sessions so far, requests in progress, and whether a drain is over. */
     Map<String, Seen> seen();

@@ -52,6 +52,8 @@ public final class TrafficService implements AutoCloseable {
     // ---- the driver's thread ----
     private final Map<String, TrafficDriver.Target> targets = new LinkedHashMap<>();
     private final Set<String> gone = new HashSet<>();
+    /** Listed by the scaler as on their way (starting, found running, moving): neither added nor removed yet. */
+    private final Set<String> pending = new HashSet<>();
     private boolean authoritative;
     private String lastError;
     private long syncs;
@@ -108,7 +110,13 @@ public final class TrafficService implements AutoCloseable {
     public void applyListing(List<VmLifecycle> listing) {
         submit(() -> {
             targets.clear();
-            listing.stream().filter(r -> ours.test(r.domain())).forEach(this::apply);
+            pending.clear();
+            listing.stream().filter(r -> ours.test(r.domain())).forEach(r -> {
+                if (r.state() == ReplicaState.STARTING || r.state() == ReplicaState.MIGRATING) {
+                    pending.add(r.domain()); // may be serving already (a restart takes it back): left as it is
+                }
+                apply(r);
+            });
             authoritative = true;
             sync();
         });
@@ -118,6 +126,9 @@ public final class TrafficService implements AutoCloseable {
         ReplicaState state = event.state();
         if (state == null) {
             return;
+        }
+        if (state != ReplicaState.STARTING && state != ReplicaState.MIGRATING) {
+            pending.remove(event.domain());
         }
         switch (state) {
             case READY -> {
@@ -149,7 +160,11 @@ public final class TrafficService implements AutoCloseable {
             return;
         }
         try {
-            driver.sync(Map.copyOf(targets), Set.copyOf(gone), authoritative);
+            Set<String> goneNow = Set.copyOf(gone);
+            Set<String> pendingNow = Set.copyOf(pending);
+            boolean whole = authoritative;
+            driver.sync(java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(targets)),
+                    name -> goneNow.contains(name) || whole && !pendingNow.contains(name));
             gone.retainAll(targets.keySet()); // removed: no longer to be named
             syncs++;
             if (lastError != null) {

@@ -18,7 +18,9 @@ import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.HostGroup;
 import io.vmscale.scaler.provision.LibvirtHypervisor;
 import io.vmscale.scaler.provision.Provisioner;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.ProvisioningConfig;
+import io.vmscale.scaler.provision.UserData;
 import io.vmscale.scaler.provision.Replica;
 import io.vmscale.scaler.provision.ReplicaNames;
 import io.vmscale.scaler.provision.ReplicaProvisioner;
@@ -193,18 +195,29 @@ public final class Stack implements AutoCloseable {
             out.flush();
         });
         ReplicaTemplate template = ReplicaTemplate.load(Home.resolve(p.template()));
+        ApplicationConfig app = c.application();
+        UserData userData = app.userData().isEmpty() ? UserData.NONE : UserData.load(Home.resolve(app.userData()));
+        int guestPort = app.port() > 0 ? app.port() : c.guest().port();
         String type = chosenType;
         if (type == null) {
-            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), hypervisor, template, image, c.guest().port(),
+            // whether KVM works here is the host's matter: probed with the built-in guest, whatever the application
+            ReplicaTemplate probe = app.ownImage() ? ReplicaTemplate.load(Home.resolve("conf/replica-port-forward.xml"))
+                    : template;
+            DomainTypes.Choice choice = DomainTypes.choose(p.domainType(), hypervisor, probe, image, c.guest().port(),
                     c.libvirt().prefix() + "-kvm-probe");
             out.printf("%s: replicas %s-NNNN from %s, domain type %s (%s)%n", name, c.libvirt().prefix(), template.file(),
                     choice.type(), choice.why());
             out.flush();
             type = choice.type();
         }
-        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor, names, portForward, c.guest().port(),
+        if (app.ownImage()) {
+            out.printf("%s: application: %s in %s (%d vCPU, %d MiB), %s port %d, checked by %s%n", name, app.baseVolume(),
+                    app.pool(), app.vcpus(), app.memoryMiB(), app.protocol(), guestPort, app.healthCheck().describe());
+            out.flush();
+        }
+        return ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hypervisor, names, portForward, guestPort,
                 p.hostPortBase(), p.undefineOnScaleDown(), template, image, type, settings.address(),
-                settings.maxReplicas()));
+                settings.maxReplicas()).withApplication(app, userData));
     }
 
     @Override

@@ -45,7 +45,11 @@ final class HttpCheck implements HealthCheck {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(false, "interrupted", HealthCheck.since(t0), Instant.now());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            String message = String.valueOf(e.getMessage());
+            return new Result(false, message.contains("received no bytes") ? "the connection closed without an answer"
+                    : "no HTTP answer: " + message, HealthCheck.since(t0), Instant.now());
+        } catch (RuntimeException e) {
             return new Result(false, e.getClass().getSimpleName() + ": " + e.getMessage(), HealthCheck.since(t0),
                     Instant.now());
         }

@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,9 +24,20 @@ public record GuestImage(Path kernel, Path initrd) {
      */
     public static GuestImage ensure(Path home, Path imageDir, java.util.function.Consumer<String> log) {
         Path script = home.resolve("guest-server/image/build-image");
-        Path jar = guestJar(home);
-        ProcessBuilder builder = new ProcessBuilder("bash", script.toString(), jar.toString(), imageDir.toString())
-                .redirectErrorStream(true);
+        Map<String, String> out = run(script, List.of(guestJar(home).toString(), imageDir.toString()), home, log,
+                "the guest image", "kernel", "initrd");
+        return new GuestImage(Path.of(out.get("kernel")), Path.of(out.get("initrd")));
+    }
+
+    /**
+     * Runs an image build script ({@code bash SCRIPT ARGS}, with {@code VMSCALE_HOME}), its output line by line to
+     * {@code log}, at most 15 minutes; its last lines are {@code KEY: VALUE}, one per key asked, in that order.
+     */
+    public static Map<String, String> run(Path script, List<String> args, Path home,
+                                          java.util.function.Consumer<String> log, String what, String... keys) {
+        List<String> command = new java.util.ArrayList<>(List.of("bash", script.toString()));
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("VMSCALE_HOME", home.toString());
         List<String> lines;
         int exit;
@@ -41,25 +53,28 @@ public record GuestImage(Path kernel, Path initrd) {
             }
             if (!process.waitFor(15, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new ProvisioningException("building the guest image took more than 15 minutes");
+                throw new ProvisioningException("building " + what + " took more than 15 minutes");
             }
             exit = process.exitValue();
         } catch (IOException e) {
             throw new ProvisioningException("cannot run " + script + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ProvisioningException("interrupted while building the guest image");
+            throw new ProvisioningException("interrupted while building " + what);
         }
-        if (exit != 0 || lines.size() < 2) {
-            throw new ProvisioningException("building the guest image failed (exit " + exit + "): "
+        if (exit != 0 || lines.size() < keys.length) {
+            throw new ProvisioningException("building " + what + " failed (exit " + exit + "): "
                     + String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size())));
         }
-        String kernel = lines.get(lines.size() - 2);
-        String initrd = lines.get(lines.size() - 1);
-        if (!kernel.startsWith("kernel: ") || !initrd.startsWith("initrd: ")) {
-            throw new ProvisioningException("unexpected output of " + script + ": " + kernel + " | " + initrd);
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        List<String> last = lines.subList(lines.size() - keys.length, lines.size());
+        for (int i = 0; i < keys.length; i++) {
+            if (!last.get(i).startsWith(keys[i] + ": ")) {
+                throw new ProvisioningException("unexpected output of " + script + ": " + String.join(" | ", last));
+            }
+            values.put(keys[i], last.get(i).substring(keys[i].length() + 2));
         }
-        return new GuestImage(Path.of(kernel.substring(8)), Path.of(initrd.substring(8)));
+        return values;
     }
 
     private static Path guestJar(Path home) {

@@ -112,6 +112,21 @@ public interface Hypervisor {
      */
     void migrate(String name, Hypervisor destination, String destinationXml, String persistentXml, String address);
 
+    /**
+     * Creates {@code name} in the storage pool: a qcow2 overlay whose backing store is the pool's {@code base}
+     * volume; returns its path. Fails (naming the pool and the base) when either is missing.
+     */
+    String createOverlay(String pool, String base, String name);
+
+    /** Creates {@code name} in the storage pool holding {@code content}, uploaded through libvirt; returns its path. */
+    String upload(String pool, String name, byte[] content);
+
+    /** Deletes the volume; returns false when there was none. */
+    boolean deleteVolume(String pool, String name);
+
+    /** The names of the pool's volumes. */
+    List<String> volumes(String pool);
+
     /** True when the host answers now. */
     boolean reachable();
 }

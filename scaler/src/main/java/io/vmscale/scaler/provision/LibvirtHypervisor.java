@@ -114,6 +114,26 @@ public final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public String createOverlay(String pool, String base, String name) {
+        return host.volumes().createOverlay(pool, base, name).path();
+    }
+
+    @Override
+    public String upload(String pool, String name, byte[] content) {
+        return host.volumes().upload(pool, name, content).path();
+    }
+
+    @Override
+    public boolean deleteVolume(String pool, String name) {
+        return host.volumes().delete(pool, name);
+    }
+
+    @Override
+    public List<String> volumes(String pool) {
+        return host.volumes().names(pool);
+    }
+
+    @Override
     public void shutdown(String name) {
         if (host.domains().find(name).map(d -> d.state().active()).orElse(false)) {
             host.domains().shutdown(name);

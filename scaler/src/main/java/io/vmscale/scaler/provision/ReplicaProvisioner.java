@@ -43,7 +43,22 @@ public final class ReplicaProvisioner implements Provisioner {
      */
     public record Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort,
                            int hostPortBase, boolean undefineOnStop, ReplicaTemplate template, GuestImage image,
-                           String domainType, String address, int maxReplicas) {
+                           String domainType, String address, int maxReplicas, ApplicationConfig app,
+                           UserData userData) {
+        /** The built-in guest. */
+        public Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort, int hostPortBase,
+                        boolean undefineOnStop, ReplicaTemplate template, GuestImage image, String domainType,
+                        String address, int maxReplicas) {
+            this(host, names, portForward, guestPort, hostPortBase, undefineOnStop, template, image, domainType,
+                    address, maxReplicas, ApplicationConfig.BUILTIN, UserData.NONE);
+        }
+
+        /** The same running another application. */
+        public Settings withApplication(ApplicationConfig application, UserData data) {
+            return new Settings(host, names, portForward, guestPort, hostPortBase, undefineOnStop, template, image,
+                    domainType, address, maxReplicas, application, data);
+        }
+
         /** One host answering on 127.0.0.1, no limit of its own. */
         public Settings(Hypervisor host, ReplicaNames names, boolean portForward, int guestPort, int hostPortBase,
                         boolean undefineOnStop, ReplicaTemplate template, GuestImage image, String domainType) {
@@ -57,6 +72,8 @@ public final class ReplicaProvisioner implements Provisioner {
 
     private final Settings settings;
     private final ProvisioningMode mode;
+    /** The leftover volumes were looked for (once). */
+    private boolean swept;
 
     private ReplicaProvisioner(Settings settings, ProvisioningMode mode) {
         this.settings = settings;
@@ -138,6 +155,9 @@ public final class ReplicaProvisioner implements Provisioner {
     @Override
     public synchronized Observation observe() {
         List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
+        if (!swept) {
+            sweepVolumes(all);
+        }
         int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
         long freeMemory;
         try {
@@ -298,7 +318,14 @@ public final class ReplicaProvisioner implements Provisioner {
      * address this machine does not have (a remote host's) counts as free, that host's libvirt has the last word.
      */
     static boolean udpPortFree(String address, int port) {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), port))) {
+        return portFree("udp", address, port);
+    }
+
+    /** The same for {@code tcp} or {@code udp}. */
+    static boolean portFree(String protocol, String address, int port) {
+        try (java.io.Closeable socket = protocol.equals("tcp")
+                ? new java.net.ServerSocket(port, 1, InetAddress.getByName(address))
+                : new DatagramSocket(new InetSocketAddress(InetAddress.getByName(address), port))) {
             return true;
         } catch (java.net.BindException e) {
             return e.getMessage() != null && e.getMessage().contains("Cannot assign requested address");
@@ -365,6 +392,7 @@ public final class ReplicaProvisioner implements Provisioner {
                 }
                 if (mode.removesStopped()) {
                     host().undefine(domain);
+                    deleteVolumes(domain);
                 }
             }
         } catch (RuntimeException e) {
@@ -401,6 +429,53 @@ public final class ReplicaProvisioner implements Provisioner {
     @Override
     public boolean removesStopped() {
         return mode.removesStopped();
+    }
+
+    /** Its overlay disk and seed: {@code NAME.qcow2} and {@code NAME-seed.iso} in the base image's pool. */
+    static List<String> volumesOf(String domain) {
+        return List.of(domain + ".qcow2", domain + "-seed.iso");
+    }
+
+    /** Deletes its volumes (with an image of the user's), failures logged: removing what is gone is no error. */
+    void deleteVolumes(String domain) {
+        if (!settings.app().ownImage()) {
+            return;
+        }
+        for (String volume : volumesOf(domain)) {
+            try {
+                if (host().deleteVolume(settings.app().pool(), volume)) {
+                    log.info("deleted volume {}/{}", settings.app().pool(), volume);
+                }
+            } catch (RuntimeException e) {
+                log.warn("could not delete volume {}/{}: {}", settings.app().pool(), volume, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Volumes of the group's naming whose domain does not exist (a crash between creating them and defining it):
+     * deleted. Once, at the first look.
+     */
+    private void sweepVolumes(List<Hypervisor.Domain> all) {
+        if (!settings.app().ownImage()) {
+            return;
+        }
+        java.util.Set<String> domains = new java.util.HashSet<>();
+        all.forEach(d -> domains.add(d.name()));
+        try {
+            for (String volume : host().volumes(settings.app().pool())) {
+                String domain = volume.endsWith("-seed.iso") ? volume.substring(0, volume.length() - 9)
+                        : volume.endsWith(".qcow2") ? volume.substring(0, volume.length() - 6) : null;
+                if (domain != null && settings.names().number(domain).isPresent() && !domains.contains(domain)) {
+                    host().deleteVolume(settings.app().pool(), volume);
+                    log.info("deleted volume {}/{}: its domain does not exist (left by a crash)", settings.app().pool(),
+                            volume);
+                }
+            }
+            swept = true;
+        } catch (RuntimeException e) {
+            log.warn("could not look for leftover volumes in {}: {}", settings.app().pool(), e.getMessage());
+        }
     }
 
     /** Destroys and undefines it, failures logged: what a failed start leaves is not kept. */

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 public final class ReplicaTemplate {
     /** What a template may use. */
     public static final Set<String> PLACEHOLDERS = Set.of("name", "uuid", "mac", "type", "kernel", "initrd",
-            "guestPort", "hostPort", "hostAddress");
+            "guestPort", "hostPort", "hostAddress", "cmdline", "vcpus", "memoryMiB", "protocol", "disk", "seed");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
 
     private final Path file;

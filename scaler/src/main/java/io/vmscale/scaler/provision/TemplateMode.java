@@ -5,6 +5,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,6 +31,10 @@ final class TemplateMode implements ProvisioningMode {
         if (settings.template() == null || settings.image() == null || settings.domainType() == null) {
             throw new IllegalArgumentException("template mode needs a template, an image and a domain type");
         }
+        if (settings.app().ownImage() && !settings.template().uses("disk")) {
+            throw new ProvisioningException("replica template " + settings.template().file() + " has no ${disk}: with "
+                    + "application.image set, use one that boots the replica's overlay (conf/replica-image.xml)");
+        }
         this.settings = settings;
         this.clock = clock;
     }
@@ -48,16 +53,23 @@ final class TemplateMode implements ProvisioningMode {
         values.put("mac", String.format("52:54:00:%02x:%02x:%02x", RANDOM.nextInt(256), RANDOM.nextInt(256),
                 RANDOM.nextInt(256)));
         values.put("type", settings.domainType());
-        values.put("kernel", settings.image().kernel().toString());
-        values.put("initrd", settings.image().initrd().toString());
+        ApplicationConfig app = settings.app();
+        values.put("kernel", app.kernel().isEmpty() ? settings.image().kernel().toString() : app.kernel());
+        values.put("initrd", app.initrd().isEmpty() ? settings.image().initrd().toString() : app.initrd());
+        values.put("cmdline", app.cmdline());
+        values.put("vcpus", Integer.toString(app.vcpus()));
+        values.put("memoryMiB", Integer.toString(app.memoryMiB()));
+        values.put("protocol", app.protocol());
         values.put("guestPort", Integer.toString(settings.guestPort()));
         values.put("hostAddress", settings.address());
         values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(provisioner, number, domains)
                 : settings.guestPort()));
+        disks(provisioner, name, values);
         String xml = ReplicaMark.stamp(settings.template().render(values), provisioner.group(), number, clock.instant());
         try {
             provisioner.host().define(xml);
         } catch (RuntimeException e) {
+            provisioner.deleteVolumes(name);
             throw new ProvisioningException("cannot define " + name + " from " + settings.template().file() + " on "
                     + provisioner.uri() + ": " + e.getMessage(), e);
         }
@@ -68,8 +80,34 @@ final class TemplateMode implements ProvisioningMode {
             return new Replica(name, provisioner.uri(), endpoint);
         } catch (RuntimeException e) {
             provisioner.removeQuietly(name);
+            provisioner.deleteVolumes(name);
             throw new ProvisioningException("cannot start " + name + " on " + provisioner.uri() + ": " + e.getMessage()
-                    + " (its definition was removed)", e);
+                    + " (its definition" + (settings.app().ownImage() ? " and volumes were" : " was") + " removed)", e);
+        }
+    }
+
+    /**
+     * With an image of the user's: the replica's copy-on-write overlay of the base ({@code ${disk}}) and its cloud-init
+     * seed ({@code ${seed}}), both created through libvirt's storage API in the base's pool; what a crash left under
+     * these names is deleted first. Nothing is left behind when either fails.
+     */
+    private void disks(ReplicaProvisioner provisioner, String name, Map<String, String> values) {
+        ApplicationConfig app = settings.app();
+        if (!app.ownImage()) {
+            values.put("disk", "");
+            values.put("seed", "");
+            return;
+        }
+        provisioner.deleteVolumes(name);
+        List<String> volumes = ReplicaProvisioner.volumesOf(name);
+        try {
+            values.put("disk", provisioner.host().createOverlay(app.pool(), app.baseVolume(), volumes.get(0)));
+            values.put("seed", provisioner.host().upload(app.pool(), volumes.get(1),
+                    CloudInitSeed.iso(settings.userData().text(), CloudInitSeed.metaData(name))));
+        } catch (RuntimeException e) {
+            provisioner.deleteVolumes(name);
+            throw new ProvisioningException("cannot create the disk of " + name + " from " + app.image() + " on "
+                    + provisioner.uri() + ": " + e.getMessage(), e);
         }
     }
 
@@ -80,11 +118,12 @@ final class TemplateMode implements ProvisioningMode {
             provisioner.mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
         for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
-            if (!used.contains(port) && ReplicaProvisioner.udpPortFree(settings.address(), port)) {
+            if (!used.contains(port) && ReplicaProvisioner.portFree(settings.app().protocol(), settings.address(), port)) {
                 return port;
             }
         }
-        throw new ProvisioningException("no free UDP port on " + settings.address() + " from " + settings.hostPortBase());
+        throw new ProvisioningException("no free " + settings.app().protocol().toUpperCase(java.util.Locale.ROOT)
+                + " port on " + settings.address() + " from " + settings.hostPortBase());
     }
 
     @Override

@@ -1,0 +1,302 @@
+package io.vmscale.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vmscale.balancer.traffic.HaproxyRuntime;
+import io.vmscale.broker.BrokerConnection;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
+import io.vmscale.cli.common.Home;
+import io.vmscale.cli.config.ConfigLoader;
+import io.vmscale.cli.config.VmscaleConfig;
+import io.vmscale.cli.demo.FullDemo;
+import io.vmscale.cli.stack.AppImage;
+import io.vmscale.cli.stack.Stack;
+import io.vmscale.libvirt.HostConnection;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Your own application on real VMs (qemu:///system): the HTTP image of {@code apps/http} (Debian with cloud-init),
+ * configured by {@code apps/http/vmscale.json}, behind a real HAProxy on loopback driven through its Runtime API.
+ * Two boots in all (about 90 s each under software emulation): a replica is READY only once cloud-init has
+ * installed the service from the user-data and {@code /healthz} answers; HAProxy's servers are the READY replicas,
+ * again after HAProxy restarts and after vmscale restarts; a scale-in under HTTP load loses no request (drained
+ * in HAProxy, then shut down by ACPI); a replica whose service stops is FAILED by its checks, out of HAProxy and
+ * replaced.
+ */
+class HttpAppRealVmTest {
+    private static final Logger log = LoggerFactory.getLogger(HttpAppRealVmTest.class);
+    private static final String URI_SYSTEM = "qemu:///system";
+    private static final Duration BOOT = Duration.ofSeconds(240);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final List<VmLifecycle> lifecycle = new CopyOnWriteArrayList<>();
+    private final List<ScaleDecision> decisions = new CopyOnWriteArrayList<>();
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** HAProxy on loopback: the frontend's port, its Runtime API socket; started (again) by {@link #start}. */
+    private final class Haproxy implements AutoCloseable {
+        final Path socket = dir.resolve("haproxy.sock");
+        final int port;
+        private Process process;
+
+        Haproxy() throws Exception {
+            port = freePort();
+            Files.writeString(dir.resolve("haproxy.cfg"), """
+                    global
+                      stats socket %s mode 600 level admin
+                    defaults
+                      mode http
+                      timeout connect 2s
+                      timeout client 30s
+                      timeout server 30s
+                      retries 0
+                    frontend web
+                      bind 127.0.0.1:%d
+                      default_backend web
+                    backend web
+                      balance roundrobin
+                    """.formatted(socket, port));
+            start();
+        }
+
+        void start() throws Exception {
+            Files.deleteIfExists(socket);
+            process = new ProcessBuilder("haproxy", "-db", "-f", dir.resolve("haproxy.cfg").toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket));
+        }
+
+        void kill() throws Exception {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+
+        List<String> servers() {
+            return new HaproxyRuntime(socket).servers("web").stream().map(HaproxyRuntime.Server::name).sorted().toList();
+        }
+
+        @Override
+        public void close() throws Exception {
+            kill();
+        }
+    }
+
+    /** HTTP load through HAProxy from a few threads, every request counted: answered 2xx, other status, failed. */
+    private final class Load implements AutoCloseable {
+        final AtomicLong ok = new AtomicLong();
+        final AtomicLong non2xx = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final List<String> failures = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new java.util.ArrayList<>();
+
+        Load(int port, int threads, Duration atMost) {
+            long end = System.nanoTime() + atMost.toNanos();
+            for (int i = 0; i < threads; i++) {
+                Thread t = new Thread(() -> {
+                    while (running.get() && System.nanoTime() < end) {
+                        try {
+                            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                    + port + "/work?n=20000")).timeout(Duration.ofSeconds(20)).build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            (r.statusCode() / 100 == 2 ? ok : non2xx).incrementAndGet();
+                            if (r.statusCode() / 100 != 2) {
+                                failures.add("HTTP " + r.statusCode() + " at " + Instant.now());
+                            }
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                            failures.add(e + " at " + Instant.now());
+                        }
+                    }
+                }, "http-load-" + i);
+                t.setDaemon(true);
+                t.start();
+                this.threads.add(t);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join(30_000);
+            }
+        }
+    }
+
+    private VmscaleConfig config(String prefix, Haproxy haproxy) throws Exception {
+        ObjectNode json = (ObjectNode) JSON.readTree(Home.resolve("apps/http/vmscale.json").toFile());
+        json.withObject("/libvirt").put("prefix", prefix);
+        json.withObject("/provisioning").put("hostPortBase", 30000 + (int) (Math.random() * 20000));
+        json.withObject("/traffic").put("haproxySocket", haproxy.socket.toString());
+        ObjectNode scaler = json.withObject("/scaler");
+        scaler.put("minReplicas", 1).put("maxReplicas", 2).put("cooldownSeconds", 0);
+        VmscaleConfig app = ConfigLoader.parse("apps/http/vmscale.json (test)", JSON.writeValueAsString(json));
+        VmscaleConfig demo = FullDemo.demoConfig(ConfigLoader.defaults(), dir.resolve("broker"));
+        return new VmscaleConfig(demo.broker(), app.libvirt(), app.monitor(), app.provisioning(), app.scaler(),
+                app.balancer(), app.guest(), app.application(), app.traffic());
+    }
+
+    private Stack start(VmscaleConfig config, String name) {
+        return Stack.start(config, new PrintWriter(new StringWriter(), true), name, broker -> {
+            BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@" + name);
+            viewer.subscribe(VmLifecycle.class, e -> {
+                if (e.source().startsWith("scaler@")) {
+                    lifecycle.add(e.body());
+                    log.info("{} {}: {}", e.body().domain(), e.body().state(), e.body().reason());
+                }
+            });
+            viewer.subscribe(ScaleDecision.class, e -> decisions.add(e.body()));
+            return List.of(viewer);
+        });
+    }
+
+    private static AdminResult command(Stack stack, String name, String... args) {
+        return stack.scaler().handle(new AdminCommand("t-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", name,
+                List.of(args)));
+    }
+
+    private long count(String domain, ReplicaState state) {
+        return lifecycle.stream().filter(v -> v.domain().equals(domain) && v.state() == state).count();
+    }
+
+    private VmLifecycle last(String domain, ReplicaState state) {
+        return lifecycle.stream().filter(v -> v.domain().equals(domain) && v.state() == state).reduce((a, b) -> b)
+                .orElseThrow();
+    }
+
+    @Test
+    void yourOwnImageIsReadyAfterCloudInitServesThroughHaproxyScalesInWithoutLossAndIsReplacedWhenUnhealthy()
+            throws Exception {
+        String prefix = "vmscale-http" + UUID.randomUUID().toString().substring(0, 4);
+        String zero = prefix + "-0000";
+        String one = prefix + "-0001";
+        try (HostConnection libvirt = HostConnection.open(URI_SYSTEM); Haproxy haproxy = new Haproxy()) {
+            AppImage.http(Home.dir(), libvirt, line -> log.info("{}", line));
+            VmscaleConfig config = config(prefix, haproxy);
+            try {
+                Stack stack = start(config, "http-test");
+                try {
+                    assertThat(command(stack, "pause").ok()).isTrue(); // the operator's counts only
+
+                    // 1. READY only once cloud-init installed the service from the user-data and /healthz answers
+                    await().atMost(BOOT).until(() -> count(zero, ReplicaState.READY) == 1);
+                    assertThat(last(zero, ReplicaState.READY).reason()).isEqualTo("passed its health check");
+                    assertThat(Files.readString(Path.of("/var/log/libvirt/qemu/" + zero + ".console.log")))
+                            .as("cloud-init read the seed vmscale uploaded").contains("DataSourceNoCloud [seed=/dev/sr0]");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.servers().equals(List.of(zero)));
+                    HttpResponse<String> work = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + haproxy.port + "/work?n=1022")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(work.body().strip()).as("2^1022 mod 1021, through HAProxy").isEqualTo("4");
+
+                    // 2. a second replica; HAProxy lists both
+                    assertThat(command(stack, "scale", "2").ok()).isTrue();
+                    await().atMost(BOOT).until(() -> count(one, ReplicaState.READY) == 1);
+                    await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.servers().equals(List.of(zero, one)));
+
+                    // 3. HAProxy restarted with an empty backend: its servers come back at the next sync
+                    haproxy.kill();
+                    haproxy.start();
+                    await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.servers().equals(List.of(zero, one)));
+                } finally {
+                    stack.close(); // the replicas run on: the next start takes them back
+                }
+
+                // 4. vmscale restarted: both taken back, HAProxy still lists exactly them
+                lifecycle.clear();
+                stack = start(config, "http-test-again");
+                try {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> count(zero, ReplicaState.READY) == 1
+                            && count(one, ReplicaState.READY) == 1);
+                    assertThat(haproxy.servers()).containsExactly(zero, one);
+                    assertThat(command(stack, "pause").ok()).isTrue();
+
+                    // 5. a scale-in under HTTP load: drained in HAProxy, shut down by ACPI, no request lost
+                    Load load = new Load(haproxy.port, 4, Duration.ofMinutes(4));
+                    await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > 20);
+                    assertThat(command(stack, "scale", "1").ok()).isTrue();
+                    await().atMost(Duration.ofSeconds(120)).until(() -> count(one, ReplicaState.STOPPED) == 1);
+                    long before = load.ok.get();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > before + 10);
+                    load.close();
+                    log.info("load: {} answered, {} non-2xx, {} failed", load.ok, load.non2xx, load.failed);
+                    assertThat(load.failures).as("no request lost during the scale-in").isEmpty();
+                    assertThat(last(one, ReplicaState.STOPPING).reason())
+                            .startsWith("drained: the balancer acknowledged it and has nothing in flight to it");
+                    assertThat(last(one, ReplicaState.STOPPED).reason()).matches("scale down; shut down \\(ACPI\\) in "
+                            + "\\d+\\.\\d s");
+                    assertThat(haproxy.servers()).containsExactly(zero);
+                    assertThat(libvirt.volumes().names(AppImage.POOL)).as("its overlay and seed went with it")
+                            .noneMatch(v -> v.startsWith(one));
+
+                    // 6. its service stops while the VM runs: FAILED by its checks, out of HAProxy, replaced
+                    String endpoint = last(zero, ReplicaState.READY).endpoint().toString();
+                    client.send(HttpRequest.newBuilder(URI.create("http://" + endpoint + "/stop"))
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    await().atMost(Duration.ofSeconds(30)).until(() -> count(zero, ReplicaState.FAILED) == 1);
+                    assertThat(last(zero, ReplicaState.FAILED).reason())
+                            .startsWith("failed: health check failed 2 time(s) in a row (http): ");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> !haproxy.servers().contains(zero));
+                    await().atMost(Duration.ofSeconds(60)).until(() -> decisions.stream().anyMatch(d ->
+                            d.action() == ScaleAction.REPLACE && d.reason().startsWith(zero)));
+                    await().atMost(Duration.ofSeconds(60)).until(() -> lifecycle.stream().anyMatch(v ->
+                            v.state() == ReplicaState.STARTING && v.reason().equals("scale up")));
+                } finally {
+                    stack.close();
+                }
+            } finally {
+                for (String domain : libvirt.domains().names(n -> n.startsWith(prefix + "-"))) {
+                    try {
+                        libvirt.domains().destroy(domain);
+                    } catch (RuntimeException e) {
+                        // not running
+                    }
+                    libvirt.domains().undefine(domain);
+                }
+                for (String volume : libvirt.volumes().names(AppImage.POOL)) {
+                    if (volume.startsWith(prefix + "-")) {
+                        libvirt.volumes().delete(AppImage.POOL, volume);
+                    }
+                }
+            }
+        }
+    }
+}
