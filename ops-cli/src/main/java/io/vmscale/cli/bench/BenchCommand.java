@@ -13,9 +13,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code vmscale bench NAME}: runs one benchmark and prints the figures that BENCHMARKS.md quotes. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, balancer, idle.")
+        description = "Run a benchmark and print the figures that BENCHMARKS.md quotes. NAME: guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up.")
 public final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, balancer, idle or scale-up")
+    @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle or scale-up")
     String name;
     @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
     int seconds;
@@ -39,10 +39,12 @@ public final class BenchCommand implements Callable<Integer> {
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
             case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds, noNginx);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
+            case "haproxy" -> HaproxyBench.run(out, rounds == 3 ? 20 : rounds);
+            case "http-boot" -> HttpBootBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
             case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(seconds == 5 ? 60 : seconds));
             case "scale-up" -> ScaleUpBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
-                    + "' (known: guest-server, broker, monitor, boot, balancer, idle, scale-up)");
+                    + "' (known: guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up)");
         }
         return 0;
     }

@@ -69,6 +69,12 @@ public final class DemoCommand implements Callable<Integer> {
                     + "the end); replicas placed on both, a live migration under load, a scale-down followed by "
                     + "consolidation so one host runs none; the summary adds migrations=M (default: ${DEFAULT-VALUE})")
     int hosts;
+    @Option(names = "--app", paramLabel = "APP", defaultValue = "builtin",
+            description = "builtin: the built-in UDP service; http: your own application's story with apps/http: a "
+                    + "Debian image with cloud-init (built from Debian packages, cached), an HTTP service installed by "
+                    + "user-data, HTTP health checks, HAProxy in front, HTTP load; the summary counts requests, "
+                    + "non-2xx and failed (default: ${DEFAULT-VALUE})")
+    String app;
     @Option(names = "--hold", paramLabel = "SECONDS", defaultValue = "15",
             description = "how long each load level is held once the scaler has reacted (default: ${DEFAULT-VALUE})")
     int holdSeconds;
@@ -94,6 +100,16 @@ public final class DemoCommand implements Callable<Integer> {
             }
             String home = System.getenv("VMSCALE_HOME");
             Path dir = outDir != null ? outDir : home != null ? Path.of(home, "demo-output") : Path.of("demo-output");
+            if (!app.equals("builtin") && !app.equals("http")) {
+                throw new IllegalArgumentException("--app must be builtin or http, got '" + app + "'");
+            }
+            if (app.equals("http")) {
+                if (hosts != 1) {
+                    throw new IllegalArgumentException("--app http runs on one host: leave --hosts out");
+                }
+                return new HttpDemo(config.load(), spec.commandLine().getOut(), dir, Duration.ofSeconds(holdSeconds))
+                        .run();
+            }
             return new FullDemo(config.load(), spec.commandLine().getOut(), dir, Duration.ofSeconds(holdSeconds), hosts)
                     .run();
         }

@@ -46,6 +46,7 @@ import javax.swing.SwingUtilities;
  */
 public final class FullDemo {
     private final PrintWriter out;
+    private final Narrator narrator;
     private final Path outDir;
     private final Duration hold;
     private final AtomicInteger ups = new AtomicInteger();
@@ -62,6 +63,7 @@ public final class FullDemo {
 
     FullDemo(VmscaleConfig loaded, PrintWriter out, Path outDir, Duration hold, int hosts) throws java.io.IOException {
         this.out = out;
+        this.narrator = new Narrator(out);
         this.outDir = outDir;
         this.hold = hold;
         this.extraHosts = hosts - 1;
@@ -105,8 +107,7 @@ public final class FullDemo {
     }
 
     private void step(String format, Object... args) {
-        out.printf(Locale.ROOT, "demo: " + format + "%n", args);
-        out.flush();
+        narrator.step(format, args);
     }
 
     int run() throws Exception {
@@ -328,22 +329,10 @@ public final class FullDemo {
     }
 
     private void pause(Duration duration) throws InterruptedException {
-        step("holding for %d s", duration.toSeconds());
-        new CountDownLatch(1).await(duration.toMillis(), TimeUnit.MILLISECONDS); // the story's pace, not a synchronisation
+        narrator.pause(duration);
     }
 
     private boolean waitFor(String what, Duration max, BooleanSupplier condition) throws InterruptedException {
-        step("waiting for %s (at most %d s)", what, max.toSeconds());
-        long started = System.nanoTime();
-        long deadline = started + max.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                step("FAILED: no %s within %d s", what, max.toSeconds());
-                return false;
-            }
-            new CountDownLatch(1).await(100, TimeUnit.MILLISECONDS);
-        }
-        step("%s after %.1f s", what, (System.nanoTime() - started) / 1e9);
-        return true;
+        return narrator.waitFor(what, max, condition);
     }
 }
