@@ -220,8 +220,11 @@ class HttpAppRealVmTest {
                     // 1. READY only once cloud-init installed the service from the user-data and /healthz answers
                     await().atMost(BOOT).until(() -> count(zero, ReplicaState.READY) == 1);
                     assertThat(last(zero, ReplicaState.READY).reason()).isEqualTo("passed its health check");
-                    assertThat(Files.readString(Path.of("/var/log/libvirt/qemu/" + zero + ".console.log")))
-                            .as("cloud-init read the seed vmscale uploaded").contains("DataSourceNoCloud [seed=/dev/sr0]");
+                    HttpResponse<String> whoami = client.send(HttpRequest.newBuilder(URI.create("http://"
+                            + last(zero, ReplicaState.READY).endpoint() + "/whoami")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(whoami.body().strip()).as("cloud-init named the guest from the seed's meta-data")
+                            .isEqualTo(zero);
                     await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.servers().equals(List.of(zero)));
                     HttpResponse<String> work = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                             + haproxy.port + "/work?n=1022")).build(), HttpResponse.BodyHandlers.ofString());
