@@ -91,13 +91,15 @@ public final class HttpLoad implements AutoCloseable {
                     inFlight.decrementAndGet();
                     if (error != null) {
                         failed.incrementAndGet();
-                        lastFailure = String.valueOf(error.getCause() != null ? error.getCause() : error);
+                        lastFailure = (error.getCause() != null ? error.getCause() : error) + " (sent at "
+                                + java.time.Instant.now().minusNanos(System.nanoTime() - t0) + ")";
                         return;
                     }
                     latency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
                     (response.statusCode() / 100 == 2 ? ok : non2xx).incrementAndGet();
                     if (response.statusCode() / 100 != 2) {
-                        lastFailure = "HTTP " + response.statusCode();
+                        lastFailure = "HTTP " + response.statusCode() + " (sent at "
+                                + java.time.Instant.now().minusNanos(System.nanoTime() - t0) + ")";
                     }
                 });
     }

@@ -234,6 +234,13 @@ function send(command, args, output) {
   const expected = command === 'status' ? ['scaler', 'balancer'] : [target];
   const receipt = 'cmd-' + requestId;
   const shown = [command, ...args].join(' ');
+  if (!client.connected) { // between a lost connection and the next: nothing would carry it, say so at once
+    if (output) {
+      output.className = 'refused';
+      output.textContent = shown + ': not sent: the connection to the broker is being re-established, try again';
+    }
+    return;
+  }
   if (output) {
     output.className = '';
     output.textContent = shown + ': sent ...';
