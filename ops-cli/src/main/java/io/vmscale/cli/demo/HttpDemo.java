@@ -43,11 +43,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * both ways and no request failed.
  */
 final class HttpDemo {
-    /** The work of a request: about 0.15 s of one vCPU under software emulation here. */
+    /** The work of a request: about 75 ms of one vCPU under software emulation here (one replica: ~13/s). */
     static final int WORK = 20_000;
-    /** Requests per second: a fifth of one replica's capacity, and one and a half replicas' worth. */
+    /** Requests per second: about a tenth of one replica's capacity, and one and a quarter replicas' worth. */
     static final double LOW = 1.2;
-    static final double HIGH = 9;
+    static final double HIGH = 16;
 
     private final PrintWriter out;
     private final Narrator narrator;
