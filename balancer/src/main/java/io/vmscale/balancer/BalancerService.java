@@ -121,27 +121,13 @@ public final class BalancerService implements AutoCloseable {
 
     /** The broker is back: asks the scaler for its replicas until it answers, and applies them. */
     private void resync() {
-        for (int i = 1; i <= RESYNC_TRIES && !closed; i++) {
-            long mark = balancer.lifecycleMark();
-            try {
-                AdminResult status = askScaler("balancer-resync-");
-                List<VmLifecycle> listing = listing(status);
-                balancer.resync(mark, listing);
-                resyncs.increment();
-                log.info("broker back: membership resynced from {} ({} replica(s) listed)", status.responder(),
-                        listing.size());
-                return;
-            } catch (TimeoutException | ExecutionException | BrokerException | IllegalArgumentException e) {
-                log.info("broker back: no usable status from the scaler yet (try {} of {}): {}", i, RESYNC_TRIES,
-                        e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        if (!closed) {
-            log.warn("broker back: no scaler answered status; membership from the events heard only");
-        }
+        scaler.resync("balancer", RESYNC_TRIES, RESYNC_WAIT, () -> closed, balancer::lifecycleMark,
+                (mark, status, listing) -> {
+                    balancer.resync(mark, listing);
+                    resyncs.increment();
+                    log.info("broker back: membership resynced from {} ({} replica(s) listed)", status.responder(),
+                            listing.size());
+                }, "membership from the events heard only");
     }
 
     /** The replicas of a scaler's {@code status}: {@code data.replicas}, each with domain, state and endpoint. */

@@ -60,6 +60,39 @@ public final class ScalerListing implements AutoCloseable {
         }
     }
 
+    /** What to do with a usable listing: {@code mark} is what {@code before} gave just before the question. */
+    @FunctionalInterface
+    public interface Apply {
+        void apply(long mark, AdminResult status, List<VmLifecycle> listing);
+    }
+
+    /**
+     * Asks the scaler for its replicas until a usable listing comes (at most {@code tries}, each waited for
+     * {@code wait}) or {@code closed} says stop, and applies it; each failed try and the giving up are logged under
+     * {@code who}, with what the traffic is left with then. Returns whether a listing was applied.
+     */
+    public boolean resync(String who, int tries, Duration wait, java.util.function.BooleanSupplier closed,
+                          java.util.function.LongSupplier before, Apply apply, String withoutIt) {
+        for (int i = 1; i <= tries && !closed.getAsBoolean(); i++) {
+            long mark = before.getAsLong();
+            try {
+                AdminResult status = status(who + "-resync-", wait);
+                apply.apply(mark, status, listing(status));
+                return true;
+            } catch (TimeoutException | ExecutionException | io.vmscale.broker.BrokerException
+                     | IllegalArgumentException e) {
+                log.info("{}: no usable status from the scaler yet (try {} of {}): {}", who, i, tries, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        if (!closed.getAsBoolean()) {
+            log.warn("{}: no scaler answered status; {}", who, withoutIt);
+        }
+        return false;
+    }
+
     /** The replicas of a scaler's {@code status}: {@code data.replicas}, each with domain, state and endpoint. */
     public static List<VmLifecycle> listing(AdminResult status) {
         if (!status.ok() || !(status.data().get("replicas") instanceof List<?> replicas)) {

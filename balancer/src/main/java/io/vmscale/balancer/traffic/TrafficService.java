@@ -2,7 +2,6 @@ package io.vmscale.balancer.traffic;
 
 import io.vmscale.balancer.ScalerListing;
 import io.vmscale.broker.BrokerConnection;
-import io.vmscale.broker.BrokerException;
 import io.vmscale.broker.Subscription;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
@@ -20,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -204,24 +202,10 @@ public final class TrafficService implements AutoCloseable {
 
     /** Asks the scaler for its replicas until it answers, and applies them. */
     private void resync() {
-        for (int i = 1; i <= RESYNC_TRIES && !closed; i++) {
-            try {
-                List<VmLifecycle> listing = ScalerListing.listing(scaler.status("traffic-resync-", RESYNC_WAIT));
-                applyListing(listing);
-                log.info("{}: replicas from the scaler ({} listed): in sync from now on", driver.name(), listing.size());
-                return;
-            } catch (TimeoutException | ExecutionException | BrokerException | IllegalArgumentException e) {
-                log.info("{}: no usable status from the scaler yet (try {} of {}): {}", driver.name(), i, RESYNC_TRIES,
-                        e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        if (!closed) {
-            log.warn("{}: no scaler answered status; only the replicas events named are added or removed",
-                    driver.name());
-        }
+        scaler.resync(driver.name(), RESYNC_TRIES, RESYNC_WAIT, () -> closed, () -> 0, (mark, status, listing) -> {
+            applyListing(listing);
+            log.info("{}: replicas from the scaler ({} listed): in sync from now on", driver.name(), listing.size());
+        }, "only the replicas events named are added or removed");
     }
 
     private void submit(Runnable task) {

@@ -106,6 +106,27 @@ public final class FullDemo {
         return new VmscaleConfig(broker, libvirt, c.monitor(), c.provisioning(), scaler, balancer, c.guest(), c.application(), c.traffic());
     }
 
+    /**
+     * What a demo attaches before any component starts: a viewer recording every event to {@code log}, feeding the
+     * chart, and telling the story's decisions and lifecycle changes to the demo.
+     */
+    static List<AutoCloseable> watch(io.vmscale.broker.EmbeddedBroker broker, Path log, ChartModel chart,
+                                     java.util.function.Consumer<ScaleDecision> decided,
+                                     java.util.function.BiConsumer<VmLifecycle, String> changed) {
+        BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
+        EventLog.Writer writer;
+        try {
+            writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
+        } catch (java.io.IOException e) {
+            viewer.close();
+            throw new java.io.UncheckedIOException("cannot write the event log " + log + ": " + e.getMessage(), e);
+        }
+        return List.of(viewer, writer, RecordCommand.record(viewer, false, writer),
+                viewer.subscribeAll(Topic.PREFIX + "*", chart::accept),
+                viewer.subscribe(ScaleDecision.class, e -> decided.accept(e.body())),
+                viewer.subscribe(VmLifecycle.class, e -> changed.accept(e.body(), e.source())));
+    }
+
     private void step(String format, Object... args) {
         narrator.step(format, args);
     }
@@ -145,20 +166,8 @@ public final class FullDemo {
         Balancer.Totals totals;
         boolean done;
         // the recording starts before the scaler does: the log holds its first decision too
-        try (Stack stack = Stack.start(config, out, "demo", broker -> {
-            BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
-            EventLog.Writer writer;
-            try {
-                writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
-            } catch (java.io.IOException e) {
-                viewer.close();
-                throw new java.io.UncheckedIOException("cannot write the event log " + log + ": " + e.getMessage(), e);
-            }
-            return List.of(viewer, writer, RecordCommand.record(viewer, false, writer),
-                    viewer.subscribeAll(Topic.PREFIX + "*", chart::accept),
-                    viewer.subscribe(ScaleDecision.class, e -> decided(e.body())),
-                    viewer.subscribe(VmLifecycle.class, e -> changed(e.body(), e.source())));
-        })) {
+        try (Stack stack = Stack.start(config, out, "demo", broker -> watch(broker, log, chart, this::decided,
+                this::changed))) {
             step("recording every event to %s", log);
             if (!GraphicsEnvironment.isHeadless()) {
                 SwingUtilities.invokeLater(() -> ChartCommand.window(chart, "vmscale demo", new CountDownLatch(1)));

@@ -2,21 +2,21 @@ package io.vmscale.cli.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vmscale.broker.BrokerConnection;
-import io.vmscale.broker.Role;
+
+
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
-import io.vmscale.broker.event.Topic;
+
 import io.vmscale.broker.event.VmLifecycle;
-import io.vmscale.broker.log.EventLog;
+
 import io.vmscale.cli.bench.HttpLoad;
 import io.vmscale.cli.chart.ChartCommand;
 import io.vmscale.cli.chart.ChartModel;
 import io.vmscale.cli.common.Home;
 import io.vmscale.cli.config.ConfigLoader;
 import io.vmscale.cli.config.VmscaleConfig;
-import io.vmscale.cli.log.RecordCommand;
+
 import io.vmscale.cli.stack.AppImage;
 import io.vmscale.cli.stack.HaproxyProcess;
 import io.vmscale.cli.stack.Stack;
@@ -104,22 +104,9 @@ final class HttpDemo {
             ChartModel chart = new ChartModel(null, s.thresholdWindow().high(), s.thresholdWindow().low());
             HttpLoad.Totals totals;
             boolean done;
-            try (Stack stack = Stack.start(config, out, "demo", broker -> {
-                BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("demo"));
-                EventLog.Writer writer;
-                try {
-                    writer = new EventLog.Writer(log, 256L * 1024 * 1024, 1);
-                } catch (java.io.IOException e) {
-                    viewer.close();
-                    throw new java.io.UncheckedIOException("cannot write the event log " + log + ": " + e.getMessage(),
-                            e);
-                }
-                return List.of(viewer, writer, RecordCommand.record(viewer, false, writer),
-                        viewer.subscribeAll(Topic.PREFIX + "*", chart::accept),
-                        viewer.subscribe(ScaleDecision.class, e -> decided(e.body())),
-                        viewer.subscribe(VmLifecycle.class, e -> changed(e.body(), e.source())));
-            }); HttpLoad load = new HttpLoad(URI.create("http://127.0.0.1:" + haproxy.port() + "/work?n=" + WORK), 16,
-                    Duration.ofMinutes(30))) {
+            URI work = URI.create("http://127.0.0.1:" + haproxy.port() + "/work?n=" + WORK);
+            try (Stack stack = Stack.start(config, out, "demo", broker -> FullDemo.watch(broker, log, chart,
+                    this::decided, this::changed)); HttpLoad load = new HttpLoad(work, 16, Duration.ofMinutes(30))) {
                 narrator.step("recording every event to %s", log);
                 done = story(stack, config, load);
                 load.rate(0);
