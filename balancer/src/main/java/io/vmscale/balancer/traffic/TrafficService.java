@@ -50,6 +50,11 @@ public final class TrafficService implements AutoCloseable {
     // ---- the driver's thread ----
     private final Map<String, TrafficDriver.Target> targets = new LinkedHashMap<>();
     private final Set<String> gone = new HashSet<>();
+    /** Lifecycle events heard (any thread counts them), and those heard since the last listing (driver thread). */
+    private final java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong();
+    private final List<java.util.Map.Entry<Long, VmLifecycle>> sinceAsked = new ArrayList<>();
+    /** A question to the scaler is out: the events heard meanwhile are kept for its answer. */
+    private volatile boolean asking;
     /** Listed by the scaler as on their way (starting, found running, moving): neither added nor removed yet. */
     private final Set<String> pending = new HashSet<>();
     private boolean authoritative;
@@ -98,7 +103,11 @@ public final class TrafficService implements AutoCloseable {
         if (!ours.test(event.domain())) {
             return;
         }
+        long seq = heard.incrementAndGet();
         submit(() -> {
+            if (asking) {
+                sinceAsked.add(java.util.Map.entry(seq, event));
+            }
             apply(event);
             sync();
         });
@@ -106,6 +115,14 @@ public final class TrafficService implements AutoCloseable {
 
     /** The scaler's listing: the whole truth from now on (events heard after it still win, they come later). */
     public void applyListing(List<VmLifecycle> listing) {
+        applyListing(heard.get(), listing);
+    }
+
+    /**
+     * The scaler's listing, asked when {@link #heard} was {@code mark}: events heard after the question win over
+     * the answer (a DRAINING heard while the answer was on its way is not undone by a listing that says READY).
+     */
+    void applyListing(long mark, List<VmLifecycle> listing) {
         submit(() -> {
             targets.clear();
             pending.clear();
@@ -115,6 +132,9 @@ public final class TrafficService implements AutoCloseable {
                 }
                 apply(r);
             });
+            sinceAsked.stream().filter(e -> e.getKey() > mark).forEach(e -> apply(e.getValue()));
+            sinceAsked.clear();
+            asking = false;
             authoritative = true;
             sync();
         });
@@ -201,9 +221,20 @@ public final class TrafficService implements AutoCloseable {
     }
 
     /** Asks the scaler for its replicas until it answers, and applies them. */
+    /** The mark a question to the scaler is asked at: how many lifecycle events were heard so far. */
+    long heardSoFar() {
+        return heard.get();
+    }
+
+    /** A question to the scaler goes out: events heard from now on are kept for its answer. */
+    void startAsking() {
+        asking = true;
+    }
+
     private void resync() {
-        scaler.resync(driver.name(), RESYNC_TRIES, RESYNC_WAIT, () -> closed, () -> 0, (mark, status, listing) -> {
-            applyListing(listing);
+        startAsking();
+        scaler.resync(driver.name(), RESYNC_TRIES, RESYNC_WAIT, () -> closed, heard::get, (mark, status, listing) -> {
+            applyListing(mark, listing);
             log.info("{}: replicas from the scaler ({} listed): in sync from now on", driver.name(), listing.size());
         }, "only the replicas events named are added or removed");
     }
