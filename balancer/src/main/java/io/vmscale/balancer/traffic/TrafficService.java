@@ -50,11 +50,14 @@ public final class TrafficService implements AutoCloseable {
     // ---- the driver's thread ----
     private final Map<String, TrafficDriver.Target> targets = new LinkedHashMap<>();
     private final Set<String> gone = new HashSet<>();
-    /** Lifecycle events heard (any thread counts them), and those heard since the last listing (driver thread). */
+    /**
+     * Lifecycle events heard (any thread counts them), and the latest of them with their number (driver thread), so
+     * a listing asked at a mark is followed by the events heard after it. Lifecycle events are few; a listing's
+     * answer comes within seconds: the last {@value #RECENT} are plenty.
+     */
     private final java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong();
-    private final List<java.util.Map.Entry<Long, VmLifecycle>> sinceAsked = new ArrayList<>();
-    /** A question to the scaler is out: the events heard meanwhile are kept for its answer. */
-    private volatile boolean asking;
+    private final java.util.ArrayDeque<java.util.Map.Entry<Long, VmLifecycle>> recent = new java.util.ArrayDeque<>();
+    static final int RECENT = 1024;
     /** Listed by the scaler as on their way (starting, found running, moving): neither added nor removed yet. */
     private final Set<String> pending = new HashSet<>();
     private boolean authoritative;
@@ -105,8 +108,9 @@ public final class TrafficService implements AutoCloseable {
         }
         long seq = heard.incrementAndGet();
         submit(() -> {
-            if (asking) {
-                sinceAsked.add(java.util.Map.entry(seq, event));
+            recent.addLast(java.util.Map.entry(seq, event));
+            if (recent.size() > RECENT) {
+                recent.removeFirst();
             }
             apply(event);
             sync();
@@ -132,9 +136,7 @@ public final class TrafficService implements AutoCloseable {
                 }
                 apply(r);
             });
-            sinceAsked.stream().filter(e -> e.getKey() > mark).forEach(e -> apply(e.getValue()));
-            sinceAsked.clear();
-            asking = false;
+            recent.stream().filter(e -> e.getKey() > mark).forEach(e -> apply(e.getValue()));
             authoritative = true;
             sync();
         });
@@ -220,19 +222,13 @@ public final class TrafficService implements AutoCloseable {
         publish.accept(new LbStats(sessions, sessions, 0, 0, rate, 0, 0, 0, servers, driver.name(), intervalMs, 0));
     }
 
-    /** Asks the scaler for its replicas until it answers, and applies them. */
     /** The mark a question to the scaler is asked at: how many lifecycle events were heard so far. */
     long heardSoFar() {
         return heard.get();
     }
 
-    /** A question to the scaler goes out: events heard from now on are kept for its answer. */
-    void startAsking() {
-        asking = true;
-    }
-
+    /** Asks the scaler for its replicas until it answers, and applies them. */
     private void resync() {
-        startAsking();
         scaler.resync(driver.name(), RESYNC_TRIES, RESYNC_WAIT, () -> closed, heard::get, (mark, status, listing) -> {
             applyListing(mark, listing);
             log.info("{}: replicas from the scaler ({} listed): in sync from now on", driver.name(), listing.size());
