@@ -97,6 +97,21 @@ final class Fleet {
         return member;
     }
 
+    /**
+     * A replica on its way (STARTING, WARMING) whose address became known (NAT mode: its DHCP lease); null when it is
+     * no longer on its way.
+     */
+    Member located(String domain, Endpoint endpoint) {
+        Member member = members.get(domain);
+        if (member == null || member.state() != ReplicaState.STARTING && member.state() != ReplicaState.WARMING) {
+            return null;
+        }
+        Member next = new Member(domain, member.host(), endpoint, member.state(), member.since(), member.readyAt(),
+                member.cause(), member.warmStart());
+        members.put(domain, next);
+        return next;
+    }
+
     /** Moves a replica to the next state; an illegal move throws and changes nothing. */
     Member move(String domain, ReplicaState to, Instant now, String cause) {
         Member member = members.get(domain);

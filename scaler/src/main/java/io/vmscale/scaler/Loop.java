@@ -142,8 +142,12 @@ final class Loop {
      * meanwhile (from an action's thread).
      */
     HealthState readiness(String domain, Endpoint endpoint, Duration retry) {
-        return ReadinessProbe.until(check, settings.health(), endpoint, settings.probeDeadline(), retry,
-                () -> !abandoned.contains(domain));
+        return readiness(domain, endpoint, settings.probeDeadline(), retry);
+    }
+
+    /** The same within what is left of the deadline. */
+    HealthState readiness(String domain, Endpoint endpoint, Duration left, Duration retry) {
+        return ReadinessProbe.until(check, settings.health(), endpoint, left, retry, () -> !abandoned.contains(domain));
     }
 
     /** Why a replica never became healthy, in words. */

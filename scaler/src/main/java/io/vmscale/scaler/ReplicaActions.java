@@ -7,6 +7,8 @@ import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.provision.Provisioner;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vmscale.hook.ExecHook;
+import io.vmscale.broker.event.Endpoint;
+import io.vmscale.scaler.health.HealthCheck;
 import io.vmscale.scaler.health.HealthState;
 import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.Replica;
@@ -123,7 +125,7 @@ final class ReplicaActions {
      */
     private void ready(Fleet.Member member, String why, boolean completesAnAction, Duration retry, boolean warmStart) {
         long t0 = System.nanoTime();
-        HealthState checked = loop.readiness(member.domain(), member.endpoint(), retry);
+        HealthState checked = readiness(member, retry);
         boolean answered = checked.healthy();
         loop.call(() -> {
             Fleet.Member now = loop.fleet.get(member.domain()).orElse(null);
@@ -142,6 +144,49 @@ final class ReplicaActions {
                 fail(now, loop.notReady(checked), loop.now());
             }
         });
+    }
+
+    /**
+     * A replica on its way checked until healthy, within the probe deadline. One without an address yet (NAT mode:
+     * libvirt's DHCP lease comes once the guest asked for it) is waited for first and never probed at no address
+     * (0.0.0.0 is this machine); no lease within the deadline is the reason it is not ready.
+     */
+    HealthState readiness(Fleet.Member member, Duration retry) {
+        String domain = member.domain();
+        long end = System.nanoTime() + loop.settings.probeDeadline().toNanos();
+        Endpoint at = member.endpoint();
+        if (at == null) {
+            log.info("scaler: {} has no address yet (no DHCP lease from the NAT network): waiting for it, up to {} s",
+                    domain, loop.settings.probeDeadline().toSeconds());
+            at = address(domain, end, retry);
+            if (at == null) {
+                HealthState none = new HealthState(loop.settings.health(), Instant.now(), false);
+                none.record(new HealthCheck.Result(false, "no address: the NAT network gave it no DHCP lease", 0,
+                        Instant.now()));
+                return none;
+            }
+            Endpoint found = at;
+            loop.call(() -> loop.fleet.located(domain, found));
+            log.info("scaler: {} leased {}: probing it there", domain, at);
+        }
+        return loop.readiness(domain, at, Duration.ofNanos(Math.max(0, end - System.nanoTime())), retry);
+    }
+
+    /** Its address once libvirt knows it, asked every {@code retry} until {@code end}; null if never. */
+    private Endpoint address(String domain, long end, Duration retry) {
+        while (System.nanoTime() < end && !loop.abandoned.contains(domain)) {
+            try {
+                Optional<Endpoint> found = provisioner.address(domain);
+                if (found.isPresent()) {
+                    return found.get();
+                }
+            } catch (RuntimeException e) {
+                log.debug("scaler: address of {}: {}", domain, e.getMessage());
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(retry.toNanos(),
+                    Math.max(0, end - System.nanoTime())));
+        }
+        return null;
     }
 
     /** A scale-up from the warm pool: resume or restore, then the probe (asked often: it answers within ms). */

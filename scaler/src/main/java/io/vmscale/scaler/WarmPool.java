@@ -95,7 +95,7 @@ final class WarmPool {
         });
         String domain = member.domain();
         Duration deadline = loop.settings.probeDeadline();
-        HealthState checked = loop.readiness(domain, member.endpoint(), Duration.ofMillis(250));
+        HealthState checked = actions.readiness(member, Duration.ofMillis(250));
         if (!checked.healthy()) {
             loop.call(() -> loop.fleet.get(domain).filter(x -> x.state() == ReplicaState.WARMING).ifPresent(x ->
                     actions.fail(x, loop.notReady(checked), loop.now())));
@@ -104,7 +104,9 @@ final class WarmPool {
         String warmed;
         if (loop.settings.health().type().equals("udp-wire")) { // the built-in service: warmed with its own work
             int requests = loop.call(() -> loop.config.warmPool().warmRequests());
-            warmed = Warmer.warm(member.endpoint(), requests, loop.settings.warmWork(), deadline,
+            io.vmscale.broker.event.Endpoint at = loop.call(() -> loop.fleet.get(domain)
+                    .map(Fleet.Member::endpoint).orElse(member.endpoint()));
+            warmed = Warmer.warm(at, requests, loop.settings.warmWork(), deadline,
                     () -> !loop.abandoned.contains(domain)).toString();
         } else {
             warmed = "passed its health check: " + checked.last().detail();

@@ -205,9 +205,20 @@ final class FakeHypervisor implements Hypervisor {
         return m.find() ? Optional.of(m.group()) : Optional.empty();
     }
 
+    /** NAT mode: the addresses of the DHCP leases given so far, by domain. */
+    private final Map<String, String> leases = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How often libvirt was asked for a lease. */
+    final java.util.concurrent.atomic.AtomicInteger leaseLookups = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** The NAT network's DHCP server gives the domain that address. */
+    void lease(String name, String address) {
+        leases.put(name, address);
+    }
+
     @Override
     public Optional<String> leaseAddress(String name) {
-        return Optional.empty();
+        leaseLookups.incrementAndGet();
+        return Optional.ofNullable(leases.get(name));
     }
 
     @Override

@@ -84,6 +84,22 @@ final class ScalerHarness implements AutoCloseable {
     private ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max,
                           int drainSeconds, ScalerConfig.WarmPoolConfig pool, int consolidateAfter,
                           ApplicationConfig app) throws IOException {
+        this(dir, hosts, maxReplicas, min, max, drainSeconds, pool, consolidateAfter, app, -1);
+    }
+
+    /**
+     * One replica on a NAT network: its address is the fake's DHCP lease (none until the test gives one); the guest
+     * answers on 127.0.0.1 at {@code guestPort}.
+     */
+    static ScalerHarness nat(Path dir, FakeHypervisor hypervisor, int guestPort) throws IOException {
+        return new ScalerHarness(dir, List.of(hypervisor), List.of(-1), 1, 1, 10, ScalerConfig.WarmPoolConfig.NONE, -1,
+                ApplicationConfig.BUILTIN, guestPort);
+    }
+
+    /** @param natGuestPort the guest port of a NAT network, or -1 for port-forward mode */
+    private ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max,
+                          int drainSeconds, ScalerConfig.WarmPoolConfig pool, int consolidateAfter,
+                          ApplicationConfig app, int natGuestPort) throws IOException {
         this.hypervisor = hosts.get(0);
         this.app = app;
         Path template = dir.resolve("replica.xml");
@@ -99,7 +115,7 @@ final class ScalerHarness implements AutoCloseable {
         List<ReplicaProvisioner> each = new java.util.ArrayList<>();
         for (int i = 0; i < hosts.size(); i++) {
             each.add(ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hosts.get(i),
-                    new ReplicaNames(PREFIX, 4), true, 21001, base, true, ReplicaTemplate.load(template),
+                    new ReplicaNames(PREFIX, 4), natGuestPort < 0, natGuestPort < 0 ? 21001 : natGuestPort, base, true, ReplicaTemplate.load(template),
                     new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test", "127.0.0." + (i + 1),
                     maxReplicas.get(i)).withApplication(app, Files.exists(dir.resolve("user-data"))
                     ? UserData.load(dir.resolve("user-data")) : UserData.NONE)));

@@ -310,6 +310,38 @@ class ScalerScenarioTest {
     }
 
     @Test
+    void onANatNetworkAReplicaIsProbedOnlyOnceItsLeaseGivesItAnAddress() throws Exception {
+        FakeHypervisor fake = new FakeHypervisor(4);
+        int guestPort = freeUdpPort();
+        try (ScalerHarness h = ScalerHarness.nat(dir, fake, guestPort)) {
+            // the guest answers already (on 127.0.0.1, which a probe of 0.0.0.0 would reach): only the lease may let it in
+            await().atMost(SOON).until(() -> fake.leaseLookups.get() >= 3);
+            assertThat(h.state(name(0))).isEqualTo(ReplicaState.STARTING);
+            fake.lease(name(0), "127.0.0.1");
+            await().atMost(SOON).until(() -> h.state(name(0)) == ReplicaState.READY);
+            assertThat(h.endpoint(name(0))).isEqualTo("127.0.0.1:" + guestPort);
+        }
+    }
+
+    @Test
+    void onANatNetworkNoLeaseWithinTheProbeDeadlineIsTheReasonItFailed() throws Exception {
+        FakeHypervisor fake = new FakeHypervisor(4);
+        try (ScalerHarness h = ScalerHarness.nat(dir, fake, freeUdpPort())) {
+            await().atMost(SOON).until(() -> h.saw(name(0), ReplicaState.FAILED));
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(0)) && v.state() == ReplicaState.FAILED)
+                    .first().extracting(VmLifecycle::reason).asString()
+                    .contains("no address: the NAT network gave it no DHCP lease");
+            assertThat(h.saw(name(0), ReplicaState.READY)).isFalse();
+        }
+    }
+
+    private static int freeUdpPort() throws java.io.IOException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
     void aMissingBaseImageIsAClearReasonAndLeavesNothingBehind() throws Exception {
         FakeHypervisor fake = new FakeHypervisor(4);
         fake.pool("images", "other.qcow2");

@@ -1,5 +1,6 @@
 package io.vmscale.scaler.provision;
 
+import io.vmscale.broker.event.Endpoint;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -107,6 +108,11 @@ public final class HostGroup implements Provisioner {
     @Override
     public Replica resume(String domain) {
         return of(domain).resume(domain);
+    }
+
+    @Override
+    public Optional<Endpoint> address(String domain) {
+        return of(domain).address(domain);
     }
 
     @Override

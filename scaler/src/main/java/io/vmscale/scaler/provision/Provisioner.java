@@ -121,6 +121,12 @@ public interface Provisioner {
      */
     Replica resume(String domain);
 
+    /**
+     * Where a replica answers now: in port-forward mode its mark says; in NAT mode its DHCP lease, empty until the
+     * guest has one.
+     */
+    Optional<Endpoint> address(String domain);
+
     /** Puts a running replica into the warm pool: suspends it or saves it. */
     void park(String domain, Tier tier);
 

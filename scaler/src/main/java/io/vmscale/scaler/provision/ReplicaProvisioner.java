@@ -342,11 +342,18 @@ public final class ReplicaProvisioner implements Provisioner {
         return host().leaseAddress(name).map(ip -> new Endpoint(ip, settings.guestPort())).orElse(null);
     }
 
-    /** Where it answers; in port-forward mode its mark must say, or an exception says it does not. */
+    @Override
+    public Optional<Endpoint> address(String domain) {
+        return Optional.ofNullable(endpoint(domain, mark(domain)));
+    }
+
+    /**
+     * Where it answers; in port-forward mode its mark must say, or an exception says it does not. In NAT mode null
+     * until the guest has its DHCP lease (the readiness probe waits for it).
+     */
     Endpoint requireEndpoint(String name, Optional<String> mark) {
         if (!settings.portForward()) {
-            // NAT mode: the lease appears once the guest asked for it; until then the guest port on no address
-            return Optional.ofNullable(endpoint(name, mark)).orElse(new Endpoint("0.0.0.0", settings.guestPort()));
+            return endpoint(name, mark);
         }
         return mark.flatMap(Endpoints::parse).orElseThrow(() -> new ProvisioningException(name
                 + " has no <vmscale:replica ip='...' port='...'/> element (namespace " + Endpoints.NAMESPACE

@@ -76,7 +76,8 @@ final class TemplateMode implements ProvisioningMode {
         try {
             provisioner.host().start(name);
             Endpoint endpoint = provisioner.requireEndpoint(name, provisioner.mark(name));
-            log.info("defined and started {} ({}), answering at {}", name, settings.domainType(), endpoint);
+            log.info("defined and started {} ({}), answering at {}", name, settings.domainType(),
+                    endpoint == null ? "its DHCP lease's address, once it has one" : endpoint);
             return new Replica(name, provisioner.uri(), endpoint);
         } catch (RuntimeException e) {
             provisioner.removeQuietly(name);
