@@ -102,12 +102,16 @@ final class WarmPool {
             return;
         }
         String warmed;
+        int requests = loop.call(() -> loop.config.warmPool().warmRequests());
+        io.vmscale.broker.event.Endpoint at = loop.call(() -> loop.fleet.get(domain)
+                .map(Fleet.Member::endpoint).orElse(member.endpoint()));
+        String warmUpPath = loop.settings.application().warmUpPath();
         if (loop.settings.health().type().equals("udp-wire")) { // the built-in service: warmed with its own work
-            int requests = loop.call(() -> loop.config.warmPool().warmRequests());
-            io.vmscale.broker.event.Endpoint at = loop.call(() -> loop.fleet.get(domain)
-                    .map(Fleet.Member::endpoint).orElse(member.endpoint()));
             warmed = Warmer.warm(at, requests, loop.settings.warmWork(), deadline,
                     () -> !loop.abandoned.contains(domain)).toString();
+        } else if (!warmUpPath.isEmpty() && requests > 0) { // the application's own warm-up
+            warmed = "passed its health check, " + Warmer.warmHttp(at, warmUpPath, requests, deadline,
+                    () -> !loop.abandoned.contains(domain));
         } else {
             warmed = "passed its health check: " + checked.last().detail();
         }

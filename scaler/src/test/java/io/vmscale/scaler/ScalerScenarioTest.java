@@ -287,7 +287,7 @@ class ScalerScenarioTest {
 
     private static ApplicationConfig ownImage(String image) {
         return new ApplicationConfig(image, "", "", "", 1, 512, "user-data", 21001, "udp", HealthCheckConfig.UDP_WIRE, 0,
-                "", 30, "continue");
+                "", 30, "continue", "");
     }
 
     @Test

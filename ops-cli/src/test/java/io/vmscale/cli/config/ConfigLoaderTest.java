@@ -66,6 +66,7 @@ class ConfigLoaderTest {
             unknown check         | {"application": {"healthCheck": {"type": "ping"}}} | conf.json: key 'application.healthCheck.type': expected one of udp-wire, tcp, http, got "ping"
             timeout past interval | {"application": {"healthCheck": {"intervalMs": 1000, "timeoutMs": 3000}}} | conf.json: key 'application.healthCheck.timeoutMs': expected an integer from 10 to 1000, got 3000
             bad hook default      | {"application": {"terminationHookDefault": "retry"}} | conf.json: key 'application.terminationHookDefault': expected one of continue, abandon, got "retry"
+            warm-up not a path    | {"application": {"protocol": "tcp", "warmUpPath": "work"}} | conf.json: key 'application.warmUpPath': expected "" or an HTTP path starting with /, got "work"
             unknown driver        | {"traffic": {"driver": "nginx"}}             | conf.json: key 'traffic.driver': expected one of builtin, haproxy, exec, got "nginx"
             exec without program  | {"traffic": {"driver": "exec"}}              | conf.json: key 'traffic.exec': expected a non-empty string, got ""
             not an object         | [1, 2]                                       | conf.json: expected a JSON object at the top level

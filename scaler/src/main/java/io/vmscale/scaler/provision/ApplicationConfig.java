@@ -33,11 +33,15 @@ import java.util.List;
  * @param terminationHookTimeoutSeconds the hook is killed after this long and its default result applies
  * @param terminationHookDefault        the result when the hook fails or times out: {@code continue} (the graceful
  *                                      shutdown goes on) or {@code abandon} (destroyed at once)
+ * @param warmUpPath                    a warm-pool replica answers {@code GET warmUpPath} on its port
+ *                                      {@code scaler.warmPool.warmRequests} times before it is parked (caches,
+ *                                      JIT, connection pools); "": it is parked once its health check passes.
+ *                                      TCP only (the built-in UDP service is warmed with its own work)
  */
 public record ApplicationConfig(String image, String kernel, String initrd, String cmdline, int vcpus, int memoryMiB,
                                 String userData, int port, String protocol, HealthCheckConfig healthCheck,
                                 int stopTimeoutSeconds, String terminationHook, int terminationHookTimeoutSeconds,
-                                String terminationHookDefault) {
+                                String terminationHookDefault, String warmUpPath) {
     public static final List<String> HOOK_RESULTS = List.of("continue", "abandon");
     public static final List<String> PROTOCOLS = List.of("udp", "tcp");
     /** The built-in service. */
@@ -48,7 +52,7 @@ public record ApplicationConfig(String image, String kernel, String initrd, Stri
     public ApplicationConfig(HealthCheckConfig healthCheck, int stopTimeoutSeconds, String terminationHook,
                              int terminationHookTimeoutSeconds, String terminationHookDefault) {
         this("", "", "", "", 1, 256, "", 0, "udp", healthCheck, stopTimeoutSeconds, terminationHook,
-                terminationHookTimeoutSeconds, terminationHookDefault);
+                terminationHookTimeoutSeconds, terminationHookDefault, "");
     }
 
     public ApplicationConfig {
@@ -83,6 +87,14 @@ public record ApplicationConfig(String image, String kernel, String initrd, Stri
         }
         InvalidValueException.range("terminationHookTimeoutSeconds", terminationHookTimeoutSeconds, 1, 3600);
         InvalidValueException.oneOf("terminationHookDefault", terminationHookDefault, HOOK_RESULTS);
+        if (warmUpPath == null || !warmUpPath.isEmpty() && !warmUpPath.startsWith("/")) {
+            throw new InvalidValueException("warmUpPath", "\"\" or an HTTP path starting with /",
+                    warmUpPath == null ? "null" : "\"" + warmUpPath + "\"");
+        }
+        if (!warmUpPath.isEmpty() && !protocol.equals("tcp")) {
+            throw new InvalidValueException("warmUpPath", "\"\" unless protocol is tcp (an HTTP warm-up)",
+                    "\"" + warmUpPath + "\"");
+        }
     }
 
     /** A disk image of the user's rather than the built-in guest. */
@@ -103,7 +115,7 @@ public record ApplicationConfig(String image, String kernel, String initrd, Stri
     /** The same with other checks. */
     public ApplicationConfig withHealthCheck(HealthCheckConfig check) {
         return new ApplicationConfig(image, kernel, initrd, cmdline, vcpus, memoryMiB, userData, port, protocol, check,
-                stopTimeoutSeconds, terminationHook, terminationHookTimeoutSeconds, terminationHookDefault);
+                stopTimeoutSeconds, terminationHook, terminationHookTimeoutSeconds, terminationHookDefault, warmUpPath);
     }
 
     public Duration stopTimeout() {
