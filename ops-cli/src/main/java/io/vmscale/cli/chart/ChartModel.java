@@ -114,7 +114,9 @@ public final class ChartModel {
                     : d.action() + " " + d.fromReplicas() + "\u2192" + d.toReplicas() + " " + d.reasonCode()));
         } else if (event instanceof LbStats l) {
             throughput.add(new Point(at, l.throughput()));
-            p99.add(new Point(at, l.p99Ms()));
+            if (!measuresNoLatency(l)) {
+                p99.add(new Point(at, l.p99Ms()));
+            }
             l.servers().forEach((endpoint, server) -> {
                 if (server.calibrating() && !server.removed()) {
                     calibrating.putIfAbsent(endpoint, at);
@@ -179,6 +181,11 @@ public final class ChartModel {
      * @param pool         the warm pool's parked replicas over time (empty without a pool)
      * @param calibrations when the balancer kept a replica saturated to measure it, one still going up to now
      */
+    /** Stats of a traffic driver (HAProxy, a program): it reports sessions, not latencies; no p99 is not 0 ms. */
+    static boolean measuresNoLatency(LbStats stats) {
+        return !stats.mode().equals("builtin") && io.vmscale.balancer.traffic.TrafficConfig.DRIVERS.contains(stats.mode());
+    }
+
     public record Snapshot(Map<String, List<Point>> cpu, List<Point> replicas, List<Point> throughput, List<Point> p99,
                            List<Marker> markers, double high, double low, List<Point> pool, List<Span> calibrations) {
     }

@@ -127,7 +127,10 @@ final class ChartRenderer {
         rate.addSeries(series("answers/s", s.throughput()));
         lbPlot.setDataset(0, rate);
         XYSeriesCollection p99 = new XYSeriesCollection();
-        p99.addSeries(series("p99 latency ms", s.p99()));
+        if (!s.p99().isEmpty()) { // none from a traffic driver: no line at a made-up 0 ms, no axis
+            p99.addSeries(series("p99 latency ms", s.p99()));
+        }
+        lbPlot.getRangeAxis(1).setVisible(!s.p99().isEmpty());
         lbPlot.setDataset(1, p99);
         lbPlot.mapDatasetToRangeAxis(1, 1);
     }

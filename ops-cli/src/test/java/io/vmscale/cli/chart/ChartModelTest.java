@@ -53,6 +53,17 @@ class ChartModelTest {
     }
 
     @Test
+    void aTrafficDriverWithoutLatenciesDrawsNoP99AtZero() {
+        at(0, "balancer@a", new LbStats(0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "round-robin", 1000, 0)); // idle: 0 ms is true
+        at(1, "balancer@a", new LbStats(50, 50, 0, 0, 50, 3, 5, 7.5, Map.of(), "round-robin", 1000, 0));
+        at(2, "traffic@a", new LbStats(0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "haproxy", 1000, 0)); // before any traffic
+        at(3, "traffic@a", new LbStats(40, 40, 0, 0, 40, 0, 0, 0, Map.of(), "haproxy", 1000, 0)); // served, not timed
+        ChartModel.Snapshot s = model.snapshot();
+        assertThat(s.p99()).extracting(ChartModel.Point::value).containsExactly(0.0, 7.5);
+        assertThat(s.throughput()).extracting(ChartModel.Point::value).containsExactly(0.0, 50.0, 0.0, 40.0);
+    }
+
+    @Test
     void aLiveMigrationIsAMarkerAndTheReplicaCountsThroughoutWhateverTheOldHostSays() {
         String two = "qemu+tcp://127.0.0.2:16509/system";
         at(0, "scaler@a", state(ReplicaState.READY));
