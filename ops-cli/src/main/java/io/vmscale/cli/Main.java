@@ -9,6 +9,7 @@ import io.vmscale.cli.stack.UpCommand;
 import io.vmscale.config.ConfigException;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 
 /** The {@code vmscale} command: one subcommand per role, plus the demo, benchmarks and operator tools. */
@@ -26,6 +27,7 @@ import picocli.CommandLine;
                 GuestServerCommand.class,
                 BenchCommand.class,
                 OpsCommand.class,
+                AutoComplete.GenerateCompletion.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -227,10 +227,18 @@ final class ReplicaActions {
      * back to the warm pool while it is below its target (EC2's ReuseOnScaleIn), else stopped.
      */
     void scaleDown(Fleet.Member replica) {
+        scaleDown(replica, "scale down", true);
+    }
+
+    /**
+     * The same for a cause of the operator's ({@code drained by the operator}); {@code reuse} false: stopped even
+     * when the warm pool is short (a replica being replaced is not kept).
+     */
+    void scaleDown(Fleet.Member replica, String cause, boolean reuse) {
         Drain draining = loop.call(() -> {
-            Fleet.Member m = loop.fleet.move(replica.domain(), ReplicaState.DRAINING, loop.now(), "scale down");
+            Fleet.Member m = loop.fleet.move(replica.domain(), ReplicaState.DRAINING, loop.now(), cause);
             drain = new Drain(m.domain(), m.endpoint().toString(), new CompletableFuture<>());
-            decisions.announce(m, ReplicaState.DRAINING, "scale down");
+            decisions.announce(m, ReplicaState.DRAINING, cause);
             return drain;
         });
         String how;
@@ -244,7 +252,7 @@ final class ReplicaActions {
             how = "drain interrupted: " + e;
         }
         String hook = loop.call(() -> loop.fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING)
-                .isPresent() && loop.fleet.pool().size() >= loop.config.poolTarget(loop.fleet.counted()))
+                .isPresent() && !(reuse && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())))
                 ? terminationHook(replica, how) : "";
         String reason = hook.isEmpty() ? how : how + "; " + hook;
         String next = loop.call(() -> {
@@ -253,7 +261,7 @@ final class ReplicaActions {
             if (m.isEmpty()) {
                 return "gone";
             }
-            if (loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())) {
+            if (reuse && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())) {
                 loop.busy.add(replica.domain()); // EC2's ReuseOnScaleIn: back to the pool, warm
                 return "pool";
             }
@@ -264,7 +272,7 @@ final class ReplicaActions {
         if (next.equals("pool")) {
             park(replica.domain(), reason);
         } else if (next.equals("stop")) {
-            stop(replica.domain(), "scale down", true);
+            stop(replica.domain(), cause, true);
         }
     }
 

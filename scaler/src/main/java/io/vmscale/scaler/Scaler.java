@@ -120,7 +120,8 @@ public final class Scaler implements AutoCloseable {
         this.balancing = new HostBalancing(loop, decisions, provisioner, actions, serving);
         this.observer = new Observer(loop, decisions, provisioner, actions, host);
         this.watch = new HealthWatch(loop, actions);
-        this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, serving, pooling, watch, source);
+        this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, actions, serving, pooling, watch,
+                source);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.scaler.provision.Provisioner;
 import java.time.Duration;
@@ -32,12 +33,14 @@ final class ScalerAdmin {
     private final HostBalancing balancing;
     private final WarmPool pool;
     private final ActionLane serving;
+    private final ReplicaActions actions;
     private final ActionLane pooling;
     private final HealthWatch watch;
     private final String source;
 
     ScalerAdmin(Loop loop, DecisionLog decisions, Provisioner provisioner, HostBalancing balancing, WarmPool pool,
-                ActionLane serving, ActionLane pooling, HealthWatch watch, String source) {
+                ReplicaActions actions, ActionLane serving, ActionLane pooling, HealthWatch watch, String source) {
+        this.actions = actions;
         this.watch = watch;
         this.loop = loop;
         this.decisions = decisions;
@@ -138,6 +141,10 @@ final class ScalerAdmin {
                 arguments(name, args, 2, " DOMAIN HOST");
                 yield balancing.startMigration(args.get(0), args.get(1), ScaleDecision.OPERATOR, "OperatorMigrate",
                         "the operator asked to move " + args.get(0) + " to " + args.get(1));
+            }
+            case "drain", "replace" -> {
+                arguments(name, args, 1, " DOMAIN");
+                yield takeOut(args.get(0), name.equals("replace"));
             }
             case "hosts" -> {
                 arguments(name, args, 0, "");
@@ -283,5 +290,45 @@ final class ScalerAdmin {
             list.add(host);
         }
         return list;
+    }
+
+    /**
+     * {@code drain DOMAIN}: that READY replica is drained and stopped, one fewer wanted (refused below min);
+     * {@code replace DOMAIN}: drained and stopped, and a new one started in its place (never kept for the warm pool).
+     * Like an Auto Scaling group's terminate-instance with and without decrementing the desired capacity.
+     */
+    private String takeOut(String domain, boolean replace) {
+        Fleet.Member member = loop.fleet.get(domain).orElseThrow(() -> new IllegalArgumentException(domain
+                + " is not a replica of this group; replicas: "
+                + loop.fleet.all().stream().map(Fleet.Member::domain).toList()));
+        String verb = replace ? "replace" : "drain";
+        if (member.state() != ReplicaState.READY) {
+            throw new IllegalArgumentException(domain + " is " + member.state() + ": only a READY replica is "
+                    + (replace ? "replaced" : "drained"));
+        }
+        if (serving.busy() || !loop.fleet.settled()) {
+            throw new IllegalArgumentException("busy: " + (serving.busy() ? serving.doing()
+                    : "a replica is on its way in or out") + "; ask again once it is done");
+        }
+        int n = loop.fleet.counted();
+        int to = replace ? n : n - 1;
+        if (to < loop.config.minReplicas()) {
+            throw new IllegalArgumentException("drain " + domain + " would leave " + to + " replica(s), below min "
+                    + loop.config.minReplicas() + ": lower min first, or replace it");
+        }
+        String cause = replace ? "replaced by the operator" : "drained by the operator";
+        decisions.publish(new ScaleDecision(replace ? ScaleAction.REPLACE : ScaleAction.DOWN, n, to,
+                ScaleDecision.OPERATOR, replace ? "OperatorReplace" : "OperatorDrain", "the operator asked to " + verb
+                + " " + domain + (loop.dryRun ? " (dry run: not acted on)" : ""), Map.of(), domain));
+        if (loop.dryRun) {
+            return "dry run: would " + verb + " " + domain;
+        }
+        if (!replace) {
+            loop.wanted = to;
+        }
+        serving.run((replace ? "replacing " : "draining ") + domain, () -> actions.scaleDown(member, cause, false));
+        return replace ? "replacing " + domain + ": drained and stopped, a new replica started in its place"
+                : "draining " + domain + ", then stopping it: " + to + " replica(s) wanted; "
+                + loop.decider.policy().name() + " decides again after it";
     }
 }

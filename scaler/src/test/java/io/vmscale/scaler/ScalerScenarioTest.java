@@ -342,6 +342,38 @@ class ScalerScenarioTest {
     }
 
     @Test
+    void anOperatorDrainsOneReplicaAndReplacesAnotherWhichIsStartedAgainInItsPlace() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 10)) {
+            h.awaitReady(1);
+            assertThat(h.command("drain", name(0)).message()).contains("would leave 0 replica(s), below min 1");
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            h.awaitReady(2);
+            await().atMost(SOON).until(() -> h.decisions().stream().anyMatch(d -> d.reasonCode().equals("OperatorScaleReached")));
+            assertThat(h.command("drain", "scn-0042").message()).contains("is not a replica of this group");
+
+            // drain: that one goes, one fewer wanted, nothing started in its place
+            var drained = h.command("drain", name(0));
+            assertThat(drained.ok()).as(drained.message()).isTrue();
+            acknowledgeDrainOf(h, name(0));
+            await().atMost(SOON).until(() -> h.saw(name(0), ReplicaState.STOPPED));
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(0)) && v.state() == ReplicaState.DRAINING)
+                    .extracting(VmLifecycle::reason).containsExactly("drained by the operator");
+            assertThat(h.decisions()).anyMatch(d -> d.reasonCode().equals("OperatorDrain") && d.toReplicas() == 1);
+
+            // replace: a new replica starts while the old one drains, the count stays
+            var replaced = h.command("replace", name(1));
+            assertThat(replaced.ok()).as(replaced.message()).isTrue();
+            await().atMost(SOON).until(() -> h.state(name(1)) == ReplicaState.DRAINING);
+            await().atMost(SOON).until(() -> h.count(name(0), ReplicaState.READY) == 2); // its number is free again
+            h.lbStats(h.endpoint(name(1)), 0, true);
+            await().atMost(SOON).until(() -> h.saw(name(1), ReplicaState.STOPPED));
+            assertThat(h.decisions()).anyMatch(d -> d.reasonCode().equals("OperatorReplace") && d.toReplicas() == 1);
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(1)) && v.state() == ReplicaState.STOPPED)
+                    .extracting(VmLifecycle::reason).first().asString().startsWith("replaced by the operator");
+        }
+    }
+
+    @Test
     void aMissingBaseImageIsAClearReasonAndLeavesNothingBehind() throws Exception {
         FakeHypervisor fake = new FakeHypervisor(4);
         fake.pool("images", "other.qcow2");

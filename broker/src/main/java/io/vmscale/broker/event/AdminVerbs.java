@@ -15,6 +15,11 @@ public final class AdminVerbs {
     public static final String BALANCER = "balancer";
     /** The {@code target} of a command every component that knows it answers ({@code status}). */
     public static final String ALL = "all";
+    /**
+     * The longest command line an operator's tool sends (the shell refuses a longer one itself, saying so): every
+     * command fits in far less, and the balancer takes at most 8 arguments of 200 characters.
+     */
+    public static final int MAX_LINE = 1024;
 
     /**
      * One command.
@@ -75,6 +80,10 @@ public final class AdminVerbs {
             new Verb(SCALER, "migrate", "DOMAIN HOST", "Live-migrate a READY replica to another host of "
                     + "libvirt.uris; it keeps serving, and answers at its new endpoint once there.", List.of(),
                     List.of()),
+            new Verb(SCALER, "drain", "DOMAIN", "Drain a READY replica and stop it: one replica fewer (not below "
+                    + "min); the policy decides again after it.", List.of(), List.of()),
+            new Verb(SCALER, "replace", "DOMAIN", "Drain a READY replica and stop it, with a new one started in its "
+                    + "place (never kept for the warm pool).", List.of(), List.of()),
             new Verb(SCALER, "hosts", "", "The hosts: reachable or not, the group's replicas on each, their CPU, each "
                     + "host's figures and the room left.", List.of(), List.of()),
             new Verb(SCALER, "status", "", "The scaler's replicas, settings and last decisions.", List.of(), List.of()),

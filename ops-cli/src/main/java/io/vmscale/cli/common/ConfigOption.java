@@ -13,6 +13,11 @@ public final class ConfigOption {
     Path file;
 
     public VmscaleConfig load() {
+        return load(file);
+    }
+
+    /** That file, or else the installation's conf/vmscale.json, else the built-in defaults. */
+    public static VmscaleConfig load(Path file) {
         if (file != null) {
             return ConfigLoader.load(file);
         }

@@ -44,8 +44,10 @@ import picocli.CommandLine;
 public final class OpsCommand implements OpsLogin {
     static final int NO_ANSWER = 3;
 
-    @Mixin
-    ConfigOption config;
+    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "configuration file (default: conf/vmscale.json of this installation); before or after the "
+                    + "subcommand")
+    Path configFile;
     @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "broker user (default: the operator account of broker.users or of the broker's credentials file)")
     String user;
@@ -136,35 +138,77 @@ public final class OpsCommand implements OpsLogin {
     @Override
     public VmscaleConfig config() {
         if (loaded == null) {
-            loaded = config.load();
+            loaded = ConfigOption.load(configFile);
         }
         return loaded;
     }
 
-    private int balancer(String command, String... args) throws InterruptedException {
-        return send("balancer", command, List.of(args));
+    private int balancer(JsonOption json, String command, String... args) throws InterruptedException {
+        return send("balancer", command, List.of(args), json);
     }
 
-    private int scaler(String command, String... args) throws InterruptedException {
-        return send("scaler", command, List.of(args));
+    private int scaler(JsonOption json, String command, String... args) throws InterruptedException {
+        return send("scaler", command, List.of(args), json);
     }
 
-    private int send(String target, String command, List<String> args) throws InterruptedException {
+    private int send(String target, String command, List<String> args, JsonOption json) throws InterruptedException {
         try (OpsClient client = client()) {
-            return print(client.send(target, command, args, List.of(target)), client, out());
+            OpsClient.Answers answers = client.send(target, command, args, List.of(target));
+            return json.on ? printJson(command, answers, client, out()) : print(answers, client, out(), err());
         }
     }
 
-    /** One line per answer; the components that did not answer are named. */
-    static int print(OpsClient.Answers answers, OpsClient client, PrintWriter out) {
+    /** One line per answer: what was done on stdout, refusals and the components that did not answer on stderr. */
+    static int print(OpsClient.Answers answers, OpsClient client, PrintWriter out, PrintWriter err) {
         for (AdminResult result : answers.results()) {
-            out.println(result.responder() + ": " + (result.ok() ? "" : "error: ") + result.message());
+            (result.ok() ? out : err).println(result.responder() + ": " + (result.ok() ? "" : "error: ")
+                    + result.message());
         }
         for (String missing : answers.missing()) {
-            out.println(client.noAnswer(missing));
+            err.println(client.noAnswer(missing));
+        }
+        out.flush();
+        err.flush();
+        return answers.exitCode();
+    }
+
+    /**
+     * The answers as one JSON object on stdout, refusals and silences included: {@code {"command", "ok",
+     * "answers": [{"responder", "ok", "message", "data"}], "missing": [{"component", "message"}]}}.
+     */
+    static int printJson(String command, OpsClient.Answers answers, OpsClient client, PrintWriter out) {
+        java.util.Map<String, Object> all = new java.util.LinkedHashMap<>();
+        all.put("command", command);
+        all.put("ok", answers.ok());
+        all.put("answers", answers.results().stream().map(r -> {
+            java.util.Map<String, Object> one = new java.util.LinkedHashMap<>();
+            one.put("responder", r.responder());
+            one.put("ok", r.ok());
+            one.put("message", r.message());
+            one.put("data", r.data() == null ? java.util.Map.of() : r.data());
+            return one;
+        }).toList());
+        all.put("missing", answers.missing().stream().map(m -> {
+            java.util.Map<String, Object> one = new java.util.LinkedHashMap<>();
+            one.put("component", m);
+            one.put("message", client.noAnswer(m));
+            return one;
+        }).toList());
+        try {
+            out.println(JSON.writeValueAsString(all));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the answers as JSON: " + e.getMessage(), e);
         }
         out.flush();
         return answers.exitCode();
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** {@code --json}: the answers as one JSON object instead of lines. */
+    public static final class JsonOption {
+        @Option(names = "--json", description = "the answers as one JSON object on stdout (refusals and silences too)")
+        boolean on;
     }
 
     /** Asks the scaler and the balancer for their status and shows it, as text or JSON. */
@@ -182,103 +226,121 @@ public final class OpsCommand implements OpsLogin {
         return spec.commandLine().getOut();
     }
 
-    @Command(name = "add")
-    int add(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+    private PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "add")
+    int add(@Mixin JsonOption json, @Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
             throws InterruptedException {
-        return balancer("add", ip, port);
+        return balancer(json, "add", ip, port);
     }
 
-    @Command(name = "remove")
-    int remove(@Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
+    @Command(mixinStandardHelpOptions = true, name = "remove")
+    int remove(@Mixin JsonOption json, @Parameters(paramLabel = "IP") String ip, @Parameters(paramLabel = "PORT") String port)
             throws InterruptedException {
-        return balancer("remove", ip, port);
+        return balancer(json, "remove", ip, port);
     }
 
-    @Command(name = "clear")
-    int clear() throws InterruptedException {
-        return balancer("clear");
+    @Command(mixinStandardHelpOptions = true, name = "clear")
+    int clear(@Mixin JsonOption json) throws InterruptedException {
+        return balancer(json, "clear");
     }
 
-    @Command(name = "refresh")
-    int refresh() throws InterruptedException {
-        return balancer("refresh");
+    @Command(mixinStandardHelpOptions = true, name = "refresh")
+    int refresh(@Mixin JsonOption json) throws InterruptedException {
+        return balancer(json, "refresh");
     }
 
-    @Command(name = "load")
-    int load(@Parameters(paramLabel = "MODE") String mode,
+    @Command(mixinStandardHelpOptions = true, name = "load")
+    int load(@Mixin JsonOption json, @Parameters(paramLabel = "MODE") String mode,
              @Parameters(paramLabel = "R", arity = "0..1") String replicas) throws InterruptedException {
         List<String> args = new ArrayList<>(List.of(mode));
         if (replicas != null) {
             args.add(replicas);
         }
-        return send("balancer", "load", args);
+        return send("balancer", "load", args, json);
     }
 
-    @Command(name = "pause")
-    int pause() throws InterruptedException {
-        return scaler("pause");
+    @Command(mixinStandardHelpOptions = true, name = "pause")
+    int pause(@Mixin JsonOption json) throws InterruptedException {
+        return scaler(json, "pause");
     }
 
-    @Command(name = "resume")
-    int resume() throws InterruptedException {
-        return scaler("resume");
+    @Command(mixinStandardHelpOptions = true, name = "resume")
+    int resume(@Mixin JsonOption json) throws InterruptedException {
+        return scaler(json, "resume");
     }
 
-    @Command(name = "scale")
-    int scale(@Parameters(paramLabel = "N") String n) throws InterruptedException {
-        return scaler("scale", n);
+    @Command(mixinStandardHelpOptions = true, name = "scale")
+    int scale(@Mixin JsonOption json, @Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler(json, "scale", n);
     }
 
-    @Command(name = "min")
-    int min(@Parameters(paramLabel = "N") String n) throws InterruptedException {
-        return scaler("min", n);
+    @Command(mixinStandardHelpOptions = true, name = "min")
+    int min(@Mixin JsonOption json, @Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler(json, "min", n);
     }
 
-    @Command(name = "max")
-    int max(@Parameters(paramLabel = "N") String n) throws InterruptedException {
-        return scaler("max", n);
+    @Command(mixinStandardHelpOptions = true, name = "max")
+    int max(@Mixin JsonOption json, @Parameters(paramLabel = "N") String n) throws InterruptedException {
+        return scaler(json, "max", n);
     }
 
-    @Command(name = "policy")
-    int policy(@Parameters(paramLabel = "NAME") String name) throws InterruptedException {
-        return scaler("policy", name);
+    @Command(mixinStandardHelpOptions = true, name = "policy")
+    int policy(@Mixin JsonOption json, @Parameters(paramLabel = "NAME") String name) throws InterruptedException {
+        return scaler(json, "policy", name);
     }
 
-    @Command(name = "dry-run")
-    int dryRun(@Parameters(paramLabel = "on|off") String value) throws InterruptedException {
-        return scaler("dry-run", value);
+    @Command(mixinStandardHelpOptions = true, name = "dry-run")
+    int dryRun(@Mixin JsonOption json, @Parameters(paramLabel = "on|off") String value) throws InterruptedException {
+        return scaler(json, "dry-run", value);
     }
 
-    @Command(name = "pool")
-    int pool(@Parameters(paramLabel = "N") String n,
+    @Command(mixinStandardHelpOptions = true, name = "pool")
+    int pool(@Mixin JsonOption json, @Parameters(paramLabel = "N") String n,
              @Parameters(paramLabel = "paused|saved", arity = "0..1") String tier) throws InterruptedException {
-        return tier == null ? scaler("pool", n) : scaler("pool", n, tier);
+        return tier == null ? scaler(json, "pool", n) : scaler(json, "pool", n, tier);
     }
 
-    @Command(name = "migrate")
-    int migrate(@Parameters(paramLabel = "DOMAIN") String domain, @Parameters(paramLabel = "HOST") String host)
+    @Command(mixinStandardHelpOptions = true, name = "migrate")
+    int migrate(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain, @Parameters(paramLabel = "HOST") String host)
             throws InterruptedException {
-        return scaler("migrate", domain, host);
+        return scaler(json, "migrate", domain, host);
     }
 
-    @Command(name = "hosts")
-    int hosts() throws InterruptedException {
+    @Command(mixinStandardHelpOptions = true, name = "drain")
+    int drain(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain) throws InterruptedException {
+        return scaler(json, "drain", domain);
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "replace")
+    int replace(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain) throws InterruptedException {
+        return scaler(json, "replace", domain);
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "hosts")
+    int hosts(@Mixin JsonOption json) throws InterruptedException {
         try (OpsClient client = client()) {
             OpsClient.Answers answers = client.send("scaler", "hosts", List.of(), List.of("scaler"));
+            if (json.on) {
+                return printJson("hosts", answers, client, out());
+            }
             for (AdminResult result : answers.results()) {
                 if (!result.ok()) {
-                    out().println(result.responder() + ": error: " + result.message());
+                    err().println(result.responder() + ": error: " + result.message());
                 } else if (result.data().get("hosts") instanceof List<?> hosts) {
                     out().print(StatusView.hosts(List.copyOf(hosts)));
                 }
             }
-            answers.missing().forEach(missing -> out().println(client.noAnswer(missing)));
+            answers.missing().forEach(missing -> err().println(client.noAnswer(missing)));
             out().flush();
+            err().flush();
             return answers.exitCode();
         }
     }
 
-    @Command(name = "status", description = "The replicas (domain, state, CPU %%, endpoint), the last decisions and "
+    @Command(mixinStandardHelpOptions = true, name = "status", description = "The replicas (domain, state, CPU %%, endpoint), the last decisions and "
             + "the balancer's figures.")
     int status(@Option(names = "--json", description = "one JSON object: {replicas, decisions, balancer, scaler, broker}")
                boolean json) throws InterruptedException {

@@ -101,6 +101,12 @@ final class OpsShell implements Callable<Integer> {
 
     /** Runs one line; null means leave. */
     static Integer run(String line, OpsClient client, PrintWriter out) throws InterruptedException, IOException {
+        if (line.length() > AdminVerbs.MAX_LINE) {
+            out.println("line too long: " + line.length() + " characters; a command line is at most "
+                    + AdminVerbs.MAX_LINE);
+            out.flush();
+            return 1;
+        }
         List<String> words = line.isBlank() ? List.of() : List.of(line.strip().split("\\s+"));
         if (words.isEmpty()) {
             return 0;
@@ -120,10 +126,11 @@ final class OpsShell implements Callable<Integer> {
         }
         if (BALANCER.contains(first)) {
             return OpsCommand.print(client.send(AdminVerbs.BALANCER, LINE, words, List.of(AdminVerbs.BALANCER)), client,
-                    out);
+                    out, out); // one conversation on the terminal: refusals answer the line like the rest
         }
         if (AdminVerbs.find(AdminVerbs.SCALER, first).isPresent()) {
-            return OpsCommand.print(client.send(AdminVerbs.SCALER, first, rest, List.of(AdminVerbs.SCALER)), client, out);
+            return OpsCommand.print(client.send(AdminVerbs.SCALER, first, rest, List.of(AdminVerbs.SCALER)), client, out,
+                    out);
         }
         out.println("unknown command '" + (first.length() > 40 ? first.substring(0, 40) + "..." : first)
                 + "'; 'help' lists the commands");

@@ -112,15 +112,20 @@ class OpsCommandTest {
     @Test
     void scalerCommandsAreAnsweredAndBadOnesSayWhatIsWrong() {
         assertThat(ops("scale", "9")).isEqualTo(1);
-        assertThat(out.toString()).contains("error: scale 9 is outside min..max 1..3");
+        assertThat(err.toString()).contains("error: scale 9 is outside min..max 1..3");
+        assertThat(out.toString()).as("refusals go to stderr").isEmpty();
         assertThat(ops("scale", "many")).isEqualTo(1);
-        assertThat(out.toString()).contains("takes a replica count, not 'many'");
+        assertThat(err.toString()).contains("takes a replica count, not 'many'");
         assertThat(ops("policy", "magic")).isEqualTo(1);
-        assertThat(out.toString()).contains("unknown policy 'magic'");
+        assertThat(err.toString()).contains("unknown policy 'magic'");
         assertThat(ops("dry-run", "maybe")).isEqualTo(1);
-        assertThat(out.toString()).contains("dry-run takes on or off");
+        assertThat(err.toString()).contains("dry-run takes on or off");
         assertThat(ops("min", "5")).isEqualTo(1);
-        assertThat(out.toString()).contains("need 0 <= min <= max");
+        assertThat(err.toString()).contains("need 0 <= min <= max");
+        assertThat(ops("scale", "9", "--json")).isEqualTo(1);
+        assertThat(out.toString()).startsWith("{\"command\":\"scale\",\"ok\":false,\"answers\":[{\"responder\":\"scaler@")
+                .contains("\"ok\":false,\"message\":\"scale 9 is outside min..max 1..3").contains("\"missing\":[]}");
+        out.getBuffer().setLength(0);
 
         assertThat(ops("policy", "target-tracking")).isZero();
         assertThat(ops("max", "4")).isZero();
@@ -147,9 +152,12 @@ class OpsCommandTest {
         assertThat(out.toString()).contains("balancer@").contains("load custom 0.01");
         assertThat(ops("load", "off")).isZero();
         assertThat(ops("load", "extreme")).isEqualTo(1);
-        assertThat(out.toString()).contains("error: unknown command 'extreme'");
+        assertThat(err.toString()).contains("error: unknown command 'extreme'");
         assertThat(ops("add", "127.0.0.1", "99999")).isEqualTo(1);
-        assertThat(out.toString()).contains("error:").contains("99999");
+        assertThat(err.toString()).contains("error:").contains("99999");
+        out.getBuffer().setLength(0);
+        assertThat(ops("load", "off", "--json")).isZero();
+        assertThat(out.toString()).startsWith("{\"command\":\"load\",\"ok\":true,\"answers\":[{\"responder\":\"balancer@");
         assertThat(ops("add", "127.0.0.1", "9")).isZero();
         assertThat(balancer.members()).contains(new Endpoint("127.0.0.1", 9));
         assertThat(ops("remove", "127.0.0.1", "9")).isZero();
@@ -165,7 +173,7 @@ class OpsCommandTest {
     void theShellTakesTheOriginalSyntaxAndSaysWhatIsWrong() {
         InputStream stdin = System.in;
         try {
-            System.setIn(new ByteArrayInputStream("""
+            System.setIn(new ByteArrayInputStream(("+ 127.0.0.1 " + "9".repeat(200_000) + "\n" + """
                     + 127.0.0.1 9
                     - 127.0.0.1 9
                     custom 0.01
@@ -176,12 +184,13 @@ class OpsCommandTest {
                     hosts
                     migrate
                     quit
-                    """.getBytes(StandardCharsets.UTF_8)));
+                    """).getBytes(StandardCharsets.UTF_8)));
             assertThat(ops("shell")).isEqualTo(1);
         } finally {
             System.setIn(stdin);
         }
         assertThat(out.toString())
+                .contains("line too long: 200012 characters; a command line is at most 1024")
                 .contains("added 127.0.0.1:9")
                 .contains("removed 127.0.0.1:9")
                 .contains("load custom 0.01")
@@ -221,10 +230,16 @@ class OpsCommandTest {
                 {"broker": {"port": %d, "dataDir": "%s", "users": [{"name": "op", "password": "op-secret", "role": "operator"}]}}
                 """.formatted(lonely.port(), lonely.dataDir()));
         try (EmbeddedBroker ignored = EmbeddedBroker.start(lonely)) {
+            // --config after the subcommand too
             int code = Main.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                    .execute("ops", "--config", file.toString(), "pause", "--timeout", "0.5");
+                    .execute("ops", "pause", "--config", file.toString(), "--timeout", "0.5");
             assertThat(code).isEqualTo(OpsCommand.NO_ANSWER);
-            assertThat(out.toString()).contains("scaler: no answer within 0.5 s");
+            assertThat(err.toString()).contains("scaler: no answer within 0.5 s");
+            assertThat(Main.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                    .execute("ops", "pause", "--config", file.toString(), "--timeout", "0.5", "--json"))
+                    .isEqualTo(OpsCommand.NO_ANSWER);
+            assertThat(out.toString()).contains("\"answers\":[],\"missing\":[{\"component\":\"scaler\",\"message\":\"scaler: "
+                    + "no answer within 0.5 s");
         }
     }
 
