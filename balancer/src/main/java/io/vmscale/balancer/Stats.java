@@ -28,6 +28,9 @@ final class Stats {
     private long lastAt;
     private long nextAt;
     private long answeredAtLast;
+    /** Answers within each of {@link LbStats#LATENCY_BOUNDS_SECONDS} since start, added up per interval. */
+    private final long[] buckets = new long[LbStats.LATENCY_BOUNDS_SECONDS.size()];
+    private double latencySumSeconds;
 
     Stats(Duration interval, long now) {
         this.intervalNanos = interval.toNanos();
@@ -56,9 +59,19 @@ final class Stats {
         lastAt = now;
         nextAt = now + intervalNanos;
         interval = recorder.getIntervalHistogram(interval);
+        long count = interval.getTotalCount();
+        if (count > 0) { // once per interval, off the per-answer path
+            for (int i = 0; i < buckets.length; i++) {
+                double bound = LbStats.LATENCY_BOUNDS_SECONDS.get(i);
+                buckets[i] += Double.isInfinite(bound) ? count
+                        : interval.getCountBetweenValues(0, (long) (bound * 1e9));
+            }
+            latencySumSeconds += interval.getMean() * count / 1e9;
+        }
         double seconds = Math.max(1e-9, nanos / 1e9);
         LbStats stats = new LbStats(sent, answered, timedOut, wrong, (answered - answeredAtLast) / seconds,
-                percentile(50), percentile(90), percentile(99), perReplica, mode, nanos / 1_000_000, capacity);
+                percentile(50), percentile(90), percentile(99), perReplica, mode, nanos / 1_000_000, capacity,
+                java.util.Arrays.stream(buckets).boxed().toList(), latencySumSeconds);
         answeredAtLast = answered;
         return stats;
     }

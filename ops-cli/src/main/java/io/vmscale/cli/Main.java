@@ -13,7 +13,7 @@ import picocli.AutoComplete;
 import picocli.CommandLine;
 
 /** The {@code vmscale} command: one subcommand per role, plus the demo, benchmarks and operator tools. */
-@Command(name = "vmscale", mixinStandardHelpOptions = true, version = "vmscale 0.1.0",
+@Command(name = "vmscale", mixinStandardHelpOptions = true, version = "vmscale " + io.vmscale.cli.common.Version.NUMBER,
         description = "Elastic autoscaler for libvirt virtual machines.",
         subcommands = {
                 DemoCommand.class,

@@ -23,11 +23,21 @@ import java.util.Map;
  * @param capacity    one replica's capacity the load modes scale, requests per second (configured, or the
  *                    balancer's calibrations blended); 0 before the first calibration or in logs recorded
  *                    before this field
+ * @param latencyBuckets the answers' latency since the balancer started, as a cumulative histogram: the i-th count
+ *                    is of answers within {@link #LATENCY_BOUNDS_SECONDS}[i] seconds (the last bound is +Inf, so
+ *                    it counts all of them); empty from a balancer that does not time its answers (a traffic
+ *                    driver) and in logs recorded before this field
+ * @param latencySumSeconds the sum of those answers' latencies, seconds
  */
 public record LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms,
                       double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs,
-                      @JsonSetter(nulls = Nulls.AS_EMPTY) double capacity)
+                      @JsonSetter(nulls = Nulls.AS_EMPTY) double capacity,
+                      @JsonSetter(nulls = Nulls.AS_EMPTY) java.util.List<Long> latencyBuckets,
+                      @JsonSetter(nulls = Nulls.AS_EMPTY) double latencySumSeconds)
         implements Event {
+    /** The upper bounds of {@link #latencyBuckets}, seconds: 0.5 ms to 10 s, then +Inf. */
+    public static final java.util.List<Double> LATENCY_BOUNDS_SECONDS = java.util.List.of(0.0005, 0.001, 0.0025,
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, Double.POSITIVE_INFINITY);
 
     /**
      * One replica's share of the traffic, as the balancer sees it.
@@ -67,6 +77,13 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
         }
     }
 
+    /** Without a latency histogram, as before it was published. */
+    public LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms, double p90Ms,
+                   double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs, double capacity) {
+        this(sent, answered, timedOut, wrong, throughput, p50Ms, p90Ms, p99Ms, servers, mode, intervalMs, capacity,
+                java.util.List.of(), 0);
+    }
+
     /** Without a capacity (0), as before it was published. */
     public LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms, double p90Ms,
                    double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs) {
@@ -86,5 +103,17 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
         Fields.text("mode", mode);
         Fields.notNegative("intervalMs", intervalMs);
         Fields.finiteNotNegative("capacity", capacity);
+        latencyBuckets = latencyBuckets == null ? java.util.List.of() : java.util.List.copyOf(latencyBuckets);
+        if (!latencyBuckets.isEmpty() && latencyBuckets.size() != LATENCY_BOUNDS_SECONDS.size()) {
+            throw new IllegalArgumentException("latencyBuckets has " + latencyBuckets.size() + " counts, not one per "
+                    + "bound (" + LATENCY_BOUNDS_SECONDS.size() + ")");
+        }
+        for (int i = 0; i < latencyBuckets.size(); i++) {
+            Fields.notNegative("latencyBuckets[" + i + "]", latencyBuckets.get(i));
+            if (i > 0 && latencyBuckets.get(i) < latencyBuckets.get(i - 1)) {
+                throw new IllegalArgumentException("latencyBuckets must not decrease: " + latencyBuckets);
+            }
+        }
+        Fields.finiteNotNegative("latencySumSeconds", latencySumSeconds);
     }
 }

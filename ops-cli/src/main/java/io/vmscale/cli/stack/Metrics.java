@@ -27,13 +27,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The group's figures for Prometheus, read from the broker like every other client: per replica CPU and
  * state, the replica count and the count the scaler wants, decisions by action and reason, the
- * balancer's counters and latency quantiles, each host's figures. Served on {@code /metrics} in the
+ * balancer's counters and latency histogram, each host's figures; the build and this JVM's own metrics. By
+ * Prometheus' conventions: base units (CPU as a 0-1 ratio, seconds), counters named {@code _total}, no
+ * per-second figures (a rate is PromQL's {@code rate()} of a counter). Served on {@code /metrics} in the
  * Prometheus text format. The metric names are listed in {@code conf/README.md}.
  */
 final class Metrics implements AutoCloseable {
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final Gauge cpu = Gauge.builder().name("vmscale_replica_cpu_percent")
-            .help("a replica's CPU %, as the monitor last read it").labelNames("domain", "host").register(registry);
+    private final Gauge cpu = Gauge.builder().name("vmscale_replica_cpu_ratio")
+            .help("a replica's CPU use, 0 to 1 of its vCPUs, as the monitor last read it").labelNames("domain", "host")
+            .register(registry);
     private final Gauge state = Gauge.builder().name("vmscale_replica_state")
             .help("1 for a replica's current state as the scaler last said it").labelNames("domain", "state")
             .register(registry);
@@ -42,19 +45,15 @@ final class Metrics implements AutoCloseable {
     private final Counter decisions = Counter.builder().name("vmscale_decisions_total")
             .help("the scaler's decisions by action and reason code (a repeated HOLD is published as a heartbeat)")
             .labelNames("action", "reason").register(registry);
-    private final Gauge latency = Gauge.builder().name("vmscale_balancer_latency_ms")
-            .help("the balancer's latency quantiles over its last stats interval").labelNames("quantile")
-            .register(registry);
-    private final Gauge throughput = Gauge.builder().name("vmscale_balancer_answers_per_second")
-            .help("answers per second over the balancer's last stats interval").register(registry);
     private final Gauge ejected = Gauge.builder().name("vmscale_balancer_replica_ejected")
             .help("1 while the balancer has a replica ejected as an outlier").labelNames("endpoint").register(registry);
     private final Gauge inFlight = Gauge.builder().name("vmscale_balancer_replica_in_flight")
             .help("requests in flight to a replica").labelNames("endpoint").register(registry);
     private final Gauge hostUp = Gauge.builder().name("vmscale_host_up")
             .help("1 while the monitor is connected to the libvirt host").labelNames("host").register(registry);
-    private final Gauge hostCpu = Gauge.builder().name("vmscale_host_cpu_percent")
-            .help("the host's busy CPU %, as the monitor last read it").labelNames("host").register(registry);
+    private final Gauge hostCpu = Gauge.builder().name("vmscale_host_cpu_ratio")
+            .help("the host's busy CPU, 0 to 1 of all its cores, as the monitor last read it").labelNames("host")
+            .register(registry);
     private final Gauge hostVcpus = Gauge.builder().name("vmscale_host_active_vcpus")
             .help("vCPUs of the host's active domains").labelNames("host").register(registry);
     private final Map<String, ReplicaState> states = new ConcurrentHashMap<>();
@@ -76,6 +75,10 @@ final class Metrics implements AutoCloseable {
         balancerCounter("vmscale_balancer_answered", "correct answers the balancer received", LbStats::answered);
         balancerCounter("vmscale_balancer_timed_out", "requests that timed out", LbStats::timedOut);
         balancerCounter("vmscale_balancer_wrong", "wrong answers", LbStats::wrong);
+        registry.register(this::latencyHistogram);
+        Gauge.builder().name("vmscale_build_info").help("1, labelled with the running vmscale's version")
+                .labelNames("version").register(registry).labelValues(io.vmscale.cli.common.Version.NUMBER).set(1);
+        io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register(registry);
         this.subscription = viewer.subscribeAll(Topic.PREFIX + "*", this::accept);
         try {
             this.server = HTTPServer.builder().inetAddress(at.getAddress()).port(at.getPort()).registry(registry)
@@ -100,6 +103,28 @@ final class Metrics implements AutoCloseable {
         }).register(registry);
     }
 
+    /**
+     * The balancer's answers by latency since it started, as a histogram in seconds (the balancer sums its
+     * intervals into {@link LbStats#latencyBuckets}); none before its first stats or from a traffic driver.
+     */
+    private io.prometheus.metrics.model.snapshots.MetricSnapshot latencyHistogram() {
+        LbStats stats = lastStats;
+        var histogram = io.prometheus.metrics.model.snapshots.HistogramSnapshot.builder()
+                .name("vmscale_balancer_request_duration_seconds")
+                .help("the balancer's answers by time from request to correct answer, since it started");
+        if (stats != null && !stats.latencyBuckets().isEmpty()) {
+            double[] bounds = LbStats.LATENCY_BOUNDS_SECONDS.stream().mapToDouble(Double::doubleValue).toArray();
+            long[] each = new long[bounds.length]; // the client wants each bucket's own count, not cumulative
+            for (int i = 0; i < each.length; i++) {
+                each[i] = stats.latencyBuckets().get(i) - (i == 0 ? 0 : stats.latencyBuckets().get(i - 1));
+            }
+            histogram.dataPoint(io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot
+                    .builder().classicHistogramBuckets(io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets
+                            .of(bounds, each)).sum(stats.latencySumSeconds()).build());
+        }
+        return histogram.build();
+    }
+
     /** The port it serves on (useful when asked for port 0). */
     int port() {
         return server.getPort();
@@ -109,7 +134,7 @@ final class Metrics implements AutoCloseable {
         Event event = envelope.body();
         if (event instanceof CpuSample s) {
             if (!inPool(states.get(s.domain()))) {
-                cpu.labelValues(s.domain(), s.host()).set(s.cpuPercent()); // a warm pool's replica is no load
+                cpu.labelValues(s.domain(), s.host()).set(s.cpuPercent() / 100); // a warm pool's replica is no load
             }
         } else if (event instanceof VmLifecycle v && envelope.source().startsWith("scaler@")) {
             state.remove(v.domain(), String.valueOf(states.get(v.domain())));
@@ -130,10 +155,6 @@ final class Metrics implements AutoCloseable {
             }
         } else if (event instanceof LbStats l) {
             lastStats = l;
-            throughput.set(l.throughput());
-            latency.labelValues("0.5").set(l.p50Ms());
-            latency.labelValues("0.9").set(l.p90Ms());
-            latency.labelValues("0.99").set(l.p99Ms());
             ejected.clear();
             inFlight.clear();
             l.servers().forEach((endpoint, server) -> {
@@ -145,7 +166,7 @@ final class Metrics implements AutoCloseable {
         } else if (event instanceof HostStatus h) {
             hostUp.labelValues(h.host()).set(h.connected() ? 1 : 0);
             if (h.cpuPercent() >= 0) {
-                hostCpu.labelValues(h.host()).set(h.cpuPercent());
+                hostCpu.labelValues(h.host()).set(h.cpuPercent() / 100);
             }
             if (h.domainVcpus() >= 0) {
                 hostVcpus.labelValues(h.host()).set(h.domainVcpus());

@@ -30,6 +30,10 @@ public final class UpCommand implements Callable<Integer> {
             description = "serve Prometheus metrics on http://127.0.0.1:PORT/metrics (default: ${DEFAULT-VALUE}; "
                     + "0: none)")
     int metricsPort;
+    @Option(names = "--metrics-bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "the address /metrics listens on (default: ${DEFAULT-VALUE}; 0.0.0.0 for a Prometheus on "
+                    + "another host: the metrics carry domain and host names, no secret)")
+    String metricsBind;
     @Option(names = "--console-port", paramLabel = "PORT", defaultValue = "" + ConsoleCommand.DEFAULT_PORT,
             description = "serve the web console on http://127.0.0.1:PORT/ (default: ${DEFAULT-VALUE}; 0: none)")
     int consolePort;
@@ -49,10 +53,16 @@ public final class UpCommand implements Callable<Integer> {
                 if (metricsPort != 0) {
                     BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("metrics"));
                     serving.add(viewer);
-                    Metrics metrics = Metrics.serve(viewer,
-                            new InetSocketAddress(InetAddress.getLoopbackAddress(), metricsPort));
+                    InetAddress bind;
+                    try {
+                        bind = InetAddress.getByName(metricsBind);
+                    } catch (java.net.UnknownHostException e) {
+                        throw new IllegalArgumentException("--metrics-bind " + metricsBind + ": not an address of "
+                                + "this machine (" + e.getMessage() + ")");
+                    }
+                    Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(bind, metricsPort));
                     serving.add(metrics);
-                    out.printf("up: Prometheus metrics on http://127.0.0.1:%d/metrics%n", metrics.port());
+                    out.printf("up: Prometheus metrics on http://%s:%d/metrics%n", metricsBind, metrics.port());
                     out.flush();
                 }
                 if (consolePort != 0) {

@@ -67,14 +67,16 @@ class MetricsTest {
             monitor.publish(new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 0, 42.5, 1000));
             monitor.publish(new CpuSample("qemu:///system", "vmscale-0001", "RUNNING", 1, 0, 99.0, 1000));
             monitor.publish(new HostStatus("qemu:///system", true, "figures", 2, 61.0, 2, 24_000_000, 20_000_000));
+            // 97 answers: 10 within 0.5 ms, 60 within 1 ms, 90 within 10 ms, all within 50 ms
             scaler.publish(new LbStats(100, 97, 2, 1, 95.5, 3.0, 7.0, 12.5,
-                    Map.of(at.toString(), new LbStats.ServerStats(100, 97, 2, 1, 4, true, false)), "low", 1000));
+                    Map.of(at.toString(), new LbStats.ServerStats(100, 97, 2, 1, 4, true, false)), "low", 1000, 0,
+                    java.util.List.of(10L, 60L, 70L, 80L, 90L, 95L, 97L, 97L, 97L, 97L, 97L, 97L, 97L, 97L, 97L), 0.4));
 
             await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey("vmscale_balancer_sent_total")
                     && scrape(metrics).containsKey("vmscale_host_up{host=\"qemu:///system\"}"));
             Map<String, Double> m = scrape(metrics);
-            assertThat(m).containsEntry("vmscale_replica_cpu_percent{domain=\"vmscale-0000\",host=\"qemu:///system\"}", 42.5)
-                    .doesNotContainKey("vmscale_replica_cpu_percent{domain=\"vmscale-0001\",host=\"qemu:///system\"}")
+            assertThat(m).containsEntry("vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",host=\"qemu:///system\"}", 0.425)
+                    .doesNotContainKey("vmscale_replica_cpu_ratio{domain=\"vmscale-0001\",host=\"qemu:///system\"}")
                     .containsEntry("vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}", 1.0)
                     .doesNotContainKey("vmscale_replica_state{domain=\"vmscale-0000\",state=\"STARTING\"}")
                     .containsEntry("vmscale_replicas{state=\"READY\"}", 1.0)
@@ -86,7 +88,17 @@ class MetricsTest {
                     .containsEntry("vmscale_balancer_answered_total", 97.0)
                     .containsEntry("vmscale_balancer_timed_out_total", 2.0)
                     .containsEntry("vmscale_balancer_wrong_total", 1.0)
-                    .containsEntry("vmscale_balancer_latency_ms{quantile=\"0.99\"}", 12.5)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"5.0E-4\"}", 10.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"0.001\"}", 60.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"0.01\"}", 90.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"+Inf\"}", 97.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_count", 97.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_sum", 0.4)
+                    .containsEntry("vmscale_host_cpu_ratio{host=\"qemu:///system\"}", 0.61)
+                    .containsEntry("vmscale_build_info{version=\"" + io.vmscale.cli.common.Version.NUMBER + "\"}", 1.0)
+                    .containsKey("jvm_memory_used_bytes{area=\"heap\"}")
+                    .containsKey("process_cpu_seconds_total")
+                    .doesNotContainKeys("vmscale_balancer_answers_per_second", "vmscale_replica_cpu_percent")
                     .containsEntry("vmscale_balancer_replica_ejected{endpoint=\"127.0.0.1:21100\"}", 1.0)
                     .containsEntry("vmscale_host_up{host=\"qemu:///system\"}", 1.0)
                     .containsEntry("vmscale_host_active_vcpus{host=\"qemu:///system\"}", 2.0);
@@ -95,7 +107,7 @@ class MetricsTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> !scrape(metrics).containsKey(
                     "vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}"));
             assertThat(scrape(metrics)).doesNotContainKey(
-                    "vmscale_replica_cpu_percent{domain=\"vmscale-0000\",host=\"qemu:///system\"}");
+                    "vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",host=\"qemu:///system\"}");
         }
     }
 
@@ -120,7 +132,8 @@ class MetricsTest {
             assertThat(sample.matches()).as("a sample line: %s", line).isTrue();
             String name = sample.group(1);
             assertThat(typed).as("TYPE announced before %s", name)
-                    .anyMatch(t -> name.equals(t) || name.equals(t + "_total") || name.equals(t + "_created"));
+                    .anyMatch(t -> name.equals(t) || name.equals(t + "_total") || name.equals(t + "_created")
+                            || name.equals(t + "_bucket") || name.equals(t + "_count") || name.equals(t + "_sum"));
             samples.put(name + (sample.group(2) == null ? "" : sample.group(2)), Double.parseDouble(sample.group(3)));
         }
         return samples;
