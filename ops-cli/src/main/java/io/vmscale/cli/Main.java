@@ -22,11 +22,13 @@ import picocli.CommandLine;
                 TestCommand.class,
                 BrokerCommand.class,
                 MonitorCommand.class,
+                io.vmscale.cli.stack.ScalerCommand.class,
                 ImageCommand.class,
                 BalancerCommand.class,
                 GuestServerCommand.class,
                 BenchCommand.class,
                 OpsCommand.class,
+                io.vmscale.cli.config.ConfigCommand.class,
                 AutoComplete.GenerateCompletion.class,
         })
 public final class Main implements Runnable {

@@ -14,11 +14,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code ./vmscale balancer} and {@code monitor} in their own processes stop on SIGTERM, broker or not. */
+/**
+ * {@code ./vmscale balancer}, {@code monitor} and {@code scaler} in their own processes stop on SIGTERM, broker or
+ * not; the scaler alone answers an operator.
+ */
 class ComponentShutdownTest {
     /** What "within a few seconds" means here. */
     private static final Duration STOPS_WITHIN = Duration.ofSeconds(4);
@@ -39,23 +43,11 @@ class ComponentShutdownTest {
     }
 
     @ParameterizedTest(name = "{0}, broker gone: {1}")
-    @CsvSource({"balancer, true", "balancer, false", "monitor, true", "monitor, false"})
+    @CsvSource({"balancer, true", "balancer, false", "monitor, true", "monitor, false", "scaler, true",
+            "scaler, false"})
     void stopsOnSigterm(String role, boolean brokerGone) throws Exception {
-        BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("data"),
-                List.of(new UserConfig("component", "component-secret", "component")));
-        broker = EmbeddedBroker.start(brokerConfig);
-        Path config = Files.writeString(dir.resolve("c.json"), """
-                {"broker": {"port": %d, "dataDir": "%s", "users": [
-                  {"name": "component", "password": "component-secret", "role": "component"}]},
-                 "libvirt": {"uris": ["test:///default"]}}
-                """.formatted(brokerConfig.port(), dir.resolve("data")));
-        Path log = dir.resolve(role + ".log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), role, "--config", config.toString()));
-        component = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        String ready = role.equals("balancer") ? "balancer: on" : "monitor: domains";
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains(ready));
+        Path config = config();
+        Path log = start(role, config);
         if (brokerGone) {
             broker.close();
             broker = null;
@@ -68,5 +60,57 @@ class ComponentShutdownTest {
         System.out.printf("%s stopped on SIGTERM in %d ms (broker %s)%n", role, took.toMillis(),
                 brokerGone ? "gone" : "here");
         assertThat(exited).as(role + " stopped within " + STOPS_WITHIN + "; its log:\n" + Files.readString(log)).isTrue();
+    }
+
+    @Test
+    void theScalerAloneAnswersAnOperatorAndDecides() throws Exception {
+        Path config = config();
+        Path log = start("scaler", config);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.commandLine().setOut(new java.io.PrintWriter(out, true)).setErr(new java.io.PrintWriter(err, true))
+                .execute("ops", "pause", "--config", config.toString(), "--json");
+        assertThat(code).as(err + "\n" + Files.readString(log)).isZero();
+        assertThat(out.toString()).contains("\"responder\":\"scaler@").contains("\"message\":\"paused: ");
+        // it decides on its own: below the minimum (nothing acted on while paused)
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            out.getBuffer().setLength(0);
+            int status = Main.commandLine().setOut(new java.io.PrintWriter(out, true))
+                    .setErr(new java.io.PrintWriter(err, true))
+                    .execute("ops", "status", "--config", config.toString(), "--json", "--timeout", "2");
+            return status == 3 // the balancer does not run: named as missing; the scaler answered
+                    && out.toString().contains("BelowMinReplicas");
+        });
+    }
+
+    /** A broker with a component and an operator, and a configuration for it on libvirt's test driver. */
+    private Path config() throws Exception {
+        BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("data"),
+                List.of(new UserConfig("component", "component-secret", "component"),
+                        new UserConfig("operator", "operator-secret", "operator")));
+        broker = EmbeddedBroker.start(brokerConfig);
+        return Files.writeString(dir.resolve("c.json"), """
+                {"broker": {"port": %d, "dataDir": "%s", "users": [
+                  {"name": "component", "password": "component-secret", "role": "component"},
+                  {"name": "operator", "password": "operator-secret", "role": "operator"}]},
+                 "libvirt": {"uris": ["test:///default"]},
+                 "provisioning": {"mode": "pool"}}
+                """.formatted(brokerConfig.port(), dir.resolve("data")));
+    }
+
+    /** The component in a process of its own, once it says it runs; its output in {@code ROLE.log}. */
+    private Path start(String role, Path config) throws Exception {
+        Path log = dir.resolve(role + ".log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), role, "--config", config.toString()));
+        component = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        String ready = switch (role) {
+            case "balancer" -> "balancer: on";
+            case "monitor" -> "monitor: domains";
+            default -> "scaler: threshold-window";
+        };
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains(ready));
+        return log;
     }
 }

@@ -16,6 +16,18 @@ public final class ConfigOption {
         return load(file);
     }
 
+    /** Where {@link #load(Path)} reads from, in words: the file, the installation's, or the built-in defaults. */
+    public static String source(Path file) {
+        if (file != null) {
+            return file.toString();
+        }
+        String home = System.getenv("VMSCALE_HOME");
+        if (home != null && Files.isRegularFile(Path.of(home, "conf", "vmscale.json"))) {
+            return Path.of(home, "conf", "vmscale.json").toString();
+        }
+        return "the built-in defaults";
+    }
+
     /** That file, or else the installation's conf/vmscale.json, else the built-in defaults. */
     public static VmscaleConfig load(Path file) {
         if (file != null) {

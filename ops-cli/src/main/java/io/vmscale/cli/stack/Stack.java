@@ -154,7 +154,7 @@ public final class Stack implements AutoCloseable {
      * The group's provisioner: one host, or a {@link HostGroup} over every host of {@code libvirt.uris}, each with
      * its address and limit from {@code libvirt.hosts}. The first host chooses the domain type for all.
      */
-    private static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+    static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
         List<ReplicaProvisioner> each = new ArrayList<>();
         HostConnection first = hosts.get(0);
         String type = null;
