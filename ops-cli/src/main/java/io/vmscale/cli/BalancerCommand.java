@@ -38,6 +38,8 @@ import picocli.CommandLine.Spec;
 final class BalancerCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+    @Mixin
+    io.vmscale.cli.common.MetricsOption metricsOption;
     @Option(names = "--server", paramLabel = "HOST:PORT", description = "a server to balance over (repeatable)")
     List<String> servers = new ArrayList<>();
     @Option(names = "--front-port", paramLabel = "P", description = "UDP port of the front door (default: balancer.frontPort)")
@@ -93,7 +95,12 @@ final class BalancerCommand implements Callable<Integer> {
                 ? ", traffic through " + Stack.describe(loaded.traffic()) : "", front == null ? ""
                 : ", front door on udp " + front);
         out.flush();
-        Local.serveUntilStopped(running, "balancer");
+        AutoCloseable metrics = metricsOption.serve("balancer", out);
+        AutoCloseable balancing = running;
+        Local.serveUntilStopped(() -> {
+            metrics.close();
+            balancing.close();
+        }, "balancer");
         return 0;
     }
 

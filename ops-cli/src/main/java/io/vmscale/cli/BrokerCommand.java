@@ -24,6 +24,8 @@ import picocli.CommandLine.Spec;
 final class BrokerCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+    @Mixin
+    io.vmscale.cli.common.MetricsOption metricsOption;
     @Option(names = "--backup-of", paramLabel = "HOST:PORT",
             description = "be the backup of the primary broker there: replicate its journal, take over when it is gone")
     String backupOf;
@@ -76,7 +78,9 @@ final class BrokerCommand implements Callable<Integer> {
                 }
             }, 100, 100, TimeUnit.MILLISECONDS);
         }
+        AutoCloseable metrics = metricsOption.serve("broker", out);
         Local.serveUntilStopped(() -> {
+            metrics.close();
             watch.shutdownNow();
             broker.close();
         }, "broker");

@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
 final class MonitorCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+    @Mixin
+    io.vmscale.cli.common.MetricsOption metricsOption;
     @Spec
     CommandSpec spec;
 
@@ -33,7 +35,9 @@ final class MonitorCommand implements Callable<Integer> {
                 String.join(", ", loaded.libvirt().uris()), loaded.monitor().intervalMs(),
                 BrokerClients.url(loaded.broker()));
         out.flush();
+        AutoCloseable metrics = metricsOption.serve("monitor", out);
         Local.serveUntilStopped(() -> {
+            metrics.close();
             monitor.close();
             connection.close();
         }, "monitor");

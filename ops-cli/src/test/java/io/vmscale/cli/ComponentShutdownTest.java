@@ -47,7 +47,14 @@ class ComponentShutdownTest {
             "scaler, false"})
     void stopsOnSigterm(String role, boolean brokerGone) throws Exception {
         Path config = config();
-        Path log = start(role, config);
+        int metricsPort = io.vmscale.cli.common.Local.freeTcpPort();
+        Path log = start(role, config, "--metrics-port", Integer.toString(metricsPort));
+        // its own /metrics: the build (with its role) and the JVM's and process's metrics
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("vmscale_build_info{component=\"" + role + "\",version=\"")
+                .contains("jvm_memory_used_bytes{area=\"heap\"}").contains("process_cpu_seconds_total");
         if (brokerGone) {
             broker.close();
             broker = null;
@@ -99,13 +106,14 @@ class ComponentShutdownTest {
     }
 
     /** The component in a process of its own, once it says it runs; its output in {@code ROLE.log}. */
-    private Path start(String role, Path config) throws Exception {
+    private Path start(String role, Path config, String... more) throws Exception {
         Path log = dir.resolve(role + ".log");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), role, "--config", config.toString()));
+        command.addAll(List.of(more));
         component = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        String ready = switch (role) {
+        String ready = more.length > 0 ? "Prometheus metrics on" : switch (role) {
             case "balancer" -> "balancer: on";
             case "monitor" -> "monitor: domains";
             default -> "scaler: threshold-window";

@@ -33,6 +33,8 @@ import picocli.CommandLine.Spec;
 public final class ScalerCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+    @Mixin
+    io.vmscale.cli.common.MetricsOption metricsOption;
     @Spec
     CommandSpec spec;
 
@@ -64,6 +66,7 @@ public final class ScalerCommand implements Callable<Integer> {
                     c.scaler().minReplicas(), c.scaler().maxReplicas(), c.libvirt().prefix(),
                     String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()));
             out.flush();
+            running.add(metricsOption.serve("scaler", out));
         } catch (RuntimeException e) {
             close(running);
             throw e;
