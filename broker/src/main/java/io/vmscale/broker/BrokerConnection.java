@@ -391,6 +391,52 @@ public final class BrokerConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks for the lease {@code name} (under {@code vmscale.lease.}): held by one connection at a time among all that
+     * ask for it on this broker. It is a queue the broker keeps exclusive (one consumer gets its messages), not
+     * destructive (a delivered message stays) and last-value (one token stays however many ask): the connection the
+     * broker gives the token to holds the lease, and {@code acquired} runs then, on a client thread. The broker hands
+     * the token to the next one as soon as the holder's connection is gone (closed, or its process killed: the socket
+     * closes). The holder learns of a loss only through the connection: while the broker is away it must take the
+     * lease as lost ({@link #brokerAway()}), since another may get it meanwhile.
+     */
+    public Subscription lease(String name, Runnable acquired) {
+        String address = LEASE_PREFIX + name;
+        Session session = null;
+        try {
+            session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            javax.jms.Queue queue = session.createQueue(address);
+            javax.jms.TextMessage token = session.createTextMessage(source);
+            token.setStringProperty(LEASE_KEY, name);
+            try (MessageProducer producer = session.createProducer(queue)) {
+                producer.send(token);
+            }
+            MessageConsumer consumer = session.createConsumer(queue);
+            // each newcomer's token replaces the last one and reaches the holder again: the first is the one that counts
+            AtomicBoolean held = new AtomicBoolean();
+            consumer.setMessageListener(message -> {
+                if (held.compareAndSet(false, true)) {
+                    acquired.run();
+                }
+            });
+            Session opened = session;
+            return () -> closeWithin(opened, outbox.isAway() ? Duration.ofMillis(100) : CLOSE_CONNECTION,
+                    "lease " + address);
+        } catch (JMSSecurityException e) {
+            closeQuietly(session);
+            throw new BrokerException("user '" + user + "' may not ask for the lease " + address + ": "
+                    + e.getMessage(), e);
+        } catch (JMSException e) {
+            closeQuietly(session);
+            throw new BrokerException("cannot ask for the lease " + address + " on " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where leases live: a queue each, exclusive, non-destructive, last-value on {@link #LEASE_KEY}. */
+    public static final String LEASE_PREFIX = "vmscale.lease.";
+    /** The last-value key of a lease's token. */
+    public static final String LEASE_KEY = "lease";
+
     private <T extends Event> void deliver(String address, Class<T> type, EventHandler<T> handler, Message message) {
         Envelope<? extends Event> envelope;
         try {

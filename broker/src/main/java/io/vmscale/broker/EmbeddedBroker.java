@@ -139,6 +139,8 @@ public final class EmbeddedBroker implements AutoCloseable {
         configuration.putSecurityRoles(Topic.ADMIN.address(), roles(true));
         configuration.putSecurityRoles(Topic.REPLAY_PREFIX + "#", roles(true));
         configuration.putSecurityRoles(Topic.REPLY_PREFIX + "#", replyRoles());
+        configuration.putSecurityRoles(BrokerConnection.LEASE_PREFIX + "#", Set.of(permissions(Role.COMPONENT, true,
+                true, true)));
 
         SecurityConfiguration users = new SecurityConfiguration();
         for (Account account : credentials.accounts()) {
@@ -301,6 +303,17 @@ public final class EmbeddedBroker implements AutoCloseable {
         configuration.addAddressSetting(Topic.PREFIX + "#", facts(false));
         // reply addresses are the only ones made on demand (by the operator or viewer that asks)
         configuration.addAddressSetting(Topic.REPLY_PREFIX + "#", facts(true));
+        // a lease: one queue made by the first to ask, exclusive, non-destructive, one token (BrokerConnection.lease)
+        configuration.addAddressSetting(BrokerConnection.LEASE_PREFIX + "#", new AddressSettings()
+                .setAutoCreateAddresses(true)
+                .setAutoCreateQueues(true)
+                .setAutoDeleteQueues(false)
+                .setAutoDeleteAddresses(false)
+                .setDefaultAddressRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultQueueRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultExclusiveQueue(true)
+                .setDefaultNonDestructive(true)
+                .setDefaultLastValueKey(SimpleString.of(BrokerConnection.LEASE_KEY)));
         for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
             for (String address : List.of(figures.address(), figures.replayAddress())) {
                 configuration.addAddressSetting(address, new AddressSettings()

@@ -90,6 +90,43 @@ class ComponentShutdownTest {
         });
     }
 
+    @Test
+    void aStandbyScalerActsOnlyOnceTheActiveOneIsKilled() throws Exception {
+        Path config = config();
+        Path log = start("scaler", config);
+        Process active = component;
+        Path standbyLog = dir.resolve("standby.log");
+        Process standby = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "scaler", "--config", config.toString())).redirectErrorStream(true)
+                .redirectOutput(standbyLog.toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(standbyLog).contains("standing by"));
+            // one scaler answers the operator: the one holding the lease
+            java.io.StringWriter out = new java.io.StringWriter();
+            int code = Main.commandLine().setOut(new java.io.PrintWriter(out, true))
+                    .setErr(new java.io.PrintWriter(new java.io.StringWriter(), true))
+                    .execute("ops", "pause", "--config", config.toString(), "--json", "--timeout", "2");
+            assertThat(code).as(out.toString()).isZero();
+            assertThat(out.toString().split("\"responder\":", -1)).as("answers: " + out).hasSize(2);
+            assertThat(Files.readString(standbyLog)).doesNotContain("holding the lease");
+
+            long t0 = System.nanoTime();
+            active.destroyForcibly(); // kill -9: its socket closes, the broker hands the lease on
+            await().atMost(Duration.ofSeconds(15)).until(() -> Files.readString(standbyLog).contains("holding the lease"));
+            System.out.printf("the standby scaler took over %d ms after the active one was killed%n",
+                    (System.nanoTime() - t0) / 1_000_000);
+            out.getBuffer().setLength(0);
+            assertThat(Main.commandLine().setOut(new java.io.PrintWriter(out, true))
+                    .setErr(new java.io.PrintWriter(new java.io.StringWriter(), true))
+                    .execute("ops", "resume", "--config", config.toString(), "--json", "--timeout", "2")).isZero();
+            assertThat(out.toString().split("\"responder\":", -1)).as("answers: " + out).hasSize(2);
+        } finally {
+            standby.destroyForcibly();
+            standby.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     /** A broker with a component and an operator, and a configuration for it on libvirt's test driver. */
     private Path config() throws Exception {
         BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("data"),

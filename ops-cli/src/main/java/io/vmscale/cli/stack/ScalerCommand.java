@@ -15,6 +15,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,12 +28,16 @@ import picocli.CommandLine.Spec;
  * {@code vmscale scaler}: the scaler alone, against the configuration's broker over TCP (as {@code monitor} and
  * {@code balancer} run alone): it takes back the group's running replicas at its first look, decides on the samples
  * it hears, acts through libvirt and answers the operator's commands. Stops on SIGTERM, leaving the replicas as they
- * are (the next scaler takes them back).
+ * are (the next scaler takes them back). Several of one group may run: one acts, the lease {@code scaler.PREFIX} held on
+ * the broker says which ({@link BrokerConnection#lease}); the others stand by, touching neither libvirt nor the
+ * group's topics, and the next takes over as soon as the holder's connection is gone.
  */
 @Command(name = "scaler", mixinStandardHelpOptions = true,
         description = "Run the scaler alone against the configuration's broker over TCP: it takes back the group's "
                 + "running replicas, decides on the samples it hears, starts and stops replicas through libvirt and "
-                + "answers operators' commands; stops on SIGTERM, leaving the replicas as they are.")
+                + "answers operators' commands; stops on SIGTERM, leaving the replicas as they are. Several of one group "
+                + "may run: the one holding the lease scaler.PREFIX on the broker acts, the others stand by and the next "
+                + "takes over once the holder is gone.")
 public final class ScalerCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
@@ -43,47 +51,79 @@ public final class ScalerCommand implements Callable<Integer> {
         VmscaleConfig c = config.load();
         PrintWriter out = spec.commandLine().getOut();
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
+        String lease = "scaler." + c.libvirt().prefix();
+        CountDownLatch holds = new CountDownLatch(1);
+        long asked = System.nanoTime();
+        BrokerConnection connection;
         try {
-            List<HostConnection> hosts = new ArrayList<>();
-            for (String uri : c.libvirt().uris()) {
-                HostConnection host = HostConnection.open(uri);
-                running.add(host);
-                hosts.add(host);
-            }
-            if (!hosts.get(0).connected()) {
-                throw new IllegalArgumentException(c.libvirt().uris().get(0) + " does not answer: is libvirtd running? "
-                        + "(scripts/libvirt-daemons)");
-            }
-            Provisioner provisioner = Stack.provisioner(c, hosts, out, "scaler");
-            BrokerConnection connection = BrokerClients.connect(c.broker(), Role.COMPONENT, "scaler");
+            connection = BrokerClients.connect(c.broker(), Role.COMPONENT, "scaler");
             running.add(connection);
-            Scaler scaler = Scaler.start(c.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
-                    connection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
-                            .withApplication(c.application()), Clock.systemUTC());
-            running.add(scaler);
-            scaler.listenTo(connection);
-            out.printf("scaler: %s, %d..%d replicas %s-NNNN on %s, on the broker %s%n", c.scaler().policy(),
-                    c.scaler().minReplicas(), c.scaler().maxReplicas(), c.libvirt().prefix(),
-                    String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()));
-            out.flush();
+            running.add(connection.lease(lease, holds::countDown));
             running.add(metricsOption.serve("scaler", out));
         } catch (RuntimeException e) {
-            close(running);
+            Stack.closeAll(running);
             throw e;
         }
-        Local.serveUntilStopped(() -> close(running), "scaler");
+        Thread actor = new Thread(() -> {
+            try {
+                if (!holds.await(1, TimeUnit.SECONDS)) {
+                    out.printf("scaler: standing by: another scaler of %s-NNNN holds the lease %s on the broker %s%n",
+                            c.libvirt().prefix(), lease, BrokerClients.url(c.broker()));
+                    out.flush();
+                    holds.await();
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                act(c, connection, running, out, lease, (System.nanoTime() - asked) / 1_000_000);
+            } catch (RuntimeException e) {
+                out.println("scaler: " + e.getMessage());
+                out.flush();
+                System.exit(1);
+            }
+        }, "scaler-lease");
+        actor.setDaemon(true);
+        actor.start();
+        Local.serveUntilStopped(() -> {
+            actor.interrupt();
+            Stack.closeAll(running);
+        }, "scaler");
         return 0;
     }
 
-    private static void close(List<AutoCloseable> running) {
-        List<AutoCloseable> reversed = new ArrayList<>(running);
-        Collections.reverse(reversed);
-        for (AutoCloseable each : reversed) {
-            try {
-                each.close();
-            } catch (Exception e) {
-                System.err.println("scaler: did not stop cleanly: " + e);
+    /**
+     * Holding the lease: libvirt is touched from now on only. Should the broker go away, the lease may go to
+     * another scaler meanwhile: this one stops at once (its service manager starts it again, to stand by), so that
+     * two never act together.
+     */
+    private static void act(VmscaleConfig c, BrokerConnection connection, List<AutoCloseable> running, PrintWriter out,
+                            String lease, long waitedMs) {
+        List<HostConnection> hosts = Stack.openHosts(c, running);
+        Provisioner provisioner = Stack.provisioner(c, hosts, out, "scaler");
+        Scaler scaler = Scaler.start(c.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
+                connection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
+                        .withApplication(c.application()), Clock.systemUTC());
+        running.add(scaler);
+        scaler.listenTo(connection);
+        out.printf("scaler: %s, %d..%d replicas %s-NNNN on %s, on the broker %s, holding the lease %s (after %d ms)%n",
+                c.scaler().policy(), c.scaler().minReplicas(), c.scaler().maxReplicas(), c.libvirt().prefix(),
+                String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()), lease, waitedMs);
+        out.flush();
+        ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "scaler-lease-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        running.add(watch::shutdownNow);
+        watch.scheduleWithFixedDelay(() -> {
+            if (connection.brokerAway()) {
+                out.printf("scaler: the broker is away: the lease %s may go to another scaler; stopping, so that one "
+                        + "scaler acts at a time (started again, it stands by until it holds the lease)%n", lease);
+                out.flush();
+                scaler.close();
+                System.exit(1);
             }
-        }
+        }, 100, 100, TimeUnit.MILLISECONDS);
     }
 }

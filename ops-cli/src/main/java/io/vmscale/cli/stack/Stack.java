@@ -92,15 +92,7 @@ public final class Stack implements AutoCloseable {
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
         try {
             String uri = c.libvirt().uris().get(0);
-            List<HostConnection> hosts = new ArrayList<>();
-            for (String each : c.libvirt().uris()) {
-                HostConnection host = HostConnection.open(each);
-                running.add(host);
-                hosts.add(host);
-            }
-            if (!hosts.get(0).connected()) {
-                throw new IllegalArgumentException(uri + " does not answer: is libvirtd running? (scripts/libvirt-daemons)");
-            }
+            List<HostConnection> hosts = openHosts(c, running);
             Provisioner provisioner = provisioner(c, hosts, out, name);
             EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
             running.add(0, broker);
@@ -225,7 +217,23 @@ public final class Stack implements AutoCloseable {
         closeAll(running);
     }
 
-    private static void closeAll(List<AutoCloseable> running) {
+    /** A connection to each of libvirt.uris, added to {@code running}; the first must answer. */
+    static List<HostConnection> openHosts(VmscaleConfig c, List<AutoCloseable> running) {
+        List<HostConnection> hosts = new ArrayList<>();
+        for (String each : c.libvirt().uris()) {
+            HostConnection host = HostConnection.open(each);
+            running.add(host);
+            hosts.add(host);
+        }
+        if (!hosts.get(0).connected()) {
+            throw new IllegalArgumentException(c.libvirt().uris().get(0) + " does not answer: is libvirtd running? "
+                    + "(scripts/libvirt-daemons)");
+        }
+        return hosts;
+    }
+
+    /** Closes what runs, the last started first; what fails to close does not stop the rest. */
+    static void closeAll(List<AutoCloseable> running) {
         List<AutoCloseable> reversed = new ArrayList<>(running);
         Collections.reverse(reversed);
         for (AutoCloseable closeable : reversed) {
