@@ -52,7 +52,7 @@ class TrafficServiceTest {
             service.onLifecycle(new VmLifecycle("web-0000", "h", a, ReplicaState.DRAINING, "scale down"));
             // the answer was built before the scaler published DRAINING: it still says READY
             service.applyListing(asked, List.of(new VmLifecycle("web-0000", "h", a, ReplicaState.READY, "listed")));
-            await().atMost(Duration.ofSeconds(5)).until(() -> service.targets().get("web-0000") != null
+            await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> service.targets().get("web-0000") != null
                     && service.targets().get("web-0000").draining());
             assertThat(driver.last.get("web-0000").draining()).isTrue();
         }
