@@ -31,6 +31,14 @@ final class ActionLane {
         this.failureCode = failureCode;
     }
 
+    /** An operator's action starts only on a settled fleet with nothing under way here; else it is refused, saying why. */
+    void requireIdle() {
+        if (busy() || !loop.fleet.settled()) {
+            throw new IllegalArgumentException("busy: " + (busy() ? doing() : "a replica is on its way in or out")
+                    + "; ask again once it is done");
+        }
+    }
+
     boolean busy() {
         return doing != null;
     }

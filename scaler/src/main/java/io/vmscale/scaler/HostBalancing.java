@@ -82,10 +82,7 @@ final class HostBalancing {
         if (toHost.equals(member.host())) {
             throw new IllegalArgumentException(domain + " runs on " + toHost + " already");
         }
-        if (serving.busy() || !loop.fleet.settled()) {
-            throw new IllegalArgumentException("busy: " + (serving.busy() ? serving.doing()
-                    : "a replica is on its way in or out") + "; ask again once it is done");
-        }
+        serving.requireIdle();
         Set<String> others = new HashSet<>(provisioner.hosts());
         others.remove(toHost);
         Placement.Verdict room = loop.lastObservation == null ? null : Placement.place(loop.lastObservation,

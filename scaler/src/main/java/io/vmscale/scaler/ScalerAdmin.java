@@ -306,10 +306,7 @@ final class ScalerAdmin {
             throw new IllegalArgumentException(domain + " is " + member.state() + ": only a READY replica is "
                     + (replace ? "replaced" : "drained"));
         }
-        if (serving.busy() || !loop.fleet.settled()) {
-            throw new IllegalArgumentException("busy: " + (serving.busy() ? serving.doing()
-                    : "a replica is on its way in or out") + "; ask again once it is done");
-        }
+        serving.requireIdle();
         int n = loop.fleet.counted();
         int to = replace ? n : n - 1;
         if (to < loop.config.minReplicas()) {

@@ -25,6 +25,16 @@ public final class MetricsOption {
             description = "the address those metrics listen on (default: ${DEFAULT-VALUE})")
     String bind;
 
+    /** The address {@code --metrics-bind} names, or an exception saying it is none. */
+    public static InetAddress bindAddress(String bind) {
+        try {
+            return InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("--metrics-bind " + bind + ": not an address of this machine ("
+                    + e.getMessage() + ")");
+        }
+    }
+
     /** Serves them when a port was given; what to close, or a no-op. */
     public AutoCloseable serve(String component, PrintWriter out) {
         if (port == 0) {
@@ -33,13 +43,7 @@ public final class MetricsOption {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--metrics-port must be from 0 (none) to 65535, got " + port);
         }
-        InetAddress address;
-        try {
-            address = InetAddress.getByName(bind);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("--metrics-bind " + bind + ": not an address of this machine ("
-                    + e.getMessage() + ")");
-        }
+        InetAddress address = bindAddress(bind);
         PrometheusRegistry registry = new PrometheusRegistry();
         Gauge.builder().name("vmscale_build_info").help("1, labelled with the running vmscale's version and role")
                 .labelNames("version", "component").register(registry).labelValues(Version.NUMBER, component).set(1);

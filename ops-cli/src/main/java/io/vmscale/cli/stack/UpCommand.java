@@ -6,7 +6,6 @@ import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.cli.console.ConsoleCommand;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,14 +52,8 @@ public final class UpCommand implements Callable<Integer> {
                 if (metricsPort != 0) {
                     BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("metrics"));
                     serving.add(viewer);
-                    InetAddress bind;
-                    try {
-                        bind = InetAddress.getByName(metricsBind);
-                    } catch (java.net.UnknownHostException e) {
-                        throw new IllegalArgumentException("--metrics-bind " + metricsBind + ": not an address of "
-                                + "this machine (" + e.getMessage() + ")");
-                    }
-                    Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(bind, metricsPort));
+                    Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(
+                            io.vmscale.cli.common.MetricsOption.bindAddress(metricsBind), metricsPort));
                     serving.add(metrics);
                     out.printf("up: Prometheus metrics on http://%s:%d/metrics%n", metricsBind, metrics.port());
                     out.flush();
