@@ -127,6 +127,61 @@ class ComponentShutdownTest {
         }
     }
 
+    /**
+     * Run by systemd as a unit of {@code Type=notify}: each role says {@code READY=1} on the notify socket once it
+     * serves (the broker takes connections, the others' metrics answer), and {@code STOPPING=1} on SIGTERM.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"broker", "monitor", "scaler", "balancer"})
+    void tellsSystemdWhenItIsReadyAndWhenItStops(String role) throws Exception {
+        Path config = config();
+        int brokerPort = io.vmscale.cli.common.Local.freeTcpPort();
+        if (role.equals("broker")) { // a broker of its own, in the process under test
+            broker.close();
+            broker = null;
+            Files.writeString(config, Files.readString(config).replaceFirst("\"port\": \\d+", "\"port\": " + brokerPort));
+        }
+        int metricsPort = io.vmscale.cli.common.Local.freeTcpPort();
+        try (NotifySocket notify = new NotifySocket(dir.resolve("notify.sock"))) {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), role, "--config", config.toString(), "--metrics-port", Integer.toString(metricsPort)));
+            Path log = dir.resolve(role + ".log");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().put("NOTIFY_SOCKET", notify.path.toString());
+            component = builder.start();
+            String ready = notify.receive(Duration.ofSeconds(60)).orElseThrow(() -> new AssertionError(
+                    "no READY=1 within 60 s; its log:\n" + readQuietly(log)));
+            assertThat(ready).contains("READY=1");
+            // serving at that moment, not later
+            if (role.equals("broker")) {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", brokerPort)) {
+                    assertThat(s.isConnected()).isTrue();
+                }
+            }
+            int status = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+            assertThat(status).isEqualTo(200);
+            component.destroy(); // SIGTERM
+            String said;
+            do { // a scaler may still say its STATUS first
+                said = notify.receive(Duration.ofSeconds(10)).orElseThrow(() -> new AssertionError(
+                        "no STOPPING=1 within 10 s of SIGTERM; its log:\n" + readQuietly(log)));
+            } while (!said.contains("STOPPING=1") && said.startsWith("STATUS="));
+            assertThat(said).isEqualTo("STOPPING=1");
+            assertThat(component.waitFor(STOPS_WITHIN.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        }
+    }
+
+    private static String readQuietly(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
     /** A broker with a component and an operator, and a configuration for it on libvirt's test driver. */
     private Path config() throws Exception {
         BrokerConfig brokerConfig = TestBrokers.config(dir.resolve("data"),

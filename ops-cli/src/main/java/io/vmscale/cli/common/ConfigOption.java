@@ -23,7 +23,12 @@ public final class ConfigOption {
         }
         String home = System.getenv("VMSCALE_HOME");
         if (home != null && Files.isRegularFile(Path.of(home, "conf", "vmscale.json"))) {
-            return Path.of(home, "conf", "vmscale.json").toString();
+            Path shipped = Path.of(home, "conf", "vmscale.json");
+            try {
+                return shipped.toRealPath().toString(); // an installed vmscale's conf is /etc/vmscale
+            } catch (java.io.IOException e) {
+                return shipped.toString();
+            }
         }
         return "the built-in defaults";
     }

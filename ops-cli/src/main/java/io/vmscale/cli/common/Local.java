@@ -44,10 +44,16 @@ public final class Local {
         }
     }
 
-    /** Blocks until the JVM shuts down (SIGTERM, SIGINT), then closes what runs. */
+    /**
+     * Blocks until the JVM shuts down (SIGTERM, SIGINT), then closes what runs. Called once everything serves, so it
+     * is also where a systemd unit of {@code Type=notify} learns that the service is ready ({@code READY=1}), and
+     * that it stops ({@code STOPPING=1}).
+     */
     public static void serveUntilStopped(AutoCloseable running, String name) throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
+        SystemdNotify.notify("READY=1\nSTATUS=" + name + ": serving");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            SystemdNotify.notify("STOPPING=1");
             try {
                 running.close();
             } catch (Exception e) {

@@ -70,6 +70,7 @@ public final class ScalerCommand implements Callable<Integer> {
                     out.printf("scaler: standing by: another scaler of %s-NNNN holds the lease %s on the broker %s%n",
                             c.libvirt().prefix(), lease, BrokerClients.url(c.broker()));
                     out.flush();
+                    io.vmscale.cli.common.SystemdNotify.notify("STATUS=scaler: standing by (" + lease + " is held)");
                     holds.await();
                 }
             } catch (InterruptedException e) {
@@ -77,6 +78,7 @@ public final class ScalerCommand implements Callable<Integer> {
             }
             try {
                 act(c, connection, running, out, lease, (System.nanoTime() - asked) / 1_000_000);
+                io.vmscale.cli.common.SystemdNotify.notify("STATUS=scaler: active (holds " + lease + ")");
             } catch (RuntimeException e) {
                 out.println("scaler: " + e.getMessage());
                 out.flush();

@@ -15,14 +15,22 @@ import java.util.concurrent.TimeUnit;
  */
 public record GuestImage(Path kernel, Path initrd) {
 
+    /** Where an installed vmscale (its Debian package, its tarball) holds the image built with it. */
+    public static final String PREBUILT = "guest-image";
+
     /**
-     * Builds the image when missing or out of date and returns it.
+     * Builds the image when missing or out of date and returns it. An installed vmscale never builds: it copies
+     * the image its package carries ({@code home/guest-image}) into {@code imageDir} when that one differs.
      *
      * @param home     the installation (repository) directory
      * @param imageDir where the image goes
      * @param log      receives the builder's output, line by line
      */
     public static GuestImage ensure(Path home, Path imageDir, java.util.function.Consumer<String> log) {
+        Path prebuilt = home.resolve(PREBUILT);
+        if (Files.isRegularFile(prebuilt.resolve("initrd.img"))) {
+            return installed(prebuilt, imageDir, log);
+        }
         Path script = home.resolve("guest-server/image/build-image");
         Map<String, String> out = run(script, List.of(guestJar(home).toString(), imageDir.toString()), home, log,
                 "the guest image", "kernel", "initrd");
@@ -75,6 +83,37 @@ public record GuestImage(Path kernel, Path initrd) {
             values.put(keys[i], last.get(i).substring(keys[i].length() + 2));
         }
         return values;
+    }
+
+    /** The packaged image, copied into {@code imageDir} (where QEMU reads it) unless the copy there is the same. */
+    private static GuestImage installed(Path prebuilt, Path imageDir, java.util.function.Consumer<String> log) {
+        Path stamp = prebuilt.resolve("inputs.sha256");
+        Path copied = imageDir.resolve("inputs.sha256");
+        try {
+            String inputs = Files.readString(stamp);
+            boolean same = Files.isRegularFile(copied) && Files.readString(copied).equals(inputs)
+                    && Files.isRegularFile(imageDir.resolve("vmlinuz")) && Files.isRegularFile(imageDir.resolve("initrd.img"));
+            if (!same) {
+                Files.createDirectories(imageDir);
+                Files.setPosixFilePermissions(imageDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                for (String file : List.of("vmlinuz", "initrd.img")) {
+                    Path part = imageDir.resolve(file + ".part");
+                    Files.copy(prebuilt.resolve(file), part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    // readable by QEMU, which runs as another user, whatever the umask of the service
+                    Files.setPosixFilePermissions(part, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                    Files.move(part, imageDir.resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                }
+                Files.writeString(copied, inputs);
+                log.accept("image: installed the packaged image into " + imageDir);
+            } else {
+                log.accept("image: up to date (" + imageDir + ")");
+            }
+        } catch (IOException e) {
+            throw new ProvisioningException("cannot install the packaged guest image from " + prebuilt + " into "
+                    + imageDir + ": " + e.getMessage(), e);
+        }
+        return new GuestImage(imageDir.resolve("vmlinuz"), imageDir.resolve("initrd.img"));
     }
 
     private static Path guestJar(Path home) {
