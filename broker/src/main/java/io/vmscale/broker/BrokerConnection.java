@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -431,6 +432,62 @@ public final class BrokerConnection implements AutoCloseable {
             throw new BrokerException("cannot ask for the lease " + address + " on " + url + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Keeps {@code text} on the broker as the state {@code name} (under {@code vmscale.state.}): a durable queue that
+     * holds one message, the last kept (last-value, non-destructive), so that whoever reads it next, another process
+     * or this one restarted, gets the latest. Waits for the broker's confirmation; a {@link BrokerException} when the
+     * broker is away or refuses.
+     */
+    public void keep(String name, String text) {
+        String address = STATE_PREFIX + name;
+        Session session = null;
+        try {
+            session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            javax.jms.TextMessage message = session.createTextMessage(text);
+            message.setStringProperty(STATE_KEY, name);
+            try (MessageProducer producer = session.createProducer(session.createQueue(address))) {
+                producer.setDeliveryMode(javax.jms.DeliveryMode.PERSISTENT);
+                producer.send(message);
+            }
+        } catch (JMSSecurityException e) {
+            throw new BrokerException("user '" + user + "' may not keep the state " + address + ": " + e.getMessage(), e);
+        } catch (JMSException e) {
+            throw new BrokerException("cannot keep the state " + address + " on " + url + ": " + e.getMessage(), e);
+        } finally {
+            closeQuietly(session);
+        }
+    }
+
+    /** The state {@code name} last {@link #keep kept}, or empty when none was. */
+    public Optional<String> kept(String name) {
+        String address = STATE_PREFIX + name;
+        Session session = null;
+        try {
+            session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            String last = null;
+            try (javax.jms.QueueBrowser browser = session.createBrowser(session.createQueue(address))) {
+                java.util.Enumeration<?> messages = browser.getEnumeration();
+                while (messages.hasMoreElements()) {
+                    if (messages.nextElement() instanceof javax.jms.TextMessage text) {
+                        last = text.getText();
+                    }
+                }
+            }
+            return Optional.ofNullable(last);
+        } catch (JMSSecurityException e) {
+            throw new BrokerException("user '" + user + "' may not read the state " + address + ": " + e.getMessage(), e);
+        } catch (JMSException e) {
+            throw new BrokerException("cannot read the state " + address + " on " + url + ": " + e.getMessage(), e);
+        } finally {
+            closeQuietly(session);
+        }
+    }
+
+    /** Where kept states live: a durable queue each, non-destructive, last-value on {@link #STATE_KEY}. */
+    public static final String STATE_PREFIX = "vmscale.state.";
+    /** The last-value key of a kept state. */
+    public static final String STATE_KEY = "state";
 
     /** Where leases live: a queue each, exclusive, non-destructive, last-value on {@link #LEASE_KEY}. */
     public static final String LEASE_PREFIX = "vmscale.lease.";

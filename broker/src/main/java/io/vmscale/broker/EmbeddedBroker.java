@@ -141,6 +141,8 @@ public final class EmbeddedBroker implements AutoCloseable {
         configuration.putSecurityRoles(Topic.REPLY_PREFIX + "#", replyRoles());
         configuration.putSecurityRoles(BrokerConnection.LEASE_PREFIX + "#", Set.of(permissions(Role.COMPONENT, true,
                 true, true)));
+        configuration.putSecurityRoles(BrokerConnection.STATE_PREFIX + "#", Set.of(permissions(Role.COMPONENT, true,
+                true, true)));
 
         SecurityConfiguration users = new SecurityConfiguration();
         for (Account account : credentials.accounts()) {
@@ -314,6 +316,16 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setDefaultExclusiveQueue(true)
                 .setDefaultNonDestructive(true)
                 .setDefaultLastValueKey(SimpleString.of(BrokerConnection.LEASE_KEY)));
+        // a kept state: one durable queue made by the first to keep it, non-destructive, the last value only
+        configuration.addAddressSetting(BrokerConnection.STATE_PREFIX + "#", new AddressSettings()
+                .setAutoCreateAddresses(true)
+                .setAutoCreateQueues(true)
+                .setAutoDeleteQueues(false)
+                .setAutoDeleteAddresses(false)
+                .setDefaultAddressRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultQueueRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultNonDestructive(true)
+                .setDefaultLastValueKey(SimpleString.of(BrokerConnection.STATE_KEY)));
         for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
             for (String address : List.of(figures.address(), figures.replayAddress())) {
                 configuration.addAddressSetting(address, new AddressSettings()

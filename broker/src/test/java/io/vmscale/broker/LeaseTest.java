@@ -9,7 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A lease on a real broker: one holder at a time, the next one as soon as the holder's connection is gone. */
+/**
+ * A lease on a real broker: one holder at a time, the next one as soon as the holder's connection is gone; a kept
+ * state: the last value, for whoever reads next, across a broker restart, components only.
+ */
 class LeaseTest {
     @TempDir
     Path dir;
@@ -39,6 +42,28 @@ class LeaseTest {
             } finally {
                 second.close();
             }
+        }
+    }
+
+    @Test
+    void aKeptStateIsTheLastOneKeptForWhoeverReadsNextEvenAfterABrokerRestart() throws Exception {
+        try (EmbeddedBroker broker = EmbeddedBroker.start(TestBrokers.config(dir))) {
+            try (BrokerConnection holder = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler-a"))) {
+                assertThat(holder.kept("scaler.web")).isEmpty();
+                holder.keep("scaler.web", "{\"min\": 2}");
+                holder.keep("scaler.web", "{\"min\": 3}");
+                holder.keep("scaler.other", "{\"min\": 9}");
+                assertThat(holder.kept("scaler.web")).contains("{\"min\": 3}");
+            }
+            try (BrokerConnection operator = broker.connect(Role.OPERATOR, BrokerConnection.source("ops"))) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> operator.keep("scaler.web", "{}"))
+                        .isInstanceOf(BrokerException.class).hasMessageContaining("may not keep the state");
+            }
+        }
+        try (EmbeddedBroker again = EmbeddedBroker.start(TestBrokers.config(dir));
+             BrokerConnection next = again.connect(Role.COMPONENT, BrokerConnection.source("scaler-b"))) {
+            assertThat(next.kept("scaler.web")).contains("{\"min\": 3}");
+            assertThat(next.kept("scaler.other")).contains("{\"min\": 9}");
         }
     }
 }

@@ -70,6 +70,10 @@ final class Loop {
     boolean scaledDown;
     /** The last look at libvirt, or null before the first. */
     Provisioner.Observation lastObservation;
+    /** The file's scaler section these run-time changes are over ({@link RuntimeSettings#base}). */
+    final String base;
+    /** Told the run-time settings after each operator's change (kept on the broker by a standalone scaler). */
+    java.util.function.Consumer<RuntimeSettings> keeper = settings -> { };
 
     Loop(ScalerConfig config, Scaler.Settings settings, Clock clock) {
         this.clock = clock;
@@ -77,6 +81,7 @@ final class Loop {
         this.window = new SampleWindow(settings.history());
         this.check = HealthCheck.of(settings.health());
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "scaler"));
+        this.base = RuntimeSettings.base(config);
         reconfigure(config);
     }
 
@@ -120,6 +125,12 @@ final class Loop {
 
     Instant now() {
         return clock.instant();
+    }
+
+    /** What operators changed, as it stands now. */
+    RuntimeSettings runtimeSettings() {
+        return new RuntimeSettings(base, paused, dryRun, config.minReplicas(), config.maxReplicas(), config.policy(),
+                config.warmPool().size(), config.warmPool().tier());
     }
 
     /** New settings in force: the policy is rebuilt with them. */

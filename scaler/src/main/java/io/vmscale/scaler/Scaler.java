@@ -132,8 +132,33 @@ public final class Scaler implements AutoCloseable {
      */
     public static Scaler start(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host,
                                String source, Settings settings, Clock clock) {
+        return start(config, provisioner, publish, host, source, settings, clock, Optional.empty(), kept -> { });
+    }
+
+    /**
+     * The same, going on with what operators changed under an earlier scaler of the group ({@code restored}, unless
+     * the file's scaler section changed since), and telling {@code keeper} the run-time settings after each change.
+     */
+    public static Scaler start(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host,
+                               String source, Settings settings, Clock clock, Optional<RuntimeSettings> restored,
+                               Consumer<RuntimeSettings> keeper) {
         Scaler scaler = new Scaler(config, provisioner, publish, host, source, settings, clock);
-        scaler.loop.every(settings.tick(), scaler::tick);
+        Loop loop = scaler.loop;
+        restored.ifPresent(kept -> {
+            if (!kept.base().equals(loop.base)) {
+                log.info("scaler: the configuration's scaler section changed since operators' changes were kept: "
+                        + "its values win");
+                return;
+            }
+            loop.paused = kept.paused();
+            loop.dryRun = kept.dryRun();
+            loop.reconfigure(kept.over(config));
+            log.info("scaler: going on with what operators changed: {}..{} replicas, {}{}{}, warm pool of {} ({})",
+                    kept.minReplicas(), kept.maxReplicas(), loop.config.policy(), kept.paused() ? ", paused" : "",
+                    kept.dryRun() ? ", dry run" : "", kept.poolSize(), kept.poolTier());
+        });
+        loop.keeper = keeper;
+        loop.every(settings.tick(), scaler::tick);
         return scaler;
     }
 
@@ -213,6 +238,11 @@ public final class Scaler implements AutoCloseable {
     /** Carries out an operator's command (see {@link ScalerAdmin}); a malformed one changes nothing. */
     public AdminResult handle(AdminCommand command) {
         return admin.handle(command);
+    }
+
+    /** What operators changed (or the file's values where they changed nothing), as it stands now. */
+    public RuntimeSettings runtimeSettings() {
+        return loop.call(loop::runtimeSettings);
     }
 
     /** The replicas and their states, as the scaler sees them. */

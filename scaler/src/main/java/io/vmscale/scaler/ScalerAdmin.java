@@ -79,6 +79,10 @@ final class ScalerAdmin {
         return new AdminResult(command.requestId(), source, false, "the scaler is stopping", Map.of());
     }
 
+    /** The commands whose change outlives this scaler ({@link RuntimeSettings}). */
+    private static final java.util.Set<String> KEPT = java.util.Set.of("pause", "resume", "min", "max", "policy",
+            "dry-run", "pool");
+
     private AdminResult command(AdminCommand command) {
         String name = command.command();
         List<String> args = command.args();
@@ -163,6 +167,9 @@ final class ScalerAdmin {
                     + String.join(", ", AdminVerbs.names(AdminVerbs.SCALER)));
         };
         log.info("scaler: {} {} -> {}", name, String.join(" ", args), message);
+        if (KEPT.contains(name)) {
+            loop.keeper.accept(loop.runtimeSettings());
+        }
         return new AdminResult(command.requestId(), source, true, message, data);
     }
 

@@ -158,6 +158,29 @@ class ScalerScenarioTest {
     }
 
     @Test
+    void theNextScalerGoesOnWithWhatOperatorsChangedUnlessTheFileChangedSince() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
+            h.handOver = true;
+            h.awaitReady(1);
+            assertThat(h.command("pause").ok()).isTrue();
+            assertThat(h.command("min", "2").ok()).isTrue();
+            assertThat(h.command("policy", "target-tracking").ok()).isTrue();
+            assertThat(h.kept.get()).isEqualTo(new RuntimeSettings(RuntimeSettings.base(h.config), true, false, 2, 3,
+                    "target-tracking", 0, h.config.warmPool().tier()));
+            h.kill();
+            h.start(); // a standby taking over: the same file, the kept changes (paused: it does not act on min)
+            await().atMost(Duration.ofSeconds(15)).until(() -> h.command("status").message(),
+                    m -> m.equals("1 replica(s), target-tracking 2..3, paused"));
+            assertThat(h.command("resume").ok()).isTrue();
+            h.awaitReady(2);
+            // the file changed meanwhile (its max): its values win, the kept ones are dropped
+            h.kill();
+            h.start(h.config.withLimits(1, 4));
+            assertThat(h.command("status").message()).contains("threshold-window 1..4").doesNotContain("paused");
+        }
+    }
+
+    @Test
     void aReplacementQueuedBehindAScaleUpIsTheOnlyExtraStart() throws Exception {
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(4), 1, 3, 2)) {
             h.awaitReady(1);

@@ -25,8 +25,13 @@ public final class BrokerClients {
      * password file the broker generated in its data directory.
      */
     public static BrokerConnection connect(BrokerConfig config, Role role, String component) {
+        return connectAs(config, role, BrokerConnection.source(component));
+    }
+
+    /** The same, with the envelope source given ({@code component@host...}). */
+    public static BrokerConnection connectAs(BrokerConfig config, Role role, String source) {
         Account account = account(config, role);
-        return BrokerConnection.open(url(config), account.user(), account.password(), BrokerConnection.source(component));
+        return BrokerConnection.open(url(config), account.user(), account.password(), source);
     }
 
     private static Account account(BrokerConfig config, Role role) {

@@ -7,6 +7,7 @@ import io.vmscale.cli.common.ConfigOption;
 import io.vmscale.cli.common.Local;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
+import io.vmscale.scaler.RuntimeSettings;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.provision.Provisioner;
 import java.io.PrintWriter;
@@ -16,6 +17,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -56,7 +58,9 @@ public final class ScalerCommand implements Callable<Integer> {
         long asked = System.nanoTime();
         BrokerConnection connection;
         try {
-            connection = BrokerClients.connect(c.broker(), Role.COMPONENT, "scaler");
+            // scaler@HOST/PID: several may run on one host (one acts, the others stand by); events say which acted
+            connection = BrokerClients.connectAs(c.broker(), Role.COMPONENT,
+                    BrokerConnection.source("scaler") + "/" + ProcessHandle.current().pid());
             running.add(connection);
             running.add(connection.lease(lease, holds::countDown));
             running.add(metricsOption.serve("scaler", out));
@@ -103,13 +107,31 @@ public final class ScalerCommand implements Callable<Integer> {
                             String lease, long waitedMs) {
         List<HostConnection> hosts = Stack.openHosts(c, running);
         Provisioner provisioner = Stack.provisioner(c, hosts, out, "scaler");
+        // what operators changed under the scaler before this one (kept on the broker): it goes on with it
+        String state = lease;
+        java.util.Optional<RuntimeSettings> restored = connection.kept(state).flatMap(RuntimeSettings::fromJson);
+        ExecutorService keeping = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "scaler-keep");
+            t.setDaemon(true);
+            return t;
+        });
+        running.add(keeping::shutdownNow);
         Scaler scaler = Scaler.start(c.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
                 connection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
-                        .withApplication(c.application()), Clock.systemUTC());
+                        .withApplication(c.application()), Clock.systemUTC(), restored,
+                settings -> keeping.execute(() -> {
+                    try {
+                        connection.keep(state, settings.toJson());
+                    } catch (RuntimeException e) {
+                        out.println("scaler: could not keep operators' changes on the broker: " + e.getMessage());
+                        out.flush();
+                    }
+                }));
         running.add(scaler);
         scaler.listenTo(connection);
+        RuntimeSettings now = scaler.runtimeSettings();
         out.printf("scaler: %s, %d..%d replicas %s-NNNN on %s, on the broker %s, holding the lease %s (after %d ms)%n",
-                c.scaler().policy(), c.scaler().minReplicas(), c.scaler().maxReplicas(), c.libvirt().prefix(),
+                now.policy(), now.minReplicas(), now.maxReplicas(), c.libvirt().prefix(),
                 String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()), lease, waitedMs);
         out.flush();
         ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
