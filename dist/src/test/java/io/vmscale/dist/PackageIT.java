@@ -3,12 +3,9 @@ package io.vmscale.dist;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -30,9 +27,6 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PackageIT {
-    /** What the clean root holds: Debian's minimal base, the package's Depends, and systemd for the units' checks. */
-    private static final String BASE = "openjdk-17-jre-headless,libvirt0,adduser,systemd";
-    private static final Path TOOLS = Path.of("/var/lib/vmscale/tools");
     private static final Path TARGET = Path.of(System.getProperty("vmscale.home", ".."), "dist", "target").toAbsolutePath();
 
     private static Path deb;
@@ -173,20 +167,11 @@ class PackageIT {
         }
     }
 
-    /** Debian 12 with {@link #BASE}, made once by mmdebstrap and kept as a tarball named by its inputs. */
+    /** The clean Debian 12 root, as a tarball: made once by {@code dist/test-root} (perhaps started already). */
     private static Path baseRoot() throws Exception {
-        String inputs = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(("bookworm minbase " + BASE).getBytes(StandardCharsets.UTF_8))).substring(0, 12);
-        Path tar = TOOLS.resolve("package-test-root-" + inputs + ".tar");
-        if (!Files.isRegularFile(tar)) {
-            Files.createDirectories(TOOLS);
-            Path part = TOOLS.resolve(tar.getFileName() + ".part");
-            Result made = run(List.of("mmdebstrap", "--quiet", "--variant=minbase", "--include=" + BASE, "bookworm",
-                    part.toString(), "deb http://deb.debian.org/debian bookworm main"));
-            assertThat(made.exit).as("mmdebstrap: %s", made).isZero();
-            Files.move(part, tar);
-        }
-        return tar;
+        Result made = run(List.of("bash", TARGET.getParent().resolve("test-root").toString()));
+        assertThat(made.exit).as("dist/test-root: %s", made).isZero();
+        return Path.of(made.out.strip());
     }
 
     private static String field(String name) throws Exception {
