@@ -168,8 +168,13 @@ public final class Balancer implements AutoCloseable {
                 c.maxLoad(), Duration.ofMillis(c.slowStartMs()));
     }
 
-    /** What the front door has seen since start. */
-    public record FrontCounters(long received, long garbage, long answered, long retried, long dropped) {
+    /**
+     * What the front door has seen since start; {@code reads}: the readinesses it read requests in (so
+     * {@code received / reads} requests per select turn), {@code answerSends}: the system calls its answers went out
+     * in (batched: {@code answered / answerSends} per call).
+     */
+    public record FrontCounters(long received, long garbage, long answered, long retried, long dropped, long reads,
+                                long answerSends) {
     }
 
     /** Counts since start, as the balancer's thread last published them. */
@@ -190,7 +195,7 @@ public final class Balancer implements AutoCloseable {
     private final long timeoutNanos;
     private volatile boolean running = true;
     private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
-    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0);
+    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0, 0, 0);
     private volatile long stray;
     private volatile LbStats lastStats;
     private final Traffic traffic;

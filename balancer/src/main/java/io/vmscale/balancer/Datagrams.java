@@ -335,7 +335,8 @@ final class Datagrams {
         try {
             while (at < count) {
                 try {
-                    int n = sendmmsg(fd, memory.share((long) at * HEADER), count - at, 0);
+                    // the whole batch from its start (what nearly every call is) without a new Pointer object
+                    int n = sendmmsg(fd, at == 0 ? memory : memory.share((long) at * HEADER), count - at, 0);
                     at += n;
                     sent += n;
                 } catch (LastErrorException e) {

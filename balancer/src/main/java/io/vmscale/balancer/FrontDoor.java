@@ -41,6 +41,8 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
     private long answered;
     private long retried;
     private long dropped;
+    private long reads;
+    private long answerSends;
 
     private FrontDoor(DatagramChannel channel, boolean ipv6, Forward forward, boolean batched) {
         this.channel = channel;
@@ -87,6 +89,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
 
     @Override
     public void readable(long now) {
+        reads++;
         if (requests != null) {
             readBatches(now);
             return;
@@ -148,6 +151,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
             return;
         }
         int written = replies.count();
+        answerSends++;
         int sent;
         try {
             sent = replies.send(fd);
@@ -170,6 +174,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
         }
         try {
             out.clear().putLong(value).flip();
+            answerSends++;
             if (channel.send(out, client) > 0) {
                 answered++;
             } else {
@@ -191,7 +196,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
     }
 
     Balancer.FrontCounters counters() {
-        return new Balancer.FrontCounters(received, garbage, answered, retried, dropped);
+        return new Balancer.FrontCounters(received, garbage, answered, retried, dropped, reads, answerSends);
     }
 
     @Override

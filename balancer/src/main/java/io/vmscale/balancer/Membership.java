@@ -45,6 +45,8 @@ final class Membership {
     }
 
     private final Map<Endpoint, Replica> replicas = new LinkedHashMap<>();
+    /** The same replicas in the same order, walked by index on the hot path (an iterator is an object per walk). */
+    private final List<Replica> order = new ArrayList<>();
     /** The endpoint each domain joined with, so that the monitor's events (domain only) can remove it. */
     private final Map<String, Endpoint> domains = new HashMap<>();
     private final OutlierDetector detector;
@@ -72,8 +74,8 @@ final class Membership {
     }
 
     /** Every replica known: the members and the removed ones still reported. */
-    Collection<Replica> all() {
-        return replicas.values();
+    List<Replica> all() {
+        return order;
     }
 
     /** Adds a replica (or takes a removed one back, its counts carried on); null when it is a member already. */
@@ -93,7 +95,9 @@ final class Membership {
         replica.health = detector.join();
         replica.joinedAt = warm ? now - slowStart.windowNanos() : now;
         replica.rampCredit = 0;
-        replicas.put(endpoint, replica);
+        if (replicas.put(endpoint, replica) == null) {
+            order.add(replica);
+        }
         return replica;
     }
 
@@ -197,7 +201,8 @@ final class Membership {
         candidates.clear();
         double heaviest = 0;
         for (int pass = 0; pass < 2 && candidates.isEmpty(); pass++) { // a migrating replica only when no other can
-            for (Replica replica : replicas.values()) {
+            for (int i = 0; i < order.size(); i++) {
+                Replica replica = order.get(i);
                 if (replica != not && (pass == 1 || !replica.migrating) && available(replica, now)) {
                     candidates.add(replica);
                     replica.weight = slowStart.weight(replica.joinedAt, now);
@@ -233,7 +238,8 @@ final class Membership {
             perReplica.put(r.endpoint.toString(), new LbStats.ServerStats(r.sent, r.answered, r.timedOut, r.wrong,
                     r.busy.size(), ejected, r.removed, r == preferred));
             if (r.removed && r.busy.isEmpty() && --r.idleReportsLeft <= 0) {
-                it.remove(); // reported removed with nothing in flight a few times, then forgotten
+                it.remove();
+                order.remove(r); // reported removed with nothing in flight a few times, then forgotten
             }
         }
         return perReplica;

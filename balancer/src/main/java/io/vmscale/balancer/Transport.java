@@ -198,8 +198,8 @@ final class Transport implements AutoCloseable {
 
     /** Sends everything written and not sent yet: clients' answers first, as they end a request's wait. */
     void flush() {
-        for (Readable readable : readables) {
-            readable.flush();
+        for (int i = 0; i < readables.size(); i++) { // by index: no iterator per turn
+            readables.get(i).flush();
         }
         for (int i = 0; i < queued.size(); i++) {
             Replica replica = queued.get(i);
@@ -313,22 +313,29 @@ final class Transport implements AutoCloseable {
     }
 
     /** Fails every request in flight for longer than {@code timeoutNanos}. */
-    void expire(Iterable<Replica> replicas, long now, long timeoutNanos) {
-        List<Replica.Slot> expired = new ArrayList<>();
-        for (Replica replica : replicas) {
-            for (Replica.Slot slot : replica.busy) {
+    void expire(List<Replica> replicas, long now, long timeoutNanos) {
+        expired.clear();
+        for (int r = 0; r < replicas.size(); r++) { // by index, into a list kept: nothing allocated per scan
+            List<Replica.Slot> busy = replicas.get(r).busy;
+            for (int i = 0; i < busy.size(); i++) {
+                Replica.Slot slot = busy.get(i);
                 if (now - slot.sentAt <= timeoutNanos) {
                     break; // sent in order: the rest are younger
                 }
                 expired.add(slot);
             }
         }
-        for (Replica.Slot slot : expired) {
+        for (int i = 0; i < expired.size(); i++) {
+            Replica.Slot slot = expired.get(i);
             if (slot.inFlight) {
                 fail(slot, now);
             }
         }
+        expired.clear();
     }
+
+    /** The requests an {@link #expire} scan found too old. */
+    private final List<Replica.Slot> expired = new ArrayList<>();
 
     /** The slot's request will get no answer: the receiver is told, and an answer that comes after is late. */
     void fail(Replica.Slot slot, long now) {

@@ -37,7 +37,8 @@ public final class BenchCommand implements Callable<Integer> {
             case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
             case "broker" -> BrokerStartupBench.run(out, 5);
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
-            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window, rounds, noNginx);
+            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window,
+                    rounds == 3 ? 5 : rounds, noNginx);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
             case "haproxy" -> HaproxyBench.run(out, rounds == 3 ? 20 : rounds);
             case "http-boot" -> HttpBootBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
