@@ -488,6 +488,14 @@ public final class Balancer implements AutoCloseable {
         });
     }
 
+    /**
+     * The latency of every correct answer since start, as the balancer measured it (from the select turn its request
+     * was read or made in to the turn its answer was read in, in nanoseconds): a copy.
+     */
+    public org.HdrHistogram.Histogram latencySinceStart() {
+        return onLoop(stats.total::copy);
+    }
+
     /** Replicas requests can go to now (neither removed nor ejected). */
     public List<Endpoint> members() {
         return onLoop(() -> membership.serving(clock.getAsLong()));

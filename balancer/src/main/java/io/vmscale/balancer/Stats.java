@@ -20,6 +20,8 @@ final class Stats {
     private final long intervalNanos;
     private final SingleWriterRecorder recorder = new SingleWriterRecorder(HIGHEST_LATENCY, 3);
     private Histogram interval;
+    /** Every answer's latency since start (what {@link Balancer#latencySinceStart} copies for the bench). */
+    final Histogram total = new Histogram(HIGHEST_LATENCY, 3);
     long sent;
     long answered;
     long timedOut;
@@ -41,7 +43,9 @@ final class Stats {
     /** A correct answer after {@code latencyNanos}. */
     void answered(long latencyNanos) {
         answered++;
-        recorder.recordValue(Math.max(0, Math.min(latencyNanos, HIGHEST_LATENCY)));
+        long value = Math.max(0, Math.min(latencyNanos, HIGHEST_LATENCY));
+        recorder.recordValue(value);
+        total.recordValue(value);
     }
 
     /** Brings the next stats forward to shortly after the last ones: a replica was taken out, or a calibration started or ended. */

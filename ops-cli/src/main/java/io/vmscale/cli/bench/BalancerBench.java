@@ -49,7 +49,7 @@ final class BalancerBench {
 
     /** One run's figures. */
     private record Run(double perSecond, double p50, double p99, double p999, long lost, long wrong, double cpuUs,
-                       double runQueueUs, long gcMs, long gcs, double perTurn) {
+                       double runQueueUs, long gcMs, long gcs, double perTurn, double ownP99, double ownP999) {
     }
 
     private record Shape(String name, int window, boolean oneSocket) {
@@ -183,13 +183,16 @@ final class BalancerBench {
                                 + "alternating; the client, the proxies and the servers share the machine%n"
                                 + "proxy us/req: its CPU per request; runq us/req: how long its threads waited for a CPU "
                                 + "while runnable, per request; GC: this JVM's collections during the run (ms, count); "
-                                + "req/turn: requests the front door read per select turn%n%n",
+                                + "req/turn: requests the front door read per select turn; own p99/p99.9: the same "
+                                + "requests as the front door timed them, from the turn it read each in to the turn it read "
+                                + "its answer in (what is left of the client's figure is the kernel's and the "
+                                + "scheduler's, on both sides of the front door's thread)%n%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                         measure.toSeconds(), rounds);
-                String header = "%-44s %-30s %9s %7s %7s %8s %5s %5s %8s %8s %9s %8s%n";
-                String row = "%-44s %-30s %9.0f %7.3f %7.3f %8.3f %5d %5d %8s %8s %9s %8s%n";
+                String header = "%-44s %-30s %9s %7s %7s %8s %5s %5s %8s %8s %9s %8s %13s%n";
+                String row = "%-44s %-30s %9.0f %7.3f %7.3f %8.3f %5d %5d %8s %8s %9s %8s %13s%n";
                 out.printf(header, "client shape", "path", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "lost", "wrong",
-                        "proxy us", "runq us", "GC", "req/turn");
+                        "proxy us", "runq us", "GC", "req/turn", "own p99/p99.9");
                 // runs[shape][path][round]
                 List<List<List<Run>>> runs = new ArrayList<>();
                 for (int s = 0; s < shapes.size(); s++) {
@@ -210,7 +213,13 @@ final class BalancerBench {
                             long queueBefore = probe == null ? 0 : probe.runQueueNanos().getAsLong();
                             long[] gcBefore = gc();
                             Balancer.FrontCounters frontBefore = balancer.frontCounters();
+                            org.HdrHistogram.Histogram ownBefore = p == 1 ? balancer.latencySinceStart() : null;
                             UdpLoad.Result r = shape.run(targets, measure);
+                            org.HdrHistogram.Histogram own = null;
+                            if (ownBefore != null) {
+                                own = balancer.latencySinceStart();
+                                own.subtract(ownBefore);
+                            }
                             long[] gcAfter = gc();
                             // over warm-up and measurement, per request answered in the measurement scaled to both
                             double requests = r.answered() * (1 + 1.0 / measure.toSeconds());
@@ -224,12 +233,18 @@ final class BalancerBench {
                                     / (frontAfter.reads() - frontBefore.reads());
                             Run run = new Run(r.perSecond(), r.percentileMillis(50), r.percentileMillis(99),
                                     r.percentileMillis(99.9), r.lost(), r.wrong(), cpuUs, queueUs,
-                                    gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1], perTurn);
+                                    gcAfter[0] - gcBefore[0], gcAfter[1] - gcBefore[1], perTurn,
+                                    own == null || own.getTotalCount() == 0 ? Double.NaN
+                                            : own.getValueAtPercentile(99) / 1e6,
+                                    own == null || own.getTotalCount() == 0 ? Double.NaN
+                                            : own.getValueAtPercentile(99.9) / 1e6);
                             runs.get(s).get(p).add(run);
                             out.printf(row, shape.name(),
                                     shape.oneSocket() && p == 0 ? "(a) straight to one server" : path.name(),
                                     run.perSecond(), run.p50(), run.p99(), run.p999(), run.lost(), run.wrong(),
-                                    figure(cpuUs), figure(queueUs), run.gcMs() + " ms/" + run.gcs(), figure(perTurn));
+                                    figure(cpuUs), figure(queueUs), run.gcMs() + " ms/" + run.gcs(), figure(perTurn),
+                                    Double.isNaN(run.ownP99()) ? "-"
+                                            : String.format("%.3f/%.3f", run.ownP99(), run.ownP999()));
                             out.flush();
                         }
                     }
@@ -280,6 +295,9 @@ final class BalancerBench {
             }
             out.printf("%-44s rounds with throughput >= 1.5 x nginx's best: %d of %d; with p99 <= nginx's best: %d of %d%n",
                     shapes.get(s).name(), faster, rounds, tail, rounds);
+            out.printf("%-44s the front door's own share of the client's p99.9 (medians of the rounds): %.3f of %.3f ms%n",
+                    shapes.get(s).name(), median(byPath.get(1).stream().map(Run::ownP999).toList()),
+                    median(byPath.get(1).stream().map(Run::p999).toList()));
             double ceiling = median(byPath.get(4).stream().map(Run::perSecond).toList());
             out.printf("%-44s of the C ceiling (medians of req/s): front door %.2f, nginx 1 worker %.2f, a worker per "
                             + "core %.2f; straight to the servers %.2f%n", shapes.get(s).name(),
