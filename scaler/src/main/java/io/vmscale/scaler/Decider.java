@@ -43,8 +43,9 @@ record Decider(ScalingPolicy policy, Duration warmup) {
     }
 
     private static ScaleDecision noCapacity(ScaleDecision decision, Placement.Verdict room) {
-        if (decision.action() != ScaleAction.UP || room == null || !room.full()
-                || decision.reasonCode().equals("BelowMinReplicas")) {
+        // a minimum no host has room for too: an UP the reconciler could only answer with a HOLD would make the two
+        // alternate every tick, and a HOLD like the last one is said once
+        if (decision.action() != ScaleAction.UP || room == null || !room.full()) {
             return decision;
         }
         return new ScaleDecision(ScaleAction.HOLD, decision.fromReplicas(), decision.fromReplicas(), decision.policy(),

@@ -432,6 +432,24 @@ class ScalerScenarioTest {
     }
 
     @Test
+    void aMinimumNoHostHasRoomForIsOneHoldNotAnUpAndAHoldEveryTick() throws Exception {
+        try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(1), 1, 3, 2)) {
+            h.awaitReady(1);
+            assertThat(h.command("min", "2").ok()).isTrue();
+            await().atMost(SOON).until(() -> h.held("NoCapacity"));
+            ScaleDecision held = h.decisions().stream().filter(d -> d.reasonCode().equals("NoCapacity")).findFirst()
+                    .orElseThrow();
+            assertThat(held.reason()).contains("fewer than the minimum 2", "no host has room");
+            // ten ticks and more: said once (a HOLD like the last one is a heartbeat), never an UP it cannot carry out
+            int said = h.decisions().size();
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                    .until(() -> h.decisions().size() == said);
+            assertThat(h.decisions()).noneMatch(d -> d.action() == ScaleAction.UP && d.toReplicas() == 2);
+            assertThat(h.hypervisor.names()).hasSize(1);
+        }
+    }
+
+    @Test
     void aScaleUpThatWouldOverloadTheHostIsHeld() throws Exception {
         try (ScalerHarness h = new ScalerHarness(dir, new FakeHypervisor(1), 1, 3, 2)) {
             h.awaitReady(1);
