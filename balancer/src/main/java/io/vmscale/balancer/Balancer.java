@@ -171,10 +171,12 @@ public final class Balancer implements AutoCloseable {
     /**
      * What the front door has seen since start; {@code reads}: the readinesses it read requests in (so
      * {@code received / reads} requests per select turn), {@code answerSends}: the system calls its answers went out
-     * in (batched: {@code answered / answerSends} per call).
+     * in (batched: {@code answered / answerSends} per call). Of {@code dropped}: {@code noRoom}, requests no replica
+     * could take (every one at its in-flight limit, or none), and {@code unsentAnswers}, answers the socket did not
+     * take (its send buffer full, or an error).
      */
     public record FrontCounters(long received, long garbage, long answered, long retried, long dropped, long reads,
-                                long answerSends) {
+                                long answerSends, long noRoom, long unsentAnswers) {
     }
 
     /** Counts since start, as the balancer's thread last published them. */
@@ -195,7 +197,7 @@ public final class Balancer implements AutoCloseable {
     private final long timeoutNanos;
     private volatile boolean running = true;
     private volatile Totals totals = new Totals(0, 0, 0, 0, 0);
-    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0, 0, 0);
+    private volatile FrontCounters frontCounters = new FrontCounters(0, 0, 0, 0, 0, 0, 0, 0, 0);
     private volatile long stray;
     private volatile LbStats lastStats;
     private final Traffic traffic;

@@ -43,6 +43,8 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
     private long dropped;
     private long reads;
     private long answerSends;
+    private long noRoom;
+    private long unsentAnswers;
 
     private FrontDoor(DatagramChannel channel, boolean ipv6, Forward forward, boolean batched) {
         this.channel = channel;
@@ -114,6 +116,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
             long n = Integer.toUnsignedLong(in.getInt(0));
             if (!forward.forward(n, (InetSocketAddress) client, now)) {
                 dropped++; // no replica can take it: the client's own timeout tells it
+                noRoom++;
             }
         }
     }
@@ -136,6 +139,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
                 }
                 if (!forward.forward(Integer.toUnsignedLong(requests.getInt(i)), client, now)) {
                     dropped++;
+                    noRoom++;
                 }
             }
             read += got;
@@ -161,6 +165,7 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
         }
         answered += sent;
         dropped += written - sent;
+        unsentAnswers += written - sent;
     }
 
     /** A correct answer for a client. */
@@ -179,9 +184,11 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
                 answered++;
             } else {
                 dropped++; // the socket's send buffer is full
+                unsentAnswers++;
             }
         } catch (IOException e) {
             dropped++;
+            unsentAnswers++;
         }
     }
 
@@ -196,7 +203,8 @@ final class FrontDoor implements Transport.Readable, AutoCloseable {
     }
 
     Balancer.FrontCounters counters() {
-        return new Balancer.FrontCounters(received, garbage, answered, retried, dropped, reads, answerSends);
+        return new Balancer.FrontCounters(received, garbage, answered, retried, dropped, reads, answerSends,
+                noRoom, unsentAnswers);
     }
 
     @Override
