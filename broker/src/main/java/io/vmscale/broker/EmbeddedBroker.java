@@ -293,6 +293,22 @@ public final class EmbeddedBroker implements AutoCloseable {
     static final long FACTS_PAGE_LIMIT_BYTES = 256L * 1024 * 1024;
 
     /**
+     * Queues made by the first to use them and kept (not deleted when unused), anycast, non-destructive, holding
+     * the last message of each value of {@code key}: what a lease and a kept state are.
+     */
+    private static AddressSettings lastValueQueues(String key) {
+        return new AddressSettings()
+                .setAutoCreateAddresses(true)
+                .setAutoCreateQueues(true)
+                .setAutoDeleteQueues(false)
+                .setAutoDeleteAddresses(false)
+                .setDefaultAddressRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultQueueRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
+                .setDefaultNonDestructive(true)
+                .setDefaultLastValueKey(SimpleString.of(key));
+    }
+
+    /**
      * Every address is bounded and none blocks a producer (Artemis would otherwise withhold credits):
      * the figures' topics ({@code vmscale.cpu}, {@code vmscale.lb} and their replay twins: non-persistent,
      * superseded every second) FAIL a send past 8 MiB unread, which the publisher counts as a dropped
@@ -306,26 +322,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         // reply addresses are the only ones made on demand (by the operator or viewer that asks)
         configuration.addAddressSetting(Topic.REPLY_PREFIX + "#", facts(true));
         // a lease: one queue made by the first to ask, exclusive, non-destructive, one token (BrokerConnection.lease)
-        configuration.addAddressSetting(BrokerConnection.LEASE_PREFIX + "#", new AddressSettings()
-                .setAutoCreateAddresses(true)
-                .setAutoCreateQueues(true)
-                .setAutoDeleteQueues(false)
-                .setAutoDeleteAddresses(false)
-                .setDefaultAddressRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
-                .setDefaultQueueRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
-                .setDefaultExclusiveQueue(true)
-                .setDefaultNonDestructive(true)
-                .setDefaultLastValueKey(SimpleString.of(BrokerConnection.LEASE_KEY)));
+        configuration.addAddressSetting(BrokerConnection.LEASE_PREFIX + "#",
+                lastValueQueues(BrokerConnection.LEASE_KEY).setDefaultExclusiveQueue(true));
         // a kept state: one durable queue made by the first to keep it, non-destructive, the last value only
-        configuration.addAddressSetting(BrokerConnection.STATE_PREFIX + "#", new AddressSettings()
-                .setAutoCreateAddresses(true)
-                .setAutoCreateQueues(true)
-                .setAutoDeleteQueues(false)
-                .setAutoDeleteAddresses(false)
-                .setDefaultAddressRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
-                .setDefaultQueueRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)
-                .setDefaultNonDestructive(true)
-                .setDefaultLastValueKey(SimpleString.of(BrokerConnection.STATE_KEY)));
+        configuration.addAddressSetting(BrokerConnection.STATE_PREFIX + "#", lastValueQueues(BrokerConnection.STATE_KEY));
         for (Topic figures : List.of(Topic.CPU, Topic.LB)) {
             for (String address : List.of(figures.address(), figures.replayAddress())) {
                 configuration.addAddressSetting(address, new AddressSettings()
