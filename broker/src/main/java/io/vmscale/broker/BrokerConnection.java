@@ -56,6 +56,8 @@ public final class BrokerConnection implements AutoCloseable {
     static final String TYPE_PROPERTY = "type";
     /** CPU samples and balancer stats older than this are worthless: expire them instead of queueing. */
     private static final Duration NON_PERSISTENT_TTL = Duration.ofSeconds(60);
+    /** Bytes of sends the broker may leave unconfirmed before it confirms them. */
+    private static final int CONFIRMATION_WINDOW = 256 * 1024;
     /** Events waiting for the publisher thread at most; see {@link Outbox} for what is dropped first. */
     public static final int OUTBOX_CAPACITY = 10_000;
     /** How long a blocking call to the broker (a confirmed send, a subscription) waits at most. */
@@ -101,8 +103,19 @@ public final class BrokerConnection implements AutoCloseable {
         this.outboxProducer = outboxSession.createProducer(null);
         this.confirmedSession = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
         this.confirmedProducer = confirmedSession.createProducer(null);
-        this.publisher = new OutboxPublisher(outbox, (address, envelope) ->
-                send(outboxSession, outboxProducer, address, envelope), url, user, source, refused);
+        this.publisher = new OutboxPublisher(outbox, new OutboxPublisher.Send() {
+            @Override
+            public void send(String address, Envelope<?> envelope) throws JMSException {
+                BrokerConnection.this.send(outboxSession, outboxProducer, address, envelope);
+            }
+
+            @Override
+            public void sendAsync(String address, Envelope<?> envelope, javax.jms.CompletionListener done)
+                    throws JMSException {
+                outboxProducer.send(topic(outboxSession, address), message(outboxSession, envelope),
+                        DeliveryMode.NON_PERSISTENT, Message.DEFAULT_PRIORITY, NON_PERSISTENT_TTL.toMillis(), done);
+            }
+        }, url, user, source, refused);
     }
 
     /**
@@ -133,6 +146,9 @@ public final class BrokerConnection implements AutoCloseable {
             // thread (or an operator's command) ever waits, never a data path
             factory.setBlockOnDurableSend(true);
             factory.setBlockOnNonDurableSend(true);
+            // periodic figures go out asynchronously, the broker confirming them in batches within this window:
+            // one round trip per sample would hold a monitor of a thousand replicas to a few hundred a second
+            factory.setConfirmationWindowSize(CONFIRMATION_WINDOW);
             factory.setCallTimeout(CALL_TIMEOUT.toMillis());
             factory.setCallFailoverTimeout(CALL_TIMEOUT.toMillis());
             // reconnect for ever, soon after the broker is back: Artemis re-creates the sessions,

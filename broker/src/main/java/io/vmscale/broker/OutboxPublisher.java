@@ -20,10 +20,13 @@ import org.slf4j.LoggerFactory;
  * logged), or the connection closes.
  */
 final class OutboxPublisher {
-    /** Sends one envelope on the publisher's own session; throws what the broker answered. */
-    @FunctionalInterface
+    /** Sends one envelope on the publisher's own session. */
     interface Send {
+        /** Waits for the broker's confirmation; throws what the broker answered. */
         void send(String address, Envelope<?> envelope) throws JMSException;
+
+        /** A periodic (non-persistent) one, without waiting: {@code done} hears what the broker answered. */
+        void sendAsync(String address, Envelope<?> envelope, javax.jms.CompletionListener done) throws JMSException;
     }
 
     private static final Logger log = LoggerFactory.getLogger(OutboxPublisher.class);
@@ -128,11 +131,27 @@ final class OutboxPublisher {
             return;
         }
         try {
-            send.send(entry.address(), entry.envelope());
-            sent.increment();
-        } catch (JMSSecurityException e) {
-            logRefusal(entry, e);
+            send.sendAsync(entry.address(), entry.envelope(), new javax.jms.CompletionListener() {
+                @Override
+                public void onCompletion(javax.jms.Message message) {
+                    sent.increment();
+                }
+
+                @Override
+                public void onException(javax.jms.Message message, Exception e) {
+                    periodicFailed(entry, e);
+                }
+            });
         } catch (JMSException | RuntimeException e) {
+            periodicFailed(entry, e);
+        }
+    }
+
+    /** A periodic event the broker refused (logged) or that did not go out (counted). */
+    private void periodicFailed(Outbox.Entry entry, Exception e) {
+        if (e instanceof JMSSecurityException refusal) {
+            logRefusal(entry, refusal);
+        } else {
             outbox.countPeriodicDropped();
             log.debug("dropped {} to {}: {}", entry.envelope().type(), entry.address(), e.toString());
         }
