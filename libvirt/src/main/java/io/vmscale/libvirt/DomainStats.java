@@ -9,7 +9,7 @@ package io.vmscale.libvirt;
  * @param state     libvirt's state
  * @param vcpus     current virtual CPUs, 0 when not running
  * @param cpuTimeNs cumulative CPU time of the domain, 0 when not running
- * @param memoryKiB its memory, 0 when not read (the bulk stats path does not)
+ * @param memoryKiB its maximum memory, 0 when libvirt could not say
  */
 public record DomainStats(String name, String uuid, int id, DomainState state, int vcpus, long cpuTimeNs,
                           long memoryKiB) {

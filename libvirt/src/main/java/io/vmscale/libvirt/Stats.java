@@ -20,20 +20,31 @@ public final class Stats {
 
     private final HostConnection connection;
     private volatile boolean bulkSupported = true;
-    /** vCPUs per domain run ("uuid/id"), for the bulk path; runs that ended are dropped as they go. */
-    private final Map<String, Integer> vcpus = new ConcurrentHashMap<>();
-    private final AllDomainStats.VcpuCache vcpuCache = new AllDomainStats.VcpuCache() {
+    /** vCPUs and memory per domain run, for the bulk path: by UUID, with the run id they belong to. */
+    private final Map<String, Run> runs = new ConcurrentHashMap<>();
+    private final AllDomainStats.RunCache runCache = new AllDomainStats.RunCache() {
         @Override
-        public int get(String uuid, int id) {
-            return vcpus.getOrDefault(uuid + "/" + id, -1);
+        public AllDomainStats.RunFigures get(String uuid, int id) {
+            Run run = runs.get(uuid);
+            return run != null && run.id() == id ? run.figures() : null;
         }
 
         @Override
-        public void put(String uuid, int id, int count) {
-            vcpus.keySet().removeIf(key -> key.startsWith(uuid + "/")); // an earlier run of the same domain
-            vcpus.put(uuid + "/" + id, count);
+        public void put(String uuid, int id, AllDomainStats.RunFigures figures) {
+            runs.put(uuid, new Run(id, figures)); // an earlier run of the same domain is replaced
         }
     };
+
+    private record Run(int id, AllDomainStats.RunFigures figures) {
+    }
+
+    /** Only the runs of domains this call saw are kept: a replica's UUID is new at every scale-up. */
+    private List<DomainStats> forgetEnded(List<DomainStats> seen) {
+        java.util.Set<String> uuids = new java.util.HashSet<>();
+        seen.forEach(d -> uuids.add(d.uuid()));
+        runs.keySet().retainAll(uuids);
+        return seen;
+    }
 
     Stats(HostConnection connection) {
         this.connection = connection;
@@ -72,12 +83,35 @@ public final class Stats {
     public List<DomainStats> bulk(Predicate<String> names) {
         return connection.call("bulk stats", c -> {
             try {
-                return AllDomainStats.fetch(c.pointer(), names, vcpuCache);
+                return forgetEnded(AllDomainStats.fetch(c.pointer(), names, runCache));
             } catch (AllDomainStats.BulkStatsUnsupported e) {
                 connection.checkAlive(c);
                 throw new LibvirtFailure(connection.uri() + ": bulk stats: " + e.getMessage());
             }
         });
+    }
+
+    /**
+     * State, vCPUs and memory of the domains whose name passes the filter (no CPU time), for a listing: one bulk call
+     * of the state alone, which every driver answers, vCPUs and memory read once per domain run; one call per domain
+     * where even that fails.
+     */
+    public List<DomainStats> listing(Predicate<String> names) {
+        try {
+            return connection.call("domain listing", c -> {
+                try {
+                    return forgetEnded(AllDomainStats.states(c.pointer(), names, runCache));
+                } catch (AllDomainStats.BulkStatsUnsupported e) {
+                    connection.checkAlive(c);
+                    throw new LibvirtFailure(connection.uri() + ": domain listing: " + e.getMessage());
+                }
+            });
+        } catch (LibvirtFailure e) {
+            if (!connection.connected()) {
+                throw e;
+            }
+            return perDomain(names);
+        }
     }
 
     /** One call to list the domains, then calls for each matching domain. */
