@@ -106,6 +106,14 @@ public final class Scaler implements AutoCloseable {
     private final ScalerAdmin admin;
     private final Observer observer;
     private final HealthWatch watch;
+    private final TickTimes tickTimes = new TickTimes();
+
+    /**
+     * The reconciler's ticks since the last look: how many, wall time (median, p99, most) and the loop thread's CPU
+     * time (median, p99), in nanoseconds.
+     */
+    public record Ticks(long count, long wallP50, long wallP99, long wallMax, long cpuP50, long cpuP99) {
+    }
 
     private Scaler(ScalerConfig config, Provisioner provisioner, Consumer<Event> publish, String host, String source,
                    Settings settings, Clock clock) {
@@ -228,9 +236,13 @@ public final class Scaler implements AutoCloseable {
     /** The balancer's stats of {@code at}: a drain's acknowledgement, replicas being calibrated. */
     public void onLbStats(LbStats stats, Instant at) {
         loop.submit(() -> {
-            loop.calibrations.stats(at, stats, endpoint -> loop.fleet.all().stream()
-                    .filter(m -> m.endpoint() != null && m.endpoint().toString().equals(endpoint))
-                    .map(Fleet.Member::domain).findFirst().orElse(null));
+            Map<String, String> byEndpoint = new java.util.HashMap<>(); // one pass: the stats list every replica
+            loop.fleet.all().forEach(m -> {
+                if (m.endpoint() != null) {
+                    byEndpoint.putIfAbsent(m.endpoint().toString(), m.domain());
+                }
+            });
+            loop.calibrations.stats(at, stats, byEndpoint::get);
             actions.onLbStats(stats);
         });
     }
@@ -254,9 +266,23 @@ public final class Scaler implements AutoCloseable {
         });
     }
 
+    /** The ticks since the last call of this method (any thread). */
+    public Ticks ticks() {
+        return tickTimes.take();
+    }
+
     // ---- the loop thread ----
 
     private void tick() {
+        tickTimes.begin();
+        try {
+            tickOnce();
+        } finally {
+            tickTimes.end();
+        }
+    }
+
+    private void tickOnce() {
         try {
             Instant now = loop.now();
             loop.window.trim(now);
@@ -335,28 +361,36 @@ public final class Scaler implements AutoCloseable {
     }
 
     /**
-     * Takes back a running domain of the group it does not know (warm at once when defined longer than a warm-up
-     * ago), or removes one a crash left stopped; returns true when it started either.
+     * Takes back every running domain of the group it does not know, in one action (each warm at once when defined
+     * longer than a warm-up ago), or else removes one a crash left stopped; returns true when it started either.
      */
     private boolean takeBack(Provisioner.Observation seen, Instant now) {
         if (pooling.busy()) {
             return false; // a lane between its start and its bookkeeping leaves a domain that looks unknown
         }
+        Map<Replica, Boolean> running = new java.util.LinkedHashMap<>();
+        Provisioner.Observed leftover = null;
         for (Provisioner.Observed observed : seen.replicas()) {
             if (loop.fleet.contains(observed.domain())) {
                 continue;
             }
             if (observed.running() && observed.endpoint() != null) {
-                Replica replica = new Replica(observed.domain(), observed.host(), observed.endpoint());
                 // defined longer ago than a warm-up (template mode defines and starts together): warm already
-                boolean warm = observed.created() != null && !observed.created().plus(loop.decider.warmup()).isAfter(now);
-                serving.run("taking back " + observed.domain(), () -> actions.adopt(replica, warm));
-                return true;
+                running.put(new Replica(observed.domain(), observed.host(), observed.endpoint()),
+                        observed.created() != null && !observed.created().plus(loop.decider.warmup()).isAfter(now));
+            } else if (leftover == null && observed.power() == Hypervisor.Power.OFF && provisioner.removesStopped()) {
+                leftover = observed;
             }
-            if (observed.power() == Hypervisor.Power.OFF && provisioner.removesStopped()) {
-                serving.run("removing " + observed.domain(), () -> actions.removeLeftover(observed.domain()));
-                return true;
-            }
+        }
+        if (!running.isEmpty()) {
+            serving.run("taking back " + (running.size() == 1 ? running.keySet().iterator().next().domain()
+                    : running.size() + " replicas"), () -> actions.adoptAll(running));
+            return true;
+        }
+        if (leftover != null) {
+            String domain = leftover.domain();
+            serving.run("removing " + domain, () -> actions.removeLeftover(domain));
+            return true;
         }
         return false;
     }

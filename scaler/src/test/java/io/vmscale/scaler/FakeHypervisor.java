@@ -39,6 +39,8 @@ final class FakeHypervisor implements Hypervisor {
         boolean deaf;
         /** Created by {@link #createTransient}: gone, definition and all, when it stops. */
         final boolean transientDomain;
+        /** This run of it (libvirt's UUID and run id), new at every start. */
+        String run;
 
         Domain(String xml) {
             this(xml, false);
@@ -189,14 +191,19 @@ final class FakeHypervisor implements Hypervisor {
         domains.forEach((name, d) -> {
             if (names.test(name)) {
                 Hypervisor.Power power = power(d);
-                list.add(new Hypervisor.Domain(name, power, power.active() ? 1 : 0, 262_144));
+                list.add(new Hypervisor.Domain(name, power, power.active() ? 1 : 0, 262_144,
+                        power.active() ? d.run : null));
             }
         });
         return list;
     }
 
+    /** How often a domain's metadata was read. */
+    final java.util.concurrent.atomic.AtomicInteger metadataReads = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public synchronized Optional<String> metadata(String name, String namespaceUri) {
+        metadataReads.incrementAndGet();
         Domain d = domains.get(name);
         if (d == null) {
             return Optional.empty();
@@ -323,7 +330,10 @@ final class FakeHypervisor implements Hypervisor {
         startServer(d, name);
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger RUNS = new java.util.concurrent.atomic.AtomicInteger();
+
     private static void startServer(Domain d, String name) {
+        d.run = name + "/" + RUNS.incrementAndGet();
         Matcher mark = MARK.matcher(d.xml);
         String element = mark.find() ? mark.group() : "";
         Matcher port = PORT.matcher(element);

@@ -488,6 +488,45 @@ class ScalerScenarioTest {
     }
 
     @Test
+    void aRestartTakesBackEveryRunningReplicaInOneActionNotOneATick() throws Exception {
+        FakeHypervisor hypervisor = new FakeHypervisor(8);
+        for (int n = 0; n < 4; n++) {
+            hypervisor.defineByHand(name(n), MARK.replace("number='0'", "number='" + n + "'"), true, freePort());
+        }
+        hypervisor.hang(name(0)); // the first in the listing never answers: its probe runs to the 5 s deadline
+        try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 1, 6, 2)) {
+            await().atMost(Duration.ofSeconds(15)).until(() -> h.ready() == 3);
+            // one at a time, the three healthy ones would have waited for the hung one's probe to give up
+            assertThat(h.state(name(0))).isEqualTo(ReplicaState.STARTING);
+            assertThat(h.lifecycle()).filteredOn(v -> v.state() == ReplicaState.READY)
+                    .extracting(VmLifecycle::reason).containsOnly("found running, passed its health check"
+                            + " (running for longer than a warm-up: its samples count at once)");
+        }
+    }
+
+    @Test
+    void aListingReadsTheMarkOfARunningReplicaOncePerRunNotEveryTick() throws Exception {
+        FakeHypervisor hypervisor = new FakeHypervisor(8);
+        for (int n = 0; n < 3; n++) {
+            hypervisor.defineByHand(name(n), MARK.replace("number='0'", "number='" + n + "'"), true, freePort());
+        }
+        try (ScalerHarness h = new ScalerHarness(dir, hypervisor, 1, 6, 2)) {
+            h.awaitReady(3);
+            h.kill();
+            assertThat(h.provisioner.observe().replicas()).hasSize(3); // every mark known from the scaler's ticks
+            int before = hypervisor.metadataReads.get();
+            for (int i = 0; i < 5; i++) {
+                assertThat(h.provisioner.observe().replicas()).hasSize(3).allMatch(o -> o.endpoint() != null);
+            }
+            assertThat(hypervisor.metadataReads.get()).isEqualTo(before);
+            hypervisor.destroy(name(1));
+            hypervisor.start(name(1)); // a new run: its definition may have changed meanwhile
+            assertThat(h.provisioner.observe().replicas()).hasSize(3);
+            assertThat(hypervisor.metadataReads.get()).isEqualTo(before + 1);
+        }
+    }
+
+    @Test
     void aReplicaTakenBackThatRanLongerThanAWarmUpIsWarmAtOnceAFreshOneIsNot() throws Exception {
         FakeHypervisor hypervisor = new FakeHypervisor(4);
         // defined hours ago (the harness's mark says 00:00), and defined just now

@@ -33,8 +33,14 @@ public interface Hypervisor {
      *
      * @param vcpus     its vCPUs when active, else 0
      * @param memoryKiB its memory, 0 when not known
+     * @param run       this run of it (UUID and run id) when active: what is read of its definition holds while the
+     *                  run does; null when not active or not known
      */
-    record Domain(String name, Power power, int vcpus, long memoryKiB) {
+    record Domain(String name, Power power, int vcpus, long memoryKiB, String run) {
+        public Domain(String name, Power power, int vcpus, long memoryKiB) {
+            this(name, power, vcpus, memoryKiB, null);
+        }
+
         public boolean active() {
             return power.active();
         }

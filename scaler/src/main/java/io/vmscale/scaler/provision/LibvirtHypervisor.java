@@ -28,8 +28,8 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public List<Domain> domains(Predicate<String> names) {
-        return host.stats().perDomain(names).stream()
-                .map(d -> new Domain(d.name(), power(d), d.vcpus(), d.memoryKiB())).toList();
+        return host.stats().listing(names).stream().map(d -> new Domain(d.name(), power(d), d.vcpus(), d.memoryKiB(),
+                d.id() > 0 ? d.uuid() + "/" + d.id() : null)).toList();
     }
 
     private Power power(DomainStats domain) {

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -147,6 +148,39 @@ public final class ReplicaProvisioner implements Provisioner {
         return host().metadata(name, Endpoints.NAMESPACE);
     }
 
+    /** Marks of running domains, by name, with the run they were read in: a run's mark does not change. */
+    private final Map<String, RunMark> marks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A mark as read, with what it says parsed once: where it answers (port-forward mode), when it was made. */
+    private record RunMark(String run, Optional<String> mark, Endpoint forwarded, Instant created) {
+        static RunMark of(String run, Optional<String> mark) {
+            return new RunMark(run, mark, mark.flatMap(Endpoints::parse).orElse(null),
+                    mark.flatMap(Endpoints::created).orElse(null));
+        }
+    }
+
+    /** The metadata element of a listed domain (see {@link #runMark}). */
+    Optional<String> mark(Hypervisor.Domain domain) {
+        return runMark(domain).mark();
+    }
+
+    /**
+     * The mark of a listed domain: read once per run of a running one (a listing of a thousand replicas asks libvirt
+     * for no mark at all), each time of one that is not running (its definition may change).
+     */
+    private RunMark runMark(Hypervisor.Domain domain) {
+        if (domain.run() == null) {
+            return RunMark.of(null, mark(domain.name()));
+        }
+        RunMark known = marks.get(domain.name());
+        if (known != null && known.run().equals(domain.run())) {
+            return known;
+        }
+        RunMark read = RunMark.of(domain.run(), mark(domain.name()));
+        marks.put(domain.name(), read);
+        return read;
+    }
+
     /** Ours: in pool mode every domain of the name; in template mode only those with the group's mark. */
     private boolean owned(Optional<String> mark) {
         return mode.owns(mark, group());
@@ -167,15 +201,18 @@ public final class ReplicaProvisioner implements Provisioner {
         }
         List<Observed> replicas = new ArrayList<>();
         List<String> foreign = new ArrayList<>();
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        all.forEach(d -> listed.add(d.name()));
+        marks.keySet().retainAll(listed); // undefined since: a name used again is read again
         named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
             Hypervisor.Domain domain = e.getValue();
-            Optional<String> mark = mark(domain.name());
-            if (!owned(mark)) {
+            RunMark mark = runMark(domain);
+            if (!owned(mark.mark())) {
                 foreign.add(domain.name());
                 return;
             }
             replicas.add(new Observed(domain.name(), uri(), domain.power(), domain.vcpus(), domain.memoryKiB(),
-                    endpoint(domain.name(), mark), mark.flatMap(Endpoints::created).orElse(null)));
+                    settings.portForward() ? mark.forwarded() : endpoint(domain.name(), mark.mark()), mark.created()));
         });
         return new Observation(replicas, foreign, List.of(new HostSeen(uri(), settings.address(), settings.maxReplicas(),
                 new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory), null)));

@@ -116,7 +116,7 @@ final class TemplateMode implements ProvisioningMode {
     private int freeHostPort(ReplicaProvisioner provisioner, int number, Map<Integer, Hypervisor.Domain> domains) {
         Set<Integer> used = new HashSet<>();
         for (Hypervisor.Domain domain : domains.values()) {
-            provisioner.mark(domain.name()).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
+            provisioner.mark(domain).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
         for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
             if (!used.contains(port) && ReplicaProvisioner.portFree(settings.app().protocol(), settings.address(), port)) {
