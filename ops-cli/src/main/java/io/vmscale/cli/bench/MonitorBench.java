@@ -17,7 +17,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * The cost of one monitoring tick for 1, 10 and 50 domains: one bulk stats call against one call
@@ -109,20 +108,7 @@ final class MonitorBench {
 
     /** utime + stime of libvirtd, from /proc, in clock ticks. */
     private static long libvirtdClockTicks() {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : (Iterable<Path>) procs::iterator) {
-                Path comm = proc.resolve("comm");
-                if (proc.getFileName().toString().chars().allMatch(Character::isDigit) && Files.isReadable(comm)
-                        && Files.readString(comm).trim().equals("libvirtd")) {
-                    String stat = Files.readString(proc.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-                }
-            }
-        } catch (IOException e) {
-            return 0;
-        }
-        return 0;
+        return io.vmscale.cli.bench.scale.Procs.pidOf("libvirtd").stream().map(io.vmscale.cli.bench.scale.Procs::cpuTicks).findFirst().orElse(0);
     }
 
     private static void check(List<DomainStats> stats, int expected) {
