@@ -46,7 +46,7 @@ class MainTest {
     @Test
     void anUnknownBenchmarkIsNamed() {
         assertThat(run("bench", "nothing")).isEqualTo(1);
-        assertThat(err.toString()).contains("unknown benchmark 'nothing' (known: guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up)");
+        assertThat(err.toString()).contains("unknown benchmark 'nothing' (known: guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up, scale)");
     }
 
     @Test
