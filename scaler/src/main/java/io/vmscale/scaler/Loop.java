@@ -138,6 +138,8 @@ final class Loop {
         var policy = Policies.named(next.policy(), next);
         config = next.withPolicy(policy.name());
         decider = new Decider(policy, config.warmup());
+        window.policyWindows(Duration.ofSeconds(Math.max(config.thresholdWindow().windowSeconds(),
+                config.targetTracking().metricWindowSeconds())));
     }
 
     /** A replica gone from serving: nothing of its load is kept. */

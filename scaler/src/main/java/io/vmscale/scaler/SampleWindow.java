@@ -21,12 +21,24 @@ final class SampleWindow {
     /** How long samples and recommendations are kept: longer than any policy's window. */
     static final Duration HISTORY = Duration.ofMinutes(10);
 
+    /** Beyond the longest policy window, samples are kept this much longer (a monitor sampling every minute). */
+    static final Duration SAMPLE_MARGIN = Duration.ofSeconds(60);
+
     private final Duration history;
+    /** How long samples are kept: what the policies look at, not the whole history (1,000 replicas, 600,000). */
+    private Duration keepSamples;
     private final Deque<Sample> samples = new ArrayDeque<>();
     private final List<PolicyInput.Recommendation> recommendations = new ArrayList<>();
 
     SampleWindow(Duration history) {
         this.history = history;
+        this.keepSamples = history;
+    }
+
+    /** Samples are kept for the longest of the policies' windows, plus {@link #SAMPLE_MARGIN}, within the history. */
+    void policyWindows(Duration longest) {
+        Duration keep = longest.plus(SAMPLE_MARGIN);
+        keepSamples = keep.compareTo(history) < 0 ? keep : history;
     }
 
     /** A sample that is load (in time order). */
@@ -36,11 +48,17 @@ final class SampleWindow {
 
     /** Drops what is older than the history at {@code now}. */
     void trim(Instant now) {
-        Instant oldest = now.minus(history);
-        while (!samples.isEmpty() && samples.peekFirst().at().isBefore(oldest)) {
+        Instant oldestSample = now.minus(keepSamples);
+        while (!samples.isEmpty() && samples.peekFirst().at().isBefore(oldestSample)) {
             samples.pollFirst();
         }
+        Instant oldest = now.minus(history);
         recommendations.removeIf(r -> r.at().isBefore(oldest));
+    }
+
+    /** The samples kept now. */
+    int size() {
+        return samples.size();
     }
 
     /** A replica gone from serving: its samples are no longer load. */

@@ -34,6 +34,20 @@ class SampleWindowTest {
     }
 
     @Test
+    void samplesAreKeptForThePoliciesWindowsNotTheWholeHistory() {
+        Decider decider = new Decider(new ThresholdWindow(75, 40, Duration.ofSeconds(15), LIMITS), Duration.ZERO);
+        SampleWindow window = new SampleWindow(SampleWindow.HISTORY);
+        window.policyWindows(Duration.ofSeconds(15));
+        for (int s = 0; s <= 300; s++) {
+            window.add(new Sample("r-0", T0.plusSeconds(s), 90));
+            window.trim(T0.plusSeconds(s));
+        }
+        // 15 s of window and a minute of margin, of the five minutes of samples: a thousand replicas keep 76,000
+        assertThat(window.size()).isEqualTo(15 + 60 + 1);
+        assertThat(window.decide(decider, ONE_WARM, T0.plusSeconds(300), null, null).action()).isEqualTo(ScaleAction.UP);
+    }
+
+    @Test
     void aForgottenReplicasSamplesAreNoLongerLoad() {
         Decider decider = new Decider(new ThresholdWindow(75, 40, Duration.ofSeconds(5), LIMITS), Duration.ZERO);
         SampleWindow window = new SampleWindow(SampleWindow.HISTORY);
