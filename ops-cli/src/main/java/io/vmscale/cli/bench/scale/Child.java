@@ -49,7 +49,9 @@ final class Child implements AutoCloseable {
     /** {@code java -cp THIS_CLASSPATH ARGS...}, its output in {@code log}. */
     static Child java(String name, Path log, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dvmscale.home=" + io.vmscale.cli.common.Home.dir(), "-cp", System.getProperty("java.class.path")));
+                "-Dvmscale.home=" + io.vmscale.cli.common.Home.dir(),
+                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", // as the launcher's jar manifest says
+                "-cp", System.getProperty("java.class.path")));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         return new Child(name, process, log);

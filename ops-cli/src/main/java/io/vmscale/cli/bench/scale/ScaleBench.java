@@ -51,6 +51,12 @@ public final class ScaleBench {
     public static final List<Size> SIZES = List.of(new Size(10, 1), new Size(100, 10), new Size(300, 10),
             new Size(1000, 50));
 
+    /**
+     * The policy's window, s (two samples of each replica; a window of one monitor interval misses a replica whenever
+     * a tick falls while the monitor's batch is still arriving, for as long as the two rhythms stay in that phase);
+     * from the moment it holds only samples of the new load to the decision is the control plane's own latency.
+     */
+    static final double WINDOW_S = 2;
     private static final double HIGH = 90;
     private static final double MID = 50;
     private static final double LOW = 10;
@@ -63,14 +69,15 @@ public final class ScaleBench {
                    double tickCpuP99, double brokerCpu, double scalerCpu, double balancerCpu, double libvirtdCpu,
                    double messagesPerS, long brokerRss, long scalerRss, long balancerRss, double brokerHeap,
                    double scalerHeap, double balancerHeap, int statusBytes, double statusMs, List<Double> upDecision,
-                   List<Double> upAction, List<Double> downDecision, List<Double> downAction, double bulkMs) {
+                   List<Double> upAction, List<Double> downDecision, List<Double> downAction, double bulkMs,
+                   List<Double> sampleToDecision) {
     }
 
     public static List<Figures> run(PrintWriter out, List<Size> sizes, Duration steady, int steps, Path png)
             throws Exception {
         out.printf(Locale.ROOT, "bench scale: %d cores, Java %s; per size: broker, balancer and scaler in processes of "
                         + "their own, this one the monitor (1 sample per replica per s); %d s steady at %.0f %% CPU, "
-                        + "then %d load steps up (%.0f %%) and down (%.0f %%); tick 1 s, threshold-window of 1 s%n%n",
+                        + "then %d load steps up (%.0f %%) and down (%.0f %%); tick 1 s, threshold-window of 2 s (the first sample after a load change that fills it comes 1 s after the change)%n%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), steady.toSeconds(),
                 MID, steps, HIGH, LOW);
         out.flush();
@@ -101,9 +108,9 @@ public final class ScaleBench {
                  "libvirt": {"prefix": "%s"},
                  "scaler": {"policy": "threshold-window", "minReplicas": 1, "maxReplicas": 1000, "cooldownSeconds": 0,
                    "tickMs": 1000, "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 10, "warmupSeconds": 0,
-                   "maxVcpusPerCore": 1.0, "consolidateAfterSeconds": -1, "thresholdWindow": {"high": 75, "low": 30, "windowSeconds": 1}},
+                   "maxVcpusPerCore": 1.0, "consolidateAfterSeconds": -1, "thresholdWindow": {"high": 75, "low": 30, "windowSeconds": %d}},
                  "balancer": {"replicaCapacity": 100, "initialMode": "off", "slowStartMs": 0}}
-                """.formatted(port, dir.resolve("broker"), ScaleNode.PREFIX));
+                """.formatted(port, dir.resolve("broker"), ScaleNode.PREFIX, (int) WINDOW_S));
         VmscaleConfig config = ConfigLoader.load(file);
         out.printf(Locale.ROOT, "%s: %d replicas on %d hosts%n", size, size.replicas(), size.hosts());
         out.flush();
@@ -118,8 +125,11 @@ public final class ScaleBench {
                 monitor.subscribeAll(Topic.PREFIX + "*", e -> watch.messages.incrementAndGet());
                 monitor.subscribe(VmLifecycle.class, e -> watch.lifecycle(e.body()));
                 monitor.subscribe(ScaleDecision.class, e -> watch.decision(e.body()));
-                monitor.subscribe(CpuSample.class, e -> watch.lag.recordValue(Math.max(0,
-                        java.time.Duration.between(e.ts(), java.time.Instant.now()).toNanos())));
+                monitor.subscribe(CpuSample.class, e -> {
+                    watch.lag.recordValue(Math.max(0, java.time.Duration.between(e.ts(), java.time.Instant.now())
+                            .toNanos()));
+                    watch.sampleArrived(System.nanoTime());
+                });
                 Feeder feeder = new Feeder(monitor, watch);
                 Child node = Child.java("scaler", dir.resolve("scaler.log"), List.of(ScaleNode.class.getName(),
                         file.toString(), Integer.toString(size.hosts()), Integer.toString(size.replicas()),
@@ -180,13 +190,14 @@ public final class ScaleBench {
                     List<Double> upAction = new ArrayList<>();
                     List<Double> downDecision = new ArrayList<>();
                     List<Double> downAction = new ArrayList<>();
+                    List<Double> sampleToDecision = new ArrayList<>();
                     for (int i = 0; i < steps; i++) {
                         // between steps a calm spell longer than the window: each step starts from a full window
                         // down first, then up: the group moves between R - 1 and R (1,000 is the most a group has)
-                        step(watch, feeder, LOW, ScaleAction.DOWN, downDecision, downAction, size);
+                        step(watch, feeder, LOW, ScaleAction.DOWN, downDecision, sampleToDecision, downAction, size);
                         feeder.level(MID);
                         Thread.sleep(2500);
-                        step(watch, feeder, HIGH, ScaleAction.UP, upDecision, upAction, size);
+                        step(watch, feeder, HIGH, ScaleAction.UP, upDecision, sampleToDecision, upAction, size);
                         feeder.level(MID);
                         Thread.sleep(2500);
                     }
@@ -198,7 +209,7 @@ public final class ScaleBench {
                             percent(cpu1[2] - cpu0[2], span), percent(cpu1[3] - cpu0[3], span), perS,
                             brokerRss / 1024, scalerRss / 1024, balancerRss / 1024, brokerHeap, report.get("heapMB"),
                             balancerHeap, statusBytes, median(statusMs), upDecision, upAction, downDecision, downAction,
-                            report.get("bulkMs"));
+                            report.get("bulkMs"), sampleToDecision);
                 } finally {
                     feeder.close();
                     node.quit(Duration.ofMinutes(5));
@@ -223,9 +234,11 @@ public final class ScaleBench {
      * the action's end (READY of a new replica, or a replica's STOPPED) are timed from that batch.
      */
     private static void step(Watch watch, Feeder feeder, double level, ScaleAction action, List<Double> toDecision,
-                             List<Double> toAction, Size size) throws InterruptedException {
+                             List<Double> windowFull, List<Double> toAction, Size size) throws InterruptedException {
         int before = watch.decisions.size();
         int events = watch.events.size();
+        long dropped = feeder.connection.periodicDropped();
+        watch.takeGap();
         // the monitor's rhythm and the scaler's ticks run on independent clocks: each step at another phase
         long t0 = feeder.level(level, java.util.concurrent.ThreadLocalRandom.current().nextLong(1000));
         Watch.Seen decision = watch.await(() -> watch.decisionAfter(before, action), Duration.ofSeconds(60),
@@ -233,13 +246,18 @@ public final class ScaleBench {
         Watch.Seen done = watch.await(() -> watch.eventAfter(events, action == ScaleAction.UP ? ReplicaState.READY
                 : ReplicaState.STOPPED, decision.nanos()), Duration.ofSeconds(60), action + " carried out");
         toDecision.add((decision.nanos() - t0) / 1e6);
+        // the window holds only the new level's samples once the old level's last ones are a window old
+        windowFull.add((decision.nanos() - (feeder.lastOld() + (long) (WINDOW_S * 1e9))) / 1e6);
         if (decision.nanos() - t0 > 5_000_000_000L) {
             watch.anomaly = true; // the components' logs are kept to tell why
         }
         Map<String, Integer> held = watch.holdsBetween(t0, decision.nanos());
         if (!held.isEmpty()) {
             watch.held.add(action + " " + Math.round((decision.nanos() - t0) / 1e6) + " ms after the load changed, "
-                    + "held before: " + held + (decision.nanos() - t0 > 2_000_000_000L && watch.lastHold != null
+                    + "held before: " + held + ", samples the broker did not take meanwhile: "
+                    + (feeder.connection.periodicDropped() - dropped) + ", the longest gap between samples arriving here: "
+                    + watch.takeGap() / 1_000_000 + " ms"
+                    + (decision.nanos() - t0 > 2_000_000_000L && watch.lastHold != null
                     ? "; the last: " + watch.lastHold.reason() : ""));
         }
         toAction.add((done.nanos() - decision.nanos()) / 1e6);
@@ -273,8 +291,9 @@ public final class ScaleBench {
                 f.balancerRss(), f.brokerHeap(), f.scalerHeap(), f.balancerHeap(), f.statusBytes(), f.statusMs(),
                 f.bulkMs());
         out.printf(Locale.ROOT, "%s: up: load to decision %s ms, decision to READY %s ms; down: load to decision %s ms, "
-                + "decision to STOPPED %s ms%n", f.size(), list(f.upDecision()), list(f.upAction()),
-                list(f.downDecision()), list(f.downAction()));
+                + "decision to STOPPED %s ms; window full of the new load to decision %s ms%n", f.size(),
+                list(f.upDecision()), list(f.upAction()), list(f.downDecision()), list(f.downAction()),
+                list(f.sampleToDecision()));
         out.flush();
     }
 
@@ -286,17 +305,18 @@ public final class ScaleBench {
         out.println("| replicas x hosts | take back s | tick p50 / p99 ms | tick CPU p50 / p99 ms | load to UP ms (median / max) "
                 + "| UP to READY ms | load to DOWN ms | DOWN to STOPPED ms | broker % core | msg/s | scaler % core "
                 + "| libvirtd % core | heap MB broker / scaler / balancer | RSS MB broker / scaler / balancer "
-                + "| status --json KB / ms | monitor's read ms/host |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+                + "| status --json KB / ms | monitor's read ms/host | window full to decision ms (median / max) |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Figures f : all) {
             out.printf(Locale.ROOT, "| %d x %d | %.1f | %.1f / %.1f | %.1f / %.1f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f "
                             + "| %.0f / %.0f | %.1f | %.0f | %.1f | %.1f | %.0f / %.0f / %.0f | %d / %d / %d | %.1f / %.0f "
-                            + "| %.2f |%n", f.size().replicas(), f.size().hosts(), f.takeBackS(), f.tickWallP50(),
+                            + "| %.2f | %.0f / %.0f |%n", f.size().replicas(), f.size().hosts(), f.takeBackS(), f.tickWallP50(),
                     f.tickWallP99(), f.tickCpuP50(), f.tickCpuP99(), median(f.upDecision()), max(f.upDecision()),
                     median(f.upAction()), max(f.upAction()), median(f.downDecision()), max(f.downDecision()),
                     median(f.downAction()), max(f.downAction()), f.brokerCpu(), f.messagesPerS(), f.scalerCpu(),
                     f.libvirtdCpu(), f.brokerHeap(), f.scalerHeap(), f.balancerHeap(), f.brokerRss(), f.scalerRss(),
-                    f.balancerRss(), f.statusBytes() / 1024.0, f.statusMs(), f.bulkMs());
+                    f.balancerRss(), f.statusBytes() / 1024.0, f.statusMs(), f.bulkMs(), median(f.sampleToDecision()),
+                    max(f.sampleToDecision()));
         }
         out.flush();
     }
@@ -321,6 +341,23 @@ public final class ScaleBench {
             } else if (e.state() != ReplicaState.RUNNING) {
                 ready.remove(e.domain());
             }
+        }
+
+        private long lastSample;
+        /** The longest time without a sample arriving here since the last {@link #takeGap}. */
+        private long gap;
+
+        synchronized void sampleArrived(long now) {
+            if (lastSample != 0) {
+                gap = Math.max(gap, now - lastSample);
+            }
+            lastSample = now;
+        }
+
+        synchronized long takeGap() {
+            long g = Math.max(gap, lastSample == 0 ? 0 : System.nanoTime() - lastSample);
+            gap = 0;
+            return g;
         }
 
         /** A step took far longer than a tick: the logs are kept. */
@@ -400,6 +437,13 @@ public final class ScaleBench {
         private double level = MID;
         private boolean changed;
         private long shift;
+        private long batchEnd;
+        /** When the last batch of the level before the latest change finished going out. */
+        private long lastOld;
+
+        synchronized long lastOld() {
+            return lastOld;
+        }
         private long lastBatch;
         private volatile boolean closed;
 
@@ -435,6 +479,9 @@ public final class ScaleBench {
                 double now;
                 synchronized (this) {
                     now = level;
+                    if (changed) {
+                        lastOld = batchEnd; // the last samples of the old level were stamped before this
+                    }
                     changed = false;
                     lastBatch = System.nanoTime();
                     notifyAll();
@@ -442,6 +489,9 @@ public final class ScaleBench {
                 List<Map.Entry<String, String>> replicas = new ArrayList<>(watch.ready.entrySet());
                 for (Map.Entry<String, String> r : replicas) {
                     connection.publish(new CpuSample(r.getValue(), r.getKey(), "RUNNING", 1, 0, now, 1000));
+                }
+                synchronized (this) {
+                    batchEnd = System.nanoTime();
                 }
                 synchronized (this) {
                     long base = lastBatch + 1_000_000_000L;

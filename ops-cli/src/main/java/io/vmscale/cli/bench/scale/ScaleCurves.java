@@ -34,10 +34,10 @@ final class ScaleCurves {
         plot.add(panel("reconcile tick, ms", 50, all, new String[] {"wall p50", "wall p99", "CPU p50", "CPU p99"},
                 ScaleBench.Figures::tickWallP50, ScaleBench.Figures::tickWallP99, ScaleBench.Figures::tickCpuP50,
                 ScaleBench.Figures::tickCpuP99));
-        plot.add(panel("load change to decision, ms", 1000, all, new String[] {"to UP (max)", "to DOWN (max)",
-                        "UP to READY (max)", "DOWN to STOPPED (max)"}, f -> ScaleBench.max(f.upDecision()),
-                f -> ScaleBench.max(f.downDecision()), f -> ScaleBench.max(f.upAction()),
-                f -> ScaleBench.max(f.downAction())));
+        plot.add(panel("ms", 1000, all, new String[] {"window full of the new load to decision (median)",
+                        "the same (max)", "UP to READY (max)", "DOWN to STOPPED (max)"},
+                f -> ScaleBench.median(f.sampleToDecision()), f -> ScaleBench.max(f.sampleToDecision()),
+                f -> ScaleBench.max(f.upAction()), f -> ScaleBench.max(f.downAction())));
         plot.add(panel("% of one core", 25, all, new String[] {"broker", "scaler", "balancer", "libvirtd"},
                 ScaleBench.Figures::brokerCpu, ScaleBench.Figures::scalerCpu, ScaleBench.Figures::balancerCpu,
                 ScaleBench.Figures::libvirtdCpu));
