@@ -5,6 +5,10 @@
 'use strict';
 
 const COMMAND_TIMEOUT_MS = 5000;
+/** Over this many replicas the chart draws the fleet (mean, max, min each second), not a line per replica. */
+const MANY_LINES = 12;
+/** The replicas table's row height, as measured on a drawn row: only the rows in view are built. */
+let rowPx = 24;
 const BALANCER_COMMANDS = new Set(['load', 'add', 'remove', 'clear', 'refresh']);
 const $ = (id) => document.getElementById(id);
 
@@ -22,12 +26,17 @@ const receipts = new Map(); // receipt id -> requestId
 // ---- what the page knows, built from events ----
 
 const replicas = new Map(); // domain -> {domain, host, state, cpu, endpoint, since}
+let replicaOrder = null; // the domains sorted, until one comes or goes
+const rowCache = new Map(); // domain -> its <tr> while in view
+/** What rendering costs in this page (the scale test reads it): each render's milliseconds, the last 300. */
+const figures = {renders: [], events: 0, handlingMs: 0, lagMs: 0};
 const decisions = [];
 const ejected = new Set();
 
 /** The chart's series, with the semantics of io.vmscale.cli.chart.ChartModel (the PNG and the window). */
 const chart = {
   cpu: new Map(), // domain -> [[t, value]]
+  fleet: new Map(), // whole second -> {n, sum, min, max}: the CPU of every replica sampled in it
   replicas: [], // [t, ready count]
   ready: new Set(),
   migrating: new Set(), // being live-migrated: the monitor's "migrated" events are not departures
@@ -49,6 +58,7 @@ const chart = {
         if (this.pooled.has(b.domain)) return; // a warm pool's replica booting or being warmed: not load
         if (!this.cpu.has(b.domain)) this.cpu.set(b.domain, []);
         this.cpu.get(b.domain).push([t, b.cpuPercent]);
+        this.addToFleet(Math.floor(t), b.cpuPercent);
         break;
       case 'vm.lifecycle': {
         if (b.state === 'MIGRATING') this.migrating.add(b.domain);
@@ -88,15 +98,32 @@ const chart = {
         return;
     }
     this.newest = Math.max(this.newest, t);
-    this.trim();
     this.dirty = true;
   },
 
+  addToFleet(second, value) {
+    const bucket = this.fleet.get(second);
+    if (!bucket) {
+      this.fleet.set(second, {n: 1, sum: value, min: value, max: value});
+      return;
+    }
+    bucket.n++;
+    bucket.sum += value;
+    bucket.min = Math.min(bucket.min, value);
+    bucket.max = Math.max(bucket.max, value);
+  },
+
+  /** Drops what left the window: once per drawing, not per event (1,000 samples a second at 1,000 replicas). */
   trim() {
     const oldest = this.newest - settings.windowSeconds;
     for (const [domain, points] of this.cpu) {
-      while (points.length && points[0][0] < oldest) points.shift();
-      if (!points.length) this.cpu.delete(domain);
+      let gone = 0;
+      while (gone < points.length && points[gone][0] < oldest) gone++;
+      if (gone === points.length) this.cpu.delete(domain);
+      else if (gone) points.splice(0, gone);
+    }
+    for (const second of this.fleet.keys()) {
+      if (second < Math.floor(oldest)) this.fleet.delete(second);
     }
     // the last replica count before the window still holds at its left edge
     while (this.replicas.length > 1 && this.replicas[1][0] < oldest) this.replicas.shift();
@@ -123,6 +150,16 @@ async function start() {
     login($('user').value, $('password').value);
   });
   $('logout').addEventListener('click', logout);
+  $('replica-filter').addEventListener('input', renderTable);
+  let scrolled = false;
+  $('replicas-box').addEventListener('scroll', () => {
+    if (scrolled) return;
+    scrolled = true;
+    requestAnimationFrame(() => {
+      scrolled = false;
+      renderTable();
+    });
+  });
   for (const button of document.querySelectorAll('#controls button')) {
     button.addEventListener('click', () => control(button));
   }
@@ -185,7 +222,14 @@ function onConnect() {
   $('login-error').textContent = '';
   $('session').textContent = `${user} @ ${settings.brokerUrl}${readOnly ? ' (read only)' : ''}`;
   // one subscription to every live topic, in the broker's routing order; non-durable: it ends with the page
-  client.subscribe('vmscale.*', (message) => onEvent(JSON.parse(message.body)), {'subscription-type': 'MULTICAST'});
+  client.subscribe('vmscale.*', (message) => {
+    const began = performance.now();
+    const envelope = JSON.parse(message.body);
+    onEvent(envelope);
+    figures.handlingMs += performance.now() - began;
+    figures.events++;
+    figures.lagMs = Math.max(figures.lagMs, Date.now() - Date.parse(envelope.ts));
+  }, {'subscription-type': 'MULTICAST'});
   replyTo = 'vmscale.reply.console-' + crypto.randomUUID();
   client.subscribe(replyTo, (message) => onAnswer(JSON.parse(message.body).body), {'subscription-type': 'MULTICAST'});
   if (!readOnly) {
@@ -300,6 +344,7 @@ function showStatus(result) {
   if (result.responder.startsWith('scaler@')) {
     const t = Date.now() / 1000;
     for (const r of data.replicas || []) {
+      if (!replicas.has(r.domain)) replicaOrder = null;
       const known = replicas.get(r.domain) || {domain: r.domain, host: r.host || '-', since: Date.parse(r.since)};
       replicas.set(r.domain, {...known, host: known.host === '-' && r.host ? r.host : known.host, state: r.state,
         cpu: r.cpu, endpoint: r.endpoint, check: r.check || known.check});
@@ -341,8 +386,9 @@ function onEvent(envelope) {
       }
       const endpoint = b.endpoint ? `${b.endpoint.ip}:${b.endpoint.port}` : known.endpoint;
       if (b.state === 'UNDEFINED' || (b.state === 'STOPPED' && envelope.source.startsWith('scaler@'))) {
-        replicas.delete(b.domain);
+        if (replicas.delete(b.domain)) replicaOrder = null;
       } else {
+        if (!replicas.has(b.domain)) replicaOrder = null;
         // the last health check as far as events tell it: READY passed one, FAILED says why; the status refines it
         const check = b.state === 'FAILED' ? b.reason : b.state === 'READY' ? 'passed' : known.check;
         replicas.set(b.domain, {...known, host: b.host, state: b.state, endpoint, check});
@@ -408,22 +454,8 @@ function age(ms) {
 
 function render() {
   if ($('console').hidden) return;
-  const rows = [...replicas.values()].sort((a, b) => a.domain.localeCompare(b.domain)).map((r) => {
-    const tr = document.createElement('tr');
-    tr.id = 'replica-' + r.domain;
-    tr.className = 'state-' + r.state;
-    const pool = r.state === 'POOLED' || r.state === 'WARMING';
-    const cells = [r.domain, r.host || '-', r.state, r.cpu == null || pool ? '-' : r.cpu.toFixed(1), r.endpoint || '-',
-      age(r.since), r.check || '-'];
-    cells.forEach((text, i) => {
-      const td = document.createElement('td');
-      td.textContent = text;
-      td.className = ['domain', 'host', 'state', 'number cpu', 'endpoint', 'number age', 'check'][i];
-      tr.append(td);
-    });
-    return tr;
-  });
-  $('replicas').tBodies[0].replaceChildren(...rows);
+  const began = performance.now();
+  renderTable();
   $('decisions').replaceChildren(...decisions.slice(-15).reverse().map((d) => {
     const li = document.createElement('li');
     li.className = 'action-' + d.action;
@@ -432,13 +464,87 @@ function render() {
   }));
   if (chart.dirty) {
     chart.dirty = false;
+    chart.trim();
     drawCpu();
     drawLb();
   }
+  figures.renders.push(performance.now() - began);
+  if (figures.renders.length > 300) figures.renders.shift();
+}
+
+/** The replicas that match the filter, in domain order. */
+function shownReplicas() {
+  if (!replicaOrder) replicaOrder = [...replicas.keys()].sort();
+  const filter = $('replica-filter').value.trim().toLowerCase();
+  const all = replicaOrder.map((domain) => replicas.get(domain));
+  return filter ? all.filter((r) => [r.domain, r.host, r.state, r.endpoint].some((v) => v && v.toLowerCase().includes(filter)))
+    : all;
+}
+
+/**
+ * The replicas table, virtualised: a spacer row stands for the rows above the box's view and one for those
+ * below, so a fleet of 1,000 costs the 20-odd rows in view; a row seen again is reused and only its changed
+ * cells written.
+ */
+function renderTable() {
+  const shown = shownReplicas();
+  const states = new Map();
+  for (const r of replicas.values()) states.set(r.state, (states.get(r.state) || 0) + 1);
+  $('replica-count').textContent = `${replicas.size} replicas` + (states.size ? ': ' : '')
+    + [...states].sort((a, b) => b[1] - a[1]).map(([state, n]) => `${n} ${state}`).join(', ')
+    + (shown.length !== replicas.size ? ` (${shown.length} match the filter)` : '');
+  const box = $('replicas-box');
+  const inView = Math.ceil((box.clientHeight || 600) / rowPx) + 10;
+  const first = Math.max(0, Math.min(Math.floor(box.scrollTop / rowPx) - 5, shown.length - inView));
+  const visible = shown.slice(first, first + inView);
+  const keep = new Set(visible.map((r) => r.domain));
+  for (const domain of rowCache.keys()) {
+    if (!keep.has(domain)) rowCache.delete(domain);
+  }
+  const rows = visible.map((r) => {
+    let tr = rowCache.get(r.domain);
+    if (!tr) {
+      tr = document.createElement('tr');
+      tr.id = 'replica-' + r.domain;
+      for (const name of ['domain', 'host', 'state', 'number cpu', 'endpoint', 'number age', 'check']) {
+        const td = document.createElement('td');
+        td.className = name;
+        tr.append(td);
+      }
+      rowCache.set(r.domain, tr);
+    }
+    const pool = r.state === 'POOLED' || r.state === 'WARMING';
+    const cells = [r.domain, r.host || '-', r.state, r.cpu == null || pool ? '-' : r.cpu.toFixed(1), r.endpoint || '-',
+      age(r.since), r.check || '-'];
+    const className = 'state-' + r.state;
+    if (tr.className !== className) tr.className = className;
+    cells.forEach((text, i) => {
+      const td = tr.cells[i];
+      if (td.textContent !== text) {
+        td.textContent = text;
+        td.title = text;
+      }
+    });
+    return tr;
+  });
+  const spacer = (n) => {
+    const tr = document.createElement('tr');
+    tr.className = 'spacer';
+    const td = document.createElement('td');
+    td.colSpan = 7;
+    td.style.height = `${n * rowPx}px`;
+    tr.append(td);
+    return tr;
+  };
+  const above = first;
+  const below = shown.length - first - visible.length;
+  $('replicas').tBodies[0].replaceChildren(...(above ? [spacer(above)] : []), ...rows, ...(below ? [spacer(below)] : []));
+  const drawn = rows.length ? rows[0].getBoundingClientRect().height : 0;
+  if (drawn > 0) rowPx = drawn;
 }
 
 let cpuPlot;
-let cpuDomains = '';
+let cpuDomains = ''; // the replicas drawn, one line each, or 'fleet'
 let lbPlot;
 
 /** uPlot wants one x array: the union of every series' times, each series null where it has no point. */
@@ -460,22 +566,37 @@ function size(id, height) {
 }
 
 function drawCpu() {
-  const domains = [...chart.cpu.keys()];
   const replicaLine = chart.replicas.length ? [...chart.replicas, [chart.newest, chart.replicas.at(-1)[1]]] : [];
-  const data = aligned([...domains.map((d) => chart.cpu.get(d)), replicaLine],
-    [...domains.map(() => false), true]);
-  if (!cpuPlot || cpuDomains !== domains.join()) {
-    cpuPlot?.destroy();
-    cpuDomains = domains.join();
+  const domains = [...chart.cpu.keys()];
+  const many = domains.length > MANY_LINES;
+  let lines;
+  let data;
+  if (many) {
+    // the whole fleet each second: a line per replica would be hundreds nobody can tell apart
+    const seconds = [...chart.fleet.keys()].sort((a, b) => a - b);
+    const stat = (f) => seconds.map((s) => [s, f(chart.fleet.get(s))]);
+    lines = [{label: 'max CPU %', stroke: '#d62728'}, {label: 'mean CPU %', stroke: '#1f77b4', width: 2},
+      {label: 'min CPU %', stroke: '#2ca02c'}];
+    data = aligned([stat((b) => b.max), stat((b) => b.sum / b.n), stat((b) => b.min), replicaLine],
+      [false, false, false, true]);
+  } else {
     const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+    lines = domains.map((d, i) => ({label: d, stroke: colours[i % colours.length]}));
+    data = aligned([...domains.map((d) => chart.cpu.get(d)), replicaLine], [...domains.map(() => false), true]);
+  }
+  const drawn = many ? 'fleet' : domains.join();
+  if (!cpuPlot || cpuDomains !== drawn) {
+    cpuPlot?.destroy();
+    cpuDomains = drawn;
     cpuPlot = new uPlot({
       ...size('cpu-chart', 300),
       scales: {'%': {range: [0, 110]}, n: {range: (u, min, max) => [0, Math.max(4, max + 1)]}},
       axes: [{}, {scale: '%', label: 'CPU %'}, {scale: 'n', side: 1, label: 'replicas', grid: {show: false}}],
-      series: [{}, ...domains.map((d, i) => ({label: d, scale: '%', stroke: colours[i % colours.length], spanGaps: true,
-        points: {show: false}})),
+      series: [{}, ...lines.map((line) => ({scale: '%', spanGaps: true, points: {show: false}, ...line})),
         {label: 'replicas', scale: 'n', stroke: '#000', width: 2.5, paths: uPlot.paths.stepped({align: 1}),
           points: {show: false}}],
+      // the band between the fleet's max and min
+      bands: many ? [{series: [1, 3], fill: 'rgba(31, 119, 180, 0.10)'}] : [],
       hooks: {draw: [drawThresholdsAndMarkers]},
     }, data, $('cpu-chart'));
   } else {

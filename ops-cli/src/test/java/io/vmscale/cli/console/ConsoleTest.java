@@ -65,12 +65,12 @@ class ConsoleTest {
                  "probeTimeoutSeconds": 10, "drainTimeoutSeconds": 5}""");
         console = WebConsole.serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 WebConsole.Settings.of(stack.loaded));
-        browser = browser();
+        browser = browser(dir);
         waiting = new WebDriverWait(browser, WAIT);
     }
 
     /** Debian's chromium and chromedriver, named explicitly: Selenium then downloads nothing. */
-    private static ChromeDriver browser() {
+    static ChromeDriver browser(Path dir) {
         Path chromium = Paths.get("/usr/bin/chromium");
         Path driver = Paths.get("/usr/bin/chromedriver");
         assertThat(Files.isExecutable(chromium) && Files.isExecutable(driver))
