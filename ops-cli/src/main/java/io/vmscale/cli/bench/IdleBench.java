@@ -13,16 +13,24 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code ./vmscale up} costs when nothing happens: broker, monitor, scaler and balancer in this
- * JVM with two READY replicas and the load off, against the same JVM running the broker alone, each
- * measured over the same span: process CPU time (% of one core) and resident memory.
+ * JVM with one READY replica (calibrated) and the load off, against the same JVM running the broker
+ * alone, each measured over the same span: process CPU time (% of one core) and resident memory, and
+ * where the stack's CPU went, thread by thread (from {@code /proc/self/task}: the JIT's and the
+ * collector's threads too).
  */
 final class IdleBench {
+    private static final int REPLICAS = 1;
+    /** After the replica's calibration: the JIT compiles what the first seconds ran. */
+    private static final Duration SETTLE = Duration.ofSeconds(30);
+
     private IdleBench() {
     }
 
@@ -32,11 +40,12 @@ final class IdleBench {
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new io.vmscale.libvirt.LibvirtConfig(
                 demo.libvirt().uris(), loaded.libvirt().prefix() + "bench", demo.libvirt().reconnectMinMs(),
                 demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
-                s.withLimits(2, 2).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),
+                s.withLimits(REPLICAS, REPLICAS).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),
                 demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         out.printf(Locale.ROOT, "bench idle: %d cores, Java %s; %d s each, the broker alone then the whole stack with "
-                + "2 replicas (%s-NNNN), load off%n", Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), span.toSeconds(), config.libvirt().prefix());
+                + "%d replica(s) (%s-NNNN), load off, from %d s after the calibration%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), span.toSeconds(),
+                REPLICAS, config.libvirt().prefix(), SETTLE.toSeconds());
         out.flush();
         Figures broker;
         try (EmbeddedBroker alone = EmbeddedBroker.start(config.broker())) {
@@ -45,40 +54,81 @@ final class IdleBench {
         }
         out.printf(Locale.ROOT, "broker alone:               %5.2f %% of one core, RSS %4d MB%n", broker.cpuPercent,
                 broker.rssMb);
+        broker.printThreads(out, span);
         out.flush();
         Figures stack;
         try (Stack up = Stack.start(config, new PrintWriter(java.io.Writer.nullWriter()), "bench")) {
             long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-            while (up.scaler().replicas().values().stream().filter(r -> r == ReplicaState.READY).count() < 2) {
+            while (up.scaler().replicas().values().stream().filter(r -> r == ReplicaState.READY).count() < REPLICAS
+                    || up.balancer().calibrations() < REPLICAS) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("two replicas were not READY within 5 minutes");
+                    throw new IllegalStateException("the replicas were not READY and calibrated within 5 minutes");
                 }
                 pause(Duration.ofMillis(200));
             }
-            pause(Duration.ofSeconds(10)); // boot CPU and the balancer's calibration are over
+            pause(SETTLE);
             stack = measure(span);
             up.scaler().close();
             for (Replica replica : up.provisioner().running()) {
                 up.provisioner().stop(replica.domain());
             }
         }
-        out.printf(Locale.ROOT, "whole stack, 2 replicas:    %5.2f %% of one core, RSS %4d MB%n", stack.cpuPercent,
+        out.printf(Locale.ROOT, "whole stack, 1 replica:     %5.2f %% of one core, RSS %4d MB%n", stack.cpuPercent,
                 stack.rssMb);
+        stack.printThreads(out, span);
         out.printf(Locale.ROOT, "ratio stack / broker alone: CPU %.1f x, RSS %.2f x%n",
                 stack.cpuPercent / Math.max(0.01, broker.cpuPercent), (double) stack.rssMb / Math.max(1, broker.rssMb));
         out.flush();
     }
 
-    private record Figures(double cpuPercent, long rssMb) {
+    /** @param threads CPU clock ticks spent in the span by each group of threads */
+    private record Figures(double cpuPercent, long rssMb, Map<String, Long> threads) {
+        void printThreads(PrintWriter out, Duration span) {
+            out.printf(Locale.ROOT, "  where it went (%% of one core; threads by name, numbers as N, cut at 15 chars):%n");
+            threads.entrySet().stream().filter(e -> e.getValue() > 0)
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(12)
+                    .forEach(e -> out.printf(Locale.ROOT, "    %5.2f %%  %s%n",
+                            100.0 * e.getValue() / TICKS_PER_SECOND / span.toSeconds(), e.getKey()));
+            out.flush();
+        }
     }
 
     private static Figures measure(Duration span) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        Map<String, Long> before = threadTicks();
         long cpu0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         pause(span);
         double percent = 100.0 * (os.getProcessCpuTime() - cpu0) / (System.nanoTime() - t0);
-        return new Figures(percent, rssKb() / 1024);
+        Map<String, Long> spent = new HashMap<>();
+        threadTicks().forEach((thread, ticks) -> spent.merge(group(thread.substring(thread.indexOf(' ') + 1)),
+                ticks - before.getOrDefault(thread, 0L), Long::sum));
+        return new Figures(percent, rssKb() / 1024, spent);
+    }
+
+    private static final double TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
+
+    /** "tid name" to the thread's user and system CPU so far, in clock ticks. */
+    private static Map<String, Long> threadTicks() throws IOException {
+        Map<String, Long> ticks = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(task.getFileName() + " " + name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+                } catch (IOException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return ticks;
+    }
+
+    /** A pool's threads under one name: their numbers as N. */
+    private static String group(String thread) {
+        return thread.replaceAll("[0-9]+", "N");
     }
 
     private static long rssKb() throws IOException {

@@ -23,5 +23,18 @@ public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorC
                     : "traffic";
             throw new InvalidValueException(missing, "an object", "null");
         }
+        // a policy's window must hold two samples of every replica: with one, a tick just before a sample
+        // arrives sees the previous one just out of the window and waits, possibly for tens of seconds
+        int twoSamples = (int) Math.ceil(2.0 * monitor.intervalMs() / 1000);
+        if (scaler.thresholdWindow().windowSeconds() < twoSamples) {
+            throw new InvalidValueException("scaler.thresholdWindow.windowSeconds", "at least two monitor intervals "
+                    + "(monitor.intervalMs " + monitor.intervalMs() + "): " + twoSamples + " or more",
+                    scaler.thresholdWindow().windowSeconds());
+        }
+        if (scaler.targetTracking().metricWindowSeconds() < twoSamples) {
+            throw new InvalidValueException("scaler.targetTracking.metricWindowSeconds", "at least two monitor "
+                    + "intervals (monitor.intervalMs " + monitor.intervalMs() + "): " + twoSamples + " or more",
+                    scaler.targetTracking().metricWindowSeconds());
+        }
     }
 }
