@@ -76,13 +76,13 @@ final class HostWatch implements HostConnection.Listener {
         }
         ReplicaState state = LifecycleStates.state(event);
         if (state != null) {
-            outbox.accept(new VmLifecycle(event.domain(), event.host(), null, state, LifecycleStates.reason(event)));
+            outbox.accept(new VmLifecycle(event.domain(), uri, null, state, LifecycleStates.reason(event)));
         }
     }
 
     @Override
-    public void connection(String uri, boolean connected, String reason) {
-        outbox.accept(new HostStatus(uri, connected, reason));
+    public void connection(String reached, boolean connected, String reason) {
+        outbox.accept(new HostStatus(uri, connected, reason)); // named as the configuration names it
         if (connected) {
             // listed at the next tick, on the tick thread: a callback never waits for libvirt
             listing.set(connectedBefore.getAndSet(true) ? LISTED_ON_RECONNECT : LISTED_AT_START);

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +37,9 @@ public final class Monitor implements AutoCloseable {
     private final Thread publisher;
     private volatile boolean running = true;
 
-    private Monitor(LibvirtConfig libvirt, Consumer<Event> publish) {
+    private Monitor(int hosts, Consumer<Event> publish) {
         this.publish = publish;
-        this.ticker = Executors.newScheduledThreadPool(libvirt.uris().size(), r -> {
+        this.ticker = Executors.newScheduledThreadPool(hosts, r -> {
             Thread t = new Thread(r, "monitor-tick");
             t.setDaemon(true);
             return t;
@@ -48,22 +49,39 @@ public final class Monitor implements AutoCloseable {
     }
 
     /**
-     * Connects to every host of the configuration and starts ticking.
+     * Connects to the hosts of the configuration ({@code monitor.uris}, or every one of {@code libvirt.uris}) and
+     * starts ticking.
      *
      * @param publish where events go (a broker connection's publish); called from the monitor's threads
      */
     public static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish) {
-        return start(libvirt, config, publish, System::nanoTime);
+        return start(libvirt, config, publish, uri -> uri);
+    }
+
+    /**
+     * The same, each host reached through {@code through.apply(uri)} (its own {@code qemu:///system} when the monitor
+     * runs on it) and named by its URI in the configuration, as the scaler knows it.
+     */
+    public static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish,
+                                UnaryOperator<String> through) {
+        return start(libvirt, config, publish, System::nanoTime, through);
     }
 
     /** @param nanoTime the monotonic clock readings are stamped with */
     static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish, LongSupplier nanoTime) {
-        Monitor monitor = new Monitor(libvirt, publish);
+        return start(libvirt, config, publish, nanoTime, uri -> uri);
+    }
+
+    private static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish,
+                                 LongSupplier nanoTime, UnaryOperator<String> through) {
+        List<String> uris = config.uris().isEmpty() ? libvirt.uris() : config.uris();
+        Monitor monitor = new Monitor(uris.size(), publish);
         monitor.publisher.start();
         Duration interval = Duration.ofMillis(config.intervalMs());
-        for (String uri : libvirt.uris()) {
+        for (String uri : uris) {
             HostWatch watch = new HostWatch(uri, libvirt, interval, nanoTime, monitor.outbox::add, publish);
-            HostConnection host = HostConnection.open(uri, watch,
+            String reach = through.apply(uri);
+            HostConnection host = HostConnection.open(reach, watch,
                     Duration.ofMillis(libvirt.reconnectMinMs()), Duration.ofMillis(libvirt.reconnectMaxMs()));
             watch.watch(host);
             monitor.hosts.add(host);
@@ -71,8 +89,9 @@ public final class Monitor implements AutoCloseable {
             // a fixed delay, not a fixed rate: a late tick is not followed by one that comes at once
             monitor.ticker.scheduleWithFixedDelay(watch::tick, 0, config.intervalMs(), TimeUnit.MILLISECONDS);
         }
-        log.info("monitor: {} host(s), prefix {}-, every {} ms", libvirt.uris().size(), libvirt.prefix(),
-                config.intervalMs());
+        log.info("monitor: {} host(s) ({}), prefix {}-, every {} ms", uris.size(), String.join(", ", uris.stream()
+                .map(u -> through.apply(u).equals(u) ? u : u + " through " + through.apply(u)).toList()),
+                libvirt.prefix(), config.intervalMs());
         return monitor;
     }
 

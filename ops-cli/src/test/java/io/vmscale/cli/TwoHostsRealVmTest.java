@@ -9,6 +9,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Two libvirt hosts on this machine, real VMs, the whole stack: the system host and a second one started by
- * {@code scripts/libvirt-host}, one replica each at most. Placement puts one on each; a third holds with
+ * {@code scripts/libvirt-host}, one replica each at most, with one monitor per host (the stack's reads the first,
+ * {@code vmscale monitor --uri TWO --connect ...} in its own process the second, as it would run on that host). Placement puts one on each; a third holds with
  * NoCapacity; a scale-in leaves one host empty; the survivor is live-migrated under load with no wrong and no
  * lost answer; the host's libvirtd is killed and its replica replaced on the other host within the grace
  * period and a boot; when the host returns the reconciler keeps exactly the count wanted.
@@ -57,6 +60,7 @@ class TwoHostsRealVmTest {
 
     private final List<Timed<VmLifecycle>> lifecycle = new CopyOnWriteArrayList<>();
     private final List<Timed<ScaleDecision>> decisions = new CopyOnWriteArrayList<>();
+    private final List<Timed<CpuSample>> samples = new CopyOnWriteArrayList<>();
 
     private record Timed<T>(Instant at, T event) {
     }
@@ -77,7 +81,8 @@ class TwoHostsRealVmTest {
         VmscaleConfig demo = FullDemo.demoConfig(ConfigLoader.defaults(), dir.resolve("broker"));
         VmscaleConfig config = new VmscaleConfig(demo.broker(), new LibvirtConfig(List.of(ONE, two), prefix,
                 demo.libvirt().reconnectMinMs(), demo.libvirt().reconnectMaxMs(),
-                List.of(new LibvirtConfig.Host(ONE, "", 1), new LibvirtConfig.Host(two, "", 1))), demo.monitor(),
+                List.of(new LibvirtConfig.Host(ONE, "", 1), new LibvirtConfig.Host(two, "", 1))),
+                demo.monitor().withUris(List.of(ONE)),
                 demo.provisioning(), demo.scaler().withLimits(1, 3).withHosts(GRACE, -1), demo.balancer(), demo.guest(), demo.application(), demo.traffic());
         StringWriter out = new StringWriter();
         try (HostConnection libvirtOne = HostConnection.open(ONE);
@@ -91,6 +96,7 @@ class TwoHostsRealVmTest {
                                  e.body().reason());
                      }
                  });
+                 viewer.subscribe(CpuSample.class, e -> samples.add(new Timed<>(e.ts(), e.body())));
                  viewer.subscribe(ScaleDecision.class, e -> {
                      decisions.add(new Timed<>(e.ts(), e.body()));
                      log.info("decision {} {}: {}", e.body().action(), e.body().reasonCode(), e.body().reason());
@@ -98,6 +104,8 @@ class TwoHostsRealVmTest {
                  return List.of(viewer);
              })) {
             Scaler scaler = stack.scaler();
+            assertThat(stack.monitor().hosts()).extracting(HostConnection::uri).containsExactly(ONE);
+            Process monitorTwo = monitorOf(config, two);
             try {
                 await().atMost(BOOT).until(() -> count(scaler, ReplicaState.READY) == 1);
                 assertThat(command(scaler, "pause").ok()).isTrue(); // the operator steers from here
@@ -112,6 +120,14 @@ class TwoHostsRealVmTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> readyOrNull(second) != null);
                 assertThat(ready(second).host()).isEqualTo(two);
                 assertThat(ready(second).endpoint().ip()).isEqualTo("127.0.0.2");
+                // each replica's CPU read by its host's monitor: the second one's by the other process, under the
+                // name the scaler knows its host by (though reached through another URI)
+                assertThat(monitorTwo.isAlive()).as(Files.readString(dir.resolve("monitor-two.log"))).isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(() -> sampled(second, two) && sampled(first, ONE));
+                assertThat(samples).filteredOn(t -> t.event().domain().equals(second))
+                        .allSatisfy(t -> assertThat(t.event().host()).isEqualTo(two));
+                assertThat(Files.readString(dir.resolve("monitor-two.log")))
+                        .contains("monitor: domains " + prefix + "-NNNN on " + two + " (through " + through(two) + ")");
                 assertThat(libvirtOne.domains().names(n -> n.startsWith(prefix))).containsExactly(first);
                 assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).containsExactly(second);
                 assertThat(command(scaler, "scale", "3").ok()).isTrue();
@@ -151,6 +167,9 @@ class TwoHostsRealVmTest {
                 assertThat(libvirtTwo.domains().names(n -> n.startsWith(prefix))).containsExactly(first);
                 assertThat(libvirtTwo.domains().metadata(first, "https://vmscale.io/xmlns/replica/1")).as("its persistent definition")
                         .hasValueSatisfying(mark -> assertThat(mark).contains("127.0.0.2").doesNotContain("127.0.0.1"));
+                // now read by the other host's monitor
+                await().atMost(Duration.ofSeconds(10)).until(() -> samples.stream().anyMatch(t -> t.at().isAfter(arrived)
+                        && t.event().domain().equals(first) && t.event().host().equals(two)));
 
                 // 4. the second host's libvirtd killed: its replica is replaced on the first host
                 Instant killed = Instant.now();
@@ -173,6 +192,8 @@ class TwoHostsRealVmTest {
                         + libvirtTwo.domains().names(n -> n.startsWith(prefix)).size()).isEqualTo(1);
                 assertThat(decisions).filteredOn(t -> t.event().action() == ScaleAction.REPLACE).hasSize(1);
             } finally {
+                monitorTwo.destroy();
+                assertThat(monitorTwo.waitFor(10, TimeUnit.SECONDS)).isTrue();
                 for (var replica : stack.provisioner().observe().replicas()) {
                     stack.provisioner().stop(replica.domain());
                 }
@@ -180,6 +201,28 @@ class TwoHostsRealVmTest {
         } finally {
             host("stop");
         }
+    }
+
+    /** {@code vmscale monitor} reading the one host, as it would run there, publishing to the stack's broker. */
+    private Process monitorOf(VmscaleConfig config, String uri) throws IOException {
+        Path file = Files.writeString(dir.resolve("monitor.json"), """
+                {"broker": {"bind": "%s", "port": %d, "dataDir": "%s"},
+                 "libvirt": {"uris": ["%s", "%s"], "prefix": "%s"},
+                 "monitor": {"intervalMs": %d}}""".formatted(config.broker().bind(), config.broker().port(),
+                config.broker().dataDir(), ONE, uri, config.libvirt().prefix(), config.monitor().intervalMs()));
+        return new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "monitor", "--config", file.toString(), "--uri", uri, "--connect", through(uri)))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("monitor-two.log").toFile()).start();
+    }
+
+    /** The same host by another URI: its default port left out. */
+    private static String through(String uri) {
+        return uri.replace(":16509/", "/");
+    }
+
+    private boolean sampled(String domain, String host) {
+        return samples.stream().anyMatch(t -> t.event().domain().equals(domain) && t.event().host().equals(host));
     }
 
     private VmLifecycle ready(String domain) {

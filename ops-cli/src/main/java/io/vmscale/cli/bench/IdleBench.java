@@ -1,6 +1,9 @@
 package io.vmscale.cli.bench;
 
+import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
+import io.vmscale.broker.Role;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.cli.demo.FullDemo;
@@ -66,7 +69,16 @@ final class IdleBench {
                 }
                 pause(Duration.ofMillis(200));
             }
-            pause(SETTLE);
+            // what the stack sends while idle, counted before the measured span (a listener costs too)
+            Map<String, Integer> sent = new java.util.concurrent.ConcurrentHashMap<>();
+            try (BrokerConnection count = up.broker().connect(Role.COMPONENT, BrokerConnection.source("bench"))) {
+                count.subscribeAll(Topic.PREFIX + "*", e -> sent.merge(e.type().wireName(), 1, Integer::sum));
+                pause(SETTLE);
+            }
+            out.printf(Locale.ROOT, "events while idle (per second, over %d s): %s%n", SETTLE.toSeconds(),
+                    sent.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> String.format(Locale.ROOT,
+                            "%s %.2f", e.getKey(), e.getValue() / (double) SETTLE.toSeconds())).toList());
+            out.flush();
             stack = measure(span);
             up.scaler().close();
             for (Replica replica : up.provisioner().running()) {

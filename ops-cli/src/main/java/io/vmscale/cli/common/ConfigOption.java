@@ -16,6 +16,11 @@ public final class ConfigOption {
         return load(file);
     }
 
+    /** Where {@link #load()} reads from, in words. */
+    public String source() {
+        return source(file);
+    }
+
     /** Where {@link #load(Path)} reads from, in words: the file, the installation's, or the built-in defaults. */
     public static String source(Path file) {
         if (file != null) {

@@ -23,6 +23,12 @@ public record VmscaleConfig(BrokerConfig broker, LibvirtConfig libvirt, MonitorC
                     : "traffic";
             throw new InvalidValueException(missing, "an object", "null");
         }
+        for (int i = 0; i < monitor.uris().size(); i++) {
+            if (!libvirt.uris().contains(monitor.uris().get(i))) {
+                throw new InvalidValueException("monitor.uris[" + i + "]", "one of libvirt.uris "
+                        + libvirt.uris(), "\"" + monitor.uris().get(i) + "\"");
+            }
+        }
         // a policy's window must hold two samples of every replica: with one, a tick just before a sample
         // arrives sees the previous one just out of the window and waits, possibly for tens of seconds
         int twoSamples = (int) Math.ceil(2.0 * monitor.intervalMs() / 1000);

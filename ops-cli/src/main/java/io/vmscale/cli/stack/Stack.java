@@ -40,17 +40,20 @@ public final class Stack implements AutoCloseable {
     private final EmbeddedBroker broker;
     private final Scaler scaler;
     private final Balancer balancer;
+    private final Monitor monitor;
     private final InetSocketAddress front;
     private final List<AutoCloseable> running;
 
     private Stack(VmscaleConfig config, List<HostConnection> hosts, Provisioner provisioner, EmbeddedBroker broker,
-                  Scaler scaler, Balancer balancer, InetSocketAddress front, List<AutoCloseable> running) {
+                  Scaler scaler, Balancer balancer, Monitor monitor, InetSocketAddress front,
+                  List<AutoCloseable> running) {
         this.config = config;
         this.hosts = hosts;
         this.provisioner = provisioner;
         this.broker = broker;
         this.scaler = scaler;
         this.balancer = balancer;
+        this.monitor = monitor;
         this.front = front;
         this.running = running;
     }
@@ -68,6 +71,11 @@ public final class Stack implements AutoCloseable {
     /** The scaler. */
     public Scaler scaler() {
         return scaler;
+    }
+
+    /** The monitor of this process: the hosts of {@code monitor.uris}. */
+    public Monitor monitor() {
+        return monitor;
     }
 
     /** The built-in balancer, or null when {@code traffic.driver} is another. */
@@ -115,7 +123,8 @@ public final class Stack implements AutoCloseable {
                         TrafficDriver.names(c.libvirt().prefix()), c.traffic().sync()));
                 front = null;
             }
-            running.add(Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish));
+            Monitor monitor = Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish);
+            running.add(monitor);
             Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
                     scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
                     .withApplication(c.application()), Clock.systemUTC());
@@ -126,7 +135,7 @@ public final class Stack implements AutoCloseable {
                     c.scaler().maxReplicas(), c.traffic().builtin() ? "balancer " + c.balancer().dispatch()
                             : "traffic through " + describe(c.traffic()), front == null ? "" : ", front door udp " + front);
             out.flush();
-            return new Stack(c, hosts, provisioner, broker, scaler, balancer, front, running);
+            return new Stack(c, hosts, provisioner, broker, scaler, balancer, monitor, front, running);
         } catch (RuntimeException e) {
             closeAll(running);
             throw e;

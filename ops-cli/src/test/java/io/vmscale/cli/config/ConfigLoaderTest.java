@@ -63,6 +63,7 @@ class ConfigLoaderTest {
             bad profile mode      | {"balancer": {"profile": [{"mode": "turbo", "seconds": 5}]}} | conf.json: key 'balancer.profile[0].mode': expected off, low, mid, high or "custom R", got "turbo"
             max below min         | {"scaler": {"minReplicas": 3, "maxReplicas": 2}} | conf.json: key 'scaler.maxReplicas': expected an integer from 3 to 1000, got 2
             low above high        | {"scaler": {"thresholdWindow": {"high": 30, "low": 40}}} | conf.json: key 'scaler.thresholdWindow.low': expected 0 <= low < high <= 100, got low 40.0, high 30.0
+            monitor of no host    | {"monitor": {"uris": ["qemu:///nowhere"]}} | conf.json: key 'monitor.uris[0]': expected one of libvirt.uris [qemu:///system], got "qemu:///nowhere"
             window of one sample  | {"scaler": {"thresholdWindow": {"windowSeconds": 1}}} | conf.json: key 'scaler.thresholdWindow.windowSeconds': expected at least two monitor intervals (monitor.intervalMs 1000): 2 or more, got 1
             window under interval | {"monitor": {"intervalMs": 5000}, "scaler": {"targetTracking": {"metricWindowSeconds": 9}, "thresholdWindow": {"windowSeconds": 10}}} | conf.json: key 'scaler.targetTracking.metricWindowSeconds': expected at least two monitor intervals (monitor.intervalMs 5000): 10 or more, got 9
             unknown check         | {"application": {"healthCheck": {"type": "ping"}}} | conf.json: key 'application.healthCheck.type': expected one of udp-wire, tcp, http, got "ping"
