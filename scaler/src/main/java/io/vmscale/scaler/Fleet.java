@@ -201,8 +201,26 @@ final class Fleet {
 
     /** The READY replica a scale-down takes: the newest (highest name), as the original assignment did. */
     Optional<Member> scaleDownCandidate() {
-        return members.values().stream().filter(m -> m.state() == ReplicaState.READY)
-                .reduce((a, b) -> b);
+        return scaleDownCandidate("newest", Set.of(), List.of());
+    }
+
+    /**
+     * The READY replica a scale-down takes by {@code terminationPolicy} (see {@link ScalerConfig}), never a protected
+     * one; empty when every READY replica is protected (or none is READY).
+     *
+     * @param hosts the group's hosts in {@code libvirt.uris} order: consolidation empties the last one that runs any
+     */
+    Optional<Member> scaleDownCandidate(String terminationPolicy, Set<String> protectedReplicas, List<String> hosts) {
+        List<Member> ready = members.values().stream() // by name: the newest last
+                .filter(m -> m.state() == ReplicaState.READY && !protectedReplicas.contains(m.domain())).toList();
+        java.util.Comparator<Member> newest = java.util.Comparator.comparing(Member::domain);
+        return switch (terminationPolicy) {
+            case "oldest" -> ready.stream().min(java.util.Comparator.comparing(Member::readyAt,
+                    java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())).thenComparing(Member::domain));
+            case "closest-to-consolidation" -> ready.stream().max(java.util.Comparator.<Member>comparingInt(
+                    m -> hosts.indexOf(m.host())).thenComparing(newest));
+            default -> ready.stream().max(newest);
+        };
     }
 
     /**

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -66,6 +67,8 @@ final class Loop {
     Integer operatorWanted;
     boolean paused;
     boolean dryRun;
+    /** Replicas the operator protected from scale-in ({@code ops protect DOMAIN on}). */
+    final Set<String> protectedReplicas = new java.util.TreeSet<>();
     /** A scale-down completed: consolidation need not wait its period. */
     boolean scaledDown;
     /** The last look at libvirt, or null before the first. */
@@ -130,7 +133,7 @@ final class Loop {
     /** What operators changed, as it stands now. */
     RuntimeSettings runtimeSettings() {
         return new RuntimeSettings(base, paused, dryRun, config.minReplicas(), config.maxReplicas(), config.policy(),
-                config.warmPool().size(), config.warmPool().tier());
+                config.warmPool().size(), config.warmPool().tier(), List.copyOf(protectedReplicas));
     }
 
     /** New settings in force: the policy is rebuilt with them. */

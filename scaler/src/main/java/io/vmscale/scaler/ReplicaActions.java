@@ -360,6 +360,9 @@ final class ReplicaActions {
         loop.call(() -> {
             Fleet.Member gone = loop.fleet.gone(domain);
             loop.forgetLoad(domain);
+            if (loop.protectedReplicas.remove(domain)) { // a later replica of the same name is another one
+                loop.keeper.accept(loop.runtimeSettings());
+            }
             decisions.announce(gone, ReplicaState.STOPPED, reason);
             if (completesAnAction) {
                 loop.lastCompleted = loop.now();

@@ -153,6 +153,7 @@ public final class Scaler implements AutoCloseable {
         Scaler scaler = new Scaler(config, provisioner, publish, host, source, settings, clock);
         Loop loop = scaler.loop;
         restored.ifPresent(kept -> {
+            loop.protectedReplicas.addAll(kept.protectedReplicas()); // not the file's: kept whatever the file says
             if (!kept.base().equals(loop.base)) {
                 log.info("scaler: the configuration's scaler section changed since operators' changes were kept: "
                         + "its values win");
@@ -415,8 +416,16 @@ public final class Scaler implements AutoCloseable {
                 serving.run("starting a replica on " + room.host(), () -> actions.scaleUp(room.host()));
             }
         } else if (counted > wanted && loop.fleet.settled()) {
-            loop.fleet.scaleDownCandidate().ifPresent(m -> serving.run("draining " + m.domain(),
-                    () -> actions.scaleDown(m)));
+            Optional<Fleet.Member> out = loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(),
+                    loop.protectedReplicas, provisioner.hosts());
+            if (out.isPresent()) {
+                serving.run("draining " + out.get().domain(), () -> actions.scaleDown(out.get()));
+            } else if (!loop.fleet.in(ReplicaState.READY).isEmpty()) {
+                decisions.say(ScaleAction.HOLD, "ScaleInProtected", counted + " replica(s), " + wanted
+                        + " wanted, but every READY one is protected from scale-in: " + String.join(", ",
+                        loop.protectedReplicas) + " ('ops protect DOMAIN off' lets one go)", null);
+                loop.wanted = counted; // the policy decides again, and holds while nothing may go
+            }
         }
     }
 
@@ -432,6 +441,18 @@ public final class Scaler implements AutoCloseable {
 
     /** Publishes the decision and, unless paused (the policy only) or in a dry run, wants its count. */
     private void carryOut(ScaleDecision decision, Instant now) {
+        if (decision.action() == ScaleAction.DOWN && !loop.fleet.in(ReplicaState.READY).isEmpty()
+                && loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(), loop.protectedReplicas,
+                provisioner.hosts()).isEmpty()) { // said as what happens: nothing may go
+            if (decision.policy().equals(ScaleDecision.OPERATOR)) {
+                loop.operatorWanted = null;
+            }
+            decisions.publish(new ScaleDecision(ScaleAction.HOLD, decision.fromReplicas(), decision.fromReplicas(),
+                    decision.policy(), "ScaleInProtected", decision.reason() + ", but every READY replica is "
+                    + "protected from scale-in: " + String.join(", ", loop.protectedReplicas)
+                    + " ('ops protect DOMAIN off' lets one go)", decision.inputs(), null));
+            return;
+        }
         boolean holds = decision.action() == ScaleAction.HOLD;
         boolean pausedHere = loop.paused && !decision.policy().equals(ScaleDecision.OPERATOR);
         decisions.publish(!holds && pausedHere ? DecisionLog.withNote(decision, " (paused: not acted on)")

@@ -81,7 +81,7 @@ final class ScalerAdmin {
 
     /** The commands whose change outlives this scaler ({@link RuntimeSettings}). */
     private static final java.util.Set<String> KEPT = java.util.Set.of("pause", "resume", "min", "max", "policy",
-            "dry-run", "pool");
+            "dry-run", "pool", "protect");
 
     private AdminResult command(AdminCommand command) {
         String name = command.command();
@@ -145,6 +145,10 @@ final class ScalerAdmin {
                 arguments(name, args, 2, " DOMAIN HOST");
                 yield balancing.startMigration(args.get(0), args.get(1), ScaleDecision.OPERATOR, "OperatorMigrate",
                         "the operator asked to move " + args.get(0) + " to " + args.get(1));
+            }
+            case "protect" -> {
+                arguments(name, args, 2, " DOMAIN on|off");
+                yield protect(args.get(0), args.get(1));
             }
             case "drain", "replace" -> {
                 arguments(name, args, 1, " DOMAIN");
@@ -228,6 +232,7 @@ final class ScalerAdmin {
             replica.put("since", r.since().toString());
             replica.put("warm", r.readyAt() != null
                     && !r.readyAt().plus(r.warmStart() ? Duration.ZERO : loop.decider.warmup()).isAfter(now));
+            replica.put("protected", loop.protectedReplicas.contains(r.domain()));
             if (r.pool() && loop.lastObservation != null) {
                 loop.lastObservation.replicas().stream().filter(o -> o.domain().equals(r.domain())).findFirst()
                         .ifPresent(o -> replica.put("power", o.power().name()));
@@ -245,6 +250,7 @@ final class ScalerAdmin {
         scaler.put("desired", loop.operatorWanted);
         scaler.put("acting", serving.doing());
         scaler.put("warmupSeconds", loop.decider.warmup().toSeconds());
+        scaler.put("terminationPolicy", config.terminationPolicy());
         Map<String, Object> warmPool = new LinkedHashMap<>();
         warmPool.put("size", config.warmPool().size());
         warmPool.put("tier", config.warmPool().tier());
@@ -304,6 +310,27 @@ final class ScalerAdmin {
      * {@code replace DOMAIN}: drained and stopped, and a new one started in its place (never kept for the warm pool).
      * Like an Auto Scaling group's terminate-instance with and without decrementing the desired capacity.
      */
+    /** Protects a serving replica from scale-in, or lets it go again. */
+    private String protect(String domain, String onOff) {
+        boolean on = switch (onOff) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("protect " + domain + " " + onOff + ": expected on or off");
+        };
+        if (!on) {
+            return loop.protectedReplicas.remove(domain) ? domain + " may be scaled in again"
+                    : domain + " was not protected";
+        }
+        Fleet.Member member = loop.fleet.get(domain).orElseThrow(() -> new IllegalArgumentException("protect "
+                + domain + ": not a replica of this group (" + loop.fleet.size() + " replica(s): 'ops status')"));
+        if (!member.counted()) {
+            throw new IllegalArgumentException("protect " + domain + ": it is " + member.state()
+                    + "; only a STARTING, READY or MIGRATING replica can be protected from scale-in");
+        }
+        return loop.protectedReplicas.add(domain) ? domain + " is protected from scale-in ("
+                + loop.protectedReplicas.size() + " protected)" : domain + " was protected already";
+    }
+
     private String takeOut(String domain, boolean replace) {
         Fleet.Member member = loop.fleet.get(domain).orElseThrow(() -> new IllegalArgumentException(domain
                 + " is not a replica of this group; replicas: "

@@ -27,12 +27,29 @@ import java.util.List;
  * @param rebalanceAbove      with several hosts: when the group's replicas on a host use more than this % of its CPUs
  *                            for {@code consolidateAfterSeconds} while another host has room, the busiest one moves there;
  *                            0: never
+ * @param terminationPolicy   which READY replica a scale-in drains: {@code newest} (the highest name, as the original
+ *                            assignment), {@code oldest} (READY the longest) or {@code closest-to-consolidation} (one
+ *                            on the host running the fewest of the group's, so that a host empties first); a replica
+ *                            the operator protected ({@code ops protect}) is never chosen
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
                            ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                            WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
-                           double rebalanceAbove) {
+                           double rebalanceAbove, String terminationPolicy) {
+    /** The scale-in choices of {@code terminationPolicy}. */
+    public static final List<String> TERMINATION_POLICIES = List.of("newest", "oldest", "closest-to-consolidation");
+
+    /** The same, a scale-in draining the newest replica. */
+    public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
+                        int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
+                        ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
+                        WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
+                        double rebalanceAbove) {
+        this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
+                consolidateAfterSeconds, rebalanceAbove, "newest");
+    }
 
     /** The same with the defaults of the many-host settings (20 s grace, consolidation after 30 s). */
     public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
@@ -40,7 +57,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
                         ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                         WarmPoolConfig warmPool) {
         this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30, 0);
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30, 0, "newest");
     }
 
     /**
@@ -124,6 +141,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         if (!(rebalanceAbove >= 0 && rebalanceAbove <= 100)) {
             throw new InvalidValueException("rebalanceAbove", "a CPU % from 0 (never) to 100", rebalanceAbove);
         }
+        InvalidValueException.oneOf("terminationPolicy", terminationPolicy, TERMINATION_POLICIES);
     }
 
     /** How long after READY a replica's samples start to count. */
@@ -153,6 +171,11 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
         return toBuilder().policy(name).build();
+    }
+
+    /** The same with another scale-in choice. */
+    public ScalerConfig withTerminationPolicy(String name) {
+        return toBuilder().terminationPolicy(name).build();
     }
 
     /** The same with another warm pool. */
@@ -188,6 +211,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         private int hostGraceSeconds;
         private int consolidateAfterSeconds;
         private double rebalanceAbove;
+        private String terminationPolicy;
 
         private Builder(ScalerConfig from) {
             policy = from.policy;
@@ -205,6 +229,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             hostGraceSeconds = from.hostGraceSeconds;
             consolidateAfterSeconds = from.consolidateAfterSeconds;
             rebalanceAbove = from.rebalanceAbove;
+            terminationPolicy = from.terminationPolicy;
         }
 
         public Builder policy(String name) {
@@ -282,11 +307,16 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             return this;
         }
 
+        public Builder terminationPolicy(String name) {
+            terminationPolicy = name;
+            return this;
+        }
+
         /** The configuration, its values checked as at load ({@link InvalidValueException} when one is out of range). */
         public ScalerConfig build() {
             return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                     drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove);
+                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove, terminationPolicy);
         }
     }
 }

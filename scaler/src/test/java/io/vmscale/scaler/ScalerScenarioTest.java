@@ -166,7 +166,7 @@ class ScalerScenarioTest {
             assertThat(h.command("min", "2").ok()).isTrue();
             assertThat(h.command("policy", "target-tracking").ok()).isTrue();
             assertThat(h.kept.get()).isEqualTo(new RuntimeSettings(RuntimeSettings.base(h.config), true, false, 2, 3,
-                    "target-tracking", 0, h.config.warmPool().tier()));
+                    "target-tracking", 0, h.config.warmPool().tier(), List.of()));
             h.kill();
             h.start(); // a standby taking over: the same file, the kept changes (paused: it does not act on min)
             await().atMost(Duration.ofSeconds(15)).until(() -> h.command("status").message(),

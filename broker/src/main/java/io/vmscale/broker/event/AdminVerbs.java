@@ -84,6 +84,9 @@ public final class AdminVerbs {
                     + "min); the policy decides again after it.", List.of(), List.of()),
             new Verb(SCALER, "replace", "DOMAIN", "Drain a READY replica and stop it, with a new one started in its "
                     + "place (never kept for the warm pool).", List.of(), List.of()),
+            new Verb(SCALER, "protect", "DOMAIN on|off", "Protect a replica from scale-in (on): the policy's "
+                    + "scale-ins drain another, or hold while every READY one is protected; off: it may go again. "
+                    + "An operator's drain or replace still takes it.", List.of(), List.of("on", "off")),
             new Verb(SCALER, "hosts", "", "The hosts: reachable or not, the group's replicas on each, their CPU, each "
                     + "host's figures and the room left.", List.of(), List.of()),
             new Verb(SCALER, "status", "", "The scaler's replicas, settings and last decisions.", List.of(), List.of()),

@@ -25,14 +25,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * What {@code ./vmscale up} costs when nothing happens: broker, monitor, scaler and balancer in this
  * JVM with one READY replica (calibrated) and the load off, against the same JVM running the broker
- * alone, each measured over the same span: process CPU time (% of one core) and resident memory, and
+ * alone (over the same span, at most two minutes): process CPU time (% of one core) and resident memory,
  * where the stack's CPU went, thread by thread (from {@code /proc/self/task}: the JIT's and the
- * collector's threads too).
+ * collector's threads too), and over a longer span each minute's figures, as the JIT's share falls.
  */
 final class IdleBench {
     private static final int REPLICAS = 1;
-    /** After the replica's calibration: the JIT compiles what the first seconds ran. */
-    private static final Duration SETTLE = Duration.ofSeconds(30);
+    /**
+     * From the replica's calibration on: the JIT still compiles what the first minutes ran (about 15 methods a second
+     * 90 s after the calibration, at this rate of events), which a long-running {@code up} no longer pays.
+     */
+    private static final Duration SETTLE = Duration.ofSeconds(90);
 
     private IdleBench() {
     }
@@ -45,19 +48,21 @@ final class IdleBench {
                 demo.libvirt().reconnectMaxMs()), demo.monitor(), demo.provisioning(),
                 s.withLimits(REPLICAS, REPLICAS).withWarmPool(ScalerConfig.WarmPoolConfig.NONE),
                 demo.balancer(), demo.guest(), demo.application(), demo.traffic());
-        out.printf(Locale.ROOT, "bench idle: %d cores, Java %s; %d s each, the broker alone then the whole stack with "
-                + "%d replica(s) (%s-NNNN), load off, from %d s after the calibration%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), span.toSeconds(),
-                REPLICAS, config.libvirt().prefix(), SETTLE.toSeconds());
+        Duration alone = span.compareTo(BROKER_SPAN) > 0 ? BROKER_SPAN : span;
+        out.printf(Locale.ROOT, "bench idle: %d cores, Java %s, options %s; the broker alone for %d s, then the whole "
+                + "stack with %d replica(s) (%s-NNNN), load off, for %d s from %d s after the calibration%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), alone.toSeconds(), REPLICAS,
+                config.libvirt().prefix(), span.toSeconds(), SETTLE.toSeconds());
         out.flush();
         Figures broker;
-        try (EmbeddedBroker alone = EmbeddedBroker.start(config.broker())) {
+        try (EmbeddedBroker brokerAlone = EmbeddedBroker.start(config.broker())) {
             pause(Duration.ofSeconds(5));
-            broker = measure(span);
+            broker = measure(alone, out);
         }
         out.printf(Locale.ROOT, "broker alone:               %5.2f %% of one core, RSS %4d MB%n", broker.cpuPercent,
                 broker.rssMb);
-        broker.printThreads(out, span);
+        broker.printThreads(out, alone);
         out.flush();
         Figures stack;
         try (Stack up = Stack.start(config, new PrintWriter(java.io.Writer.nullWriter()), "bench")) {
@@ -79,7 +84,7 @@ final class IdleBench {
                     sent.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> String.format(Locale.ROOT,
                             "%s %.2f", e.getKey(), e.getValue() / (double) SETTLE.toSeconds())).toList());
             out.flush();
-            stack = measure(span);
+            stack = measure(span, out);
             up.scaler().close();
             for (Replica replica : up.provisioner().running()) {
                 up.provisioner().stop(replica.domain());
@@ -105,17 +110,43 @@ final class IdleBench {
         }
     }
 
-    private static Figures measure(Duration span) throws Exception {
+    /** Over the span; a span over a minute also prints each minute's figures (how the JIT's share falls). */
+    private static Figures measure(Duration span, PrintWriter out) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         Map<String, Long> before = threadTicks();
         long cpu0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
-        pause(span);
+        if (span.compareTo(MINUTE) > 0) {
+            for (int minute = 1; minute * MINUTE.toSeconds() <= span.toSeconds(); minute++) {
+                Map<String, Long> start = threadTicks();
+                long cpu = os.getProcessCpuTime();
+                long t = System.nanoTime();
+                pause(MINUTE);
+                double percent = 100.0 * (os.getProcessCpuTime() - cpu) / (System.nanoTime() - t);
+                double jit = 100.0 * spent(start, threadTicks()).getOrDefault(COMPILERS, 0L) / TICKS_PER_SECOND
+                        / MINUTE.toSeconds();
+                out.printf(Locale.ROOT, "  minute %2d: %5.2f %% of one core, the JIT's compilers %5.2f %% of it, "
+                        + "RSS %4d MB%n", minute, percent, jit, rssKb() / 1024);
+                out.flush();
+            }
+        }
+        pause(Duration.ofNanos(Math.max(0, span.toNanos() - (System.nanoTime() - t0))));
         double percent = 100.0 * (os.getProcessCpuTime() - cpu0) / (System.nanoTime() - t0);
+        return new Figures(percent, rssKb() / 1024, spent(before, threadTicks()));
+    }
+
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+    /** The broker alone is measured for at most this long: it compiles little. */
+    private static final Duration BROKER_SPAN = Duration.ofMinutes(2);
+    /** C1's and C2's threads, as {@link #group} names them. */
+    private static final String COMPILERS = "CN CompilerThre";
+
+    /** Each group's ticks from {@code before} to {@code after}. */
+    private static Map<String, Long> spent(Map<String, Long> before, Map<String, Long> after) {
         Map<String, Long> spent = new HashMap<>();
-        threadTicks().forEach((thread, ticks) -> spent.merge(group(thread.substring(thread.indexOf(' ') + 1)),
+        after.forEach((thread, ticks) -> spent.merge(group(thread.substring(thread.indexOf(' ') + 1)),
                 ticks - before.getOrDefault(thread, 0L), Long::sum));
-        return new Figures(percent, rssKb() / 1024, spent);
+        return spent;
     }
 
     private static final double TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux

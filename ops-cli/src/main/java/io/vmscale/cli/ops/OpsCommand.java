@@ -314,6 +314,12 @@ public final class OpsCommand implements OpsLogin {
         return scaler(json, "drain", domain);
     }
 
+    @Command(mixinStandardHelpOptions = true, name = "protect")
+    int protect(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain,
+                @Parameters(paramLabel = "on|off") String value) throws InterruptedException {
+        return scaler(json, "protect", domain, value);
+    }
+
     @Command(mixinStandardHelpOptions = true, name = "replace")
     int replace(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain) throws InterruptedException {
         return scaler(json, "replace", domain);

@@ -67,6 +67,9 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     : "POOLED".equals(r.get("state")) ? "  (warm pool" + (r.get("power") == null ? ""
                     : ", " + r.get("power").toString().toLowerCase(Locale.ROOT)) + ")"
                     : "WARMING".equals(r.get("state")) ? "  (warm pool: booting and warming)" : "";
+            if (Boolean.TRUE.equals(r.get("protected"))) {
+                note += "  (protected from scale-in)";
+            }
             if (r.get("check") != null) {
                 note += "  check " + r.get("check");
             }
