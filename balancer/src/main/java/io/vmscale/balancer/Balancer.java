@@ -663,6 +663,9 @@ public final class Balancer implements AutoCloseable {
                     publishStats(now);
                 }
                 waitMillis = pacer.waitMillis();
+                if (waitMillis >= Pacer.IDLE_WAIT_MILLIS && idle()) { // nothing to send, expire or measure
+                    waitMillis = Math.max(1, Math.min(IDLE_WAIT_MILLIS, (stats.nanosUntilDue(now) + 999_999) / 1_000_000));
+                }
             } catch (IOException | RuntimeException e) {
                 log.error("balancer: turn failed, carrying on", e);
             }
@@ -671,6 +674,25 @@ public final class Balancer implements AutoCloseable {
             front.close();
         }
         transport.close();
+    }
+
+    /** The longest wait of a turn while the balancer is {@link #idle}: the next stats come sooner anyway. */
+    private static final long IDLE_WAIT_MILLIS = 1000;
+
+    /**
+     * No load offered and none to come from a profile, no calibration running or waiting, no request in flight or
+     * held: the loop need not turn until a datagram, a command or the next stats (instead of 20 times a second).
+     */
+    private boolean idle() {
+        if (pacer.rate() > 0 || !pacer.profileDone() || (calibrator != null && !calibrator.idle())) {
+            return false;
+        }
+        for (Replica replica : membership.all()) {
+            if (!replica.busy.isEmpty() || !replica.held.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -92,6 +92,11 @@ final class Calibrator {
         return capacity;
     }
 
+    /** Nothing being measured, nobody waiting to be. */
+    boolean idle() {
+        return measuring == null && waiting.isEmpty();
+    }
+
     int calibrations() {
         return calibrations;
     }

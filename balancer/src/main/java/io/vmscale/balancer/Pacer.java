@@ -41,6 +41,14 @@ final class Pacer {
         this.capacity = capacity;
     }
 
+    /** A turn's wait while no load is offered. */
+    static final long IDLE_WAIT_MILLIS = 50;
+
+    /** Whether the profile has no step left to start. */
+    boolean profileDone() {
+        return profileStep + 1 >= profile.size();
+    }
+
     /** Requests per second offered now. */
     double rate() {
         return mode.replicas() * capacity;
@@ -71,8 +79,8 @@ final class Pacer {
     long waitMillis() {
         double rate = rate();
         if (rate <= 0) {
-            return 50;
+            return IDLE_WAIT_MILLIS;
         }
-        return Math.max(1, Math.min(50, (long) ((1 - credit) / rate * 1000)));
+        return Math.max(1, Math.min(IDLE_WAIT_MILLIS, (long) ((1 - credit) / rate * 1000)));
     }
 }

@@ -53,6 +53,11 @@ final class Stats {
         nextAt = Math.min(nextAt, lastAt + REMOVAL_STATS_GAP.toNanos());
     }
 
+    /** How long until the next stats are due (0 or less: due). */
+    long nanosUntilDue(long now) {
+        return nextAt - now;
+    }
+
     boolean due(long now) {
         return now - nextAt >= 0;
     }

@@ -33,6 +33,12 @@ final class HostWatch implements HostConnection.Listener {
     static final String LISTED_AT_START = "listed at start";
     static final String LISTED_ON_RECONNECT = "listed on reconnect";
     static final String FIGURES = "figures";
+    /**
+     * How often a host's figures (CPU, vCPUs, memory: three more libvirt calls) are read and published: they size
+     * nothing the scaler decides (its placement reads libvirt itself) and feed the metrics, the console and
+     * {@code ops hosts}, for which a few seconds are fresh enough.
+     */
+    static final Duration FIGURES_INTERVAL = Duration.ofSeconds(5);
 
     private final String uri;
     private final LibvirtConfig libvirt;
@@ -46,6 +52,10 @@ final class HostWatch implements HostConnection.Listener {
     private final AtomicReference<String> listing = new AtomicReference<>();
     private final AtomicLong samples = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /** The host's figures go out every this many ticks: every {@link #FIGURES_INTERVAL} at most. */
+    private final long figuresEvery;
+    /** The tick thread's only. */
+    private long ticks;
     private volatile HostConnection host;
     /** Read once per connection; the tick thread's only. */
     private HostInfo info;
@@ -62,6 +72,7 @@ final class HostWatch implements HostConnection.Listener {
         this.outbox = outbox;
         this.publish = publish;
         this.meter = new CpuMeter(interval);
+        this.figuresEvery = Math.max(1, FIGURES_INTERVAL.toMillis() / Math.max(1, interval.toMillis()));
     }
 
     /** The connection to read at each tick, once it is open. */
@@ -117,7 +128,9 @@ final class HostWatch implements HostConnection.Listener {
                 log.debug("{}: the stats call took {} ms, over half the interval: {} reading(s) dropped", uri,
                         TimeUnit.NANOSECONDS.toMillis(answered - asked), meter.dropped() - droppedBefore);
             }
-            outbox.accept(figures(connection, all));
+            if (ticks++ % figuresEvery == 0) {
+                outbox.accept(figures(connection, all));
+            }
         } catch (LibvirtFailure e) {
             failures.incrementAndGet();
             log.warn("monitor: {}", e.getMessage());

@@ -122,15 +122,16 @@ class HostWatchTest {
     }
 
     @Test
-    void publishesTheHostsFiguresEveryTick() {
-        tick(0, 0);
-        tick(1, 1);
+    void publishesTheHostsFiguresAtTheFirstTickThenEveryFiveSeconds() {
+        for (int t = 0; t <= 10; t++) { // 1 s ticks: the figures at the 1st, 6th and 11th
+            tick(t, t);
+        }
         List<HostStatus> figures = published(HostStatus.class).filter(s -> s.reason().equals("figures"))
                 .toList();
-        assertThat(figures).hasSize(2);
+        assertThat(figures).hasSize(3);
         int activeVcpus = operator.stats().domains(name -> true).stream().filter(d -> d.state().active())
                 .mapToInt(DomainStats::vcpus).sum();
-        assertThat(figures.get(1)).satisfies(s -> {
+        assertThat(figures.get(2)).satisfies(s -> {
             assertThat(s.host()).isEqualTo(URI);
             assertThat(s.connected()).isTrue();
             assertThat(s.cpus()).isPositive();
