@@ -676,6 +676,11 @@ public final class Balancer implements AutoCloseable {
         transport.close();
     }
 
+    /** While idle, stats that say nothing new go out this often (not every interval). */
+    private static final long IDLE_STATS_EVERY_NANOS = 5_000_000_000L;
+    /** When the last stats went out (the balancer's thread only). */
+    private long lastPublishedAt;
+
     /** The longest wait of a turn while the balancer is {@link #idle}: the next stats come sooner anyway. */
     private static final long IDLE_WAIT_MILLIS = 1000;
 
@@ -706,7 +711,13 @@ public final class Balancer implements AutoCloseable {
         if (front != null) {
             frontCounters = front.counters();
         }
+        if (idle() && built.sameFiguresAs(lastStats) && now - lastPublishedAt < IDLE_STATS_EVERY_NANOS
+                && built.servers().values().stream().noneMatch(LbStats.ServerStats::removed)) {
+            return; // idle and unchanged: said again every few seconds, not every interval (a removal's
+                    // acknowledgement is repeated as it always is: a drain may wait for any of them)
+        }
         lastStats = built;
+        lastPublishedAt = now;
         try {
             publish.accept(built);
         } catch (RuntimeException e) {

@@ -65,6 +65,12 @@ final class Loop {
     Instant lastCompleted;
     /** The replica count an operator asked for with {@code scale N}, until it is reached. */
     Integer operatorWanted;
+    /** Who asked for {@link #operatorWanted}: the decisions' policy ({@code operator} or {@code schedule}). */
+    String operatorBy = io.vmscale.broker.event.ScaleDecision.OPERATOR;
+    /** The same in words, as decisions begin their reason: "the operator asked for". */
+    String operatorAsk = "the operator asked for";
+    /** Up to when scheduled actions have been run; null before the first tick. */
+    Instant schedulesCheckedAt;
     boolean paused;
     boolean dryRun;
     /** Replicas the operator protected from scale-in ({@code ops protect DOMAIN on}). */

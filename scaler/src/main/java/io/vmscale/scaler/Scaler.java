@@ -286,6 +286,7 @@ public final class Scaler implements AutoCloseable {
     private void tickOnce() {
         try {
             Instant now = loop.now();
+            runSchedules(now);
             loop.window.trim(now);
             watch.step(now);
             if (!reconcile(now) || !converged()) {
@@ -444,7 +445,7 @@ public final class Scaler implements AutoCloseable {
         if (decision.action() == ScaleAction.DOWN && !loop.fleet.in(ReplicaState.READY).isEmpty()
                 && loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(), loop.protectedReplicas,
                 provisioner.hosts()).isEmpty()) { // said as what happens: nothing may go
-            if (decision.policy().equals(ScaleDecision.OPERATOR)) {
+            if (decision.policy().equals(loop.operatorBy)) {
                 loop.operatorWanted = null;
             }
             decisions.publish(new ScaleDecision(ScaleAction.HOLD, decision.fromReplicas(), decision.fromReplicas(),
@@ -454,7 +455,8 @@ public final class Scaler implements AutoCloseable {
             return;
         }
         boolean holds = decision.action() == ScaleAction.HOLD;
-        boolean pausedHere = loop.paused && !decision.policy().equals(ScaleDecision.OPERATOR);
+        boolean pausedHere = loop.paused && !decision.policy().equals(ScaleDecision.OPERATOR)
+                && !decision.policy().equals(SCHEDULE);
         decisions.publish(!holds && pausedHere ? DecisionLog.withNote(decision, " (paused: not acted on)")
                 : !holds && loop.dryRun ? DecisionLog.withNote(decision, " (dry run: not acted on)")
                 : decision.action() == ScaleAction.UP ? DecisionLog.withNote(decision, decisions.poolNote())
@@ -466,6 +468,72 @@ public final class Scaler implements AutoCloseable {
         reconcile(now);
     }
 
+    /** The policy name of decisions a scheduled action made. */
+    static final String SCHEDULE = "schedule";
+    /** At most this many firings of one schedule are run at one tick (a stalled loop catching up). */
+    private static final int MAX_FIRINGS_AT_ONCE = 10;
+
+    /** Runs the scheduled actions that fell due since the last tick, in time order. */
+    private void runSchedules(Instant now) {
+        Instant from = loop.schedulesCheckedAt;
+        loop.schedulesCheckedAt = now;
+        if (from == null || loop.config.schedules().isEmpty()) {
+            return; // a scaler that starts runs what falls due from then on, as AWS Auto Scaling does
+        }
+        List<Map.Entry<java.time.ZonedDateTime, ScheduleConfig>> due = new java.util.ArrayList<>();
+        for (ScheduleConfig schedule : loop.config.schedules()) {
+            Optional<java.time.ZonedDateTime> next = schedule.next(from);
+            for (int n = 0; n < MAX_FIRINGS_AT_ONCE && next.isPresent() && !next.get().toInstant().isAfter(now); n++) {
+                due.add(Map.entry(next.get(), schedule));
+                next = schedule.next(next.get().toInstant());
+            }
+        }
+        due.sort(Map.Entry.comparingByKey(java.util.Comparator.comparing(java.time.ZonedDateTime::toInstant)));
+        due.forEach(d -> runSchedule(d.getValue(), d.getKey()));
+    }
+
+    /**
+     * Sets what the schedule sets: min and max (kept like an operator's change), then the desired count, clamped by
+     * them, gone to one replica at a time like an operator's {@code scale N}; said as a {@code ScheduledAction}.
+     */
+    private void runSchedule(ScheduleConfig schedule, java.time.ZonedDateTime at) {
+        ScalerConfig config = loop.config;
+        int current = loop.fleet.counted();
+        String what = "schedule " + schedule.name() + " (" + schedule.cron() + ", " + schedule.timeZone() + ") at "
+                + at.toOffsetDateTime();
+        if (loop.paused || loop.dryRun) {
+            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, SCHEDULE, "ScheduledAction",
+                    what + ": " + schedule.sets() + " not applied (" + (loop.paused ? "paused" : "dry run") + ")",
+                    Map.of(), null));
+            return;
+        }
+        int min = schedule.minReplicas() >= 0 ? schedule.minReplicas() : config.minReplicas();
+        int max = schedule.maxReplicas() >= 0 ? schedule.maxReplicas() : config.maxReplicas();
+        if (min > max) {
+            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, SCHEDULE, "ScheduledActionFailed",
+                    what + ": " + schedule.sets() + " would make min.." + "max " + min + ".." + max
+                    + " with the limits in force: nothing changed", Map.of(), null));
+            return;
+        }
+        loop.reconfigure(config.withLimits(min, max));
+        String desired = "";
+        Map<String, Double> inputs = new java.util.LinkedHashMap<>(Map.of("minReplicas", (double) min,
+                "maxReplicas", (double) max));
+        if (schedule.desiredReplicas() >= 0) {
+            int wanted = Math.max(min, Math.min(max, schedule.desiredReplicas()));
+            loop.operatorWanted = wanted;
+            loop.operatorBy = SCHEDULE;
+            loop.operatorAsk = "schedule " + schedule.name() + " asked for";
+            inputs.put("desired", (double) wanted);
+            desired = ", desired " + wanted + (wanted == schedule.desiredReplicas() ? ""
+                    : " (" + schedule.desiredReplicas() + " clamped by min..max)");
+        }
+        decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, SCHEDULE, "ScheduledAction",
+                what + ": replicas now " + min + ".." + max + desired, inputs, null));
+        log.info("scaler: {}: replicas now {}..{}{}", what, min, max, desired);
+        loop.keeper.accept(loop.runtimeSettings());
+    }
+
     /** One step towards the replica count an operator asked for: one replica at a time, cooldown ignored. */
     private void operatorStep(Instant now) {
         int current = loop.fleet.counted();
@@ -473,9 +541,9 @@ public final class Scaler implements AutoCloseable {
         String policy = loop.decider.policy().name();
         if (current == want) {
             loop.operatorWanted = null;
-            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, ScaleDecision.OPERATOR,
-                    "OperatorScaleReached", "reached the " + want + " replica(s) the operator asked for; " + policy
-                    + " decides again", Map.of("desired", (double) want), null));
+            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, loop.operatorBy,
+                    "OperatorScaleReached", "reached the " + want + " replica(s) " + loop.operatorAsk + "; "
+                    + policy + " decides again", Map.of("desired", (double) want), null));
             return;
         }
         ScaleAction action = current < want ? ScaleAction.UP : ScaleAction.DOWN;
@@ -483,14 +551,14 @@ public final class Scaler implements AutoCloseable {
         Placement.Verdict room = loop.room();
         if (action == ScaleAction.UP && room != null && room.full()) {
             loop.operatorWanted = null;
-            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, ScaleDecision.OPERATOR,
-                    "NoCapacity", "the operator asked for " + want + " replica(s), " + current + " now, but no host "
+            decisions.publish(new ScaleDecision(ScaleAction.HOLD, current, current, loop.operatorBy,
+                    "NoCapacity", loop.operatorAsk + " " + want + " replica(s), " + current + " now, but no host "
                     + "has room for one more: " + room.figures() + "; " + policy + " decides again",
                     Map.of("desired", (double) want), null));
             return;
         }
-        carryOut(new ScaleDecision(action, current, to, ScaleDecision.OPERATOR, "OperatorScale",
-                "the operator asked for " + want + " replica(s), " + current + " now",
+        carryOut(new ScaleDecision(action, current, to, loop.operatorBy, "OperatorScale",
+                loop.operatorAsk + " " + want + " replica(s), " + current + " now",
                 Map.of("desired", (double) want), null), now);
         if (loop.dryRun) {
             loop.operatorWanted = null; // a dry run never gets there: say it once

@@ -121,6 +121,8 @@ final class ScalerAdmin {
                             + ".." + config.maxReplicas() + ": change min or max first");
                 }
                 loop.operatorWanted = n;
+                loop.operatorBy = ScaleDecision.OPERATOR;
+                loop.operatorAsk = "the operator asked for";
                 yield "scaling to " + n + " replica(s), one at a time; then " + policyName + " decides again"
                         + (loop.dryRun ? " (dry run: decisions only)" : "");
             }
@@ -251,6 +253,17 @@ final class ScalerAdmin {
         scaler.put("acting", serving.doing());
         scaler.put("warmupSeconds", loop.decider.warmup().toSeconds());
         scaler.put("terminationPolicy", config.terminationPolicy());
+        List<Map<String, Object>> schedules = new ArrayList<>();
+        for (ScheduleConfig s : config.schedules()) {
+            Map<String, Object> schedule = new LinkedHashMap<>();
+            schedule.put("name", s.name());
+            schedule.put("cron", s.cron());
+            schedule.put("timeZone", s.timeZone());
+            schedule.put("sets", s.sets());
+            schedule.put("next", s.next(now).map(t -> t.toOffsetDateTime().toString()).orElse(null));
+            schedules.add(schedule);
+        }
+        scaler.put("schedules", schedules);
         Map<String, Object> warmPool = new LinkedHashMap<>();
         warmPool.put("size", config.warmPool().size());
         warmPool.put("tier", config.warmPool().tier());

@@ -31,12 +31,14 @@ import java.util.List;
  *                            assignment), {@code oldest} (READY the longest) or {@code closest-to-consolidation} (one
  *                            on the host running the fewest of the group's, so that a host empties first); a replica
  *                            the operator protected ({@code ops protect}) is never chosen
+ * @param schedules           scheduled actions (AWS Auto Scaling's): at each time a cron expression gives in a time
+ *                            zone, set min, max and the desired count
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
                            ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                            WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
-                           double rebalanceAbove, String terminationPolicy) {
+                           double rebalanceAbove, String terminationPolicy, List<ScheduleConfig> schedules) {
     /** The scale-in choices of {@code terminationPolicy}. */
     public static final List<String> TERMINATION_POLICIES = List.of("newest", "oldest", "closest-to-consolidation");
 
@@ -48,7 +50,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
                         double rebalanceAbove) {
         this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
                 warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
-                consolidateAfterSeconds, rebalanceAbove, "newest");
+                consolidateAfterSeconds, rebalanceAbove, "newest", List.of());
     }
 
     /** The same with the defaults of the many-host settings (20 s grace, consolidation after 30 s). */
@@ -57,7 +59,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
                         ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                         WarmPoolConfig warmPool) {
         this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
-                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30, 0, "newest");
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, 20, 30, 0, "newest", List.of());
     }
 
     /**
@@ -142,6 +144,8 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             throw new InvalidValueException("rebalanceAbove", "a CPU % from 0 (never) to 100", rebalanceAbove);
         }
         InvalidValueException.oneOf("terminationPolicy", terminationPolicy, TERMINATION_POLICIES);
+        schedules = schedules == null ? List.of() : List.copyOf(schedules);
+        ScheduleConfig.checkTogether(schedules);
     }
 
     /** How long after READY a replica's samples start to count. */
@@ -171,6 +175,11 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
     /** The same with another policy. */
     public ScalerConfig withPolicy(String name) {
         return toBuilder().policy(name).build();
+    }
+
+    /** The same with these scheduled actions. */
+    public ScalerConfig withSchedules(List<ScheduleConfig> list) {
+        return toBuilder().schedules(list).build();
     }
 
     /** The same with another scale-in choice. */
@@ -212,6 +221,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         private int consolidateAfterSeconds;
         private double rebalanceAbove;
         private String terminationPolicy;
+        private List<ScheduleConfig> schedules;
 
         private Builder(ScalerConfig from) {
             policy = from.policy;
@@ -230,6 +240,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             consolidateAfterSeconds = from.consolidateAfterSeconds;
             rebalanceAbove = from.rebalanceAbove;
             terminationPolicy = from.terminationPolicy;
+            schedules = from.schedules;
         }
 
         public Builder policy(String name) {
@@ -307,6 +318,11 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             return this;
         }
 
+        public Builder schedules(List<ScheduleConfig> list) {
+            schedules = list;
+            return this;
+        }
+
         public Builder terminationPolicy(String name) {
             terminationPolicy = name;
             return this;
@@ -316,7 +332,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         public ScalerConfig build() {
             return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                     drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove, terminationPolicy);
+                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove, terminationPolicy, schedules);
         }
     }
 }

@@ -131,12 +131,14 @@ final class ScalerHarness implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicReference<RuntimeSettings> kept = new java.util.concurrent.atomic.AtomicReference<>();
     /** Whether a scaler started (again) goes on with {@link #kept}. */
     boolean handOver;
+    /** The clock of the scalers started from now on. */
+    Clock clock = Clock.systemUTC();
 
     /** Starts a scaler (again, after {@link #kill}): a new process as far as the scaler can tell. */
     void start() {
         scaler = Scaler.start(config, provisioner, published::add, "fake:///", "scaler@" + UUID.randomUUID(),
                 new Scaler.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(config.drainTimeoutSeconds()),
-                        Duration.ofMinutes(1)).withApplication(app), Clock.systemUTC(),
+                        Duration.ofMinutes(1)).withApplication(app), clock,
                 handOver ? java.util.Optional.ofNullable(kept.get()) : java.util.Optional.empty(), kept::set);
     }
 

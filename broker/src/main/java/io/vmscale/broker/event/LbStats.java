@@ -39,6 +39,13 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
     public static final java.util.List<Double> LATENCY_BOUNDS_SECONDS = java.util.List.of(0.0005, 0.001, 0.0025,
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, Double.POSITIVE_INFINITY);
 
+    /** The same figures as {@code other}, over whatever interval: nothing happened between the two. */
+    public boolean sameFiguresAs(LbStats other) {
+        return other != null && equals(new LbStats(other.sent, other.answered, other.timedOut, other.wrong,
+                other.throughput, other.p50Ms, other.p90Ms, other.p99Ms, other.servers, other.mode, intervalMs,
+                other.capacity, other.latencyBuckets, other.latencySumSeconds));
+    }
+
     /**
      * One replica's share of the traffic, as the balancer sees it.
      *

@@ -98,6 +98,14 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                         pool.get("acting") != null ? ", " + pool.get("acting") : "",
                         pool.get("held") != null ? ", not refilled: " + pool.get("held") : ""));
             }
+            if (scaler.get("schedules") instanceof List<?> schedules) {
+                for (Object o : schedules) {
+                    Map<?, ?> schedule = (Map<?, ?>) o;
+                    b.append(String.format(Locale.ROOT, "schedule %s (%s, %s): %s, next %s%n", schedule.get("name"),
+                            schedule.get("cron"), schedule.get("timeZone"), schedule.get("sets"),
+                            schedule.get("next") == null ? "never" : schedule.get("next")));
+                }
+            }
             hosts(hosts).lines().forEach(line -> b.append(hosts.size() > 1 ? "host " : "host: ").append(line).append('\n'));
             if (scaler.get("migrations") instanceof Number moved && moved.intValue() > 0) {
                 b.append("live migrations: ").append(moved).append('\n');
