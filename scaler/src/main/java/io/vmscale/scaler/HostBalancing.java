@@ -35,6 +35,8 @@ final class HostBalancing {
     private final Provisioner provisioner;
     private final ReplicaActions actions;
     private final ActionLane serving;
+    /** Live migrations that failed: they wait on their own, scaling does not wait for them. */
+    private final ActionLane.BackOff moves = new ActionLane.BackOff("MigrationFailed");
     /** Live migrations completed. */
     private int migrations;
     /** The host whose replicas fit on the others, and since when (consolidation waits for it to hold). */
@@ -98,7 +100,7 @@ final class HostBalancing {
         if (loop.dryRun) {
             return "dry run: would move " + what;
         }
-        serving.run("moving " + domain + " to " + toHost, () -> migrate(domain, toHost));
+        serving.run("moving " + domain + " to " + toHost, () -> migrate(domain, toHost), moves);
         return "moving " + what + " by live migration; a READY naming its new endpoint says when it is there";
     }
 
@@ -109,7 +111,7 @@ final class HostBalancing {
      */
     private boolean consolidate(Instant now) {
         if (loop.config.consolidateAfterSeconds() < 0 || loop.lastObservation == null || provisioner.hosts().size() < 2
-                || serving.busy()) {
+                || serving.busy() || moves.active(now)) {
             return false;
         }
         String candidate = consolidationCandidate();
@@ -153,7 +155,7 @@ final class HostBalancing {
      */
     private boolean rebalance(Instant now) {
         if (loop.config.rebalanceAbove() <= 0 || loop.lastObservation == null || provisioner.hosts().size() < 2
-                || !loop.unreachableSince.isEmpty()) {
+                || !loop.unreachableSince.isEmpty() || moves.active(now)) {
             return false;
         }
         String hottest = null;

@@ -253,6 +253,11 @@ public final class Scaler implements AutoCloseable {
         return admin.handle(command);
     }
 
+    /** Whether scaling waits now for failed actions (a back-off); failed live migrations never make it wait. */
+    boolean backingOff() {
+        return loop.call(() -> serving.backingOff(loop.now()));
+    }
+
     /** What operators changed (or the file's values where they changed nothing), as it stands now. */
     public RuntimeSettings runtimeSettings() {
         return loop.call(loop::runtimeSettings);

@@ -119,6 +119,10 @@ class HostsScenarioTest {
             assertThat(ready.host()).isEqualTo(ONE);
             assertThat(ready.reason()).contains("migration to " + TWO + " failed", "injected failure");
             assertThat(one.running(name(0))).isTrue();
+            // a move that failed backs off on its own: scaling does not wait for it
+            await().atMost(SOON).until(() -> h.held("MigrationFailed"));
+            assertThat(h.held("ActionFailed")).isFalse();
+            assertThat(h.scaler.backingOff()).isFalse();
             assertThat(h.actions()).filteredOn(d -> d.action() == ScaleAction.REPLACE).isEmpty();
         }
     }
