@@ -79,8 +79,12 @@ public record ScheduleConfig(String name, String cron, String timeZone, Integer 
 
     /** When it fires next after {@code after} (strictly), in its time zone. */
     public Optional<ZonedDateTime> next(Instant after) {
-        return ExecutionTime.forCron(PARSER.parse(cron)).nextExecution(after.atZone(ZoneId.of(timeZone)));
+        return EXECUTION_TIMES.computeIfAbsent(cron, c -> ExecutionTime.forCron(PARSER.parse(c)))
+                .nextExecution(after.atZone(ZoneId.of(timeZone)));
     }
+
+    /** Each cron expression parsed once (the scaler asks every tick; the overlap check thousands of times). */
+    private static final Map<String, ExecutionTime> EXECUTION_TIMES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What it sets, in words: {@code min 2, max 6, desired 4}. */
     public String sets() {

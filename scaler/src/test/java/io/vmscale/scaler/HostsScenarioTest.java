@@ -1,5 +1,6 @@
 package io.vmscale.scaler;
 
+import static io.vmscale.scaler.ScalerHarness.name;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,10 +27,6 @@ class HostsScenarioTest {
 
     @TempDir
     Path dir;
-
-    private static String name(int n) {
-        return String.format("%s-%04d", ScalerHarness.PREFIX, n);
-    }
 
     private ScalerHarness twoHosts(FakeHypervisor one, FakeHypervisor two, int capacityEach, int max,
                                    int consolidateAfter) throws Exception {

@@ -1,5 +1,6 @@
 package io.vmscale.scaler;
 
+import static io.vmscale.scaler.ScalerHarness.name;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -25,10 +26,6 @@ class ScaleInChoiceTest {
 
     @TempDir
     Path dir;
-
-    private static String name(int n) {
-        return String.format("%s-%04d", ScalerHarness.PREFIX, n);
-    }
 
     /** Scales to {@code n} replicas by the operator's command and waits for them. */
     private static void scaleTo(ScalerHarness h, int n) {

@@ -39,6 +39,11 @@ final class ScalerHarness implements AutoCloseable {
     static final String MARK = "<vmscale:replica xmlns:vmscale='https://vmscale.io/xmlns/replica/1' ip='127.0.0.1'"
             + " port='PORT' group='" + PREFIX + "' number='0' created='2026-11-24T00:00:00Z'/>";
 
+    /** Replica {@code n}'s domain name: {@code PREFIX-000n}. */
+    static String name(int n) {
+        return String.format("%s-%04d", PREFIX, n);
+    }
+
     final FakeHypervisor hypervisor;
     final Provisioner provisioner;
     final List<Event> published = new CopyOnWriteArrayList<>();
