@@ -210,7 +210,7 @@ class HttpAppRealVmTest {
         String zero = prefix + "-0000";
         String one = prefix + "-0001";
         try (HostConnection libvirt = HostConnection.open(URI_SYSTEM); Haproxy haproxy = new Haproxy()) {
-            AppImage.http(Home.dir(), libvirt, line -> log.info("{}", line));
+            AppImage image = AppImage.http(Home.dir(), libvirt, line -> log.info("{}", line));
             VmscaleConfig config = config(prefix, haproxy);
             try {
                 Stack stack = start(config, "http-test");
@@ -259,8 +259,6 @@ class HttpAppRealVmTest {
                     await().atMost(Duration.ofSeconds(120)).until(() -> count(one, ReplicaState.STOPPED) == 1);
                     long before = load.ok.get();
                     await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > before + 10);
-                    load.close();
-                    log.info("load: {} answered, {} non-2xx, {} failed", load.ok, load.non2xx, load.failed);
                     assertThat(load.failures).as("no request lost during the scale-in").isEmpty();
                     assertThat(last(one, ReplicaState.STOPPING).reason())
                             .startsWith("drained: the balancer acknowledged it and has nothing in flight to it");
@@ -270,16 +268,40 @@ class HttpAppRealVmTest {
                     assertThat(libvirt.volumes().names(AppImage.POOL)).as("its overlay and seed went with it")
                             .noneMatch(v -> v.startsWith(one));
 
-                    // 6. its service stops while the VM runs: FAILED by its checks, out of HAProxy, replaced
-                    String endpoint = last(zero, ReplicaState.READY).endpoint().toString();
+                    // 6. a rolling update to another image under the same load: the new replica READY and baked before
+                    //    the old one drains; not one request lost
+                    String v2 = prefix + "-v2.qcow2"; // the same system, as a new base image: an overlay of the first
+                    libvirt.volumes().createOverlay(AppImage.POOL, image.disk().getFileName().toString(), v2);
+                    lifecycle.clear();
+                    AdminResult set = command(stack, "image", AppImage.POOL + "/" + v2);
+                    assertThat(set.ok()).as(set.message()).isTrue();
+                    await().atMost(BOOT.plusSeconds(60)).until(() -> decisions.stream()
+                            .anyMatch(d -> d.reasonCode().equals("RolloutCompleted")));
+                    long rolled = load.ok.get();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > rolled + 10);
+                    load.close();
+                    log.info("load: {} answered, {} non-2xx, {} failed", load.ok, load.non2xx, load.failed);
+                    assertThat(load.failures).as("no request lost during the scale-in and the rolling update").isEmpty();
+                    int readyAt = lifecycle.indexOf(last(one, ReplicaState.READY));
+                    assertThat(lifecycle.indexOf(last(zero, ReplicaState.DRAINING))).as("the old one drained after the new "
+                            + "one was READY").isGreaterThan(readyAt);
+                    assertThat(last(zero, ReplicaState.STOPPED).reason()).matches("scale down; shut down \\(ACPI\\) in "
+                            + "\\d+\\.\\d s");
+                    await().atMost(Duration.ofSeconds(10)).until(() -> haproxy.servers().equals(List.of(one)));
+                    assertThat(command(stack, "status").data().get("replicas")).asString()
+                            .contains("image=" + AppImage.POOL + "/" + v2).doesNotContain(zero);
+                    assertThat(libvirt.volumes().names(AppImage.POOL)).noneMatch(v -> v.startsWith(zero));
+
+                    // 7. its service stops while the VM runs: FAILED by its checks, out of HAProxy, replaced
+                    String endpoint = last(one, ReplicaState.READY).endpoint().toString();
                     client.send(HttpRequest.newBuilder(URI.create("http://" + endpoint + "/stop"))
                             .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-                    await().atMost(Duration.ofSeconds(30)).until(() -> count(zero, ReplicaState.FAILED) == 1);
-                    assertThat(last(zero, ReplicaState.FAILED).reason())
+                    await().atMost(Duration.ofSeconds(30)).until(() -> count(one, ReplicaState.FAILED) == 1);
+                    assertThat(last(one, ReplicaState.FAILED).reason())
                             .startsWith("failed: health check failed 2 time(s) in a row (http): ");
-                    await().atMost(Duration.ofSeconds(10)).until(() -> !haproxy.servers().contains(zero));
+                    await().atMost(Duration.ofSeconds(10)).until(() -> !haproxy.servers().contains(one));
                     await().atMost(Duration.ofSeconds(60)).until(() -> decisions.stream().anyMatch(d ->
-                            d.action() == ScaleAction.REPLACE && d.reason().startsWith(zero)));
+                            d.action() == ScaleAction.REPLACE && d.reason().startsWith(one)));
                     await().atMost(Duration.ofSeconds(60)).until(() -> lifecycle.stream().anyMatch(v ->
                             v.state() == ReplicaState.STARTING && v.reason().equals("scale up")));
                 } finally {

@@ -211,8 +211,19 @@ final class Fleet {
      * @param hosts the group's hosts in {@code libvirt.uris} order: consolidation empties the last one that runs any
      */
     Optional<Member> scaleDownCandidate(String terminationPolicy, Set<String> protectedReplicas, List<String> hosts) {
-        List<Member> ready = members.values().stream() // by name: the newest last
+        return scaleDownCandidate(terminationPolicy, protectedReplicas, hosts, domain -> false);
+    }
+
+    /**
+     * The same, a replica booting another image than the group's ({@code outdated}) first: AWS Auto Scaling's
+     * "oldest launch template" before the termination policy.
+     */
+    Optional<Member> scaleDownCandidate(String terminationPolicy, Set<String> protectedReplicas, List<String> hosts,
+                                        java.util.function.Predicate<String> outdated) {
+        List<Member> candidates = members.values().stream() // by name: the newest last
                 .filter(m -> m.state() == ReplicaState.READY && !protectedReplicas.contains(m.domain())).toList();
+        List<Member> old = candidates.stream().filter(m -> outdated.test(m.domain())).toList();
+        List<Member> ready = old.isEmpty() ? candidates : old;
         java.util.Comparator<Member> newest = java.util.Comparator.comparing(Member::domain);
         return switch (terminationPolicy) {
             case "oldest" -> ready.stream().min(java.util.Comparator.comparing(Member::readyAt,

@@ -81,6 +81,14 @@ final class Loop {
     Provisioner.Observation lastObservation;
     /** The file's scaler section these run-time changes are over ({@link RuntimeSettings#base}). */
     final String base;
+    /** The base image new replicas boot ({@code POOL/VOLUME}; "": the built-in guest), as the provisioner has it. */
+    String image = "";
+    /** The image before the last rolling update, or null: what {@code ops rollout rollback} returns to. */
+    String previousImage;
+    /** Each replica's image as its mark says (the last looks), null when it says none. */
+    final Map<String, String> images = new HashMap<>();
+    /** The rolling update under way, or null. */
+    RollingUpdate.Run rollout;
     /** Told the run-time settings after each operator's change (kept on the broker by a standalone scaler). */
     java.util.function.Consumer<RuntimeSettings> keeper = settings -> { };
 
@@ -139,7 +147,8 @@ final class Loop {
     /** What operators changed, as it stands now. */
     RuntimeSettings runtimeSettings() {
         return new RuntimeSettings(base, paused, dryRun, config.minReplicas(), config.maxReplicas(), config.policy(),
-                config.warmPool().size(), config.warmPool().tier(), List.copyOf(protectedReplicas));
+                config.warmPool().size(), config.warmPool().tier(), List.copyOf(protectedReplicas), image,
+                settings.application().image(), rollout == null ? null : rollout.kept());
     }
 
     /** New settings in force: the policy is rebuilt with them. */
@@ -149,6 +158,11 @@ final class Loop {
         decider = new Decider(policy, config.warmup());
         window.policyWindows(Duration.ofSeconds(Math.max(config.thresholdWindow().windowSeconds(),
                 config.targetTracking().metricWindowSeconds())));
+    }
+
+    /** The replica boots another image than the group's (an image of the user's only; unknown counts as another). */
+    boolean outdated(String domain) {
+        return !image.isEmpty() && !image.equals(images.get(domain));
     }
 
     /** A replica gone from serving: nothing of its load is kept. */
@@ -181,7 +195,7 @@ final class Loop {
 
     /** The parked replica a scale-up takes: a paused one before a saved one (back sooner). */
     Optional<Fleet.Member> parked() {
-        return fleet.in(ReplicaState.POOLED).stream().filter(m -> !busy.contains(m.domain()))
+        return fleet.in(ReplicaState.POOLED).stream().filter(m -> !busy.contains(m.domain()) && !outdated(m.domain()))
                 .min(Comparator.comparing(m -> power(m.domain()) == Hypervisor.Power.PAUSED ? 0 : 1));
     }
 

@@ -94,6 +94,8 @@ final class Observer {
     private void foldReplicas(Provisioner.Observation seen, Instant now) {
         Map<String, Provisioner.Observed> byName = new HashMap<>();
         seen.replicas().forEach(o -> byName.put(o.domain(), o));
+        loop.images.keySet().removeIf(d -> !byName.containsKey(d) && !loop.fleet.contains(d));
+        seen.replicas().forEach(o -> loop.images.put(o.domain(), o.image()));
         for (String foreign : seen.foreign()) {
             if (foreignWarned.add(foreign)) {
                 decisions.say(ScaleAction.HOLD, "ForeignDomain", foreign + " is named like a replica of " + host

@@ -39,6 +39,8 @@ final class ReplicaActions {
     private final Provisioner provisioner;
     /** Replicas whose termination hook said abandon: destroyed at once, not shut down (action lane). */
     private final java.util.Set<String> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Told of a start that failed (a rolling update's new image may be why); set once by the scaler. */
+    RollingUpdate rollout;
     /** The drain in progress (loop thread), or null. */
     private Drain drain;
 
@@ -94,7 +96,10 @@ final class ReplicaActions {
         try {
             replica = provisioner.scaleUp(on);
         } catch (RuntimeException e) {
-            loop.call(() -> loop.wanted = Math.min(loop.wanted, loop.fleet.counted())); // the policy decides again after the back-off
+            loop.call(() -> {
+                loop.wanted = Math.min(loop.wanted, loop.fleet.counted()); // the policy decides again after the back-off
+                rollout.launchFailed(e.getMessage());
+            });
             throw e;
         }
         probe(replica, "scale up", "scale up", "passed its health check", true, false);
@@ -292,7 +297,8 @@ final class ReplicaActions {
             how = "drain interrupted: " + e;
         }
         String hook = loop.call(() -> loop.fleet.get(replica.domain()).filter(x -> x.state() == ReplicaState.DRAINING)
-                .isPresent() && !(reuse && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())))
+                .isPresent() && !(reuse && !loop.outdated(replica.domain())
+                && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())))
                 ? terminationHook(replica, how) : "";
         String reason = hook.isEmpty() ? how : how + "; " + hook;
         String next = loop.call(() -> {
@@ -301,7 +307,8 @@ final class ReplicaActions {
             if (m.isEmpty()) {
                 return "gone";
             }
-            if (reuse && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())) {
+            if (reuse && !loop.outdated(replica.domain())
+                    && loop.fleet.pool().size() < loop.config.poolTarget(loop.fleet.counted())) {
                 loop.busy.add(replica.domain()); // EC2's ReuseOnScaleIn: back to the pool, warm
                 return "pool";
             }

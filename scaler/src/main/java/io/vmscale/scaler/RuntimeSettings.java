@@ -10,14 +10,30 @@ import java.util.Optional;
  * protected from scale-in), kept on the broker after every change so that a scaler that takes over (a standby, or
  * this one restarted) goes on with it. {@code base} names the configuration file's scaler section these changes were
  * made over: once the file changed, its values win and the kept ones are dropped (the protected replicas are kept:
- * they are not the file's).
+ * they are not the file's). The image a rolling update changed to ({@code image}) and the update under way are kept
+ * over the file's {@code application.image} ({@code fileImage}) the same way: once the file names another image, the
+ * file's wins.
  */
 public record RuntimeSettings(String base, boolean paused, boolean dryRun, int minReplicas, int maxReplicas,
-                              String policy, int poolSize, String poolTier, List<String> protectedReplicas) {
+                              String policy, int poolSize, String poolTier, List<String> protectedReplicas,
+                              String image, String fileImage, RolloutKept rollout) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A rolling update under way: from which image to which, whether it is a rollback, for how many replicas. */
+    public record RolloutKept(String from, String to, boolean rollback, int wanted, String started) {
+    }
+
+    /** Without an image changed at run time. */
+    public RuntimeSettings(String base, boolean paused, boolean dryRun, int minReplicas, int maxReplicas,
+                           String policy, int poolSize, String poolTier, List<String> protectedReplicas) {
+        this(base, paused, dryRun, minReplicas, maxReplicas, policy, poolSize, poolTier, protectedReplicas, null, null,
+                null);
+    }
 
     public RuntimeSettings {
         protectedReplicas = protectedReplicas == null ? List.of() : List.copyOf(protectedReplicas); // kept by an earlier release
+        image = image == null || image.isEmpty() ? null : image; // the built-in guest: none
+        fileImage = fileImage == null || fileImage.isEmpty() ? null : fileImage;
     }
 
     /** A name for the file's scaler section: equal while it is unchanged. */

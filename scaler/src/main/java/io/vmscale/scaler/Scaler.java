@@ -106,6 +106,7 @@ public final class Scaler implements AutoCloseable {
     private final ScalerAdmin admin;
     private final Observer observer;
     private final HealthWatch watch;
+    private final RollingUpdate rollout;
     private final TickTimes tickTimes = new TickTimes();
 
     /**
@@ -128,8 +129,11 @@ public final class Scaler implements AutoCloseable {
         this.balancing = new HostBalancing(loop, decisions, provisioner, actions, serving);
         this.observer = new Observer(loop, decisions, provisioner, actions, host);
         this.watch = new HealthWatch(loop, actions);
+        this.rollout = new RollingUpdate(loop, decisions, provisioner);
+        this.actions.rollout = rollout;
         this.admin = new ScalerAdmin(loop, decisions, provisioner, balancing, pool, actions, serving, pooling, watch,
-                source);
+                rollout, source);
+        loop.image = provisioner.image();
     }
 
     /**
@@ -154,6 +158,7 @@ public final class Scaler implements AutoCloseable {
         Loop loop = scaler.loop;
         restored.ifPresent(kept -> {
             loop.protectedReplicas.addAll(kept.protectedReplicas()); // not the file's: kept whatever the file says
+            scaler.restoreImage(kept);
             if (!kept.base().equals(loop.base)) {
                 log.info("scaler: the configuration's scaler section changed since operators' changes were kept: "
                         + "its values win");
@@ -169,6 +174,37 @@ public final class Scaler implements AutoCloseable {
         loop.keeper = keeper;
         loop.every(settings.tick(), scaler::tick);
         return scaler;
+    }
+
+    /**
+     * The image a rolling update changed to, and the update under way, as an earlier scaler kept them, unless the file
+     * names another image since.
+     */
+    private void restoreImage(RuntimeSettings kept) {
+        String fileImage = loop.settings.application().image();
+        if (kept.image() == null || !fileImage.equals(kept.fileImage())) {
+            if (kept.image() != null && !kept.image().equals(fileImage)) {
+                log.info("scaler: the configuration's application.image changed since {} was set at run time: the "
+                        + "file's {} wins", kept.image(), fileImage);
+            }
+            return;
+        }
+        if (!kept.image().equals(loop.image)) {
+            try {
+                provisioner.useImage(kept.image());
+                loop.image = kept.image();
+            } catch (RuntimeException e) {
+                log.warn("scaler: cannot go on with the image {} set at run time: {}; new replicas boot {}",
+                        kept.image(), e.getMessage(), loop.image);
+                return;
+            }
+        }
+        if (kept.rollout() != null && kept.rollout().to().equals(loop.image)) {
+            rollout.resumeKept(kept.rollout());
+            loop.previousImage = kept.rollout().rollback() ? kept.rollout().to() : kept.rollout().from();
+            log.info("scaler: going on with the {} from {} to {}", kept.rollout().rollback() ? "rollback"
+                    : "rolling update", kept.rollout().from(), kept.rollout().to());
+        }
     }
 
     // ---- events in (any thread) ----
@@ -294,6 +330,7 @@ public final class Scaler implements AutoCloseable {
             runSchedules(now);
             loop.window.trim(now);
             watch.step(now);
+            rollout.watch(now);
             if (!reconcile(now) || !converged()) {
                 return; // converging: one action at a time, its own events say how it goes
             }
@@ -423,7 +460,7 @@ public final class Scaler implements AutoCloseable {
             }
         } else if (counted > wanted && loop.fleet.settled()) {
             Optional<Fleet.Member> out = loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(),
-                    loop.protectedReplicas, provisioner.hosts());
+                    loop.protectedReplicas, provisioner.hosts(), loop::outdated);
             if (out.isPresent()) {
                 serving.run("draining " + out.get().domain(), () -> actions.scaleDown(out.get()));
             } else if (!loop.fleet.in(ReplicaState.READY).isEmpty()) {
@@ -437,6 +474,12 @@ public final class Scaler implements AutoCloseable {
 
     /** The policy's turn (or the operator's): the fleet is settled. */
     private void decide(Instant now) {
+        if (loop.rollout != null) {
+            if (rollout.step(now)) {
+                reconcile(now);
+            }
+            return; // the policy waits while the group is replaced
+        }
         if (loop.operatorWanted != null) {
             operatorStep(now);
             return;

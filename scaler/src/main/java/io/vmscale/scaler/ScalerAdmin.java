@@ -36,10 +36,13 @@ final class ScalerAdmin {
     private final ReplicaActions actions;
     private final ActionLane pooling;
     private final HealthWatch watch;
+    private final RollingUpdate rollout;
     private final String source;
 
     ScalerAdmin(Loop loop, DecisionLog decisions, Provisioner provisioner, HostBalancing balancing, WarmPool pool,
-                ReplicaActions actions, ActionLane serving, ActionLane pooling, HealthWatch watch, String source) {
+                ReplicaActions actions, ActionLane serving, ActionLane pooling, HealthWatch watch,
+                RollingUpdate rollout, String source) {
+        this.rollout = rollout;
         this.actions = actions;
         this.watch = watch;
         this.loop = loop;
@@ -81,7 +84,7 @@ final class ScalerAdmin {
 
     /** The commands whose change outlives this scaler ({@link RuntimeSettings}). */
     private static final java.util.Set<String> KEPT = java.util.Set.of("pause", "resume", "min", "max", "policy",
-            "dry-run", "pool", "protect");
+            "dry-run", "pool", "protect", "image", "rollout");
 
     private AdminResult command(AdminCommand command) {
         String name = command.command();
@@ -155,6 +158,31 @@ final class ScalerAdmin {
             case "drain", "replace" -> {
                 arguments(name, args, 1, " DOMAIN");
                 yield takeOut(args.get(0), name.equals("replace"));
+            }
+            case "image" -> {
+                arguments(name, args, 1, " POOL/VOLUME");
+                yield rollout.start(args.get(0), "the operator set the image " + args.get(0));
+            }
+            case "rollout" -> {
+                arguments(name, args, 1, " status|start|cancel|resume|rollback");
+                yield switch (args.get(0)) {
+                    case "status" -> {
+                        data = rollout.status();
+                        RollingUpdate.Run run = loop.rollout;
+                        int old = rollout.outdated().size();
+                        yield run == null ? "no rolling update under way; new replicas boot "
+                                + (loop.image.isEmpty() ? "the built-in guest" : loop.image)
+                                + (old == 0 ? "" : "; " + old + " replica(s) boot another image ('rollout start')")
+                                : "the " + run.word() + " to " + run.to + ": " + (run.total - old) + " of "
+                                + run.total + " replaced; " + run.doing;
+                    }
+                    case "start" -> rollout.refresh("the operator started a rolling update");
+                    case "cancel" -> rollout.cancel();
+                    case "resume" -> rollout.resume();
+                    case "rollback" -> rollout.rollback("the operator rolled back", null);
+                    default -> throw new IllegalArgumentException("rollout takes status, start, cancel, resume or "
+                            + "rollback, not '" + args.get(0) + "' (a rolling update starts with 'image POOL/VOLUME')");
+                };
             }
             case "hosts" -> {
                 arguments(name, args, 0, "");
@@ -235,6 +263,7 @@ final class ScalerAdmin {
             replica.put("warm", r.readyAt() != null
                     && !r.readyAt().plus(r.warmStart() ? Duration.ZERO : loop.decider.warmup()).isAfter(now));
             replica.put("protected", loop.protectedReplicas.contains(r.domain()));
+            replica.put("image", loop.images.get(r.domain()));
             if (r.pool() && loop.lastObservation != null) {
                 loop.lastObservation.replicas().stream().filter(o -> o.domain().equals(r.domain())).findFirst()
                         .ifPresent(o -> replica.put("power", o.power().name()));
@@ -274,6 +303,7 @@ final class ScalerAdmin {
         warmPool.put("held", pool.held());
         scaler.put("warmPool", warmPool);
         scaler.put("migrations", balancing.migrations());
+        scaler.put("rollout", rollout.status());
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("replicas", list);
         data.put("hosts", hosts(now));

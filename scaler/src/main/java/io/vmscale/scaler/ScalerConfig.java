@@ -33,14 +33,73 @@ import java.util.List;
  *                            the operator protected ({@code ops protect}) is never chosen
  * @param schedules           scheduled actions (AWS Auto Scaling's): at each time a cron expression gives in a time
  *                            zone, set min, max and the desired count
+ * @param rollout             how a rolling update (an instance refresh: a new image) replaces the replicas
  */
 public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
                            int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
                            ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
                            WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
-                           double rebalanceAbove, String terminationPolicy, List<ScheduleConfig> schedules) {
+                           double rebalanceAbove, String terminationPolicy, List<ScheduleConfig> schedules,
+                           RolloutConfig rollout) {
     /** The scale-in choices of {@code terminationPolicy}. */
     public static final List<String> TERMINATION_POLICIES = List.of("newest", "oldest", "closest-to-consolidation");
+
+    /** The same with the default rolling update. */
+    public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
+                        int probeTimeoutSeconds, int drainTimeoutSeconds, int warmupSeconds, double maxVcpusPerCore,
+                        ThresholdWindowConfig thresholdWindow, TargetTrackingConfig targetTracking,
+                        WarmPoolConfig warmPool, int hostGraceSeconds, int consolidateAfterSeconds,
+                        double rebalanceAbove, String terminationPolicy, List<ScheduleConfig> schedules) {
+        this(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds, drainTimeoutSeconds,
+                warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool, hostGraceSeconds,
+                consolidateAfterSeconds, rebalanceAbove, terminationPolicy, schedules, RolloutConfig.DEFAULTS);
+    }
+
+    /**
+     * A rolling update, as AWS Auto Scaling's instance refresh: the replicas that boot another image than the group's
+     * are replaced in batches, new ones READY and baked before old ones drain.
+     *
+     * @param minHealthyPercent READY replicas kept during the update at least, in % of the count wanted (rounded up)
+     * @param maxHealthyPercent replicas (READY and starting) during the update at most, in % of the count wanted
+     *                          (rounded up): above 100, new replicas start before old ones drain
+     * @param bakeSeconds       a new replica must stay READY and healthy this long before old ones are drained for it
+     * @param autoRollback      a new replica that fails (its health check, or its start) rolls the update back to the
+     *                          image before; false: the update stops where it is
+     * @param checkpoints       percentages of the replicas replaced at which the update waits for {@code ops rollout
+     *                          resume} (a canary checked by hand), ascending, each 1 to 99
+     */
+    public record RolloutConfig(int minHealthyPercent, int maxHealthyPercent, int bakeSeconds, boolean autoRollback,
+                                List<Integer> checkpoints) {
+        public static final RolloutConfig DEFAULTS = new RolloutConfig(100, 150, 10, true, List.of());
+
+        public RolloutConfig {
+            InvalidValueException.range("minHealthyPercent", minHealthyPercent, 0, 100);
+            InvalidValueException.range("maxHealthyPercent", maxHealthyPercent, 100, 200);
+            if (minHealthyPercent == 100 && maxHealthyPercent == 100) {
+                throw new InvalidValueException("maxHealthyPercent", "above 100 when minHealthyPercent is 100 (else "
+                        + "no replica could ever be replaced)", maxHealthyPercent);
+            }
+            InvalidValueException.range("bakeSeconds", bakeSeconds, 0, 3600);
+            checkpoints = checkpoints == null ? List.of() : List.copyOf(checkpoints);
+            int last = 0;
+            for (Integer c : checkpoints) {
+                if (c == null || c <= last || c > 99) {
+                    throw new InvalidValueException("checkpoints", "ascending percentages from 1 to 99", checkpoints);
+                }
+                last = c;
+            }
+        }
+
+        /** Replicas at most while {@code wanted} are wanted: new ones start first when this is above it. */
+        public int most(int wanted) {
+            return (int) Math.ceil(wanted * maxHealthyPercent / 100.0);
+        }
+
+        /** READY replicas at least while {@code wanted} are wanted. */
+        public int fewest(int wanted) {
+            return (int) Math.ceil(wanted * minHealthyPercent / 100.0);
+        }
+    }
 
     /** The same, a scale-in draining the newest replica. */
     public ScalerConfig(String policy, int minReplicas, int maxReplicas, int cooldownSeconds, int tickMs,
@@ -146,6 +205,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         InvalidValueException.oneOf("terminationPolicy", terminationPolicy, TERMINATION_POLICIES);
         schedules = schedules == null ? List.of() : List.copyOf(schedules);
         ScheduleConfig.checkTogether(schedules);
+        rollout = rollout == null ? RolloutConfig.DEFAULTS : rollout;
     }
 
     /** How long after READY a replica's samples start to count. */
@@ -222,6 +282,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         private double rebalanceAbove;
         private String terminationPolicy;
         private List<ScheduleConfig> schedules;
+        private RolloutConfig rollout;
 
         private Builder(ScalerConfig from) {
             policy = from.policy;
@@ -241,6 +302,12 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
             rebalanceAbove = from.rebalanceAbove;
             terminationPolicy = from.terminationPolicy;
             schedules = from.schedules;
+            rollout = from.rollout;
+        }
+
+        public Builder rollout(RolloutConfig settings) {
+            rollout = settings;
+            return this;
         }
 
         public Builder policy(String name) {
@@ -332,7 +399,7 @@ public record ScalerConfig(String policy, int minReplicas, int maxReplicas, int 
         public ScalerConfig build() {
             return new ScalerConfig(policy, minReplicas, maxReplicas, cooldownSeconds, tickMs, probeTimeoutSeconds,
                     drainTimeoutSeconds, warmupSeconds, maxVcpusPerCore, thresholdWindow, targetTracking, warmPool,
-                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove, terminationPolicy, schedules);
+                    hostGraceSeconds, consolidateAfterSeconds, rebalanceAbove, terminationPolicy, schedules, rollout);
         }
     }
 }

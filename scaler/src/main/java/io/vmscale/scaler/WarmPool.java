@@ -52,6 +52,13 @@ final class WarmPool {
         if (lane.busy()) {
             return;
         }
+        Optional<Fleet.Member> stale = loop.fleet.in(ReplicaState.POOLED).stream()
+                .filter(m -> !loop.busy.contains(m.domain()) && loop.outdated(m.domain())).findFirst();
+        if (stale.isPresent()) { // refreshed with the group: the pool refills with the image new replicas boot
+            lane.run("trimming " + stale.get().domain(), () -> trim(stale.get(), "it boots "
+                    + loop.images.get(stale.get().domain()) + ", the group " + loop.image));
+            return;
+        }
         int target = loop.config.poolTarget(loop.fleet.counted());
         List<Fleet.Member> pool = loop.fleet.pool();
         if (pool.size() > target) {

@@ -26,6 +26,7 @@ final class FakeHypervisor implements Hypervisor {
     private static final Pattern NAME = Pattern.compile("<name>([^<]+)</name>");
     private static final Pattern MARK = Pattern.compile("<(\\w+:)?replica\\b[^>]*>");
     private static final Pattern PORT = Pattern.compile("\\bport=['\"](\\d+)['\"]");
+    private static final Pattern DISK = Pattern.compile("file=['\"]/fake/([^/'\"]+)/([^'\"]+)['\"]");
     private static final Pattern IP = Pattern.compile("\\bip=['\"]([0-9.]+)['\"]");
 
     private static final class Domain {
@@ -116,6 +117,26 @@ final class FakeHypervisor implements Hypervisor {
             d.server = null;
             d.hung = true;
         }
+    }
+
+    /** Base images (volume names) whose guests boot but whose application never answers: a broken release. */
+    private final java.util.Set<String> brokenBases = new java.util.HashSet<>();
+
+    /** Guests booted from an overlay of this base image run, but nothing in them answers. */
+    synchronized void broken(String baseVolume) {
+        brokenBases.add(baseVolume);
+    }
+
+    /** The base image of the domain's overlay disk, or null. */
+    private String baseOf(Domain d) {
+        Matcher disk = DISK.matcher(d.xml);
+        while (disk.find()) {
+            byte[] overlay = pools.getOrDefault(disk.group(1), Map.of()).get(disk.group(2));
+            if (overlay != null && disk.group(2).endsWith(".qcow2")) {
+                return new String(overlay, java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /** Defines a domain as an operator would, with the given metadata element (or none). */
@@ -327,6 +348,11 @@ final class FakeHypervisor implements Hypervisor {
             throw new IllegalStateException(uri + ": " + name + " is already running");
         }
         d.parked = null; // a saved one is restored
+        if (brokenBases.contains(baseOf(d))) {
+            d.run = name + "/" + RUNS.incrementAndGet();
+            d.hung = true; // the VM runs, its application does not answer
+            return;
+        }
         startServer(d, name);
     }
 

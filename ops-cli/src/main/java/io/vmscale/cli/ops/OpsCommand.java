@@ -320,6 +320,17 @@ public final class OpsCommand implements OpsLogin {
         return scaler(json, "protect", domain, value);
     }
 
+    @Command(mixinStandardHelpOptions = true, name = "image")
+    int image(@Mixin JsonOption json, @Parameters(paramLabel = "POOL/VOLUME") String image) throws InterruptedException {
+        return scaler(json, "image", image);
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "rollout")
+    int rollout(@Mixin JsonOption json, @Parameters(paramLabel = "status|start|cancel|resume|rollback") String what)
+            throws InterruptedException {
+        return scaler(json, "rollout", what);
+    }
+
     @Command(mixinStandardHelpOptions = true, name = "replace")
     int replace(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain) throws InterruptedException {
         return scaler(json, "replace", domain);

@@ -70,6 +70,11 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
             if (Boolean.TRUE.equals(r.get("protected"))) {
                 note += "  (protected from scale-in)";
             }
+            if (scaler.get("rollout") instanceof Map<?, ?> rollout && rollout.get("outdated") instanceof List<?> old
+                    && old.contains(r.get("domain"))) {
+                note += "  (boots " + (r.get("image") == null ? "an unmarked image" : r.get("image")) + ", not "
+                        + rollout.get("image") + ")";
+            }
             if (r.get("check") != null) {
                 note += "  check " + r.get("check");
             }
@@ -105,6 +110,14 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                             schedule.get("cron"), schedule.get("timeZone"), schedule.get("sets"),
                             schedule.get("next") == null ? "never" : schedule.get("next")));
                 }
+            }
+            if (scaler.get("rollout") instanceof Map<?, ?> rollout && rollout.get("to") != null) {
+                b.append(String.format(Locale.ROOT, "%s to %s: %s of %s replaced, %s%n",
+                        Boolean.TRUE.equals(rollout.get("rollback")) ? "rollback" : "rolling update", rollout.get("to"),
+                        rollout.get("replaced"), rollout.get("total"), rollout.get("doing")));
+            } else if (scaler.get("rollout") instanceof Map<?, ?> rollout && rollout.get("image") instanceof String image
+                    && !image.isEmpty()) {
+                b.append("image: ").append(image).append('\n');
             }
             hosts(hosts).lines().forEach(line -> b.append(hosts.size() > 1 ? "host " : "host: ").append(line).append('\n'));
             if (scaler.get("migrations") instanceof Number moved && moved.intValue() > 0) {

@@ -112,6 +112,13 @@ public record ApplicationConfig(String image, String kernel, String initrd, Stri
         return image.substring(image.indexOf('/') + 1);
     }
 
+    /** The same booting another base image. */
+    public ApplicationConfig withImage(String other) {
+        return new ApplicationConfig(other, kernel, initrd, cmdline, vcpus, memoryMiB, userData, port, protocol,
+                healthCheck, stopTimeoutSeconds, terminationHook, terminationHookTimeoutSeconds, terminationHookDefault,
+                warmUpPath);
+    }
+
     /** The same with other checks. */
     public ApplicationConfig withHealthCheck(HealthCheckConfig check) {
         return new ApplicationConfig(image, kernel, initrd, cmdline, vcpus, memoryMiB, userData, port, protocol, check,

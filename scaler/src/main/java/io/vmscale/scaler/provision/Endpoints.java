@@ -13,6 +13,7 @@ final class Endpoints {
     private static final Pattern PORT = attribute("port");
     private static final Pattern GROUP = attribute("group");
     private static final Pattern CREATED = attribute("created");
+    private static final Pattern IMAGE = attribute("image");
 
     private Endpoints() {
     }
@@ -56,6 +57,12 @@ final class Endpoints {
     static Optional<String> group(String element) {
         Matcher group = GROUP.matcher(element);
         return group.find() ? Optional.of(group.group(1)) : Optional.empty();
+    }
+
+    /** The base image the mark says the domain boots ({@code image='POOL/VOLUME'}), or empty when it says none. */
+    static Optional<String> image(String element) {
+        Matcher image = IMAGE.matcher(element);
+        return image.find() && !image.group(1).isEmpty() ? Optional.of(image.group(1)) : Optional.empty();
     }
 
     /** When the mark says the domain was defined ({@code created='ISO-8601'}), or empty. */

@@ -108,6 +108,42 @@ public final class HostGroup implements Provisioner {
     }
 
     @Override
+    public String image() {
+        return hosts.get(0).image();
+    }
+
+    @Override
+    public List<String> images() {
+        for (ReplicaProvisioner host : hosts) {
+            try {
+                return host.images();
+            } catch (RuntimeException e) {
+                // the next host
+            }
+        }
+        return List.of();
+    }
+
+    /** Checked on every host that answers (at least one must); a host that does not answer is not asked. */
+    @Override
+    public synchronized void useImage(String image) {
+        int asked = 0;
+        List<String> unasked = new ArrayList<>();
+        for (ReplicaProvisioner host : hosts) {
+            try {
+                host.checkImage(image);
+                asked++;
+            } catch (ProvisioningException e) {
+                unasked.add(e.getMessage());
+            }
+        }
+        if (asked == 0) {
+            throw new IllegalArgumentException("no host answers: " + String.join("; ", unasked));
+        }
+        hosts.forEach(h -> h.useImage(image, false));
+    }
+
+    @Override
     public synchronized Replica scaleUp(String host) {
         ReplicaProvisioner target = host(host);
         Set<Integer> taken = new HashSet<>();

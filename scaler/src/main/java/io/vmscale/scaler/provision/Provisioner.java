@@ -17,9 +17,16 @@ public interface Provisioner {
      * @param memoryKiB its memory, 0 when not known
      * @param endpoint  where it answers, or null when not known (yet)
      * @param created   when the scaler defined it (its mark says), or null when not known
+     * @param image     the base image it boots ({@code POOL/VOLUME}, its mark says), or null: the built-in guest, or
+     *                  not known (defined by an earlier release)
      */
     record Observed(String domain, String host, Hypervisor.Power power, int vcpus, long memoryKiB, Endpoint endpoint,
-                    java.time.Instant created) {
+                    java.time.Instant created, String image) {
+        public Observed(String domain, String host, Hypervisor.Power power, int vcpus, long memoryKiB,
+                        Endpoint endpoint, java.time.Instant created) {
+            this(domain, host, power, vcpus, memoryKiB, endpoint, created, null);
+        }
+
         /** It has a QEMU process: running or paused. */
         public boolean active() {
             return power.active();
@@ -152,6 +159,29 @@ public interface Provisioner {
 
     /** The libvirt URIs of the hosts, in the configuration's order. */
     List<String> hosts();
+
+    /** The base image new replicas boot ({@code POOL/VOLUME}); "": the built-in guest. */
+    default String image() {
+        return "";
+    }
+
+    /**
+     * New replicas boot {@code image} from now on (a rolling update replaces the others): checked first, on every
+     * host that answers, to be a volume of the pool the group's image is in; an exception says why it is refused,
+     * and nothing changed.
+     */
+    default void useImage(String image) {
+        throw new IllegalArgumentException("this group runs the built-in guest: set application.image to run an "
+                + "image of your own");
+    }
+
+    /**
+     * The base images new replicas could boot: the qcow2 volumes of the group's storage pool that are not replicas'
+     * own ({@code POOL/VOLUME}), on the first host that answers; empty for the built-in guest.
+     */
+    default List<String> images() {
+        return List.of();
+    }
 
     /** The running replicas of the group, lowest number first. */
     default List<Replica> running() {

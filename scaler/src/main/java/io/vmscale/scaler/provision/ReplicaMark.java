@@ -15,7 +15,7 @@ import org.w3c.dom.NodeList;
 import org.xml.sax.InputSource;
 
 /**
- * The ownership mark: {@code <vmscale:replica group='PREFIX' number='N' created='ISO-8601' .../>} in
+ * The ownership mark: {@code <vmscale:replica group='PREFIX' number='N' created='ISO-8601' image='POOL/VOLUME' .../>} in
  * the domain's {@code <metadata>}. The scaler writes it into every domain it defines, whatever the
  * template says, and in template mode touches only domains that carry its group's mark.
  */
@@ -23,8 +23,12 @@ final class ReplicaMark {
     private ReplicaMark() {
     }
 
-    /** The domain XML with the mark set on our metadata element (created when the template has none). */
-    static String stamp(String domainXml, String group, int number, Instant created) {
+    /**
+     * The domain XML with the mark set on our metadata element (created when the template has none).
+     *
+     * @param image the base image it boots ({@code POOL/VOLUME}), "" for the built-in guest (no attribute)
+     */
+    static String stamp(String domainXml, String group, int number, Instant created, String image) {
         try {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             factory.setNamespaceAware(true);
@@ -46,6 +50,9 @@ final class ReplicaMark {
             mark.setAttribute("group", group);
             mark.setAttribute("number", Integer.toString(number));
             mark.setAttribute("created", created.toString());
+            if (!image.isEmpty()) {
+                mark.setAttribute("image", image);
+            }
             var transformer = TransformerFactory.newInstance().newTransformer();
             transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
             StringWriter out = new StringWriter();

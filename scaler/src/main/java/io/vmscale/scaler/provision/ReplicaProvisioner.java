@@ -73,12 +73,15 @@ public final class ReplicaProvisioner implements Provisioner {
 
     private final Settings settings;
     private final ProvisioningMode mode;
+    /** What new replicas run: the settings' application, with the image a rolling update changed to. */
+    private volatile ApplicationConfig app;
     /** The leftover volumes were looked for (once). */
     private boolean swept;
 
     private ReplicaProvisioner(Settings settings, ProvisioningMode mode) {
         this.settings = settings;
         this.mode = mode;
+        this.app = settings.app();
     }
 
     public static ReplicaProvisioner template(Settings settings) {
@@ -91,6 +94,68 @@ public final class ReplicaProvisioner implements Provisioner {
 
     Settings settings() {
         return settings;
+    }
+
+    /** What new replicas run now. */
+    ApplicationConfig app() {
+        return app;
+    }
+
+    @Override
+    public String image() {
+        return app.image();
+    }
+
+    @Override
+    public void useImage(String image) {
+        useImage(image, true);
+    }
+
+    /** The same, {@code checked} first or not (a {@link HostGroup} checked it on the hosts that answer). */
+    synchronized void useImage(String image, boolean check) {
+        if (check) {
+            checkImage(image);
+        }
+        app = app.withImage(image);
+        log.info("new replicas on {} boot {} from now on", uri(), image);
+    }
+
+    @Override
+    public List<String> images() {
+        if (!app.ownImage()) {
+            return List.of();
+        }
+        return host().volumes(app.pool()).stream().filter(v -> v.endsWith(".qcow2"))
+                .filter(v -> settings.names().number(v.substring(0, v.length() - 6)).isEmpty()).sorted()
+                .map(v -> app.pool() + "/" + v).toList();
+    }
+
+    /**
+     * Refused (an exception saying why) unless new replicas can boot {@code image}: the group runs an image of its own,
+     * and this one is a volume of the same storage pool (the replicas' overlays and seeds are there).
+     *
+     * @throws ProvisioningException when the host cannot be asked
+     */
+    void checkImage(String image) {
+        if (!app.ownImage()) {
+            throw new IllegalArgumentException("this group runs the built-in guest: set application.image to run an "
+                    + "image of your own");
+        }
+        ApplicationConfig next = app.withImage(image);
+        if (!next.pool().equals(app.pool())) {
+            throw new IllegalArgumentException("image " + image + " is in the storage pool '" + next.pool()
+                    + "'; the group's replicas' disks are in '" + app.pool() + "': a new image must be in the same pool");
+        }
+        List<String> volumes;
+        try {
+            volumes = host().volumes(next.pool());
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot look for " + image + " on " + uri() + ": " + e.getMessage(), e);
+        }
+        if (!volumes.contains(next.baseVolume())) {
+            throw new IllegalArgumentException("no base image '" + next.baseVolume() + "' in the storage pool '"
+                    + next.pool() + "' on " + uri() + " ('virsh vol-list " + next.pool() + "')");
+        }
     }
 
     Hypervisor host() {
@@ -152,10 +217,10 @@ public final class ReplicaProvisioner implements Provisioner {
     private final Map<String, RunMark> marks = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A mark as read, with what it says parsed once: where it answers (port-forward mode), when it was made. */
-    private record RunMark(String run, Optional<String> mark, Endpoint forwarded, Instant created) {
+    private record RunMark(String run, Optional<String> mark, Endpoint forwarded, Instant created, String image) {
         static RunMark of(String run, Optional<String> mark) {
             return new RunMark(run, mark, mark.flatMap(Endpoints::parse).orElse(null),
-                    mark.flatMap(Endpoints::created).orElse(null));
+                    mark.flatMap(Endpoints::created).orElse(null), mark.flatMap(Endpoints::image).orElse(null));
         }
     }
 
@@ -212,7 +277,8 @@ public final class ReplicaProvisioner implements Provisioner {
                 return;
             }
             replicas.add(new Observed(domain.name(), uri(), domain.power(), domain.vcpus(), domain.memoryKiB(),
-                    settings.portForward() ? mark.forwarded() : endpoint(domain.name(), mark.mark()), mark.created()));
+                    settings.portForward() ? mark.forwarded() : endpoint(domain.name(), mark.mark()), mark.created(),
+                    mark.image()));
         });
         return new Observation(replicas, foreign, List.of(new HostSeen(uri(), settings.address(), settings.maxReplicas(),
                 new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory), null)));
@@ -482,16 +548,16 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /** Deletes its volumes (with an image of the user's), failures logged: removing what is gone is no error. */
     void deleteVolumes(String domain) {
-        if (!settings.app().ownImage()) {
+        if (!app.ownImage()) {
             return;
         }
         for (String volume : volumesOf(domain)) {
             try {
-                if (host().deleteVolume(settings.app().pool(), volume)) {
-                    log.info("deleted volume {}/{}", settings.app().pool(), volume);
+                if (host().deleteVolume(app.pool(), volume)) {
+                    log.info("deleted volume {}/{}", app.pool(), volume);
                 }
             } catch (RuntimeException e) {
-                log.warn("could not delete volume {}/{}: {}", settings.app().pool(), volume, e.getMessage());
+                log.warn("could not delete volume {}/{}: {}", app.pool(), volume, e.getMessage());
             }
         }
     }
@@ -501,24 +567,24 @@ public final class ReplicaProvisioner implements Provisioner {
      * deleted. Once, at the first look.
      */
     private void sweepVolumes(List<Hypervisor.Domain> all) {
-        if (!settings.app().ownImage()) {
+        if (!app.ownImage()) {
             return;
         }
         java.util.Set<String> domains = new java.util.HashSet<>();
         all.forEach(d -> domains.add(d.name()));
         try {
-            for (String volume : host().volumes(settings.app().pool())) {
+            for (String volume : host().volumes(app.pool())) {
                 String domain = volume.endsWith("-seed.iso") ? volume.substring(0, volume.length() - 9)
                         : volume.endsWith(".qcow2") ? volume.substring(0, volume.length() - 6) : null;
                 if (domain != null && settings.names().number(domain).isPresent() && !domains.contains(domain)) {
-                    host().deleteVolume(settings.app().pool(), volume);
-                    log.info("deleted volume {}/{}: its domain does not exist (left by a crash)", settings.app().pool(),
+                    host().deleteVolume(app.pool(), volume);
+                    log.info("deleted volume {}/{}: its domain does not exist (left by a crash)", app.pool(),
                             volume);
                 }
             }
             swept = true;
         } catch (RuntimeException e) {
-            log.warn("could not look for leftover volumes in {}: {}", settings.app().pool(), e.getMessage());
+            log.warn("could not look for leftover volumes in {}: {}", app.pool(), e.getMessage());
         }
     }
 

@@ -53,7 +53,7 @@ final class TemplateMode implements ProvisioningMode {
         values.put("mac", String.format("52:54:00:%02x:%02x:%02x", RANDOM.nextInt(256), RANDOM.nextInt(256),
                 RANDOM.nextInt(256)));
         values.put("type", settings.domainType());
-        ApplicationConfig app = settings.app();
+        ApplicationConfig app = provisioner.app();
         values.put("kernel", app.kernel().isEmpty() ? settings.image().kernel().toString() : app.kernel());
         values.put("initrd", app.initrd().isEmpty() ? settings.image().initrd().toString() : app.initrd());
         values.put("cmdline", app.cmdline());
@@ -64,8 +64,9 @@ final class TemplateMode implements ProvisioningMode {
         values.put("hostAddress", settings.address());
         values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(provisioner, number, domains)
                 : settings.guestPort()));
-        disks(provisioner, name, values);
-        String xml = ReplicaMark.stamp(settings.template().render(values), provisioner.group(), number, clock.instant());
+        disks(provisioner, app, name, values);
+        String xml = ReplicaMark.stamp(settings.template().render(values), provisioner.group(), number, clock.instant(),
+                app.image());
         try {
             provisioner.host().define(xml);
         } catch (RuntimeException e) {
@@ -83,7 +84,7 @@ final class TemplateMode implements ProvisioningMode {
             provisioner.removeQuietly(name);
             provisioner.deleteVolumes(name);
             throw new ProvisioningException("cannot start " + name + " on " + provisioner.uri() + ": " + e.getMessage()
-                    + " (its definition" + (settings.app().ownImage() ? " and volumes were" : " was") + " removed)", e);
+                    + " (its definition" + (app.ownImage() ? " and volumes were" : " was") + " removed)", e);
         }
     }
 
@@ -92,8 +93,7 @@ final class TemplateMode implements ProvisioningMode {
      * seed ({@code ${seed}}), both created through libvirt's storage API in the base's pool; what a crash left under
      * these names is deleted first. Nothing is left behind when either fails.
      */
-    private void disks(ReplicaProvisioner provisioner, String name, Map<String, String> values) {
-        ApplicationConfig app = settings.app();
+    private void disks(ReplicaProvisioner provisioner, ApplicationConfig app, String name, Map<String, String> values) {
         if (!app.ownImage()) {
             values.put("disk", "");
             values.put("seed", "");
@@ -119,11 +119,11 @@ final class TemplateMode implements ProvisioningMode {
             provisioner.mark(domain).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
         for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
-            if (!used.contains(port) && ReplicaProvisioner.portFree(settings.app().protocol(), settings.address(), port)) {
+            if (!used.contains(port) && ReplicaProvisioner.portFree(provisioner.app().protocol(), settings.address(), port)) {
                 return port;
             }
         }
-        throw new ProvisioningException("no free " + settings.app().protocol().toUpperCase(java.util.Locale.ROOT)
+        throw new ProvisioningException("no free " + provisioner.app().protocol().toUpperCase(java.util.Locale.ROOT)
                 + " port on " + settings.address() + " from " + settings.hostPortBase());
     }
 
