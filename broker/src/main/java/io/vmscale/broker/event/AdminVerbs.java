@@ -87,8 +87,8 @@ public final class AdminVerbs {
             new Verb(SCALER, "protect", "DOMAIN on|off", "Protect a replica from scale-in (on): the policy's "
                     + "scale-ins drain another, or hold while every READY one is protected; off: it may go again. "
                     + "An operator's drain or replace still takes it.", List.of(), List.of("on", "off")),
-            new Verb(SCALER, "image", "POOL/VOLUME", "Boot new replicas from another base image (a volume of the "
-                    + "group's storage pool) and replace the others in a rolling update (scaler.rollout).", List.of(),
+            new Verb(SCALER, "image", "POOL/VOLUME", "Boot new replicas from another base image of the group's "
+                    + "storage pool, and replace the others in a rolling update.", List.of(),
                     List.of()),
             new Verb(SCALER, "rollout", "status|start|cancel|resume|rollback", "The rolling update: its progress; "
                     + "start one for replicas booting another image than the group's; stop it where it is; go on from "

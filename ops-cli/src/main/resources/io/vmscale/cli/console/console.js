@@ -76,6 +76,15 @@ const chart = {
         break;
       }
       case 'scale.decision':
+      if (b.policy === 'rollout') {
+        $('rollout-progress').textContent = `${b.action} ${b.reasonCode}: ${b.reason}`;
+        if (b.reasonCode === 'RollbackStarted' || b.reasonCode === 'RolloutFailed') {
+          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-bad');
+        } else if (b.reasonCode.endsWith('Completed') || b.reasonCode === 'RolloutStarted'
+            || b.reasonCode === 'RolloutCheckpoint') {
+          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-scale');
+        }
+      }
         if (b.action === 'HOLD') return;
         this.markers.push({t, kind: b.action, label: b.action === 'MIGRATE' ? `MIGRATE ${b.domain} ${b.reasonCode}`
           : `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
@@ -267,6 +276,7 @@ function control(button) {
   const command = button.dataset.command;
   const args = button.dataset.args ? [button.dataset.args] : [];
   if (button.dataset.input) args.push(String($(button.dataset.input).value));
+  if (button.dataset.then) args.push(button.dataset.then);
   const output = [...document.querySelectorAll('#controls output')]
     .find((o) => o.dataset.for.split(' ').includes(command));
   send(command, args, output);
@@ -362,8 +372,20 @@ function showStatus(result) {
 }
 
 function scalerSummary(s) {
+  const r = s.rollout || {};
   $('scaler-summary').textContent = `scaler: ${s.policy}, replicas ${s.minReplicas}..${s.maxReplicas}`
-    + (s.paused ? ', PAUSED' : '') + (s.dryRun ? ', DRY RUN' : '') + (s.desired != null ? `, scaling to ${s.desired}` : '');
+    + (s.paused ? ', PAUSED' : '') + (s.dryRun ? ', DRY RUN' : '') + (s.desired != null ? `, scaling to ${s.desired}` : '')
+    + (r.image ? `, image ${r.image}` : '');
+  if (r.to) {
+    $('rollout-progress').textContent = `${r.rollback ? 'rollback' : 'rolling update'} to ${r.to}: `
+      + `${r.replaced} of ${r.total} replaced, ${r.doing}`;
+  }
+  // the base images the group's storage pool holds: what the image control offers
+  $('image-list').replaceChildren(...(r.images || []).map((name) => {
+    const option = document.createElement('option');
+    option.value = name;
+    return option;
+  }));
 }
 
 // ---- events ----
@@ -397,6 +419,15 @@ function onEvent(envelope) {
       break;
     }
     case 'scale.decision':
+      if (b.policy === 'rollout') {
+        $('rollout-progress').textContent = `${b.action} ${b.reasonCode}: ${b.reason}`;
+        if (b.reasonCode === 'RollbackStarted' || b.reasonCode === 'RolloutFailed') {
+          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-bad');
+        } else if (b.reasonCode.endsWith('Completed') || b.reasonCode === 'RolloutStarted'
+            || b.reasonCode === 'RolloutCheckpoint') {
+          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-scale');
+        }
+      }
       if (b.action !== 'HOLD' || b.reasonCode !== (decisions[decisions.length - 1] || {}).reasonCode) {
         decisions.push({...b, at: now});
         if (decisions.length > 50) decisions.shift();

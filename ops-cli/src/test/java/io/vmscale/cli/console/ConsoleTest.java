@@ -164,6 +164,18 @@ class ConsoleTest {
             waitForText("decisions", "REPLACE");
             waiting.withMessage("two READY rows again").until(d ->
                     d.findElements(By.cssSelector("#replicas tr.state-READY")).size() == 2);
+            // an image for a group of the built-in guest: refused beside the control, with the scaler's reason
+            browser.findElement(By.id("image-name")).sendKeys("images/v2.qcow2");
+            browser.findElement(By.id("image")).click();
+            waitForText("controls", "image images/v2.qcow2: scaler@", "error: this group runs the built-in guest");
+            assertThat(browser.findElement(By.cssSelector("output[data-for='image rollout']")).getAttribute("class"))
+                    .isEqualTo("refused");
+            // a replica protected from scale-in, from the page
+            browser.findElement(By.id("protect-domain")).sendKeys(first);
+            browser.findElement(By.cssSelector("#controls button[data-command='protect'][data-then='on']")).click();
+            waitForText("controls", "protect " + first + " on: scaler@", first + " is protected from scale-in");
+            browser.findElement(By.cssSelector("#controls button[data-command='protect'][data-then='off']")).click();
+            waitForText("controls", "protect " + first + " off: scaler@", first + " may be scaled in again");
             Path png = Paths.get("target", "console.png");
             Files.copy(browser.getScreenshotAs(OutputType.FILE).toPath(), png, StandardCopyOption.REPLACE_EXISTING);
             assertThat(Files.size(png)).isGreaterThan(10_000);
