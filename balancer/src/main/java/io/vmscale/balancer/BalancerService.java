@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -48,10 +49,13 @@ public final class BalancerService implements AutoCloseable {
     private final LongAdder resyncs = new LongAdder();
     private ScalerListing scaler;
     private volatile boolean closed;
+    /** The group whose traffic it carries (empty: any). */
+    private final String group;
 
-    private BalancerService(Balancer balancer, BrokerConnection connection) {
+    private BalancerService(Balancer balancer, BrokerConnection connection, String group) {
         this.balancer = balancer;
         this.connection = connection;
+        this.group = group;
     }
 
     /**
@@ -60,15 +64,30 @@ public final class BalancerService implements AutoCloseable {
      */
     public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
                                         Supplier<List<Endpoint>> running, InetSocketAddress front) {
+        return start(connection, settings, running, front, "");
+    }
+
+    /**
+     * The same, carrying the traffic of the group {@code group} (its prefix) only: another group's replicas are not
+     * its members, and another group's commands are answered by saying so. Empty: every replica it hears of.
+     */
+    public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
+                                        Supplier<List<Endpoint>> running, InetSocketAddress front, String group) {
         AtomicReference<BalancerService> self = new AtomicReference<>();
         Balancer balancer = Balancer.start(settings, connection::publish, () -> self.get().refresh(running),
                 connection.source(), front);
-        BalancerService service = new BalancerService(balancer, connection);
+        BalancerService service = new BalancerService(balancer, connection, group);
         self.set(service);
+        java.util.function.Predicate<String> ours = group.isEmpty() ? domain -> true
+                : io.vmscale.balancer.traffic.TrafficDriver.names(group);
         try {
-            service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> balancer.onLifecycle(e.body())));
+            service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> {
+                if (ours.test(e.body().domain())) {
+                    balancer.onLifecycle(e.body());
+                }
+            }));
             service.subscriptions.add(connection.subscribe(AdminCommand.class, e -> service.command(e.source(), e.body())));
-            service.scaler = new ScalerListing(connection, "balancer");
+            service.scaler = new ScalerListing(connection, "balancer", group);
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -86,7 +105,8 @@ public final class BalancerService implements AutoCloseable {
             log.warn("ignored a command from {} with reply-to {} outside {}", from, command.replyTo(), Topic.REPLY_PREFIX);
             return;
         }
-        AdminResult result = balancer.handle(command);
+        AdminResult result = group.isEmpty() || command.group().isEmpty() || command.group().equals(group)
+                ? balancer.handle(command) : otherGroup(command);
         if (result.ok()) {
             log.info("command from {}: {} {} -> {}", from, command.command(), command.args(), result.message());
         } else { // anything at all may come here: at most a line of it
@@ -94,6 +114,14 @@ public final class BalancerService implements AutoCloseable {
                     + " -> " + result.message()));
         }
         connection.publish(command.replyTo(), result);
+    }
+
+    /** A command for another group: {@code status} says whose traffic this is, anything else is refused. */
+    private AdminResult otherGroup(AdminCommand command) {
+        String why = "the built-in balancer carries group " + group + "'s traffic, not " + command.group() + "'s ("
+                + "its traffic goes through its own traffic driver)";
+        return new AdminResult(command.requestId(), connection.source(), command.command().equals("status"), why,
+                Map.of());
     }
 
     /**

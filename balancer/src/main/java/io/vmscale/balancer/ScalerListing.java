@@ -30,13 +30,20 @@ public final class ScalerListing implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ScalerListing.class);
 
     private final BrokerConnection connection;
+    private final String group;
     private final String replyTo;
     private final Map<String, CompletableFuture<AdminResult>> asked = new ConcurrentHashMap<>();
     private final Subscription answers;
 
     /** @param who names the reply address ({@code vmscale.reply.WHO-uuid}) */
     public ScalerListing(BrokerConnection connection, String who) {
+        this(connection, who, "");
+    }
+
+    /** @param group the group whose scaler is asked (its prefix; empty: the first) */
+    public ScalerListing(BrokerConnection connection, String who, String group) {
         this.connection = connection;
+        this.group = group;
         this.replyTo = Topic.REPLY_PREFIX + who + "-" + UUID.randomUUID();
         this.answers = connection.subscribe(replyTo, AdminResult.class, e -> {
             CompletableFuture<AdminResult> waiting = asked.remove(e.body().requestId());
@@ -53,7 +60,7 @@ public final class ScalerListing implements AutoCloseable {
         CompletableFuture<AdminResult> answer = new CompletableFuture<>();
         asked.put(id, answer);
         try {
-            connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of()));
+            connection.publish(new AdminCommand(id, replyTo, "scaler", "status", List.of(), group));
             return answer.get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } finally {
             asked.remove(id);

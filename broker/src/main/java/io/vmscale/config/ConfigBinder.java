@@ -43,14 +43,24 @@ public final class ConfigBinder<T extends Record> {
 
     private final Class<T> root;
     private final String defaults;
+    private final String inheriting;
 
     /**
      * @param root     the root record
      * @param defaults the name of the defaults resource, relative to {@code root}'s package
      */
     public ConfigBinder(Class<T> root, String defaults) {
+        this(root, defaults, null);
+    }
+
+    /**
+     * @param inheriting a top-level list of {@code root}s (or null): each element gives only what differs from the
+     *                   top level, which it takes the rest from (its own such list is empty)
+     */
+    public ConfigBinder(Class<T> root, String defaults, String inheriting) {
         this.root = root;
         this.defaults = defaults;
+        this.inheriting = inheriting;
     }
 
     private static ObjectMapper strictMapper() {
@@ -107,7 +117,35 @@ public final class ConfigBinder<T extends Record> {
         }
         ObjectNode merged = defaultsTree();
         overlay(merged, (ObjectNode) given);
+        if (inheriting != null) {
+            inherit(name, merged);
+        }
         return bind(name, merged);
+    }
+
+    /** Each element of the inheriting list becomes the top level with the element's keys over it. */
+    private void inherit(String name, ObjectNode merged) {
+        JsonNode list = merged.get(inheriting);
+        if (list == null || !list.isArray()) {
+            return; // bound as it is: its type is reported
+        }
+        ObjectNode top = merged.deepCopy();
+        top.remove(inheriting);
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode element = list.get(i);
+            if (!element.isObject()) {
+                throw new ConfigException(name + ": key '" + inheriting + "[" + i + "]': expected an object (what "
+                        + "differs from the top level), got " + describe(element));
+            }
+            if (element.has(inheriting)) {
+                throw new ConfigException(name + ": key '" + inheriting + "[" + i + "]." + inheriting + "': "
+                        + inheriting + " do not nest (every one is a list element of the top level)");
+            }
+            ObjectNode whole = top.deepCopy();
+            overlay(whole, (ObjectNode) element);
+            whole.set(inheriting, MAPPER.createArrayNode());
+            ((com.fasterxml.jackson.databind.node.ArrayNode) list).set(i, whole);
+        }
     }
 
     private ObjectNode defaultsTree() {

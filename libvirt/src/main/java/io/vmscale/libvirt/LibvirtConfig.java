@@ -91,11 +91,21 @@ public record LibvirtConfig(List<String> uris, String prefix, int reconnectMinMs
                 hosts.stream().filter(h -> others.contains(h.uri())).toList());
     }
 
+    /** The same hosts for another group of domains. */
+    public LibvirtConfig withPrefix(String other) {
+        return new LibvirtConfig(uris, other, reconnectMinMs, reconnectMaxMs, hosts);
+    }
+
     /**
      * True for the domains of our prefix: {@code PREFIX-} and digits, nothing else (with the prefix
      * {@code web}, {@code web-prod-0001} is not ours).
      */
     public boolean ours(String domainName) {
+        return ours(prefix, domainName);
+    }
+
+    /** True for {@code PREFIX-} and digits. */
+    public static boolean ours(String prefix, String domainName) {
         int digits = prefix.length() + 1;
         if (domainName.length() <= digits || !domainName.startsWith(prefix) || domainName.charAt(prefix.length()) != '-') {
             return false;

@@ -42,6 +42,7 @@ final class HostWatch implements HostConnection.Listener {
 
     private final String uri;
     private final LibvirtConfig libvirt;
+    private final List<String> prefixes;
     private final LongSupplier nanoTime;
     private final Consumer<Event> outbox;
     private final Consumer<Event> publish;
@@ -66,13 +67,29 @@ final class HostWatch implements HostConnection.Listener {
      */
     HostWatch(String uri, LibvirtConfig libvirt, Duration interval, LongSupplier nanoTime, Consumer<Event> outbox,
               Consumer<Event> publish) {
+        this(uri, libvirt, List.of(libvirt.prefix()), interval, nanoTime, outbox, publish);
+    }
+
+    /** @param prefixes the groups' prefixes: the domains it reads */
+    HostWatch(String uri, LibvirtConfig libvirt, List<String> prefixes, Duration interval, LongSupplier nanoTime,
+              Consumer<Event> outbox, Consumer<Event> publish) {
         this.uri = uri;
         this.libvirt = libvirt;
+        this.prefixes = List.copyOf(prefixes);
         this.nanoTime = nanoTime;
         this.outbox = outbox;
         this.publish = publish;
         this.meter = new CpuMeter(interval);
         this.figuresEvery = Math.max(1, FIGURES_INTERVAL.toMillis() / Math.max(1, interval.toMillis()));
+    }
+
+    private boolean ours(String domain) {
+        for (String prefix : prefixes) {
+            if (LibvirtConfig.ours(prefix, domain)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The connection to read at each tick, once it is open. */
@@ -82,7 +99,7 @@ final class HostWatch implements HostConnection.Listener {
 
     @Override
     public void lifecycle(DomainLifecycle event) {
-        if (!libvirt.ours(event.domain())) {
+        if (!ours(event.domain())) {
             return;
         }
         ReplicaState state = LifecycleStates.state(event);
@@ -111,7 +128,7 @@ final class HostWatch implements HostConnection.Listener {
             long asked = nanoTime.getAsLong();
             List<DomainStats> all = connection.stats().domains(name -> true);
             long answered = nanoTime.getAsLong(); // the stamp is when the figures are in, not when we asked
-            List<DomainStats> ours = all.stream().filter(d -> libvirt.ours(d.name())).toList();
+            List<DomainStats> ours = all.stream().filter(d -> ours(d.name())).toList();
             if (listingReason != null) {
                 list(ours, listingReason);
                 info = null; // the host may have changed behind its URI
@@ -144,7 +161,8 @@ final class HostWatch implements HostConnection.Listener {
         for (DomainStats domain : ours) {
             outbox.accept(new VmLifecycle(domain.name(), uri, null, LifecycleStates.listed(domain.state()), reason));
         }
-        log.info("{}: {} domain(s) of prefix {}- {}", uri, ours.size(), libvirt.prefix(), reason);
+        log.info("{}: {} domain(s) of {} {}", uri, ours.size(), String.join(", ", prefixes.stream().map(p -> p + "-NNNN")
+                .toList()), reason);
     }
 
     /** The host's figures; one that cannot be read is unknown, the others are still published. */

@@ -64,22 +64,28 @@ public final class Monitor implements AutoCloseable {
      */
     public static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish,
                                 UnaryOperator<String> through) {
-        return start(libvirt, config, publish, System::nanoTime, through);
+        return start(libvirt, List.of(libvirt.prefix()), config, publish, System::nanoTime, through);
+    }
+
+    /** The same, reading the domains of every group of {@code prefixes}. */
+    public static Monitor start(LibvirtConfig libvirt, List<String> prefixes, MonitorConfig config,
+                                Consumer<Event> publish, UnaryOperator<String> through) {
+        return start(libvirt, prefixes, config, publish, System::nanoTime, through);
     }
 
     /** @param nanoTime the monotonic clock readings are stamped with */
     static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish, LongSupplier nanoTime) {
-        return start(libvirt, config, publish, nanoTime, uri -> uri);
+        return start(libvirt, List.of(libvirt.prefix()), config, publish, nanoTime, uri -> uri);
     }
 
-    private static Monitor start(LibvirtConfig libvirt, MonitorConfig config, Consumer<Event> publish,
-                                 LongSupplier nanoTime, UnaryOperator<String> through) {
+    private static Monitor start(LibvirtConfig libvirt, List<String> prefixes, MonitorConfig config,
+                                 Consumer<Event> publish, LongSupplier nanoTime, UnaryOperator<String> through) {
         List<String> uris = config.uris().isEmpty() ? libvirt.uris() : config.uris();
         Monitor monitor = new Monitor(uris.size(), publish);
         monitor.publisher.start();
         Duration interval = Duration.ofMillis(config.intervalMs());
         for (String uri : uris) {
-            HostWatch watch = new HostWatch(uri, libvirt, interval, nanoTime, monitor.outbox::add, publish);
+            HostWatch watch = new HostWatch(uri, libvirt, prefixes, interval, nanoTime, monitor.outbox::add, publish);
             String reach = through.apply(uri);
             HostConnection host = HostConnection.open(reach, watch,
                     Duration.ofMillis(libvirt.reconnectMinMs()), Duration.ofMillis(libvirt.reconnectMaxMs()));
@@ -89,9 +95,9 @@ public final class Monitor implements AutoCloseable {
             // a fixed delay, not a fixed rate: a late tick is not followed by one that comes at once
             monitor.ticker.scheduleWithFixedDelay(watch::tick, 0, config.intervalMs(), TimeUnit.MILLISECONDS);
         }
-        log.info("monitor: {} host(s) ({}), prefix {}-, every {} ms", uris.size(), String.join(", ", uris.stream()
+        log.info("monitor: {} host(s) ({}), domains {}, every {} ms", uris.size(), String.join(", ", uris.stream()
                 .map(u -> through.apply(u).equals(u) ? u : u + " through " + through.apply(u)).toList()),
-                libvirt.prefix(), config.intervalMs());
+                String.join(", ", prefixes.stream().map(p -> p + "-NNNN").toList()), config.intervalMs());
         return monitor;
     }
 

@@ -1,9 +1,6 @@
 package io.vmscale.cli;
 
 import io.vmscale.balancer.Balancer;
-import io.vmscale.balancer.BalancerService;
-import io.vmscale.balancer.traffic.TrafficDriver;
-import io.vmscale.balancer.traffic.TrafficService;
 import io.vmscale.cli.stack.Stack;
 import io.vmscale.balancer.LoadMode;
 import io.vmscale.broker.BrokerConnection;
@@ -77,16 +74,12 @@ final class BalancerCommand implements Callable<Integer> {
             running = balancer;
         } else {
             BrokerConnection connection = BrokerClients.connect(loaded.broker(), Role.COMPONENT, "balancer");
-            AutoCloseable service;
-            if (loaded.traffic().builtin()) {
-                service = BalancerService.start(connection, settings, () -> refresh(loaded), front);
-            } else {
-                service = TrafficService.start(connection, TrafficDriver.of(loaded.traffic(), loaded.libvirt().prefix()),
-                        TrafficDriver.names(loaded.libvirt().prefix()), loaded.traffic().sync());
+            List<AutoCloseable> services = new ArrayList<>();
+            if (Stack.traffic(loaded, connection, settings, () -> refresh(loaded), front, services) == null) {
                 front = null;
             }
             running = () -> {
-                service.close();
+                Stack.closeAll(services);
                 connection.close();
             };
         }

@@ -51,8 +51,8 @@ final class MonitorCommand implements Callable<Integer> {
                     + "reaches), got " + reads.uris().size());
         }
         BrokerConnection connection = BrokerClients.connect(loaded.broker(), Role.COMPONENT, "monitor");
-        Monitor monitor = Monitor.start(loaded.libvirt(), reads, connection::publish,
-                uri -> connect == null ? uri : connect);
+        Monitor monitor = Monitor.start(loaded.libvirt(), loaded.all().stream().map(VmscaleConfig::name).toList(), reads,
+                connection::publish, uri -> connect == null ? uri : connect);
         PrintWriter out = spec.commandLine().getOut();
         List<String> read = reads.uris().isEmpty() ? loaded.libvirt().uris() : reads.uris();
         out.printf("monitor: domains %s-NNNN on %s%s, every %d ms, publishing to %s%n", loaded.libvirt().prefix(),

@@ -77,6 +77,9 @@ final class DecisionLog {
     }
 
     void publish(Event event) {
+        if (event instanceof ScaleDecision said && !loop.settings.group().isEmpty()) {
+            event = said.forGroup(loop.settings.group());
+        }
         if (event instanceof ScaleDecision decision) {
             Instant now = loop.now();
             if (repeats(decision) && Duration.between(lastPublishedAt, now).compareTo(HOLD_HEARTBEAT) < 0) {

@@ -52,9 +52,24 @@ public final class Scaler implements AutoCloseable {
      * @param warmWork      the work (n) of the real requests that warm a replica for the warm pool
      * @param application   what runs in the replicas: how it is checked, before READY and all the time after, and
      *                      how it is stopped
+     * @param group         the group's name (its prefix), said in its decisions; empty: a deployment of one group
      */
     public record Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
-                           long warmWork, ApplicationConfig application) {
+                           long warmWork, ApplicationConfig application, String group) {
+        public Settings {
+            group = group == null ? "" : group;
+        }
+
+        public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history,
+                        long warmWork, ApplicationConfig application) {
+            this(tick, probeDeadline, drainTimeout, history, warmWork, application, "");
+        }
+
+        /** The same for the group {@code name}. */
+        public Settings withGroup(String name) {
+            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, application, name);
+        }
+
         public Settings(Duration tick, Duration probeDeadline, Duration drainTimeout, Duration history) {
             this(tick, probeDeadline, drainTimeout, history, DEFAULT_WARM_WORK);
         }
@@ -67,7 +82,7 @@ public final class Scaler implements AutoCloseable {
 
         /** The same with another application. */
         public Settings withApplication(ApplicationConfig app) {
-            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, app);
+            return new Settings(tick, probeDeadline, drainTimeout, history, warmWork, app, group);
         }
 
         /** The same with another health check. */
@@ -215,22 +230,7 @@ public final class Scaler implements AutoCloseable {
      * their reply-to address.
      */
     public List<Subscription> listenTo(BrokerConnection connection) {
-        return List.of(
-                connection.subscribe(CpuSample.class, e -> onSample(e.body(), e.ts())),
-                connection.subscribe(VmLifecycle.class, e -> onLifecycle(e.body(), e.source())),
-                connection.subscribe(LbStats.class, e -> onLbStats(e.body(), e.ts())),
-                connection.subscribe(AdminCommand.class, e -> {
-                    AdminCommand command = e.body();
-                    if (!AdminVerbs.isFor(AdminVerbs.SCALER, command.target(), command.command())) {
-                        return;
-                    }
-                    if (!command.replyTo().startsWith(Topic.REPLY_PREFIX)) {
-                        log.warn("scaler: ignored a command from {} with reply-to {} outside {}", e.source(),
-                                command.replyTo(), Topic.REPLY_PREFIX);
-                        return;
-                    }
-                    connection.publish(command.replyTo(), handle(command));
-                }));
+        return new ScalerGroups(Map.of(loop.settings.group(), this), source).listenTo(connection);
     }
 
     public void onSample(CpuSample sample, Instant at) {
@@ -297,6 +297,11 @@ public final class Scaler implements AutoCloseable {
     /** What operators changed (or the file's values where they changed nothing), as it stands now. */
     public RuntimeSettings runtimeSettings() {
         return loop.call(loop::runtimeSettings);
+    }
+
+    /** The image new replicas boot ({@code POOL/VOLUME}; empty: the built-in guest). */
+    public String image() {
+        return loop.call(() -> loop.image == null ? "" : loop.image);
     }
 
     /** The replicas and their states, as the scaler sees them. */

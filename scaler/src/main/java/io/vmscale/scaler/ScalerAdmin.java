@@ -272,6 +272,7 @@ final class ScalerAdmin {
         });
         ScalerConfig config = loop.config;
         Map<String, Object> scaler = new LinkedHashMap<>();
+        scaler.put("group", loop.settings.group());
         scaler.put("policy", loop.decider.policy().name());
         scaler.put("minReplicas", config.minReplicas());
         scaler.put("maxReplicas", config.maxReplicas());

@@ -337,8 +337,43 @@ final class FakeHypervisor implements Hypervisor {
         domains.put(name.group(1), d);
     }
 
+    /** While set, a start waits for it to open first: a slow host. */
+    private volatile java.util.concurrent.CountDownLatch startGate;
+
+    /** Starts from now on wait until {@link #releaseStarts}. */
+    void holdStarts() {
+        startGate = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    void releaseStarts() {
+        java.util.concurrent.CountDownLatch gate = startGate;
+        startGate = null;
+        if (gate != null) {
+            gate.countDown();
+        }
+    }
+
+    /** Whether a start waits at the gate now. */
+    volatile boolean startWaiting;
+
     @Override
-    public synchronized void start(String name) {
+    public void start(String name) {
+        java.util.concurrent.CountDownLatch gate = startGate;
+        if (gate != null) {
+            startWaiting = true;
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted at the start gate");
+            } finally {
+                startWaiting = false;
+            }
+        }
+        startNow(name);
+    }
+
+    private synchronized void startNow(String name) {
         enter("start", name);
         Domain d = domains.get(name);
         if (d == null) {

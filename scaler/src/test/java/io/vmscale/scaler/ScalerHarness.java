@@ -49,6 +49,8 @@ final class ScalerHarness implements AutoCloseable {
     final List<Event> published = new CopyOnWriteArrayList<>();
     /** The first host port of the replicas (replica N is forwarded on base + N when that port is free). */
     final int hostPortBase;
+    /** The group's name, or empty (one group). */
+    final String group;
     ScalerConfig config;
     /** What runs in the replicas: its health check, how it stops. */
     final ApplicationConfig app;
@@ -101,11 +103,32 @@ final class ScalerHarness implements AutoCloseable {
                 ApplicationConfig.BUILTIN, guestPort);
     }
 
-    /** @param natGuestPort the guest port of a NAT network, or -1 for port-forward mode */
     private ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max,
                           int drainSeconds, ScalerConfig.WarmPoolConfig pool, int consolidateAfter,
                           ApplicationConfig app, int natGuestPort) throws IOException {
+        this(dir, hosts, maxReplicas, min, max, drainSeconds, pool, consolidateAfter, app, natGuestPort, "",
+                40000 + (int) (Math.random() * 20000));
+    }
+
+    /**
+     * One group of several on {@code hypervisor}: its replicas are {@code group-NNNN}, its decisions name it, its
+     * ports are forwarded from {@code hostPortBase}.
+     */
+    static ScalerHarness group(Path dir, FakeHypervisor hypervisor, String group, int min, int max, int hostPortBase)
+            throws IOException {
+        return new ScalerHarness(dir, List.of(hypervisor), List.of(-1), min, max, 10, ScalerConfig.WarmPoolConfig.NONE,
+                -1, ApplicationConfig.BUILTIN, -1, group, hostPortBase);
+    }
+
+    /**
+     * @param natGuestPort the guest port of a NAT network, or -1 for port-forward mode
+     * @param group        the group's name and prefix; empty: {@link #PREFIX}, a deployment of one group
+     */
+    private ScalerHarness(Path dir, List<FakeHypervisor> hosts, List<Integer> maxReplicas, int min, int max,
+                          int drainSeconds, ScalerConfig.WarmPoolConfig pool, int consolidateAfter,
+                          ApplicationConfig app, int natGuestPort, String group, int base) throws IOException {
         this.hypervisor = hosts.get(0);
+        this.group = group;
         this.app = app;
         Path template = dir.resolve("replica.xml");
         Files.writeString(template, """
@@ -115,12 +138,11 @@ final class ScalerHarness implements AutoCloseable {
                   <devices><interface><mac address='${mac}'/></interface><disk file='${disk}'/><disk file='${seed}'/></devices><guest port='${guestPort}'/>
                   <qemu:commandline><qemu:arg value='user,hostfwd=udp:${hostAddress}:${hostPort}-:${guestPort}'/></qemu:commandline>
                 </domain>""");
-        int base = 40000 + (int) (Math.random() * 20000);
         this.hostPortBase = base;
         List<ReplicaProvisioner> each = new java.util.ArrayList<>();
         for (int i = 0; i < hosts.size(); i++) {
             each.add(ReplicaProvisioner.template(new ReplicaProvisioner.Settings(hosts.get(i),
-                    new ReplicaNames(PREFIX, 4), natGuestPort < 0, natGuestPort < 0 ? 21001 : natGuestPort, base, true, ReplicaTemplate.load(template),
+                    new ReplicaNames(group.isEmpty() ? PREFIX : group, 4), natGuestPort < 0, natGuestPort < 0 ? 21001 : natGuestPort, base, true, ReplicaTemplate.load(template),
                     new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd")), "test", "127.0.0." + (i + 1),
                     maxReplicas.get(i)).withApplication(app, Files.exists(dir.resolve("user-data"))
                     ? UserData.load(dir.resolve("user-data")) : UserData.NONE)));
@@ -143,7 +165,7 @@ final class ScalerHarness implements AutoCloseable {
     void start() {
         scaler = Scaler.start(config, provisioner, published::add, "fake:///", "scaler@" + UUID.randomUUID(),
                 new Scaler.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(config.drainTimeoutSeconds()),
-                        Duration.ofMinutes(1)).withApplication(app), clock,
+                        Duration.ofMinutes(1)).withApplication(app).withGroup(group), clock,
                 handOver ? java.util.Optional.ofNullable(kept.get()) : java.util.Optional.empty(), kept::set);
     }
 

@@ -86,9 +86,15 @@ public final class TrafficService implements AutoCloseable {
     /** The service on the broker: lifecycle events in, the scaler's listing at start and after a reconnection. */
     public static TrafficService start(BrokerConnection connection, TrafficDriver driver, Predicate<String> ours,
                                        Duration every) {
+        return start(connection, driver, ours, every, "");
+    }
+
+    /** The same for the group {@code group} (its prefix; empty: the first), whose scaler it asks for the listing. */
+    public static TrafficService start(BrokerConnection connection, TrafficDriver driver, Predicate<String> ours,
+                                       Duration every, String group) {
         TrafficService service = new TrafficService(driver, ours, connection::publish, every);
         try {
-            service.scaler = new ScalerListing(connection, "traffic");
+            service.scaler = new ScalerListing(connection, "traffic", group);
             service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> service.onLifecycle(e.body())));
         } catch (RuntimeException e) {
             service.close();

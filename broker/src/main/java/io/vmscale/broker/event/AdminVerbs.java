@@ -97,6 +97,8 @@ public final class AdminVerbs {
             new Verb(SCALER, "hosts", "", "The hosts: reachable or not, the group's replicas on each, their CPU, each "
                     + "host's figures and the room left.", List.of(), List.of()),
             new Verb(SCALER, "status", "", "The scaler's replicas, settings and last decisions.", List.of(), List.of()),
+            new Verb(SCALER, "groups", "", "The groups the scaler reconciles: each one's replicas, limits, policy and "
+                    + "image.", List.of(), List.of()),
             new Verb(BALANCER, "status", "", "The balancer's members, load mode and figures.", List.of(), List.of()));
 
     private AdminVerbs() {

@@ -37,6 +37,8 @@ class EventCodecTest {
                 new ScaleDecision(ScaleAction.HOLD, 2, 2, "target-tracking", "WithinTolerance", "inside the band",
                         Map.of(), null),
                 new AdminCommand("req-1", "vmscale.reply.abc", "balancer", "add", List.of("10.0.0.5", "21001")),
+                new AdminCommand("req-2", "vmscale.reply.abc", "scaler", "scale", List.of("2"), "web"),
+                new ScaleDecision(ScaleAction.UP, 1, 2, "operator", "OperatorScale", "asked", Map.of(), null, "web"),
                 new AdminResult("req-1", "balancer@host", true, "added 10.0.0.5:21001", data),
                 new LbStats(1000, 990, 8, 2, 495.5, 1.25, 2.5, 9.75,
                         Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false, false),
@@ -63,6 +65,22 @@ class EventCodecTest {
                 ReplicaState.READY, "moved from there", true), TS, "scaler@h", 8));
         assertThat(newer).contains("\"warmStart\":true");
         assertThat(((VmLifecycle) codec.decode(newer).body()).warmStart()).isTrue();
+    }
+
+    @Test
+    void aCommandOrDecisionOfAnEarlierReleaseIsTheFirstGroups() {
+        String command = "{\"type\":\"admin.command\",\"v\":1,\"ts\":\"2026-11-24T10:15:30Z\",\"source\":\"ops@h\","
+                + "\"seq\":1,\"body\":{\"requestId\":\"r\",\"replyTo\":\"vmscale.reply.x\",\"target\":\"scaler\","
+                + "\"command\":\"scale\",\"args\":[\"2\"]}}";
+        assertThat(((AdminCommand) codec.decode(command).body()).group()).isEmpty();
+        String decision = "{\"type\":\"scale.decision\",\"v\":1,\"ts\":\"2026-11-24T10:15:30Z\",\"source\":\"s@h\","
+                + "\"seq\":1,\"body\":{\"action\":\"HOLD\",\"fromReplicas\":1,\"toReplicas\":1,\"policy\":\"p\","
+                + "\"reasonCode\":\"C\",\"reason\":\"r\",\"inputs\":{},\"domain\":null}}";
+        assertThat(((ScaleDecision) codec.decode(decision).body()).group()).isEmpty();
+        String newer = codec.encode(Envelope.of(new AdminCommand("r", "vmscale.reply.x", "scaler", "status", List.of(),
+                "web"), TS, "ops@h", 2));
+        assertThat(newer).contains("\"group\":\"web\"");
+        assertThat(((AdminCommand) codec.decode(newer).body()).group()).isEqualTo("web");
     }
 
     @ParameterizedTest

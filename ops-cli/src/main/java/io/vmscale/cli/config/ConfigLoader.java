@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * stops with one {@link io.vmscale.config.ConfigException} naming the file, the key and what was expected.
  */
 public final class ConfigLoader {
-    private static final ConfigBinder<VmscaleConfig> FILE = new ConfigBinder<>(VmscaleConfig.class, "vmscale.json");
+    private static final ConfigBinder<VmscaleConfig> FILE = new ConfigBinder<>(VmscaleConfig.class, "vmscale.json", "groups");
 
     private ConfigLoader() {
     }

@@ -33,13 +33,20 @@ final class OpsClient implements AutoCloseable {
     }
 
     private final BrokerConnection connection;
+    private final String group;
     private final String replyTo;
     private final Subscription replies;
     private final Map<String, BlockingQueue<AdminResult>> waiting = new ConcurrentHashMap<>();
     private final Duration timeout;
 
     OpsClient(BrokerConnection connection, Duration timeout) {
+        this(connection, timeout, "");
+    }
+
+    /** @param group the group every command is for (its prefix; empty: the first) */
+    OpsClient(BrokerConnection connection, Duration timeout, String group) {
         this.connection = connection;
+        this.group = group == null ? "" : group;
         this.timeout = timeout;
         this.replyTo = Topic.REPLY_PREFIX + UUID.randomUUID();
         this.replies = connection.subscribe(replyTo, AdminResult.class, e -> {
@@ -59,7 +66,7 @@ final class OpsClient implements AutoCloseable {
         BlockingQueue<AdminResult> queue = new LinkedBlockingQueue<>();
         waiting.put(requestId, queue);
         try {
-            connection.publish(new AdminCommand(requestId, replyTo, target, command, args));
+            connection.publish(new AdminCommand(requestId, replyTo, target, command, args, group));
             List<AdminResult> results = new ArrayList<>();
             List<String> missing = new ArrayList<>(expected);
             long deadline = System.nanoTime() + timeout.toNanos();

@@ -61,6 +61,10 @@ public final class OpsCommand implements OpsLogin {
     @Option(names = "--timeout", paramLabel = "SECONDS", scope = ScopeType.INHERIT, defaultValue = "5",
             description = "how long to wait for answers (default: ${DEFAULT-VALUE})")
     double timeoutSeconds;
+    @Option(names = {"-g", "--group"}, paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "the group a command is for, by its prefix (default: the first, the configuration's top "
+                    + "level); 'ops groups' lists them")
+    String group;
     @Spec
     CommandSpec spec;
     private VmscaleConfig loaded;
@@ -89,7 +93,7 @@ public final class OpsCommand implements OpsLogin {
         if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
             throw new IllegalArgumentException("--timeout must be above 0 and at most 3600 seconds, got " + timeoutSeconds);
         }
-        return new OpsClient(connect(Role.OPERATOR), Duration.ofMillis((long) (timeoutSeconds * 1000)));
+        return new OpsClient(connect(Role.OPERATOR), Duration.ofMillis((long) (timeoutSeconds * 1000)), group);
     }
 
     /** Logs in with --user (and its password), or else with the configuration's account of that role. */
@@ -334,6 +338,27 @@ public final class OpsCommand implements OpsLogin {
     @Command(mixinStandardHelpOptions = true, name = "replace")
     int replace(@Mixin JsonOption json, @Parameters(paramLabel = "DOMAIN") String domain) throws InterruptedException {
         return scaler(json, "replace", domain);
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "groups")
+    int groups(@Mixin JsonOption json) throws InterruptedException {
+        try (OpsClient client = client()) {
+            OpsClient.Answers answers = client.send("scaler", "groups", List.of(), List.of("scaler"));
+            if (json.on) {
+                return printJson("groups", answers, client, out());
+            }
+            for (AdminResult result : answers.results()) {
+                if (!result.ok()) {
+                    err().println(result.responder() + ": error: " + result.message());
+                } else if (result.data().get("groups") instanceof List<?> groups) {
+                    out().print(StatusView.groups(List.copyOf(groups)));
+                }
+            }
+            answers.missing().forEach(missing -> err().println(client.noAnswer(missing)));
+            out().flush();
+            err().flush();
+            return answers.exitCode();
+        }
     }
 
     @Command(mixinStandardHelpOptions = true, name = "hosts")

@@ -186,4 +186,18 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
     private static String number(Object value, String format) {
         return value instanceof Number n ? String.format(Locale.ROOT, format, n.doubleValue()) : "-";
     }
+
+    /** {@code ops groups}: a line per group. */
+    static String groups(List<Object> groups) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-16s %5s %8s %9s  %-17s %s%n", "GROUP", "READY",
+                "REPLICAS", "MIN..MAX", "POLICY", "IMAGE"));
+        for (Object o : groups) {
+            Map<?, ?> g = (Map<?, ?>) o;
+            b.append(String.format(Locale.ROOT, "%-16s %5s %8s %9s  %-17s %s%s%n", g.get("name"), g.get("ready"),
+                    g.get("replicas"), g.get("minReplicas") + ".." + g.get("maxReplicas"), g.get("policy"),
+                    g.get("image") == null || "".equals(g.get("image")) ? "the built-in guest" : g.get("image"),
+                    Boolean.TRUE.equals(g.get("paused")) ? "  PAUSED" : ""));
+        }
+        return b.toString();
+    }
 }

@@ -9,12 +9,15 @@ import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.scaler.RuntimeSettings;
 import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.ScalerGroups;
 import io.vmscale.scaler.provision.Provisioner;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -106,33 +109,40 @@ public final class ScalerCommand implements Callable<Integer> {
     private static void act(VmscaleConfig c, BrokerConnection connection, List<AutoCloseable> running, PrintWriter out,
                             String lease, long waitedMs) {
         List<HostConnection> hosts = Stack.openHosts(c, running);
-        Provisioner provisioner = Stack.provisioner(c, hosts, out, "scaler");
-        // what operators changed under the scaler before this one (kept on the broker): it goes on with it
-        String state = lease;
-        java.util.Optional<RuntimeSettings> restored = connection.kept(state).flatMap(RuntimeSettings::fromJson);
+        List<Provisioner> provisioners = Stack.provisioners(c, hosts, out, "scaler");
         ExecutorService keeping = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "scaler-keep");
             t.setDaemon(true);
             return t;
         });
         running.add(keeping::shutdownNow);
-        Scaler scaler = Scaler.start(c.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
-                connection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
-                        .withApplication(c.application()), Clock.systemUTC(), restored,
-                settings -> keeping.execute(() -> {
-                    try {
-                        connection.keep(state, settings.toJson());
-                    } catch (RuntimeException e) {
-                        out.println("scaler: could not keep operators' changes on the broker: " + e.getMessage());
-                        out.flush();
-                    }
-                }));
-        running.add(scaler);
-        scaler.listenTo(connection);
-        RuntimeSettings now = scaler.runtimeSettings();
-        out.printf("scaler: %s, %d..%d replicas %s-NNNN on %s, on the broker %s, holding the lease %s (after %d ms)%n",
-                now.policy(), now.minReplicas(), now.maxReplicas(), c.libvirt().prefix(),
-                String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()), lease, waitedMs);
+        Map<String, Scaler> scalers = new LinkedHashMap<>();
+        for (int i = 0; i < c.all().size(); i++) {
+            VmscaleConfig g = c.all().get(i);
+            // what operators changed under the scaler before this one (kept on the broker): it goes on with it
+            String state = "scaler." + g.name();
+            java.util.Optional<RuntimeSettings> restored = connection.kept(state).flatMap(RuntimeSettings::fromJson);
+            Scaler scaler = Scaler.start(g.scaler(), provisioners.get(i), connection::publish, c.libvirt().uris().get(0),
+                    connection.source(), Stack.settings(g), Clock.systemUTC(), restored,
+                    settings -> keeping.execute(() -> {
+                        try {
+                            connection.keep(state, settings.toJson());
+                        } catch (RuntimeException e) {
+                            out.println("scaler: could not keep operators' changes on the broker: " + e.getMessage());
+                            out.flush();
+                        }
+                    }));
+            running.add(scaler);
+            scalers.put(g.name(), scaler);
+        }
+        ScalerGroups groups = new ScalerGroups(scalers, connection.source());
+        groups.listenTo(connection);
+        for (Map.Entry<String, Scaler> each : scalers.entrySet()) {
+            RuntimeSettings now = each.getValue().runtimeSettings();
+            out.printf("scaler: %s, %d..%d replicas %s-NNNN on %s, on the broker %s, holding the lease %s (after %d ms)%n",
+                    now.policy(), now.minReplicas(), now.maxReplicas(), each.getKey(),
+                    String.join(", ", c.libvirt().uris()), BrokerClients.url(c.broker()), lease, waitedMs);
+        }
         out.flush();
         ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "scaler-lease-watch");
@@ -145,7 +155,7 @@ public final class ScalerCommand implements Callable<Integer> {
                 out.printf("scaler: the broker is away: the lease %s may go to another scaler; stopping, so that one "
                         + "scaler acts at a time (started again, it stands by until it holds the lease)%n", lease);
                 out.flush();
-                scaler.close();
+                scalers.values().forEach(Scaler::close);
                 System.exit(1);
             }
         }, 100, 100, TimeUnit.MILLISECONDS);

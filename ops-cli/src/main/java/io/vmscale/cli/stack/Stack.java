@@ -13,6 +13,7 @@ import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.monitor.Monitor;
 import io.vmscale.scaler.Scaler;
+import io.vmscale.scaler.ScalerGroups;
 import io.vmscale.scaler.provision.DomainTypes;
 import io.vmscale.scaler.provision.GuestImage;
 import io.vmscale.scaler.provision.HostGroup;
@@ -30,7 +31,9 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
 public final class Stack implements AutoCloseable {
@@ -39,14 +42,16 @@ public final class Stack implements AutoCloseable {
     private final Provisioner provisioner;
     private final EmbeddedBroker broker;
     private final Scaler scaler;
+    private final ScalerGroups groups;
     private final Balancer balancer;
     private final Monitor monitor;
     private final InetSocketAddress front;
     private final List<AutoCloseable> running;
 
     private Stack(VmscaleConfig config, List<HostConnection> hosts, Provisioner provisioner, EmbeddedBroker broker,
-                  Scaler scaler, Balancer balancer, Monitor monitor, InetSocketAddress front,
+                  Scaler scaler, ScalerGroups groups, Balancer balancer, Monitor monitor, InetSocketAddress front,
                   List<AutoCloseable> running) {
+        this.groups = groups;
         this.config = config;
         this.hosts = hosts;
         this.provisioner = provisioner;
@@ -68,9 +73,14 @@ public final class Stack implements AutoCloseable {
         return broker;
     }
 
-    /** The scaler. */
+    /** The first group's scaler. */
     public Scaler scaler() {
         return scaler;
+    }
+
+    /** Every group's scaler. */
+    public ScalerGroups groups() {
+        return groups;
     }
 
     /** The monitor of this process: the hosts of {@code monitor.uris}. */
@@ -101,7 +111,8 @@ public final class Stack implements AutoCloseable {
         try {
             String uri = c.libvirt().uris().get(0);
             List<HostConnection> hosts = openHosts(c, running);
-            Provisioner provisioner = provisioner(c, hosts, out, name);
+            List<Provisioner> provisioners = provisioners(c, hosts, out, name);
+            Provisioner provisioner = provisioners.get(0);
             EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
             running.add(0, broker);
             running.addAll(1, watchers.apply(broker));
@@ -112,34 +123,69 @@ public final class Stack implements AutoCloseable {
             // consumers before producers: the balancer hears the first READY (a replica taken back at once)
             InetSocketAddress front = c.balancer().frontPort() > 0
                     ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
-            Balancer balancer = null;
-            if (c.traffic().builtin()) {
-                BalancerService balancing = BalancerService.start(balancerConnection, Balancer.settings(c.balancer()),
-                        () -> provisioner.running().stream().map(Replica::endpoint).toList(), front);
-                running.add(balancing);
-                balancer = balancing.balancer();
-            } else { // what carries the traffic is the operator's: the built-in balancer would acknowledge drains too
-                running.add(TrafficService.start(balancerConnection, TrafficDriver.of(c.traffic(), c.libvirt().prefix()),
-                        TrafficDriver.names(c.libvirt().prefix()), c.traffic().sync()));
+            Balancer balancer = traffic(c, balancerConnection, Balancer.settings(c.balancer()),
+                    () -> provisioner.running().stream().map(Replica::endpoint).toList(), front, running);
+            if (balancer == null) {
                 front = null;
             }
-            Monitor monitor = Monitor.start(c.libvirt(), c.monitor(), monitorConnection::publish);
+            Monitor monitor = Monitor.start(c.libvirt(), c.all().stream().map(VmscaleConfig::name).toList(),
+                    c.monitor(), monitorConnection::publish, u -> u);
             running.add(monitor);
-            Scaler scaler = Scaler.start(c.scaler(), provisioner, scalerConnection::publish, uri,
-                    scalerConnection.source(), Scaler.Settings.of(c.scaler(), c.balancer().work())
-                    .withApplication(c.application()), Clock.systemUTC());
-            running.add(scaler);
-            scaler.listenTo(scalerConnection);
+            Map<String, Scaler> scalers = new LinkedHashMap<>();
+            for (int i = 0; i < c.all().size(); i++) {
+                VmscaleConfig g = c.all().get(i);
+                Scaler scaler = Scaler.start(g.scaler(), provisioners.get(i), scalerConnection::publish, uri,
+                        scalerConnection.source(), settings(g), Clock.systemUTC());
+                running.add(scaler);
+                scalers.put(g.name(), scaler);
+            }
+            ScalerGroups groups = new ScalerGroups(scalers, scalerConnection.source());
+            groups.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), %s%s%n", name,
                     broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
                     c.scaler().maxReplicas(), c.traffic().builtin() ? "balancer " + c.balancer().dispatch()
                             : "traffic through " + describe(c.traffic()), front == null ? "" : ", front door udp " + front);
+            for (VmscaleConfig g : c.groups()) {
+                out.printf("%s: group %s: scaler %s (%d..%d replicas), traffic through %s%n", name, g.name(),
+                        g.scaler().policy(), g.scaler().minReplicas(), g.scaler().maxReplicas(), describe(g.traffic()));
+            }
             out.flush();
-            return new Stack(c, hosts, provisioner, broker, scaler, balancer, monitor, front, running);
+            return new Stack(c, hosts, provisioner, broker, scalers.values().iterator().next(), groups, balancer,
+                    monitor, front, running);
         } catch (RuntimeException e) {
             closeAll(running);
             throw e;
         }
+    }
+
+    /** A group's scaler settings from its sections. */
+    public static Scaler.Settings settings(VmscaleConfig g) {
+        return Scaler.Settings.of(g.scaler(), g.balancer().work()).withApplication(g.application()).withGroup(g.name());
+    }
+
+    /**
+     * What carries each group's traffic, added to {@code running}: the built-in balancer the first group's when its
+     * driver is {@code builtin} (returned; else null), a traffic driver every other group's.
+     *
+     * @param settings        the built-in balancer's
+     * @param runningReplicas the first group's running replicas from libvirt, for the built-in balancer's refresh
+     */
+    public static Balancer traffic(VmscaleConfig c, BrokerConnection connection, Balancer.Settings settings,
+                                   java.util.function.Supplier<List<io.vmscale.broker.event.Endpoint>> runningReplicas,
+                                   InetSocketAddress front, List<AutoCloseable> running) {
+        Balancer balancer = null;
+        for (VmscaleConfig g : c.all()) {
+            if (g.traffic().builtin()) {
+                BalancerService balancing = BalancerService.start(connection, settings, runningReplicas, front,
+                        g.name());
+                running.add(balancing);
+                balancer = balancing.balancer();
+            } else { // what carries the traffic is the operator's: the built-in balancer would acknowledge drains too
+                running.add(TrafficService.start(connection, TrafficDriver.of(g.traffic(), g.name()),
+                        TrafficDriver.names(g.name()), g.traffic().sync(), g.name()));
+            }
+        }
+        return balancer;
     }
 
     /** The traffic driver in words: {@code haproxy (backend web on /run/haproxy/admin.sock)}. */
@@ -156,12 +202,26 @@ public final class Stack implements AutoCloseable {
      * its address and limit from {@code libvirt.hosts}. The first host chooses the domain type for all.
      */
     static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+        return provisioner(c, hosts, out, name, new String[1]);
+    }
+
+    /** Each group's provisioner, the first group's first; the domain type is chosen once, for all. */
+    static List<Provisioner> provisioners(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+        List<Provisioner> all = new ArrayList<>();
+        String[] type = new String[1];
+        for (VmscaleConfig g : c.all()) {
+            all.add(provisioner(g, hosts, out, name, type));
+        }
+        return all;
+    }
+
+    /** @param type the domain type chosen before (null: none yet), and after */
+    private static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name,
+                                           String[] type) {
         List<ReplicaProvisioner> each = new ArrayList<>();
-        HostConnection first = hosts.get(0);
-        String type = null;
         for (HostConnection host : hosts) {
-            ReplicaProvisioner one = provisioner(c, host, out, name, type);
-            type = one.domainType();
+            ReplicaProvisioner one = provisioner(c, host, out, name, type[0]);
+            type[0] = one.domainType();
             each.add(one);
         }
         if (each.size() > 1) {
@@ -242,7 +302,7 @@ public final class Stack implements AutoCloseable {
     }
 
     /** Closes what runs, the last started first; what fails to close does not stop the rest. */
-    static void closeAll(List<AutoCloseable> running) {
+    public static void closeAll(List<AutoCloseable> running) {
         List<AutoCloseable> reversed = new ArrayList<>(running);
         Collections.reverse(reversed);
         for (AutoCloseable closeable : reversed) {

@@ -37,7 +37,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: application, balancer, broker, guest, libvirt, monitor, provisioning, scaler, traffic)
+            unknown top-level key | {"brokr": {}}                                | conf.json: unknown key 'brokr' (known keys here: application, balancer, broker, groups, guest, libvirt, monitor, provisioning, scaler, traffic)
             unknown nested key    | {"broker": {"prot": 1}}                      | conf.json: unknown key 'broker.prot' (known keys here: bind, dataDir, haPeer, haRole, insecure, keyStore, maxDiskUsage, port, users)
             string for integer    | {"broker": {"port": "61616"}}                | conf.json: key 'broker.port': expected an integer, got a string ("61616")
             float for integer     | {"guest": {"queue": 10.5}}                   | conf.json: key 'guest.queue': expected an integer, got a number (10.5)
@@ -99,6 +99,62 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.parse("bad.json", """
                 {"libvirt": {"hosts": [{"uri": "qemu:///system", "address": "host two", "maxReplicas": 1}]}}
                 """)).hasMessageContaining("key 'libvirt.hosts[0].address': expected an IP address");
+    }
+
+    @Test
+    void aGroupIsTheTopLevelWithWhatItGivesOverIt() {
+        VmscaleConfig config = ConfigLoader.parse("groups.json", """
+                {"scaler": {"minReplicas": 1, "maxReplicas": 3},
+                 "groups": [{"libvirt": {"prefix": "web"}, "scaler": {"maxReplicas": 5},
+                             "traffic": {"driver": "haproxy", "haproxyBackend": "web"},
+                             "application": {"image": "default/web.qcow2", "port": 8080,
+                                             "protocol": "tcp"}}]}
+                """);
+        assertThat(config.all()).extracting(VmscaleConfig::name).containsExactly("vmscale", "web");
+        VmscaleConfig web = config.group("web").orElseThrow();
+        assertThat(web.scaler().maxReplicas()).isEqualTo(5);
+        assertThat(web.scaler().minReplicas()).as("the top level's").isEqualTo(1);
+        assertThat(web.scaler().policy()).isEqualTo(config.scaler().policy());
+        assertThat(web.application().port()).isEqualTo(8080);
+        assertThat(config.application().ownImage()).as("the top level keeps its own").isFalse();
+        assertThat(web.groups()).isEmpty();
+        assertThat(config.all().get(0).groups()).isEmpty();
+        assertThat(config.group("nope")).isEmpty();
+    }
+
+    @Test
+    void aGroupsMistakeNamesItsKey() {
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web"}, "traffic": {"driver": "exec", "exec": "/bin/true"},
+                             "scaler": {"maxReplicas": 0}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].scaler.maxReplicas': expected");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web"}, "scalr": {}}]}"""))
+                .hasMessageStartingWith("g.json: unknown key 'groups[0].scalr'");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"traffic": {"driver": "exec", "exec": "/bin/true"}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].libvirt.prefix': expected a prefix no other group has");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web"}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].traffic.driver': expected \"haproxy\" or \"exec\"");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web", "uris": ["test:///default"]},
+                             "traffic": {"driver": "exec", "exec": "/bin/true"}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].libvirt': expected only a prefix of its own");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web"}, "broker": {"port": 61700},
+                             "traffic": {"driver": "exec", "exec": "/bin/true"}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].broker': expected nothing: the broker is the deployment's");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"traffic": {"driver": "haproxy"},
+                 "groups": [{"libvirt": {"prefix": "web"}}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].traffic.haproxyBackend': expected a backend of its own");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": [{"libvirt": {"prefix": "web"}, "groups": []}]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0].groups': groups do not nest");
+        assertThatThrownBy(() -> ConfigLoader.parse("g.json", """
+                {"groups": ["web"]}"""))
+                .hasMessageStartingWith("g.json: key 'groups[0]': expected an object");
     }
 
     @Test

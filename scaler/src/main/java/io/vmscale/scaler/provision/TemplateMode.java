@@ -62,7 +62,7 @@ final class TemplateMode implements ProvisioningMode {
         values.put("protocol", app.protocol());
         values.put("guestPort", Integer.toString(settings.guestPort()));
         values.put("hostAddress", settings.address());
-        values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(provisioner, number, domains)
+        values.put("hostPort", Integer.toString(settings.portForward() ? freeHostPort(provisioner, number, domains, name)
                 : settings.guestPort()));
         disks(provisioner, app, name, values);
         String xml = ReplicaMark.stamp(settings.template().render(values), provisioner.group(), number, clock.instant(),
@@ -112,15 +112,41 @@ final class TemplateMode implements ProvisioningMode {
         }
     }
 
-    /** base + number when free, else the next port that is neither used by a domain of the name nor taken on loopback. */
-    private int freeHostPort(ReplicaProvisioner provisioner, int number, Map<Integer, Hypervisor.Domain> domains) {
+    /**
+     * Ports chosen in this process a moment ago, by address: another group's start may not have defined its domain
+     * yet (its mark, which {@link #freeHostPort} reads, comes with the definition).
+     */
+    private static final Map<String, Chosen> CHOSEN = new java.util.HashMap<>();
+
+    private record Chosen(String domain, long at) {
+    }
+    private static final long CHOSEN_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
+    /**
+     * base + number when free, else the next port that no domain on the host has (of any group: their marks say
+     * where they answer, running or not), no start in this process chose a moment ago, and nothing holds now.
+     */
+    private int freeHostPort(ReplicaProvisioner provisioner, int number, Map<Integer, Hypervisor.Domain> domains,
+                             String name) {
         Set<Integer> used = new HashSet<>();
         for (Hypervisor.Domain domain : domains.values()) {
             provisioner.mark(domain).flatMap(Endpoints::parse).ifPresent(e -> used.add(e.port()));
         }
-        for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
-            if (!used.contains(port) && ReplicaProvisioner.portFree(provisioner.app().protocol(), settings.address(), port)) {
-                return port;
+        for (Hypervisor.Domain domain : provisioner.host().domains(any -> true)) {
+            provisioner.mark(domain).flatMap(Endpoints::parse).filter(e -> e.ip().equals(settings.address()))
+                    .ifPresent(e -> used.add(e.port()));
+        }
+        long now = System.nanoTime();
+        synchronized (CHOSEN) { // two groups' starts never choose one port
+            CHOSEN.values().removeIf(chosen -> now - chosen.at() > CHOSEN_NANOS);
+            for (int port = settings.hostPortBase() + number; port <= 65535; port++) {
+                String key = settings.address() + ":" + port;
+                Chosen before = CHOSEN.get(key);
+                if (!used.contains(port) && (before == null || before.domain().equals(name))
+                        && ReplicaProvisioner.portFree(provisioner.app().protocol(), settings.address(), port)) {
+                    CHOSEN.put(key, new Chosen(name, now));
+                    return port;
+                }
             }
         }
         throw new ProvisioningException("no free " + provisioner.app().protocol().toUpperCase(java.util.Locale.ROOT)

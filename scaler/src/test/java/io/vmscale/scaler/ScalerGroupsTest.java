@@ -1,0 +1,115 @@
+package io.vmscale.scaler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.ScaleAction;
+import io.vmscale.broker.event.ScaleDecision;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Several groups in one scaler process: each reconciled on its own, commands to the group they name. */
+class ScalerGroupsTest {
+    @TempDir
+    Path dir;
+
+    private static AdminResult send(ScalerGroups groups, String group, String command, String... args) {
+        return groups.handle(new AdminCommand("r-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", command,
+                List.of(args), group));
+    }
+
+    private static ScalerGroups of(ScalerHarness... harnesses) {
+        Map<String, Scaler> scalers = new LinkedHashMap<>();
+        for (ScalerHarness h : harnesses) {
+            scalers.put(h.group, h.scaler);
+        }
+        return new ScalerGroups(scalers, "scaler@test");
+    }
+
+    @Test
+    void aCommandGoesToTheGroupItNamesAndTheFirstWhenItNamesNone() throws Exception {
+        FakeHypervisor host = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
+             ScalerHarness web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 1, 3,
+                     base + 100)) {
+            udp.awaitReady(1);
+            web.awaitReady(1);
+            ScalerGroups groups = of(udp, web);
+
+            assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
+            web.awaitReady(2);
+            assertThat(udp.scaler.replicas()).containsOnlyKeys("udp-0000");
+            assertThat(web.scaler.replicas()).containsOnlyKeys("web-0000", "web-0001");
+            assertThat(web.actions()).extracting(ScaleDecision::group).containsOnly("web");
+            assertThat(web.actions()).anyMatch(d -> d.action() == ScaleAction.UP && d.toReplicas() == 2);
+            assertThat(udp.actions()).noneMatch(d -> d.toReplicas() == 2);
+
+            AdminResult first = send(groups, "", "status");
+            assertThat(((Map<?, ?>) first.data().get("scaler")).get("group")).isEqualTo("udp");
+            AdminResult named = send(groups, "web", "status");
+            assertThat(((Map<?, ?>) named.data().get("scaler")).get("group")).isEqualTo("web");
+
+            AdminResult nope = send(groups, "nope", "pause");
+            assertThat(nope.ok()).isFalse();
+            assertThat(nope.message()).isEqualTo("no group nope here: the groups are udp, web (ops groups)");
+            assertThat(udp.scaler.runtimeSettings().paused()).isFalse();
+            assertThat(web.scaler.runtimeSettings().paused()).isFalse();
+
+            AdminResult listed = send(groups, "", "groups");
+            assertThat(listed.ok()).isTrue();
+            assertThat(listed.message()).isEqualTo("2 group(s): udp: 1 READY of 1; web: 2 READY of 2");
+            assertThat(((List<?>) listed.data().get("groups")).stream().map(g -> String.valueOf(((Map<?, ?>) g).get("name"))))
+                    .containsExactly("udp", "web");
+        }
+    }
+
+    @Test
+    void twoGroupsOnOneHostNeverChooseOnePort() throws Exception {
+        FakeHypervisor host = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        // the same host ports from the same base: replica 0 of each wants base + 0
+        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 2, 2, base);
+             ScalerHarness web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 2, 2, base)) {
+            udp.awaitReady(2);
+            web.awaitReady(2);
+            List<String> endpoints = List.of(udp.endpoint("udp-0000"), udp.endpoint("udp-0001"),
+                    web.endpoint("web-0000"), web.endpoint("web-0001"));
+            assertThat(endpoints).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
+    void oneGroupsSlowStartStallsNoOtherGroup() throws Exception {
+        FakeHypervisor slow = new FakeHypervisor(8);
+        FakeHypervisor quick = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        try (ScalerHarness stuck = ScalerHarness.group(Files.createDirectory(dir.resolve("a")), slow, "a", 1, 3, base);
+             ScalerHarness free = ScalerHarness.group(Files.createDirectory(dir.resolve("b")), quick, "b", 1, 3,
+                     base + 100)) {
+            stuck.awaitReady(1);
+            free.awaitReady(1);
+            ScalerGroups groups = of(stuck, free);
+            slow.holdStarts();
+            try {
+                assertThat(send(groups, "a", "scale", "2").ok()).isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(() -> slow.startWaiting);
+                assertThat(send(groups, "b", "scale", "3").ok()).isTrue();
+                free.awaitReady(3); // while a's start waits
+                assertThat(slow.startWaiting).isTrue();
+            } finally {
+                slow.releaseStarts();
+            }
+            stuck.awaitReady(2);
+        }
+    }
+}
