@@ -342,37 +342,27 @@ public final class OpsCommand implements OpsLogin {
 
     @Command(mixinStandardHelpOptions = true, name = "groups")
     int groups(@Mixin JsonOption json) throws InterruptedException {
-        try (OpsClient client = client()) {
-            OpsClient.Answers answers = client.send("scaler", "groups", List.of(), List.of("scaler"));
-            if (json.on) {
-                return printJson("groups", answers, client, out());
-            }
-            for (AdminResult result : answers.results()) {
-                if (!result.ok()) {
-                    err().println(result.responder() + ": error: " + result.message());
-                } else if (result.data().get("groups") instanceof List<?> groups) {
-                    out().print(StatusView.groups(List.copyOf(groups)));
-                }
-            }
-            answers.missing().forEach(missing -> err().println(client.noAnswer(missing)));
-            out().flush();
-            err().flush();
-            return answers.exitCode();
-        }
+        return listing(json, "groups", StatusView::groups);
     }
 
     @Command(mixinStandardHelpOptions = true, name = "hosts")
     int hosts(@Mixin JsonOption json) throws InterruptedException {
+        return listing(json, "hosts", StatusView::hosts);
+    }
+
+    /** A scaler command whose answer is a list under {@code data.NAME}, shown as {@code table} makes it. */
+    private int listing(JsonOption json, String name, java.util.function.Function<List<Object>, String> table)
+            throws InterruptedException {
         try (OpsClient client = client()) {
-            OpsClient.Answers answers = client.send("scaler", "hosts", List.of(), List.of("scaler"));
+            OpsClient.Answers answers = client.send("scaler", name, List.of(), List.of("scaler"));
             if (json.on) {
-                return printJson("hosts", answers, client, out());
+                return printJson(name, answers, client, out());
             }
             for (AdminResult result : answers.results()) {
                 if (!result.ok()) {
                     err().println(result.responder() + ": error: " + result.message());
-                } else if (result.data().get("hosts") instanceof List<?> hosts) {
-                    out().print(StatusView.hosts(List.copyOf(hosts)));
+                } else if (result.data().get(name) instanceof List<?> list) {
+                    out().print(table.apply(List.copyOf(list)));
                 }
             }
             answers.missing().forEach(missing -> err().println(client.noAnswer(missing)));
