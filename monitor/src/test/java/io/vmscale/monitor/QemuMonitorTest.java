@@ -1,12 +1,15 @@
 package io.vmscale.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.vmscale.broker.event.CpuSample;
 import io.vmscale.broker.event.HostStatus;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.libvirt.LibvirtConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,8 +56,8 @@ class QemuMonitorTest {
         }
     }
 
-    /** The most samples {@link #untilBusyReadsFull} reads (5 s at the monitor's 500 ms). */
-    private static final int MOST_SAMPLES = 10;
+    /** Samples per window of {@link #agreesWithQemuProcess} (3 s at the monitor's 500 ms). */
+    private static final int WINDOW = 6;
 
     private List<Double> cpuOf(String domain, int count) throws InterruptedException {
         List<Double> readings = new ArrayList<>();
@@ -65,30 +68,46 @@ class QemuMonitorTest {
     }
 
     /**
-     * The spinning domain's readings until {@code run} of them in a row read 85-115 % (one busy vCPU), at most
-     * {@value #MOST_SAMPLES}; none may read above 115 %. Its reading is what the vCPU got: while something else
-     * holds one of the two cores (the hypervisor under this machine takes time too: steal), it reads less, and
-     * truly so; a wrong baseline or interval would read wrong in every sample, or above what one vCPU can do.
+     * The spinning domain's readings over {@value #WINDOW} samples, against what its QEMU process truly got over the
+     * same window ({@code /proc/PID/stat}, read as each window's first and last samples arrive): their mean within
+     * 10 points of it, none above one vCPU's worth (115 %). What the vCPU gets depends on the machine (another
+     * process or the hypervisor under this one takes part of a core: 80-94 % on one CI machine), so the test asks
+     * that the monitor read what happened, not that the machine was quiet; a wrong baseline or interval misses it,
+     * and the process must truly spin (above 50 %) for the comparison to mean something.
      */
-    private List<Double> untilBusyReadsFull(int run) throws InterruptedException {
-        List<Double> readings = new ArrayList<>();
-        int inRange = 0;
-        while (inRange < run) {
-            assertThat(readings).as("readings of the spinning vCPU, until %d in a row read 85-115 %%", run)
-                    .hasSizeLessThan(MOST_SAMPLES);
-            double cpu = cpuOf(busy, 1).get(0);
-            readings.add(cpu);
-            assertThat(cpu).as("readings so far %s", readings).isBetween(0.0, 115.0);
-            inRange = cpu >= 85.0 ? inRange + 1 : 0;
+    private void agreesWithQemuProcess() throws Exception {
+        long pid = Long.parseLong(Files.readString(Path.of("/run/libvirt/qemu/" + busy + ".pid")).trim());
+        events.next(CpuSample.class, s -> s.domain().equals(busy), Duration.ofSeconds(10));
+        long fromTicks = cpuTicks(pid);
+        long fromNanos = System.nanoTime();
+        List<CpuSample> window = new ArrayList<>();
+        while (window.size() < WINDOW) {
+            window.add(events.next(CpuSample.class, s -> s.domain().equals(busy), Duration.ofSeconds(10)));
         }
-        return readings;
+        long ticks = cpuTicks(pid) - fromTicks;
+        double wallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - fromNanos);
+        double truth = 100.0 * ticks * 10 / wallMs; // USER_HZ is 100: 10 ms a tick
+        double weighted = window.stream().mapToDouble(s -> s.cpuPercent() * s.intervalMs()).sum()
+                / window.stream().mapToLong(CpuSample::intervalMs).sum();
+        List<Double> readings = window.stream().map(CpuSample::cpuPercent).toList();
+        assertThat(readings).as("readings of the spinning vCPU").allSatisfy(cpu -> assertThat(cpu).isBetween(0.0, 115.0));
+        assertThat(truth).as("the QEMU process's CPU over the window, from /proc (readings %s)", readings).isGreaterThan(50.0);
+        assertThat(weighted).as("the monitor's mean over the window (readings %s) against /proc's %.1f %%", readings, truth)
+                .isCloseTo(truth, within(10.0));
+    }
+
+    /** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat; the name may hold spaces). */
+    private static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     @Test
     @Order(1)
     void aSpinningVcpuReadsAboutOneHundredAndAHaltedOneAboutZero() throws Exception {
         cpuOf(busy, 2); // the first readings may cover start-up
-        untilBusyReadsFull(3);
+        agreesWithQemuProcess();
         // the halted one spends its first second in the BIOS, then halts
         events.next(CpuSample.class, s -> s.domain().equals(idle) && s.cpuPercent() < 15, Duration.ofSeconds(20));
         assertThat(cpuOf(idle, 3)).allSatisfy(cpu -> assertThat(cpu).isLessThan(15.0));
@@ -127,9 +146,8 @@ class QemuMonitorTest {
         assertThat(restart.exitValue()).isZero();
         events.next(HostStatus.class, HostStatus::connected, Duration.ofSeconds(30));
         // the busy domain outlived libvirtd; after a new baseline its samples come again, never above one vCPU's worth
-        // (a stale baseline would). Right after the reconnection the new libvirtd's start-up, this JVM and the
-        // hypervisor's steal share the two cores (seen: 83.8 % first; once, in a quiet suite run, 100 then 69.9 %):
-        // true readings, so it must read full again within a few samples, two in a row
-        untilBusyReadsFull(2);
+        // (a stale baseline would) and telling what the process got (right after the reconnection the new
+        // libvirtd's start-up, this JVM and the hypervisor's steal share the two cores: less than 100 %, truly)
+        agreesWithQemuProcess();
     }
 }
