@@ -76,7 +76,7 @@ public final class ReplicaProvisioner implements Provisioner {
     /** What new replicas run: the settings' application, with the image a rolling update changed to. */
     private volatile ApplicationConfig app;
     /** The leftover volumes were looked for (once). */
-    private boolean swept;
+    private volatile boolean swept;
 
     private ReplicaProvisioner(Settings settings, ProvisioningMode mode) {
         this.settings = settings;
@@ -251,12 +251,21 @@ public final class ReplicaProvisioner implements Provisioner {
         return mode.owns(mark, group());
     }
 
+    /**
+     * What the host runs. Not under this provisioner's lock: a start holds it across libvirt's define and start
+     * (seconds on a slow host), and the loop looks, and answers commands, meanwhile; a domain a start has defined
+     * and not yet booked is the lane's until it returns (the reconciler takes nothing back while a lane is busy).
+     */
     @Override
-    public synchronized Observation observe() {
-        List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
+    public Observation observe() {
         if (!swept) {
-            sweepVolumes(all);
+            synchronized (this) { // a start creates volumes before its domain: never swept between the two
+                if (!swept) {
+                    sweepVolumes(host().domains(name -> true));
+                }
+            }
         }
+        List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
         int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
         long freeMemory;
         try {
@@ -568,6 +577,7 @@ public final class ReplicaProvisioner implements Provisioner {
      */
     private void sweepVolumes(List<Hypervisor.Domain> all) {
         if (!app.ownImage()) {
+            swept = true; // no volumes of its own
             return;
         }
         java.util.Set<String> domains = new java.util.HashSet<>();
