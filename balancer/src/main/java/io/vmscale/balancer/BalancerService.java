@@ -9,6 +9,7 @@ import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.Endpoint;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.VmLifecycle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -74,7 +75,8 @@ public final class BalancerService implements AutoCloseable {
     public static BalancerService start(BrokerConnection connection, Balancer.Settings settings,
                                         Supplier<List<Endpoint>> running, InetSocketAddress front, String group) {
         AtomicReference<BalancerService> self = new AtomicReference<>();
-        Balancer balancer = Balancer.start(settings, connection::publish, () -> self.get().refresh(running),
+        Balancer balancer = Balancer.start(settings, e -> connection.publish(LbStats.ofGroup(e, group)),
+                () -> self.get().refresh(running),
                 connection.source(), front);
         BalancerService service = new BalancerService(balancer, connection, group);
         self.set(service);

@@ -10,6 +10,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Role;
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
@@ -46,7 +47,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Your own application on real VMs (qemu:///system): the HTTP image of {@code apps/http} (Debian with cloud-init),
  * configured by {@code apps/http/vmscale.json}, behind a real HAProxy on loopback driven through its Runtime API.
- * Two boots in all (about 90 s each under software emulation): a replica is READY only once cloud-init has
+ * It runs as the second group of a deployment whose first is the built-in UDP service (one replica serving the
+ * built-in balancer's load throughout, undisturbed). Two HTTP boots in all (about 90 s each under software
+ * emulation): a replica is READY only once cloud-init has
  * installed the service from the user-data and {@code /healthz} answers; HAProxy's servers are the READY replicas,
  * again after HAProxy restarts and after vmscale restarts; a scale-in under HTTP load loses no request (drained
  * in HAProxy, then shut down by ACPI); a replica whose service stops is FAILED by its checks, out of HAProxy and
@@ -63,6 +66,11 @@ class HttpAppRealVmTest {
 
     private final List<VmLifecycle> lifecycle = new CopyOnWriteArrayList<>();
     private final List<ScaleDecision> decisions = new CopyOnWriteArrayList<>();
+    private final List<LbStats> stats = new CopyOnWriteArrayList<>();
+    /** The scaler's lifecycle events since the start, never cleared. */
+    private final List<VmLifecycle> everything = new CopyOnWriteArrayList<>();
+    /** The HTTP group's name (its prefix). */
+    private String http;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static int freePort() throws Exception {
@@ -162,17 +170,25 @@ class HttpAppRealVmTest {
         }
     }
 
-    private VmscaleConfig config(String prefix, Haproxy haproxy) throws Exception {
+    /**
+     * Two groups: the first, {@code udp}, the built-in UDP service with one replica and the built-in balancer's load;
+     * then the HTTP application of {@code apps/http/vmscale.json}, the group {@code prefix}, through HAProxy.
+     */
+    private VmscaleConfig config(String udp, String prefix, Haproxy haproxy) throws Exception {
         ObjectNode json = (ObjectNode) JSON.readTree(Home.resolve("apps/http/vmscale.json").toFile());
         json.withObject("/libvirt").put("prefix", prefix);
         json.withObject("/provisioning").put("hostPortBase", 30000 + (int) (Math.random() * 20000));
         json.withObject("/traffic").put("haproxySocket", haproxy.socket.toString());
         ObjectNode scaler = json.withObject("/scaler");
-        scaler.put("minReplicas", 1).put("maxReplicas", 2).put("cooldownSeconds", 0);
+        // room counts every group's vCPUs: the UDP group's replica holds one of this machine's two cores' worth
+        scaler.put("minReplicas", 1).put("maxReplicas", 2).put("cooldownSeconds", 0).put("maxVcpusPerCore", 2.0);
         VmscaleConfig app = ConfigLoader.parse("apps/http/vmscale.json (test)", JSON.writeValueAsString(json));
         VmscaleConfig demo = FullDemo.demoConfig(ConfigLoader.defaults(), dir.resolve("broker"));
-        return new VmscaleConfig(demo.broker(), app.libvirt(), app.monitor(), app.provisioning(), app.scaler(),
-                app.balancer(), app.guest(), app.application(), app.traffic());
+        VmscaleConfig http = new VmscaleConfig(demo.broker(), demo.libvirt().withPrefix(prefix), demo.monitor(),
+                app.provisioning(), app.scaler(), app.balancer(), app.guest(), app.application(), app.traffic());
+        io.vmscale.scaler.ScalerConfig one = demo.scaler().toBuilder().minReplicas(1).maxReplicas(1).build();
+        return new VmscaleConfig(demo.broker(), demo.libvirt().withPrefix(udp), demo.monitor(), demo.provisioning(),
+                one, demo.balancer(), demo.guest(), demo.application(), demo.traffic(), List.of(http));
     }
 
     private Stack start(VmscaleConfig config, String name) {
@@ -181,17 +197,37 @@ class HttpAppRealVmTest {
             viewer.subscribe(VmLifecycle.class, e -> {
                 if (e.source().startsWith("scaler@")) {
                     lifecycle.add(e.body());
+                    everything.add(e.body());
                     log.info("{} {}: {}", e.body().domain(), e.body().state(), e.body().reason());
                 }
             });
-            viewer.subscribe(ScaleDecision.class, e -> decisions.add(e.body()));
+            viewer.subscribe(ScaleDecision.class, e -> {
+                decisions.add(e.body());
+                if (e.body().action() != ScaleAction.HOLD || e.body().reasonCode().equals("NoCapacity")) {
+                    log.info("{} {}: {}", e.body().group(), e.body().action(), e.body().reason());
+                }
+            });
+            viewer.subscribe(LbStats.class, e -> stats.add(e.body()));
             return List.of(viewer);
         });
     }
 
-    private static AdminResult command(Stack stack, String name, String... args) {
-        return stack.scaler().handle(new AdminCommand("t-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", name,
-                List.of(args)));
+    /** A command to the HTTP group's scaler (the group {@link #http}). */
+    private AdminResult command(Stack stack, String name, String... args) {
+        return stack.groups().handle(new AdminCommand("t-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", name,
+                List.of(args), http));
+    }
+
+    /** The UDP group's load, through the built-in balancer (it carries the first group's traffic). */
+    private static void udpLoad(Stack stack, String mode) {
+        AdminResult set = stack.balancer().handle(new AdminCommand("t-" + UUID.randomUUID(), "vmscale.reply.test",
+                "balancer", "load", List.of(mode)));
+        assertThat(set.ok()).as(set.message()).isTrue();
+    }
+
+    /** The latest stats of that group's traffic. */
+    private LbStats lastStats(String group) {
+        return stats.stream().filter(l -> l.group().equals(group)).reduce((a, b) -> b).orElse(null);
     }
 
     private long count(String domain, ReplicaState state) {
@@ -206,16 +242,23 @@ class HttpAppRealVmTest {
     @Test
     void yourOwnImageIsReadyAfterCloudInitServesThroughHaproxyScalesInWithoutLossAndIsReplacedWhenUnhealthy()
             throws Exception {
-        String prefix = "vmscale-http" + UUID.randomUUID().toString().substring(0, 4);
+        String run = UUID.randomUUID().toString().substring(0, 4);
+        String prefix = "vmscale-http" + run;
+        String udp = "vmscale-udp" + run;
+        http = prefix;
         String zero = prefix + "-0000";
         String one = prefix + "-0001";
+        String udpReplica = udp + "-0000";
         try (HostConnection libvirt = HostConnection.open(URI_SYSTEM); Haproxy haproxy = new Haproxy()) {
             AppImage image = AppImage.http(Home.dir(), libvirt, line -> log.info("{}", line));
-            VmscaleConfig config = config(prefix, haproxy);
+            VmscaleConfig config = config(udp, prefix, haproxy);
             try {
                 Stack stack = start(config, "http-test");
                 try {
                     assertThat(command(stack, "pause").ok()).isTrue(); // the operator's counts only
+                    // 0. beside it, the UDP group: one replica serving the built-in balancer's load all along
+                    await().atMost(BOOT).until(() -> count(udpReplica, ReplicaState.READY) == 1);
+                    udpLoad(stack, "low");
 
                     // 1. READY only once cloud-init installed the service from the user-data and /healthz answers
                     await().atMost(BOOT).until(() -> count(zero, ReplicaState.READY) == 1);
@@ -251,6 +294,10 @@ class HttpAppRealVmTest {
                             && count(one, ReplicaState.READY) == 1);
                     assertThat(haproxy.servers()).containsExactly(zero, one);
                     assertThat(command(stack, "pause").ok()).isTrue();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> count(udpReplica, ReplicaState.READY) == 1);
+                    udpLoad(stack, "low");
+                    String udpEndpoint = last(udpReplica, ReplicaState.READY).endpoint().toString();
+                    long udpAnswered = stack.balancer().lastStats() == null ? 0 : stack.balancer().lastStats().answered();
 
                     // 5. a scale-in under HTTP load: drained in HAProxy, shut down by ACPI, no request lost
                     Load load = new Load(haproxy.port, 4, Duration.ofMinutes(4));
@@ -303,12 +350,32 @@ class HttpAppRealVmTest {
                     await().atMost(Duration.ofSeconds(60)).until(() -> decisions.stream().anyMatch(d ->
                             d.action() == ScaleAction.REPLACE && d.reason().startsWith(one)));
                     await().atMost(Duration.ofSeconds(60)).until(() -> lifecycle.stream().anyMatch(v ->
-                            v.state() == ReplicaState.STARTING && v.reason().equals("scale up")));
+                            v.domain().startsWith(prefix + "-") && v.state() == ReplicaState.STARTING
+                                    && v.reason().equals("scale up")));
+
+                    // 8. the UDP group went on undisturbed: its one replica served its load the whole time, right
+                    //    (the balancer checks every answer), and its scaler decided nothing but its first start; the
+                    //    HTTP group's traffic stats are its own (the drains above waited for HAProxy's, not these)
+                    LbStats udpStats = stack.balancer().lastStats();
+                    assertThat(udpStats.answered()).as("UDP answers since the restart").isGreaterThan(udpAnswered + 100);
+                    assertThat(udpStats.wrong()).isZero();
+                    assertThat(everything).filteredOn(v -> v.domain().startsWith(udp + "-"))
+                            .extracting(VmLifecycle::domain).containsOnly(udpReplica);
+                    assertThat(everything).filteredOn(v -> v.domain().startsWith(udp + "-"))
+                            .noneMatch(v -> v.state() == ReplicaState.FAILED || v.state() == ReplicaState.DRAINING);
+                    assertThat(decisions).filteredOn(d -> d.group().equals(udp) && d.action() != ScaleAction.HOLD)
+                            .extracting(ScaleDecision::reasonCode).containsOnly("BelowMinReplicas");
+                    assertThat(decisions).filteredOn(d -> d.action() != ScaleAction.HOLD && d.domain() != null
+                            && d.domain().startsWith(udp + "-")).allMatch(d -> d.group().equals(udp));
+                    assertThat(lastStats(prefix)).as("the HTTP group's own traffic stats").isNotNull();
+                    assertThat(lastStats(prefix).servers().keySet()).doesNotContain(udpEndpoint);
+                    assertThat(lastStats(udp).servers().keySet()).containsOnly(udpEndpoint);
                 } finally {
                     stack.close();
                 }
             } finally {
-                for (String domain : libvirt.domains().names(n -> n.startsWith(prefix + "-"))) {
+                for (String domain : libvirt.domains().names(n -> n.startsWith(prefix + "-")
+                        || n.startsWith(udp + "-"))) {
                     try {
                         libvirt.domains().destroy(domain);
                     } catch (RuntimeException e) {

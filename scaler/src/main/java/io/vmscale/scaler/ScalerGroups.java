@@ -75,7 +75,7 @@ public final class ScalerGroups {
                         .ifPresent(s -> s.onSample(e.body(), e.ts()))),
                 connection.subscribe(VmLifecycle.class, e -> owner(e.body().domain())
                         .ifPresent(s -> s.onLifecycle(e.body(), e.source()))),
-                connection.subscribe(LbStats.class, e -> byName.values().forEach(s -> s.onLbStats(e.body(), e.ts()))),
+                connection.subscribe(LbStats.class, e -> onLbStats(e.body(), e.ts())),
                 connection.subscribe(AdminCommand.class, e -> {
                     AdminCommand command = e.body();
                     if (!AdminVerbs.isFor(AdminVerbs.SCALER, command.target(), command.command())) {
@@ -88,6 +88,18 @@ public final class ScalerGroups {
                     }
                     connection.publish(command.replyTo(), handle(command));
                 }));
+    }
+
+    /**
+     * A balancer's or traffic driver's stats, to the group whose traffic they are (naming none: the first's). Never to
+     * another: a group's drain is over when its own traffic's stats no longer list the replica, which another group's
+     * never do.
+     */
+    public void onLbStats(LbStats stats, java.time.Instant at) {
+        Scaler scaler = stats.group().isEmpty() ? byName.values().iterator().next() : byName.get(stats.group());
+        if (scaler != null) {
+            scaler.onLbStats(stats, at);
+        }
     }
 
     /** Carries out an operator's command in the group it names; {@code groups} lists them all. */

@@ -360,6 +360,7 @@ final class FakeHypervisor implements Hypervisor {
     public void start(String name) {
         java.util.concurrent.CountDownLatch gate = startGate;
         if (gate != null) {
+            starting(name, Hypervisor.Power.PAUSED); // as libvirt says while QEMU comes up: paused, reason starting up
             startWaiting = true;
             try {
                 gate.await();
@@ -368,9 +369,17 @@ final class FakeHypervisor implements Hypervisor {
                 throw new IllegalStateException("interrupted at the start gate");
             } finally {
                 startWaiting = false;
+                starting(name, null);
             }
         }
         startNow(name);
+    }
+
+    private synchronized void starting(String name, Hypervisor.Power power) {
+        Domain d = domains.get(name);
+        if (d != null && d.server == null) {
+            d.parked = power;
+        }
     }
 
     private synchronized void startNow(String name) {

@@ -5,11 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.LbStats;
+import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,14 +108,50 @@ class ScalerGroupsTest {
                 await().atMost(Duration.ofSeconds(10)).until(() -> slow.startWaiting);
                 assertThat(send(groups, "b", "scale", "3").ok()).isTrue();
                 free.awaitReady(3); // while a's start waits
-                // and a's own loop goes on: it looks at libvirt and answers while its lane waits in libvirt
+                // and a's own loop goes on: it looks at libvirt and answers while its lane waits in libvirt, where the
+                // domain being started shows paused (QEMU coming up): not taken for a warm pool's replica
                 AdminResult status = send(groups, "a", "status");
                 assertThat(status.ok()).as("%s", status).isTrue();
+                assertThat(slow.power("a-0001")).isEqualTo(io.vmscale.scaler.provision.Hypervisor.Power.PAUSED);
+                stuck.scaler.ticks(); // from now on: three looks at libvirt while the start is held
+                java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+                await().atMost(Duration.ofSeconds(10)).until(() -> looks.addAndGet(stuck.scaler.ticks().count()) >= 3);
                 assertThat(slow.startWaiting).isTrue();
             } finally {
                 slow.releaseStarts();
             }
             stuck.awaitReady(2);
+            assertThat(stuck.lifecycle()).noneMatch(v -> v.state() == ReplicaState.POOLED);
         }
+    }
+
+    @Test
+    void aGroupsDrainWaitsForItsOwnTrafficNotAnotherGroups() throws Exception {
+        FakeHypervisor host = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
+             ScalerHarness web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 1, 3,
+                     base + 100)) {
+            udp.awaitReady(1);
+            web.awaitReady(1);
+            ScalerGroups groups = of(udp, web);
+            assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
+            web.awaitReady(2);
+            assertThat(send(groups, "web", "scale", "1").ok()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> web.saw("web-0001", ReplicaState.DRAINING));
+            // the udp group's traffic stats do not list web's replica: they say nothing of its drain
+            groups.onLbStats(stats(udp.endpoint("udp-0000"), 0, false).forGroup("udp"), Instant.now());
+            groups.onLbStats(stats(web.endpoint("web-0001"), 0, true).forGroup("web"), Instant.now());
+            await().atMost(Duration.ofSeconds(10)).until(() -> web.saw("web-0001", ReplicaState.STOPPING));
+            assertThat(web.lifecycle()).filteredOn(v -> v.domain().equals("web-0001")
+                    && v.state() == ReplicaState.STOPPING).first().satisfies(v -> assertThat(v.reason())
+                    .isEqualTo("drained: the balancer acknowledged it and has nothing in flight to it"));
+            assertThat(udp.lifecycle()).noneMatch(v -> v.state() == ReplicaState.DRAINING);
+        }
+    }
+
+    private static LbStats stats(String endpoint, int inFlight, boolean removed) {
+        return new LbStats(0, 0, 0, 0, 0, 0, 0, 0,
+                Map.of(endpoint, new LbStats.ServerStats(1, 1, 0, 0, inFlight, false, removed)), "low", 100);
     }
 }

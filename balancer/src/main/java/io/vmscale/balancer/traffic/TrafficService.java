@@ -92,7 +92,8 @@ public final class TrafficService implements AutoCloseable {
     /** The same for the group {@code group} (its prefix; empty: the first), whose scaler it asks for the listing. */
     public static TrafficService start(BrokerConnection connection, TrafficDriver driver, Predicate<String> ours,
                                        Duration every, String group) {
-        TrafficService service = new TrafficService(driver, ours, connection::publish, every);
+        TrafficService service = new TrafficService(driver, ours, e -> connection.publish(LbStats.ofGroup(e, group)),
+                every);
         try {
             service.scaler = new ScalerListing(connection, "traffic", group);
             service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> service.onLifecycle(e.body())));

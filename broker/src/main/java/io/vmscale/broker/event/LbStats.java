@@ -28,12 +28,15 @@ import java.util.Map;
  *                    it counts all of them); empty from a balancer that does not time its answers (a traffic
  *                    driver) and in logs recorded before this field
  * @param latencySumSeconds the sum of those answers' latencies, seconds
+ * @param group       the group whose traffic this is (its {@code libvirt.prefix}): each group's traffic has its own
+ *                    balancer or driver, and a drain waits for its own group's; empty when not said (an earlier
+ *                    release, or a balancer carrying the first group's)
  */
 public record LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms,
                       double p90Ms, double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs,
                       @JsonSetter(nulls = Nulls.AS_EMPTY) double capacity,
                       @JsonSetter(nulls = Nulls.AS_EMPTY) java.util.List<Long> latencyBuckets,
-                      @JsonSetter(nulls = Nulls.AS_EMPTY) double latencySumSeconds)
+                      @JsonSetter(nulls = Nulls.AS_EMPTY) double latencySumSeconds, String group)
         implements Event {
     /** The upper bounds of {@link #latencyBuckets}, seconds: 0.5 ms to 10 s, then +Inf. */
     public static final java.util.List<Double> LATENCY_BOUNDS_SECONDS = java.util.List.of(0.0005, 0.001, 0.0025,
@@ -43,7 +46,26 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
     public boolean sameFiguresAs(LbStats other) {
         return other != null && equals(new LbStats(other.sent, other.answered, other.timedOut, other.wrong,
                 other.throughput, other.p50Ms, other.p90Ms, other.p99Ms, other.servers, other.mode, intervalMs,
-                other.capacity, other.latencyBuckets, other.latencySumSeconds));
+                other.capacity, other.latencyBuckets, other.latencySumSeconds, other.group));
+    }
+
+    /** Naming no group (the first's, read by a scaler of several). */
+    public LbStats(long sent, long answered, long timedOut, long wrong, double throughput, double p50Ms, double p90Ms,
+                   double p99Ms, Map<String, ServerStats> servers, String mode, long intervalMs, double capacity,
+                   java.util.List<Long> latencyBuckets, double latencySumSeconds) {
+        this(sent, answered, timedOut, wrong, throughput, p50Ms, p90Ms, p99Ms, servers, mode, intervalMs, capacity,
+                latencyBuckets, latencySumSeconds, "");
+    }
+
+    /** {@code event} as published for the group {@code name}: a balancer's stats stamped with it, the rest as it is. */
+    public static Event ofGroup(Event event, String name) {
+        return event instanceof LbStats stats && !name.isEmpty() ? stats.forGroup(name) : event;
+    }
+
+    /** The same figures, of that group. */
+    public LbStats forGroup(String name) {
+        return new LbStats(sent, answered, timedOut, wrong, throughput, p50Ms, p90Ms, p99Ms, servers, mode, intervalMs,
+                capacity, latencyBuckets, latencySumSeconds, name);
     }
 
     /**
@@ -98,6 +120,7 @@ public record LbStats(long sent, long answered, long timedOut, long wrong, doubl
     }
 
     public LbStats {
+        group = group == null ? "" : group;
         Fields.notNegative("sent", sent);
         Fields.notNegative("answered", answered);
         Fields.notNegative("timedOut", timedOut);

@@ -81,6 +81,14 @@ class EventCodecTest {
                 "web"), TS, "ops@h", 2));
         assertThat(newer).contains("\"group\":\"web\"");
         assertThat(((AdminCommand) codec.decode(newer).body()).group()).isEqualTo("web");
+        String stats = "{\"type\":\"lb.stats\",\"v\":1,\"ts\":\"2026-11-24T10:15:30Z\",\"source\":\"b@h\",\"seq\":1,"
+                + "\"body\":{\"sent\":1,\"answered\":1,\"timedOut\":0,\"wrong\":0,\"throughput\":1,\"p50Ms\":0,"
+                + "\"p90Ms\":0,\"p99Ms\":0,\"servers\":{},\"mode\":\"low\",\"intervalMs\":1000}}";
+        assertThat(((LbStats) codec.decode(stats).body()).group()).isEmpty();
+        String ofWeb = codec.encode(Envelope.of(new LbStats(1, 1, 0, 0, 1, 0, 0, 0, java.util.Map.of(), "haproxy", 1000)
+                .forGroup("web"), TS, "traffic@h", 3));
+        assertThat(ofWeb).contains("\"group\":\"web\"");
+        assertThat(((LbStats) codec.decode(ofWeb).body()).group()).isEqualTo("web");
     }
 
     @ParameterizedTest

@@ -56,7 +56,12 @@ public final class ChartCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--window must be from 10 to 86400 seconds, got " + windowSeconds);
         }
         int[] wh = size(size);
-        VmscaleConfig c = ops.config();
+        VmscaleConfig all = ops.config();
+        VmscaleConfig c = ops.group().isEmpty() ? all.all().get(0) : all.group(ops.group()).orElseThrow(() ->
+                new IllegalArgumentException("no group " + ops.group() + " in the configuration: the groups are "
+                        + String.join(", ", all.all().stream().map(VmscaleConfig::name).toList()) + " (ops groups)"));
+        boolean first = c.name().equals(all.name());
+        String title = all.groups().isEmpty() ? "vmscale" : "vmscale: group " + c.name();
         double high = c.scaler().thresholdWindow().high();
         double low = c.scaler().thresholdWindow().low();
         PrintWriter out = spec.commandLine().getOut();
@@ -64,8 +69,9 @@ public final class ChartCommand implements Callable<Integer> {
             if (png == null) {
                 throw new IllegalArgumentException("--log draws a PNG: add --png FILE (or replay the log and chart --replay)");
             }
-            ChartModel model = fromLog(log, high, low);
-            render(model, "vmscale: " + log.getFileName(), png, wh);
+            ChartModel model = new ChartModel(null, high, low).of(c.name(), first);
+            EventLog.read(log).events().forEach(model::accept);
+            render(model, title + ": " + log.getFileName(), png, wh);
             out.println("chart: " + png.toAbsolutePath());
             out.flush();
             return 0;
@@ -73,7 +79,7 @@ public final class ChartCommand implements Callable<Integer> {
         if (png == null && GraphicsEnvironment.isHeadless()) {
             throw new IllegalArgumentException("no display here (DISPLAY is not set): use --png FILE to draw a PNG");
         }
-        ChartModel model = new ChartModel(Duration.ofSeconds(windowSeconds), high, low);
+        ChartModel model = new ChartModel(Duration.ofSeconds(windowSeconds), high, low).of(c.name(), first);
         try (BrokerConnection connection = ops.connect(Role.VIEWER);
              Subscription ignored = connection.subscribeAll((replay ? Topic.REPLAY_PREFIX : Topic.PREFIX) + "*",
                      model::accept)) {
@@ -82,13 +88,13 @@ public final class ChartCommand implements Callable<Integer> {
                 out.printf("chart: collecting %d s of %s events%n", wait, replay ? "replayed" : "live");
                 out.flush();
                 new CountDownLatch(1).await(wait, TimeUnit.SECONDS); // the collection period itself, not a synchronisation
-                render(model, "vmscale", png, wh);
+                render(model, title, png, wh);
                 out.println("chart: " + png.toAbsolutePath());
                 out.flush();
                 return 0;
             }
             CountDownLatch closed = new CountDownLatch(1);
-            SwingUtilities.invokeAndWait(() -> window(model, replay ? "vmscale (replay)" : "vmscale", closed));
+            SwingUtilities.invokeAndWait(() -> window(model, replay ? title + " (replay)" : title, closed));
             closed.await();
         }
         return 0;

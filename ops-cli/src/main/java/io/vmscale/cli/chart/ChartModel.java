@@ -57,6 +57,9 @@ public final class ChartModel {
     private final Map<String, Instant> calibrating = new TreeMap<>();
     private final List<Span> calibrations = new ArrayList<>();
     private Instant newest;
+    /** The one group charted, by prefix; null: every event. */
+    private String group;
+    private boolean firstGroup;
 
     /** @param window how much history to keep; null keeps everything (a log rendered whole) */
     public ChartModel(Duration window, double high, double low) {
@@ -65,9 +68,34 @@ public final class ChartModel {
         this.low = low;
     }
 
+    /**
+     * Only the group of that prefix from now on: its domains' samples and states, its decisions and its traffic's
+     * stats ({@code first}: the first group, whose are also those naming no group). Without it, everything.
+     */
+    public synchronized ChartModel of(String prefix, boolean first) {
+        this.group = prefix;
+        this.firstGroup = first;
+        return this;
+    }
+
+    private boolean ours(Event event) {
+        if (group == null) {
+            return true;
+        }
+        String named = event instanceof ScaleDecision d ? d.group() : event instanceof LbStats l ? l.group() : null;
+        if (named != null) {
+            return named.equals(group) || named.isEmpty() && firstGroup;
+        }
+        String domain = event instanceof CpuSample s ? s.domain() : event instanceof VmLifecycle v ? v.domain() : null;
+        return domain == null || io.vmscale.libvirt.LibvirtConfig.ours(group, domain);
+    }
+
     public synchronized void accept(Envelope<? extends Event> envelope) {
         Instant at = envelope.ts();
         Event event = envelope.body();
+        if (!ours(event)) {
+            return;
+        }
         if (event instanceof CpuSample s) {
             if (pooled.contains(s.domain())) {
                 return; // a warm pool's replica booting or being warmed: not load

@@ -12,6 +12,11 @@ public interface OpsLogin {
     /** The configuration, read once per command. */
     VmscaleConfig config();
 
+    /** The group named with {@code --group}, or empty (the first). */
+    default String group() {
+        return "";
+    }
+
     /** Logs in with {@code --user} (and its password), or else with the configuration's account of that role. */
     BrokerConnection connect(Role role);
 }

@@ -140,6 +140,11 @@ public final class OpsCommand implements OpsLogin {
 
     /** The configuration, read once per command. */
     @Override
+    public String group() {
+        return group == null ? "" : group;
+    }
+
+    @Override
     public VmscaleConfig config() {
         if (loaded == null) {
             loaded = ConfigOption.load(configFile);

@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The group's figures for Prometheus, read from the broker like every other client: per replica CPU and
+ * Every group's figures for Prometheus, each labelled {@code group} (its prefix), read from the broker like every other client: per replica CPU and
  * state, the replica count and the count the scaler wants, decisions by action and reason, the
  * balancer's counters and latency histogram, each host's figures; the build and this JVM's own metrics. By
  * Prometheus' conventions: base units (CPU as a 0-1 ratio, seconds), counters named {@code _total}, no
@@ -35,20 +35,21 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Metrics implements AutoCloseable {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Gauge cpu = Gauge.builder().name("vmscale_replica_cpu_ratio")
-            .help("a replica's CPU use, 0 to 1 of its vCPUs, as the monitor last read it").labelNames("domain", "host")
-            .register(registry);
+            .help("a replica's CPU use, 0 to 1 of its vCPUs, as the monitor last read it")
+            .labelNames("group", "domain", "host").register(registry);
     private final Gauge state = Gauge.builder().name("vmscale_replica_state")
-            .help("1 for a replica's current state as the scaler last said it").labelNames("domain", "state")
+            .help("1 for a replica's current state as the scaler last said it").labelNames("group", "domain", "state")
             .register(registry);
     private final Gauge desired = Gauge.builder().name("vmscale_replicas_desired")
-            .help("the replica count of the scaler's last UP, DOWN or REPLACE").register(registry);
+            .help("the replica count of the scaler's last UP, DOWN or REPLACE").labelNames("group").register(registry);
     private final Counter decisions = Counter.builder().name("vmscale_decisions_total")
             .help("the scaler's decisions by action and reason code (a repeated HOLD is published as a heartbeat)")
-            .labelNames("action", "reason").register(registry);
+            .labelNames("group", "action", "reason").register(registry);
     private final Gauge ejected = Gauge.builder().name("vmscale_balancer_replica_ejected")
-            .help("1 while the balancer has a replica ejected as an outlier").labelNames("endpoint").register(registry);
+            .help("1 while the balancer has a replica ejected as an outlier").labelNames("group", "endpoint")
+            .register(registry);
     private final Gauge inFlight = Gauge.builder().name("vmscale_balancer_replica_in_flight")
-            .help("requests in flight to a replica").labelNames("endpoint").register(registry);
+            .help("requests in flight to a replica").labelNames("group", "endpoint").register(registry);
     private final Gauge hostUp = Gauge.builder().name("vmscale_host_up")
             .help("1 while the monitor is connected to the libvirt host").labelNames("host").register(registry);
     private final Gauge hostCpu = Gauge.builder().name("vmscale_host_cpu_ratio")
@@ -57,17 +58,27 @@ final class Metrics implements AutoCloseable {
     private final Gauge hostVcpus = Gauge.builder().name("vmscale_host_active_vcpus")
             .help("vCPUs of the host's active domains").labelNames("host").register(registry);
     private final Map<String, ReplicaState> states = new ConcurrentHashMap<>();
-    private volatile LbStats lastStats;
+    /** Each group's balancer or traffic driver's last stats. */
+    private final Map<String, LbStats> lastStats = new ConcurrentHashMap<>();
+    /** The groups' prefixes, the first (what an event naming no group is of) first. */
+    private final java.util.List<String> groups;
     private final Subscription subscription;
     private final HTTPServer server;
 
-    private Metrics(BrokerConnection viewer, InetSocketAddress at) {
+    private Metrics(BrokerConnection viewer, InetSocketAddress at, java.util.List<String> groups) {
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("no group");
+        }
+        this.groups = java.util.List.copyOf(groups);
         GaugeWithCallback.builder().name("vmscale_replicas").help("replicas in a state, as the scaler last said")
-                .labelNames("state").callback(callback -> {
-                    for (ReplicaState s : ReplicaState.values()) {
-                        long n = states.values().stream().filter(s::equals).count();
-                        if (n > 0) {
-                            callback.call(n, s.name());
+                .labelNames("group", "state").callback(callback -> {
+                    for (String group : this.groups) {
+                        for (ReplicaState s : ReplicaState.values()) {
+                            long n = states.entrySet().stream()
+                                    .filter(e -> e.getValue() == s && groupOf(e.getKey()).equals(group)).count();
+                            if (n > 0 || s == ReplicaState.READY) { // READY 0: an alert's figure
+                                callback.call(n, group, s.name());
+                            }
                         }
                     }
                 }).register(registry);
@@ -89,18 +100,32 @@ final class Metrics implements AutoCloseable {
         }
     }
 
-    /** Subscribes to every live topic with the given (viewer) connection and serves {@code /metrics} there. */
-    static Metrics serve(BrokerConnection viewer, InetSocketAddress at) {
-        return new Metrics(viewer, at);
+    /**
+     * Subscribes to every live topic with the given (viewer) connection and serves {@code /metrics} there, for the
+     * groups of those prefixes (the first: what an event naming no group is of).
+     */
+    static Metrics serve(BrokerConnection viewer, InetSocketAddress at, java.util.List<String> groups) {
+        return new Metrics(viewer, at, groups);
+    }
+
+    /** The group of a domain: the prefix it is named by ({@code PREFIX-NNNN}), the first group's when none. */
+    private String groupOf(String domain) {
+        for (String group : groups) {
+            if (io.vmscale.libvirt.LibvirtConfig.ours(group, domain)) {
+                return group;
+            }
+        }
+        return groups.get(0);
+    }
+
+    private String named(String group) {
+        return group.isEmpty() ? groups.get(0) : group;
     }
 
     private void balancerCounter(String name, String help, java.util.function.ToLongFunction<LbStats> value) {
-        CounterWithCallback.builder().name(name).help(help + " since the balancer started").callback(callback -> {
-            LbStats stats = lastStats;
-            if (stats != null) {
-                callback.call(value.applyAsLong(stats));
-            }
-        }).register(registry);
+        CounterWithCallback.builder().name(name).help(help + " since the balancer started").labelNames("group")
+                .callback(callback -> lastStats.forEach((group, stats) -> callback.call(value.applyAsLong(stats), group)))
+                .register(registry);
     }
 
     /**
@@ -108,11 +133,13 @@ final class Metrics implements AutoCloseable {
      * intervals into {@link LbStats#latencyBuckets}); none before its first stats or from a traffic driver.
      */
     private io.prometheus.metrics.model.snapshots.MetricSnapshot latencyHistogram() {
-        LbStats stats = lastStats;
         var histogram = io.prometheus.metrics.model.snapshots.HistogramSnapshot.builder()
                 .name("vmscale_balancer_request_duration_seconds")
                 .help("the balancer's answers by time from request to correct answer, since it started");
-        if (stats != null && !stats.latencyBuckets().isEmpty()) {
+        lastStats.forEach((group, stats) -> {
+            if (stats.latencyBuckets().isEmpty()) {
+                return;
+            }
             double[] bounds = LbStats.LATENCY_BOUNDS_SECONDS.stream().mapToDouble(Double::doubleValue).toArray();
             long[] each = new long[bounds.length]; // the client wants each bucket's own count, not cumulative
             for (int i = 0; i < each.length; i++) {
@@ -120,8 +147,9 @@ final class Metrics implements AutoCloseable {
             }
             histogram.dataPoint(io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot
                     .builder().classicHistogramBuckets(io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets
-                            .of(bounds, each)).sum(stats.latencySumSeconds()).build());
-        }
+                            .of(bounds, each)).sum(stats.latencySumSeconds())
+                    .labels(io.prometheus.metrics.model.snapshots.Labels.of("group", group)).build());
+        });
         return histogram.build();
     }
 
@@ -134,33 +162,36 @@ final class Metrics implements AutoCloseable {
         Event event = envelope.body();
         if (event instanceof CpuSample s) {
             if (!inPool(states.get(s.domain()))) {
-                cpu.labelValues(s.domain(), s.host()).set(s.cpuPercent() / 100); // a warm pool's replica is no load
+                cpu.labelValues(groupOf(s.domain()), s.domain(), s.host()).set(s.cpuPercent() / 100); // pool: no load
             }
         } else if (event instanceof VmLifecycle v && envelope.source().startsWith("scaler@")) {
-            state.remove(v.domain(), String.valueOf(states.get(v.domain())));
+            String group = groupOf(v.domain());
+            state.remove(group, v.domain(), String.valueOf(states.get(v.domain())));
             if (v.state() == ReplicaState.STOPPED || v.state() == ReplicaState.UNDEFINED) {
                 states.remove(v.domain());
-                cpu.removeIf(labels -> labels.get(0).equals(v.domain()));
+                cpu.removeIf(labels -> labels.get(1).equals(v.domain()));
             } else {
                 states.put(v.domain(), v.state());
-                state.labelValues(v.domain(), v.state().name()).set(1);
+                state.labelValues(group, v.domain(), v.state().name()).set(1);
                 if (inPool(v.state())) {
-                    cpu.removeIf(labels -> labels.get(0).equals(v.domain()));
+                    cpu.removeIf(labels -> labels.get(1).equals(v.domain()));
                 }
             }
         } else if (event instanceof ScaleDecision d) {
-            decisions.labelValues(d.action().name(), d.reasonCode()).inc();
+            String group = named(d.group());
+            decisions.labelValues(group, d.action().name(), d.reasonCode()).inc();
             if (d.action() != ScaleAction.HOLD) {
-                desired.set(d.toReplicas());
+                desired.labelValues(group).set(d.toReplicas());
             }
         } else if (event instanceof LbStats l) {
-            lastStats = l;
-            ejected.clear();
-            inFlight.clear();
+            String group = named(l.group());
+            lastStats.put(group, l);
+            ejected.removeIf(labels -> labels.get(0).equals(group));
+            inFlight.removeIf(labels -> labels.get(0).equals(group));
             l.servers().forEach((endpoint, server) -> {
                 if (!server.removed()) {
-                    ejected.labelValues(endpoint).set(server.ejected() ? 1 : 0);
-                    inFlight.labelValues(endpoint).set(server.inFlight());
+                    ejected.labelValues(group, endpoint).set(server.ejected() ? 1 : 0);
+                    inFlight.labelValues(group, endpoint).set(server.inFlight());
                 }
             });
         } else if (event instanceof HostStatus h) {

@@ -53,7 +53,8 @@ public final class UpCommand implements Callable<Integer> {
                     BrokerConnection viewer = broker.connect(Role.VIEWER, BrokerConnection.source("metrics"));
                     serving.add(viewer);
                     Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(
-                            io.vmscale.cli.common.MetricsOption.bindAddress(metricsBind), metricsPort));
+                            io.vmscale.cli.common.MetricsOption.bindAddress(metricsBind), metricsPort),
+                            loaded.all().stream().map(VmscaleConfig::name).toList());
                     serving.add(metrics);
                     out.printf("up: Prometheus metrics on http://%s:%d/metrics%n", metricsBind, metrics.port());
                     out.flush();

@@ -12,6 +12,7 @@ import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.VmLifecycle;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -99,5 +100,32 @@ class ChartModelTest {
         assertThat(model.snapshot().calibrations()).containsExactly(
                 new ChartModel.Span(T0.plusSeconds(2), T0.plusSeconds(6), "calibrating " + AT),
                 new ChartModel.Span(T0.plusSeconds(8), T0.plusSeconds(9), "calibrating " + AT));
+    }
+
+    @Test
+    void aGroupsChartHoldsOnlyItsOwnDomainsDecisionsAndTraffic() {
+        ChartModel web = new ChartModel(null, 75, 40).of("web", false);
+        ChartModel first = new ChartModel(null, 75, 40).of("r", true);
+        List<Event> events = List.of(
+                new CpuSample("qemu:///system", "web-0000", "RUNNING", 1, 0, 80, 1000),
+                cpu(30),
+                new VmLifecycle("web-0000", "qemu:///system", AT, ReplicaState.READY, "answered"),
+                new ScaleDecision(ScaleAction.UP, 1, 2, "threshold-window", "AboveHighThreshold", "high", Map.of(), null,
+                        "web"),
+                new ScaleDecision(ScaleAction.DOWN, 2, 1, "threshold-window", "BelowLowThreshold", "low", Map.of(), null),
+                new LbStats(9, 9, 0, 0, 9, 0, 0, 0, Map.of(), "haproxy", 1000, 0).forGroup("web"),
+                new LbStats(50, 50, 0, 0, 50, 3, 5, 7.5, Map.of(), "round-robin", 1000, 0));
+        for (Event e : events) {
+            web.accept(Envelope.of(e, T0, "x@a", ++seq));
+            first.accept(Envelope.of(e, T0, "x@a", ++seq));
+        }
+        assertThat(web.snapshot().cpu()).containsOnlyKeys("web-0000");
+        assertThat(web.snapshot().markers()).extracting(ChartModel.Marker::label).singleElement().asString()
+                .startsWith("UP 1");
+        assertThat(web.snapshot().throughput()).extracting(ChartModel.Point::value).containsExactly(9.0);
+        assertThat(first.snapshot().cpu()).containsOnlyKeys("r-0001");
+        assertThat(first.snapshot().markers()).extracting(ChartModel.Marker::label).singleElement().asString()
+                .startsWith("DOWN 2");
+        assertThat(first.snapshot().throughput()).extracting(ChartModel.Point::value).containsExactly(50.0);
     }
 }

@@ -49,7 +49,8 @@ class MetricsTest {
              BrokerConnection scaler = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
              BrokerConnection monitor = broker.connect(Role.COMPONENT, BrokerConnection.source("monitor"));
              BrokerConnection viewer = broker.connect(Role.VIEWER, "viewer@metrics-test");
-             Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+             Metrics metrics = Metrics.serve(viewer, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                     java.util.List.of("vmscale", "web"))) {
             Endpoint at = new Endpoint("127.0.0.1", 21100);
             scaler.publish(new ScaleDecision(ScaleAction.UP, 0, 1, "threshold-window", "BelowMinReplicas", "min",
                     Map.of(), null));
@@ -63,7 +64,7 @@ class MetricsTest {
                     Map.of(), null));
             // the monitor's figures after the scaler's states are in (two publishers: no order between them)
             await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey(
-                    "vmscale_replicas{state=\"POOLED\"}"));
+                    "vmscale_replicas{group=\"vmscale\",state=\"POOLED\"}"));
             monitor.publish(new CpuSample("qemu:///system", "vmscale-0000", "RUNNING", 1, 0, 42.5, 1000));
             monitor.publish(new CpuSample("qemu:///system", "vmscale-0001", "RUNNING", 1, 0, 99.0, 1000));
             monitor.publish(new HostStatus("qemu:///system", true, "figures", 2, 61.0, 2, 24_000_000, 20_000_000));
@@ -71,43 +72,59 @@ class MetricsTest {
             scaler.publish(new LbStats(100, 97, 2, 1, 95.5, 3.0, 7.0, 12.5,
                     Map.of(at.toString(), new LbStats.ServerStats(100, 97, 2, 1, 4, true, false)), "low", 1000, 0,
                     java.util.List.of(10L, 60L, 70L, 80L, 90L, 95L, 97L, 97L, 97L, 97L, 97L, 97L, 97L, 97L, 97L), 0.4));
+            // a second group: its own replica, decisions and traffic driver's stats, labelled apart
+            scaler.publish(new ScaleDecision(ScaleAction.UP, 0, 2, "threshold-window", "BelowMinReplicas", "min",
+                    Map.of(), null, "web"));
+            scaler.publish(new VmLifecycle("web-0000", "qemu:///system", new Endpoint("127.0.0.1", 21200),
+                    ReplicaState.READY, "answered"));
+            scaler.publish(new LbStats(7, 7, 0, 0, 1, 0, 0, 0, Map.of("127.0.0.1:21200",
+                    new LbStats.ServerStats(7, 7, 0, 0, 3, false, false)), "haproxy", 1000).forGroup("web"));
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey("vmscale_balancer_sent_total")
+            await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey("vmscale_balancer_sent_total{group=\"vmscale\"}")
+                    && scrape(metrics).containsKey("vmscale_balancer_sent_total{group=\"web\"}")
+                    && scrape(metrics).containsKey("vmscale_replicas{group=\"web\",state=\"READY\"}")
                     && scrape(metrics).containsKey("vmscale_host_up{host=\"qemu:///system\"}"));
             Map<String, Double> m = scrape(metrics);
-            assertThat(m).containsEntry("vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",host=\"qemu:///system\"}", 0.425)
-                    .doesNotContainKey("vmscale_replica_cpu_ratio{domain=\"vmscale-0001\",host=\"qemu:///system\"}")
-                    .containsEntry("vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}", 1.0)
-                    .doesNotContainKey("vmscale_replica_state{domain=\"vmscale-0000\",state=\"STARTING\"}")
-                    .containsEntry("vmscale_replicas{state=\"READY\"}", 1.0)
-                    .containsEntry("vmscale_replicas{state=\"POOLED\"}", 1.0)
-                    .containsEntry("vmscale_replicas_desired", 1.0)
-                    .containsEntry("vmscale_decisions_total{action=\"UP\",reason=\"BelowMinReplicas\"}", 1.0)
-                    .containsEntry("vmscale_decisions_total{action=\"HOLD\",reason=\"WindowNotFull\"}", 2.0)
-                    .containsEntry("vmscale_balancer_sent_total", 100.0)
-                    .containsEntry("vmscale_balancer_answered_total", 97.0)
-                    .containsEntry("vmscale_balancer_timed_out_total", 2.0)
-                    .containsEntry("vmscale_balancer_wrong_total", 1.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"5.0E-4\"}", 10.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"0.001\"}", 60.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"0.01\"}", 90.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{le=\"+Inf\"}", 97.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_count", 97.0)
-                    .containsEntry("vmscale_balancer_request_duration_seconds_sum", 0.4)
+            assertThat(m).containsEntry("vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",group=\"vmscale\",host=\"qemu:///system\"}", 0.425)
+                    .doesNotContainKey("vmscale_replica_cpu_ratio{domain=\"vmscale-0001\",group=\"vmscale\",host=\"qemu:///system\"}")
+                    .containsEntry("vmscale_replica_state{domain=\"vmscale-0000\",group=\"vmscale\",state=\"READY\"}", 1.0)
+                    .doesNotContainKey("vmscale_replica_state{domain=\"vmscale-0000\",group=\"vmscale\",state=\"STARTING\"}")
+                    .containsEntry("vmscale_replicas{group=\"vmscale\",state=\"READY\"}", 1.0)
+                    .containsEntry("vmscale_replicas{group=\"web\",state=\"READY\"}", 1.0)
+                    .containsEntry("vmscale_replica_state{domain=\"web-0000\",group=\"web\",state=\"READY\"}", 1.0)
+                    .containsEntry("vmscale_replicas{group=\"vmscale\",state=\"POOLED\"}", 1.0)
+                    .containsEntry("vmscale_replicas_desired{group=\"vmscale\"}", 1.0)
+                    .containsEntry("vmscale_replicas_desired{group=\"web\"}", 2.0)
+                    .containsEntry("vmscale_decisions_total{action=\"UP\",group=\"vmscale\",reason=\"BelowMinReplicas\"}", 1.0)
+                    .containsEntry("vmscale_decisions_total{action=\"HOLD\",group=\"vmscale\",reason=\"WindowNotFull\"}", 2.0)
+                    .containsEntry("vmscale_decisions_total{action=\"UP\",group=\"web\",reason=\"BelowMinReplicas\"}", 1.0)
+                    .containsEntry("vmscale_balancer_sent_total{group=\"vmscale\"}", 100.0)
+                    .containsEntry("vmscale_balancer_sent_total{group=\"web\"}", 7.0)
+                    .containsEntry("vmscale_balancer_answered_total{group=\"vmscale\"}", 97.0)
+                    .containsEntry("vmscale_balancer_timed_out_total{group=\"vmscale\"}", 2.0)
+                    .containsEntry("vmscale_balancer_wrong_total{group=\"vmscale\"}", 1.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{group=\"vmscale\",le=\"5.0E-4\"}", 10.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{group=\"vmscale\",le=\"0.001\"}", 60.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{group=\"vmscale\",le=\"0.01\"}", 90.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_bucket{group=\"vmscale\",le=\"+Inf\"}", 97.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_count{group=\"vmscale\"}", 97.0)
+                    .containsEntry("vmscale_balancer_request_duration_seconds_sum{group=\"vmscale\"}", 0.4)
                     .containsEntry("vmscale_host_cpu_ratio{host=\"qemu:///system\"}", 0.61)
                     .containsEntry("vmscale_build_info{version=\"" + io.vmscale.cli.common.Version.NUMBER + "\"}", 1.0)
                     .containsKey("jvm_memory_used_bytes{area=\"heap\"}")
                     .containsKey("process_cpu_seconds_total")
                     .doesNotContainKeys("vmscale_balancer_answers_per_second", "vmscale_replica_cpu_percent")
-                    .containsEntry("vmscale_balancer_replica_ejected{endpoint=\"127.0.0.1:21100\"}", 1.0)
+                    .containsEntry("vmscale_balancer_replica_ejected{endpoint=\"127.0.0.1:21100\",group=\"vmscale\"}", 1.0)
+                    .containsEntry("vmscale_balancer_replica_in_flight{endpoint=\"127.0.0.1:21200\",group=\"web\"}", 3.0)
+                    .doesNotContainKey("vmscale_balancer_request_duration_seconds_count{group=\"web\"}")
                     .containsEntry("vmscale_host_up{host=\"qemu:///system\"}", 1.0)
                     .containsEntry("vmscale_host_active_vcpus{host=\"qemu:///system\"}", 2.0);
 
             scaler.publish(new VmLifecycle("vmscale-0000", "qemu:///system", at, ReplicaState.STOPPED, "scale down"));
             await().atMost(Duration.ofSeconds(10)).until(() -> !scrape(metrics).containsKey(
-                    "vmscale_replica_state{domain=\"vmscale-0000\",state=\"READY\"}"));
+                    "vmscale_replica_state{domain=\"vmscale-0000\",group=\"vmscale\",state=\"READY\"}"));
             assertThat(scrape(metrics)).doesNotContainKey(
-                    "vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",host=\"qemu:///system\"}");
+                    "vmscale_replica_cpu_ratio{domain=\"vmscale-0000\",group=\"vmscale\",host=\"qemu:///system\"}");
         }
     }
 

@@ -26,13 +26,16 @@ final class PoolMode implements ProvisioningMode {
                         + provisioner.group() + "-* on " + provisioner.uri() + " are running"));
         String name = provisioner.settings().names().name(number);
         Endpoint endpoint = provisioner.requireEndpoint(name, provisioner.mark(name));
-        try {
-            provisioner.host().start(name);
-        } catch (RuntimeException e) {
-            throw new ProvisioningException("cannot start " + name + " on " + provisioner.uri() + ": " + e.getMessage(), e);
-        }
-        log.info("started {} from the pool, answering at {}", name, endpoint);
-        return new Replica(name, provisioner.uri(), endpoint);
+        return provisioner.making(name, () -> {
+            try {
+                provisioner.host().start(name);
+            } catch (RuntimeException e) {
+                throw new ProvisioningException("cannot start " + name + " on " + provisioner.uri() + ": "
+                        + e.getMessage(), e);
+            }
+            log.info("started {} from the pool, answering at {}", name, endpoint);
+            return new Replica(name, provisioner.uri(), endpoint);
+        });
     }
 
     @Override

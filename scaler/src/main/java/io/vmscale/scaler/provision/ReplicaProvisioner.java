@@ -75,6 +75,12 @@ public final class ReplicaProvisioner implements Provisioner {
     private final ProvisioningMode mode;
     /** What new replicas run: the settings' application, with the image a rolling update changed to. */
     private volatile ApplicationConfig app;
+    /**
+     * Domains a start in this process is defining or starting: libvirt shows them shut off, then paused while QEMU
+     * comes up, and {@link #observe()} (which does not wait for a start) leaves them out until the start returns and
+     * the lane books them; else the loop would take one for a crash's leftover or a warm pool's paused replica.
+     */
+    private final java.util.Set<String> making = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The leftover volumes were looked for (once). */
     private volatile boolean swept;
 
@@ -253,8 +259,9 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /**
      * What the host runs. Not under this provisioner's lock: a start holds it across libvirt's define and start
-     * (seconds on a slow host), and the loop looks, and answers commands, meanwhile; a domain a start has defined
-     * and not yet booked is the lane's until it returns (the reconciler takes nothing back while a lane is busy).
+     * (seconds on a slow host), and the loop looks, and answers commands, meanwhile; a domain being started is left
+     * out until its start returns (its vCPUs count), and one started but not booked yet is the lane's (the
+     * reconciler takes nothing back while a lane is busy).
      */
     @Override
     public Observation observe() {
@@ -280,6 +287,9 @@ public final class ReplicaProvisioner implements Provisioner {
         marks.keySet().retainAll(listed); // undefined since: a name used again is read again
         named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
             Hypervisor.Domain domain = e.getValue();
+            if (making.contains(domain.name())) {
+                return; // a start's, not booked yet
+            }
             RunMark mark = runMark(domain);
             if (!owned(mark.mark())) {
                 foreign.add(domain.name());
@@ -291,6 +301,16 @@ public final class ReplicaProvisioner implements Provisioner {
         });
         return new Observation(replicas, foreign, List.of(new HostSeen(uri(), settings.address(), settings.maxReplicas(),
                 new Hypervisor.Host(host().cpus(), activeVcpus, freeMemory), null)));
+    }
+
+    /** Runs a start of {@code name}, which {@link #observe()} leaves out meanwhile. */
+    <T> T making(String name, java.util.function.Supplier<T> start) {
+        making.add(name);
+        try {
+            return start.get();
+        } finally {
+            making.remove(name);
+        }
     }
 
     @Override

@@ -47,6 +47,13 @@ final class TemplateMode implements ProvisioningMode {
             number++; // foreign domains' numbers are skipped too
         }
         String name = settings.names().name(number);
+        int chosen = number;
+        return provisioner.making(name, () -> define(provisioner, chosen, name, domains));
+    }
+
+    /** Defines and starts {@code name}: its volumes, its ports, its mark. */
+    private Replica define(ReplicaProvisioner provisioner, int number, String name,
+                           Map<Integer, Hypervisor.Domain> domains) {
         Map<String, String> values = new HashMap<>();
         values.put("name", name);
         values.put("uuid", UUID.randomUUID().toString());
