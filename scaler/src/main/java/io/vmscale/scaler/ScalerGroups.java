@@ -96,7 +96,9 @@ public final class ScalerGroups {
      * never do.
      */
     public void onLbStats(LbStats stats, java.time.Instant at) {
-        Scaler scaler = stats.group().isEmpty() ? byName.values().iterator().next() : byName.get(stats.group());
+        // a scaler not named for a group (a deployment of one, started alone) takes every group's: there is no other
+        Scaler scaler = stats.group().isEmpty() ? byName.values().iterator().next()
+                : byName.getOrDefault(stats.group(), byName.get(""));
         if (scaler != null) {
             scaler.onLbStats(stats, at);
         }

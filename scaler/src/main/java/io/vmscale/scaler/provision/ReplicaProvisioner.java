@@ -81,6 +81,9 @@ public final class ReplicaProvisioner implements Provisioner {
      * the lane books them; else the loop would take one for a crash's leftover or a warm pool's paused replica.
      */
     private final java.util.Set<String> making = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Starts finished, counted; and when each domain's last one did: a listing begun before then saw it midway. */
+    private final java.util.concurrent.atomic.AtomicLong finishes = new java.util.concurrent.atomic.AtomicLong();
+    private final Map<String, Long> finishedAt = new java.util.concurrent.ConcurrentHashMap<>();
     /** The leftover volumes were looked for (once). */
     private volatile boolean swept;
 
@@ -272,7 +275,9 @@ public final class ReplicaProvisioner implements Provisioner {
                 }
             }
         }
+        long since = finishes.get();
         List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
+        finishedAt.values().removeIf(at -> at <= since - 1000); // long over
         int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
         long freeMemory;
         try {
@@ -287,8 +292,8 @@ public final class ReplicaProvisioner implements Provisioner {
         marks.keySet().retainAll(listed); // undefined since: a name used again is read again
         named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
             Hypervisor.Domain domain = e.getValue();
-            if (making.contains(domain.name())) {
-                return; // a start's, not booked yet
+            if (making.contains(domain.name()) || finishedAt.getOrDefault(domain.name(), 0L) > since) {
+                return; // a start's, listed midway (during the listing, or finished since it began): not booked yet
             }
             RunMark mark = runMark(domain);
             if (!owned(mark.mark())) {
@@ -309,6 +314,7 @@ public final class ReplicaProvisioner implements Provisioner {
         try {
             return start.get();
         } finally {
+            finishedAt.put(name, finishes.incrementAndGet()); // before it leaves making: no moment unmarked
             making.remove(name);
         }
     }
