@@ -7,9 +7,9 @@ import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.Endpoint;
+import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
-import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.VmLifecycle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -76,8 +76,7 @@ public final class BalancerService implements AutoCloseable {
                                         Supplier<List<Endpoint>> running, InetSocketAddress front, String group) {
         AtomicReference<BalancerService> self = new AtomicReference<>();
         Balancer balancer = Balancer.start(settings, e -> connection.publish(LbStats.ofGroup(e, group)),
-                () -> self.get().refresh(running),
-                connection.source(), front);
+                () -> self.get().refresh(running), connection.source(), front);
         BalancerService service = new BalancerService(balancer, connection, group);
         self.set(service);
         java.util.function.Predicate<String> ours = group.isEmpty() ? domain -> true

@@ -9,6 +9,7 @@ import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,16 +39,48 @@ class ScalerGroupsTest {
         return new ScalerGroups(scalers, "scaler@test");
     }
 
+    /** The groups udp and web on one host, from nearby port bases, each with its first replica READY. */
+    private final class TwoGroups implements AutoCloseable {
+        final ScalerHarness udp;
+        final ScalerHarness web;
+        final ScalerGroups groups;
+
+        TwoGroups() throws Exception {
+            FakeHypervisor host = new FakeHypervisor(8);
+            int base = 40000 + (int) (Math.random() * 20000);
+            udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
+            try {
+                web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 1, 3, base + 100);
+            } catch (IOException | RuntimeException e) {
+                udp.close();
+                throw e;
+            }
+            groups = of(udp, web);
+            try {
+                udp.awaitReady(1);
+                web.awaitReady(1);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                web.close();
+            } finally {
+                udp.close();
+            }
+        }
+    }
+
     @Test
     void aCommandGoesToTheGroupItNamesAndTheFirstWhenItNamesNone() throws Exception {
-        FakeHypervisor host = new FakeHypervisor(8);
-        int base = 40000 + (int) (Math.random() * 20000);
-        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
-             ScalerHarness web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 1, 3,
-                     base + 100)) {
-            udp.awaitReady(1);
-            web.awaitReady(1);
-            ScalerGroups groups = of(udp, web);
+        try (TwoGroups two = new TwoGroups()) {
+            ScalerHarness udp = two.udp;
+            ScalerHarness web = two.web;
+            ScalerGroups groups = two.groups;
 
             assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
             web.awaitReady(2);
@@ -127,14 +160,10 @@ class ScalerGroupsTest {
 
     @Test
     void aGroupsDrainWaitsForItsOwnTrafficNotAnotherGroups() throws Exception {
-        FakeHypervisor host = new FakeHypervisor(8);
-        int base = 40000 + (int) (Math.random() * 20000);
-        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
-             ScalerHarness web = ScalerHarness.group(Files.createDirectory(dir.resolve("web")), host, "web", 1, 3,
-                     base + 100)) {
-            udp.awaitReady(1);
-            web.awaitReady(1);
-            ScalerGroups groups = of(udp, web);
+        try (TwoGroups two = new TwoGroups()) {
+            ScalerHarness udp = two.udp;
+            ScalerHarness web = two.web;
+            ScalerGroups groups = two.groups;
             assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
             web.awaitReady(2);
             assertThat(send(groups, "web", "scale", "1").ok()).isTrue();

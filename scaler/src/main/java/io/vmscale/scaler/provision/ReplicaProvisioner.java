@@ -76,14 +76,13 @@ public final class ReplicaProvisioner implements Provisioner {
     /** What new replicas run: the settings' application, with the image a rolling update changed to. */
     private volatile ApplicationConfig app;
     /**
-     * Domains a start in this process is defining or starting: libvirt shows them shut off, then paused while QEMU
-     * comes up, and {@link #observe()} (which does not wait for a start) leaves them out until the start returns and
-     * the lane books them; else the loop would take one for a crash's leftover or a warm pool's paused replica.
+     * Domains a start in this process is defining or starting ({@link Long#MAX_VALUE}), or when its start last
+     * finished (a count of finished starts): libvirt shows them shut off, then paused while QEMU comes up, and
+     * {@link #observe()} (which does not wait for a start) leaves out any its listing may have seen midway; else the
+     * loop would take one for a crash's leftover or a warm pool's paused replica.
      */
-    private final java.util.Set<String> making = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Starts finished, counted; and when each domain's last one did: a listing begun before then saw it midway. */
+    private final Map<String, Long> making = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong finishes = new java.util.concurrent.atomic.AtomicLong();
-    private final Map<String, Long> finishedAt = new java.util.concurrent.ConcurrentHashMap<>();
     /** The leftover volumes were looked for (once). */
     private volatile boolean swept;
 
@@ -277,7 +276,7 @@ public final class ReplicaProvisioner implements Provisioner {
         }
         long since = finishes.get();
         List<Hypervisor.Domain> all = host().domains(name -> true); // one listing: ours, and what the host runs
-        finishedAt.values().removeIf(at -> at <= since - 1000); // long over
+        making.values().removeIf(at -> at <= since - 1000); // long over
         int activeVcpus = all.stream().filter(Hypervisor.Domain::active).mapToInt(Hypervisor.Domain::vcpus).sum();
         long freeMemory;
         try {
@@ -292,7 +291,7 @@ public final class ReplicaProvisioner implements Provisioner {
         marks.keySet().retainAll(listed); // undefined since: a name used again is read again
         named(all).entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.naturalOrder())).forEach(e -> {
             Hypervisor.Domain domain = e.getValue();
-            if (making.contains(domain.name()) || finishedAt.getOrDefault(domain.name(), 0L) > since) {
+            if (making.getOrDefault(domain.name(), 0L) > since) {
                 return; // a start's, listed midway (during the listing, or finished since it began): not booked yet
             }
             RunMark mark = runMark(domain);
@@ -310,12 +309,11 @@ public final class ReplicaProvisioner implements Provisioner {
 
     /** Runs a start of {@code name}, which {@link #observe()} leaves out meanwhile. */
     <T> T making(String name, java.util.function.Supplier<T> start) {
-        making.add(name);
+        making.put(name, Long.MAX_VALUE);
         try {
             return start.get();
         } finally {
-            finishedAt.put(name, finishes.incrementAndGet()); // before it leaves making: no moment unmarked
-            making.remove(name);
+            making.put(name, finishes.incrementAndGet());
         }
     }
 
