@@ -40,7 +40,7 @@ public enum Delivery {
     public static Delivery of(EventType type) {
         return switch (type) {
             case CPU_SAMPLE, LB_STATS, HOST_STATUS -> PERIODIC;
-            case VM_LIFECYCLE, SCALE_DECISION, ADMIN_RESULT -> KEPT;
+            case VM_LIFECYCLE, SCALE_DECISION, ADMIN_RESULT, GROUP_CHANGE -> KEPT;
             case ADMIN_COMMAND -> CONFIRMED;
         };
     }

@@ -42,7 +42,8 @@ final class HostWatch implements HostConnection.Listener {
 
     private final String uri;
     private final LibvirtConfig libvirt;
-    private final List<String> prefixes;
+    /** The groups' prefixes, changed while it runs ({@link Monitor#follow}). */
+    private final java.util.Collection<String> prefixes;
     private final LongSupplier nanoTime;
     private final Consumer<Event> outbox;
     private final Consumer<Event> publish;
@@ -70,12 +71,12 @@ final class HostWatch implements HostConnection.Listener {
         this(uri, libvirt, List.of(libvirt.prefix()), interval, nanoTime, outbox, publish);
     }
 
-    /** @param prefixes the groups' prefixes: the domains it reads */
-    HostWatch(String uri, LibvirtConfig libvirt, List<String> prefixes, Duration interval, LongSupplier nanoTime,
+    /** @param prefixes the groups' prefixes: the domains it reads (thread-safe: groups come and go) */
+    HostWatch(String uri, LibvirtConfig libvirt, java.util.Collection<String> prefixes, Duration interval, LongSupplier nanoTime,
               Consumer<Event> outbox, Consumer<Event> publish) {
         this.uri = uri;
         this.libvirt = libvirt;
-        this.prefixes = List.copyOf(prefixes);
+        this.prefixes = prefixes;
         this.nanoTime = nanoTime;
         this.outbox = outbox;
         this.publish = publish;

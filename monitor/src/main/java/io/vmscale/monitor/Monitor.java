@@ -32,6 +32,8 @@ public final class Monitor implements AutoCloseable {
     private final Consumer<Event> publish;
     private final List<HostConnection> hosts = new ArrayList<>();
     private final List<HostWatch> watches = new ArrayList<>();
+    /** The groups' prefixes: their domains are read (read by every host's tick). */
+    private final java.util.Set<String> prefixes = new java.util.concurrent.CopyOnWriteArraySet<>();
     private final ScheduledExecutorService ticker;
     private final BlockingQueue<Event> outbox = new LinkedBlockingQueue<>();
     private final Thread publisher;
@@ -82,10 +84,11 @@ public final class Monitor implements AutoCloseable {
                                  Consumer<Event> publish, LongSupplier nanoTime, UnaryOperator<String> through) {
         List<String> uris = config.uris().isEmpty() ? libvirt.uris() : config.uris();
         Monitor monitor = new Monitor(uris.size(), publish);
+        monitor.prefixes.addAll(prefixes);
         monitor.publisher.start();
         Duration interval = Duration.ofMillis(config.intervalMs());
         for (String uri : uris) {
-            HostWatch watch = new HostWatch(uri, libvirt, prefixes, interval, nanoTime, monitor.outbox::add, publish);
+            HostWatch watch = new HostWatch(uri, libvirt, monitor.prefixes, interval, nanoTime, monitor.outbox::add, publish);
             String reach = through.apply(uri);
             HostConnection host = HostConnection.open(reach, watch,
                     Duration.ofMillis(libvirt.reconnectMinMs()), Duration.ofMillis(libvirt.reconnectMaxMs()));
@@ -142,6 +145,25 @@ public final class Monitor implements AutoCloseable {
     /** Readings above 100 % (QEMU's own threads count in a domain's CPU time) published as 100. */
     public long readingsClamped() {
         return sum(HostWatch::readingsClamped);
+    }
+
+    /** Reads the domains of the group {@code prefix} too from now on (a group created at run time). */
+    public void follow(String prefix) {
+        if (prefixes.add(prefix)) {
+            log.info("monitor: reading the domains {}-NNNN too (a group created)", prefix);
+        }
+    }
+
+    /** No longer reads the domains of the group {@code prefix} (a group deleted at run time). */
+    public void forget(String prefix) {
+        if (prefixes.remove(prefix)) {
+            log.info("monitor: no longer reading the domains {}-NNNN (the group is deleted)", prefix);
+        }
+    }
+
+    /** The groups' prefixes whose domains it reads. */
+    public List<String> prefixes() {
+        return List.copyOf(prefixes);
     }
 
     public List<HostConnection> hosts() {

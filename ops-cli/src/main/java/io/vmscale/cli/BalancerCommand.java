@@ -75,7 +75,9 @@ final class BalancerCommand implements Callable<Integer> {
         } else {
             BrokerConnection connection = BrokerClients.connect(loaded.broker(), Role.COMPONENT, "balancer");
             List<AutoCloseable> services = new ArrayList<>();
-            if (Stack.traffic(loaded, connection, settings, () -> refresh(loaded), front, services) == null) {
+            // the groups made at run time (kept by the broker) are driven too, and those made from now on
+            VmscaleConfig effective = Stack.effective(loaded, connection, out, "balancer");
+            if (Stack.traffic(effective, connection, settings, () -> refresh(loaded), front, services) == null) {
                 front = null;
             }
             running = () -> {

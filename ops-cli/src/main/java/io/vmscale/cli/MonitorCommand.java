@@ -51,17 +51,25 @@ final class MonitorCommand implements Callable<Integer> {
                     + "reaches), got " + reads.uris().size());
         }
         BrokerConnection connection = BrokerClients.connect(loaded.broker(), Role.COMPONENT, "monitor");
-        Monitor monitor = Monitor.start(loaded.libvirt(), loaded.all().stream().map(VmscaleConfig::name).toList(), reads,
-                connection::publish, uri -> connect == null ? uri : connect);
         PrintWriter out = spec.commandLine().getOut();
+        // the groups made at run time (kept by the broker) are read too, and those made from now on
+        VmscaleConfig effective = io.vmscale.cli.stack.Stack.effective(loaded, connection, out, "monitor");
+        Monitor monitor = Monitor.start(loaded.libvirt(), effective.all().stream().map(VmscaleConfig::name).toList(),
+                reads, connection::publish, uri -> connect == null ? uri : connect);
+        AutoCloseable following = io.vmscale.cli.stack.Stack.followGroups(connection, monitor);
         List<String> read = reads.uris().isEmpty() ? loaded.libvirt().uris() : reads.uris();
-        out.printf("monitor: domains %s-NNNN on %s%s, every %d ms, publishing to %s%n", loaded.libvirt().prefix(),
+        out.printf("monitor: domains %s-NNNN on %s%s, every %d ms, publishing to %s%n", String.join("-NNNN, ", monitor.prefixes()),
                 String.join(", ", read), connect == null ? "" : " (through " + connect + ")",
                 loaded.monitor().intervalMs(), BrokerClients.url(loaded.broker()));
         out.flush();
         AutoCloseable metrics = metricsOption.serve("monitor", out);
         Local.serveUntilStopped(() -> {
             metrics.close();
+            try {
+                following.close();
+            } catch (Exception e) {
+                // stopping anyway
+            }
             monitor.close();
             connection.close();
         }, "monitor");

@@ -89,6 +89,8 @@ final class Loop {
     final Map<String, String> images = new HashMap<>();
     /** The rolling update under way, or null. */
     RollingUpdate.Run rollout;
+    /** Set once the group is being deleted ({@link Scaler#retire}): completed when its last domain is gone. */
+    CompletableFuture<Void> retiring;
     /** Told the run-time settings after each operator's change (kept on the broker by a standalone scaler). */
     java.util.function.Consumer<RuntimeSettings> keeper = settings -> { };
 

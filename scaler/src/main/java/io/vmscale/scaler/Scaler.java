@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -332,6 +333,10 @@ public final class Scaler implements AutoCloseable {
     private void tickOnce() {
         try {
             Instant now = loop.now();
+            if (loop.retiring != null) {
+                retireStep(now);
+                return;
+            }
             runSchedules(now);
             loop.window.trim(now);
             watch.step(now);
@@ -349,6 +354,67 @@ public final class Scaler implements AutoCloseable {
         } catch (RuntimeException e) {
             log.error("scaler: tick failed, the next one tries again", e);
         }
+    }
+
+    /**
+     * Deletes the group: every replica drained one at a time (the traffic's word first, as a scale-in), the warm pool
+     * emptied, then every domain of the group left in libvirt removed with its volumes; the policy, the schedules and
+     * a rolling update stop at once, protection from scale-in ends. Completes when libvirt lists no domain of the
+     * group (an operator's domains in pool mode: when none runs); operators' commands to it are refused meanwhile.
+     *
+     * @param why the decision's reason: who deleted it
+     */
+    public CompletableFuture<Void> retire(String why) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        boolean taken = loop.submit(() -> {
+            if (loop.retiring != null) {
+                loop.retiring.whenComplete((v, e) -> done.complete(null));
+                return;
+            }
+            loop.retiring = done;
+            int current = loop.fleet.counted();
+            loop.operatorWanted = null;
+            loop.rollout = null;
+            loop.protectedReplicas.clear();
+            var pool = loop.config.warmPool();
+            loop.reconfigure(loop.config.withLimits(0, loop.config.maxReplicas()).withWarmPool(
+                    new ScalerConfig.WarmPoolConfig(0, pool.tier(), pool.maxPrepared(), pool.warmRequests())));
+            loop.wanted = 0;
+            decisions.publish(new ScaleDecision(ScaleAction.DOWN, current, 0, ScaleDecision.OPERATOR, "GroupDeleted",
+                    why + ": " + current + " replica(s) drained one at a time, then the group's domains and volumes "
+                    + "removed", Map.of(), null));
+            retireStep(loop.now());
+        });
+        if (!taken) {
+            done.completeExceptionally(new IllegalStateException("the scaler is stopping"));
+        }
+        return done;
+    }
+
+    /** Whether the group is being deleted. */
+    public boolean retiring() {
+        return loop.call(() -> loop.retiring != null);
+    }
+
+    /** A deletion's step: drain the next replica; once none serves and the pool is empty, remove what is left. */
+    private void retireStep(Instant now) {
+        loop.wanted = 0;
+        if (!reconcile(now) || serving.busy() || pooling.busy() || loop.fleet.size() > 0) {
+            return;
+        }
+        List<String> left = loop.lastObservation.replicas().stream().map(Provisioner.Observed::domain)
+                .filter(d -> provisioner.removesOnDelete() || loop.lastObservation.replicas().stream()
+                        .anyMatch(o -> o.domain().equals(d) && o.running()))
+                .toList();
+        if (left.isEmpty()) {
+            if (!loop.retiring.isDone()) {
+                log.info("scaler: group {} deleted: no domain of it is left", loop.settings.group());
+            }
+            loop.retiring.complete(null);
+            return;
+        }
+        String domain = left.get(0);
+        serving.run("removing " + domain, () -> provisioner.remove(domain));
     }
 
     /** Nothing under way and as many replicas as wanted, all settled. */

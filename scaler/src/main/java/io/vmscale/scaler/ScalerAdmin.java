@@ -92,6 +92,10 @@ final class ScalerAdmin {
         ScalerConfig config = loop.config;
         String policyName = loop.decider.policy().name();
         Map<String, Object> data = Map.of();
+        if (loop.retiring != null && !name.equals("status") && !name.equals("hosts")) {
+            throw new IllegalArgumentException("the group " + loop.settings.group() + " is being deleted: its replicas "
+                    + "are drained and removed; nothing else is done for it");
+        }
         String message = switch (name) {
             case "pause" -> {
                 arguments(name, args, 0, "");

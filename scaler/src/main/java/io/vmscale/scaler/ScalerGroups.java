@@ -6,15 +6,19 @@ import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
 import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.CpuSample;
+import io.vmscale.broker.event.GroupChange;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,21 +32,64 @@ import org.slf4j.LoggerFactory;
 public final class ScalerGroups {
     private static final Logger log = LoggerFactory.getLogger(ScalerGroups.class);
 
-    private final Map<String, Scaler> byName = new LinkedHashMap<>();
-    private final Map<String, Pattern> domains = new LinkedHashMap<>();
+    /**
+     * What makes and keeps groups at run time ({@code group create}, {@code group delete}): the configuration's side.
+     */
+    public interface Lifecycle {
+        /**
+         * Checks the group's spec (its configuration element, JSON) and starts its scaler; an
+         * {@link IllegalArgumentException} says what is wrong (the key named), and nothing was started.
+         */
+        Scaler create(String name, String spec);
+
+        /** A group was created (its scaler runs) or deleted (none of its domains is left): keep it, say it. */
+        void changed(GroupChange change);
+    }
+
+    /** No group is created or deleted at run time here. */
+    public static final Lifecycle FIXED = new Lifecycle() {
+        @Override
+        public Scaler create(String name, String spec) {
+            throw new IllegalArgumentException("groups are not created at run time here: the configuration's "
+                    + "groups are the scaler's");
+        }
+
+        @Override
+        public void changed(GroupChange change) {
+        }
+    };
+
+    /** By group name, the first group first: replaced whole on a change (read without a lock). */
+    private volatile Map<String, Scaler> byName;
+    private volatile Map<String, Pattern> domains;
+    /** Groups being deleted: their replicas drain. */
+    private final Set<String> deleting = ConcurrentHashMap.newKeySet();
     private final String source;
+    private final Lifecycle lifecycle;
 
     /**
      * @param scalers by group name (its prefix), the first group first
      * @param source  the envelope source of the scalers' answers
      */
     public ScalerGroups(Map<String, Scaler> scalers, String source) {
+        this(scalers, source, FIXED);
+    }
+
+    /** The same, groups created and deleted at run time through {@code lifecycle}. */
+    public ScalerGroups(Map<String, Scaler> scalers, String source, Lifecycle lifecycle) {
         if (scalers.isEmpty()) {
             throw new IllegalArgumentException("no group");
         }
-        byName.putAll(scalers);
-        scalers.keySet().forEach(name -> domains.put(name, Pattern.compile(Pattern.quote(name) + "-\\d+")));
         this.source = source;
+        this.lifecycle = lifecycle;
+        use(new LinkedHashMap<>(scalers));
+    }
+
+    private void use(Map<String, Scaler> scalers) {
+        Map<String, Pattern> patterns = new LinkedHashMap<>();
+        scalers.keySet().forEach(name -> patterns.put(name, Pattern.compile(Pattern.quote(name) + "-\\d+")));
+        domains = Collections.unmodifiableMap(patterns);
+        byName = Collections.unmodifiableMap(scalers);
     }
 
     /** The group names, the first first. */
@@ -57,12 +104,13 @@ public final class ScalerGroups {
 
     /** The scaler of the group a domain belongs to. */
     Optional<Scaler> owner(String domain) {
+        Map<String, Scaler> byName = this.byName;
         if (byName.size() == 1) {
             return Optional.of(byName.values().iterator().next()); // it tells its own replicas itself
         }
         for (Map.Entry<String, Pattern> each : domains.entrySet()) {
             if (each.getValue().matcher(domain).matches()) {
-                return Optional.of(byName.get(each.getKey()));
+                return Optional.ofNullable(byName.get(each.getKey()));
             }
         }
         return Optional.empty();
@@ -97,6 +145,7 @@ public final class ScalerGroups {
      */
     public void onLbStats(LbStats stats, java.time.Instant at) {
         // a scaler not named for a group (a deployment of one, started alone) takes every group's: there is no other
+        Map<String, Scaler> byName = this.byName;
         Scaler scaler = stats.group().isEmpty() ? byName.values().iterator().next()
                 : byName.getOrDefault(stats.group(), byName.get(""));
         if (scaler != null) {
@@ -104,11 +153,22 @@ public final class ScalerGroups {
         }
     }
 
-    /** Carries out an operator's command in the group it names; {@code groups} lists them all. */
+    /**
+     * Carries out an operator's command in the group it names; {@code groups} lists them all, {@code group} creates
+     * or deletes one.
+     */
     public AdminResult handle(AdminCommand command) {
         if (command.command().equals("groups")) {
             return groups(command);
         }
+        if (command.command().equals("group")) {
+            try {
+                return new AdminResult(command.requestId(), source, true, group(command.args()), Map.of());
+            } catch (IllegalArgumentException e) {
+                return new AdminResult(command.requestId(), source, false, e.getMessage(), Map.of());
+            }
+        }
+        Map<String, Scaler> byName = this.byName;
         String name = command.group().isEmpty() ? byName.keySet().iterator().next() : command.group();
         Scaler scaler = byName.get(name);
         if (scaler == null) {
@@ -116,6 +176,77 @@ public final class ScalerGroups {
                     + "groups are " + String.join(", ", byName.keySet()) + " (ops groups)", Map.of());
         }
         return scaler.handle(command);
+    }
+
+    /** {@code group create NAME SPEC} or {@code group delete NAME}: what was done, in words. */
+    private String group(List<String> args) {
+        String usage = "usage: group create NAME SPEC (the group's configuration element, JSON) | group delete NAME";
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException(usage);
+        }
+        switch (args.get(0)) {
+            case "create" -> {
+                if (args.size() != 3) {
+                    throw new IllegalArgumentException(usage + " (got " + args.size() + " argument(s))");
+                }
+                return create(args.get(1), args.get(2));
+            }
+            case "delete" -> {
+                if (args.size() != 2) {
+                    throw new IllegalArgumentException(usage + " (got " + args.size() + " argument(s))");
+                }
+                return delete(args.get(1));
+            }
+            default -> throw new IllegalArgumentException(usage + " (got '" + args.get(0) + "')");
+        }
+    }
+
+    private synchronized String create(String name, String spec) {
+        if (byName.containsKey(name)) {
+            throw new IllegalArgumentException("there is a group " + name + " already" + (deleting.contains(name)
+                    ? " (being deleted: create it again once 'ops groups' no longer lists it)" : ""));
+        }
+        Scaler scaler = lifecycle.create(name, spec);
+        Map<String, Scaler> next = new LinkedHashMap<>(byName);
+        next.put(name, scaler);
+        use(next);
+        RuntimeSettings now = scaler.runtimeSettings();
+        log.info("scaler: group {} created: {}..{} replicas, {}", name, now.minReplicas(), now.maxReplicas(),
+                now.policy());
+        lifecycle.changed(new GroupChange(name, GroupChange.CREATED, spec, "created by an operator"));
+        return "group " + name + " created: " + now.minReplicas() + ".." + now.maxReplicas() + " replicas " + name
+                + "-NNNN, " + now.policy() + "; its first replicas start now";
+    }
+
+    private synchronized String delete(String name) {
+        Scaler scaler = byName.get(name);
+        if (scaler == null) {
+            throw new IllegalArgumentException("no group " + name + " here: the groups are "
+                    + String.join(", ", byName.keySet()) + " (ops groups)");
+        }
+        if (name.equals(byName.keySet().iterator().next())) {
+            throw new IllegalArgumentException("the group " + name + " is the first, the configuration's top level: "
+                    + "it is not deleted at run time (its 'min 0' and 'scale 0' leave it without replicas)");
+        }
+        if (!deleting.add(name)) {
+            return "the group " + name + " is being deleted already";
+        }
+        int replicas = scaler.replicas().size();
+        scaler.retire("the operator deleted the group " + name).whenCompleteAsync((done, failed) -> {
+            synchronized (this) {
+                Map<String, Scaler> next = new LinkedHashMap<>(byName);
+                next.remove(name);
+                use(next);
+                deleting.remove(name);
+            }
+            scaler.close();
+            if (failed == null) {
+                log.info("scaler: group {} deleted", name);
+                lifecycle.changed(new GroupChange(name, GroupChange.DELETED, "", "deleted by an operator"));
+            }
+        });
+        return "deleting the group " + name + ": its " + replicas + " replica(s) are drained one at a time, then its "
+                + "domains and volumes removed ('ops groups' lists it until then)";
     }
 
     private AdminResult groups(AdminCommand command) {
@@ -134,9 +265,11 @@ public final class ScalerGroups {
             group.put("policy", now.policy());
             group.put("paused", now.paused());
             group.put("image", now.image() == null ? each.getValue().image() : now.image());
+            group.put("deleting", deleting.contains(each.getKey()));
             list.add(group);
             message.append(message.isEmpty() ? "" : "; ").append(each.getKey()).append(": ").append(ready)
-                    .append(" READY of ").append(replicas.size());
+                    .append(" READY of ").append(replicas.size())
+                    .append(deleting.contains(each.getKey()) ? " (being deleted)" : "");
         }
         return new AdminResult(command.requestId(), source, true, byName.size() + " group(s): " + message,
                 Map.of("groups", list));

@@ -5,10 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.vmscale.broker.event.AdminCommand;
 import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.GroupChange;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
 import io.vmscale.broker.event.ScaleAction;
 import io.vmscale.broker.event.ScaleDecision;
+import io.vmscale.broker.event.VmLifecycle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,6 +178,146 @@ class ScalerGroupsTest {
                     && v.state() == ReplicaState.STOPPING).first().satisfies(v -> assertThat(v.reason())
                     .isEqualTo("drained: the balancer acknowledged it and has nothing in flight to it"));
             assertThat(udp.lifecycle()).noneMatch(v -> v.state() == ReplicaState.DRAINING);
+        }
+    }
+
+    /** Makes groups as an operator creates them: each a harness on the shared host, its spec only checked to be JSON. */
+    private final class Made implements ScalerGroups.Lifecycle {
+        final FakeHypervisor host;
+        final int base;
+        final Map<String, ScalerHarness> made = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<GroupChange> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Made(FakeHypervisor host, int base) {
+            this.host = host;
+            this.base = base;
+        }
+
+        @Override
+        public Scaler create(String name, String spec) {
+            if (!spec.startsWith("{")) {
+                throw new IllegalArgumentException("group " + name + "'s spec: expected a JSON object");
+            }
+            try {
+                ScalerHarness h = ScalerHarness.group(Files.createDirectories(dir.resolve(name + "-" + made.size())),
+                        host, name, 1, 3, base + 100 * (made.size() + 1));
+                made.put(name, h);
+                return h.scaler;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void changed(GroupChange change) {
+            changes.add(change);
+        }
+
+        boolean deleted(String name) {
+            return changes.stream().anyMatch(c -> c.group().equals(name) && c.change().equals(GroupChange.DELETED));
+        }
+    }
+
+    /** Acknowledges every draining replica of the group as its traffic would: no longer listed, nothing in flight. */
+    private static void acknowledgeDrains(ScalerGroups groups, ScalerHarness h) {
+        h.lifecycle().stream().filter(v -> v.state() == ReplicaState.DRAINING).map(VmLifecycle::domain).distinct()
+                .forEach(d -> groups.onLbStats(stats(h.endpoint(d), 0, true).forGroup(h.group), Instant.now()));
+    }
+
+    @Test
+    void aGroupIsCreatedAndDeletedAtRunTimeWithoutDisturbingAnother() throws Exception {
+        FakeHypervisor host = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        Made made = new Made(host, base);
+        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base)) {
+            udp.awaitReady(1);
+            ScalerGroups groups = new ScalerGroups(new LinkedHashMap<>(Map.of("udp", udp.scaler)), "scaler@test", made);
+            AdminResult bad = send(groups, "", "group", "create", "web", "min 1");
+            assertThat(bad.ok()).isFalse();
+            assertThat(bad.message()).isEqualTo("group web's spec: expected a JSON object");
+            assertThat(groups.names()).containsExactly("udp");
+
+            AdminResult created = send(groups, "", "group", "create", "web", "{}");
+            assertThat(created.ok()).as("%s", created).isTrue();
+            assertThat(created.message()).startsWith("group web created: 1..3 replicas web-NNNN");
+            ScalerHarness web = made.made.get("web");
+            try {
+                web.awaitReady(1);
+                assertThat(made.changes).extracting(GroupChange::group, GroupChange::change)
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple("web", GroupChange.CREATED));
+                assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
+                web.awaitReady(2);
+                assertThat(send(groups, "", "group", "create", "web", "{}").message())
+                        .isEqualTo("there is a group web already");
+                AdminResult first = send(groups, "", "group", "delete", "udp");
+                assertThat(first.ok()).isFalse();
+                assertThat(first.message()).startsWith("the group udp is the first, the configuration's top level");
+
+                AdminResult deleting = send(groups, "", "group", "delete", "web");
+                assertThat(deleting.ok()).as("%s", deleting).isTrue();
+                assertThat(deleting.message()).isEqualTo("deleting the group web: its 2 replica(s) are drained one at "
+                        + "a time, then its domains and volumes removed ('ops groups' lists it until then)");
+                AdminResult refused = send(groups, "web", "scale", "3");
+                assertThat(refused.ok()).isFalse();
+                assertThat(refused.message()).startsWith("the group web is being deleted");
+                assertThat(send(groups, "", "groups").message()).contains("web: ").contains("(being deleted)");
+
+                await().atMost(Duration.ofSeconds(20)).until(() -> {
+                    acknowledgeDrains(groups, web);
+                    return made.deleted("web");
+                });
+                assertThat(host.names()).noneMatch(n -> n.startsWith("web-"));
+                assertThat(groups.names()).containsExactly("udp");
+                assertThat(send(groups, "web", "status").message()).startsWith("no group web here");
+                assertThat(web.decisions()).anyMatch(d -> d.action() == ScaleAction.DOWN
+                        && d.reasonCode().equals("GroupDeleted") && d.fromReplicas() == 2 && d.toReplicas() == 0);
+                // each replica drained (its traffic's word) before it stopped
+                assertThat(web.lifecycle()).filteredOn(v -> v.state() == ReplicaState.STOPPING).extracting(VmLifecycle::reason)
+                        .hasSize(2).allMatch(r -> r.startsWith("drained: the balancer"));
+                // the other group served throughout
+                assertThat(udp.scaler.replicas()).containsExactly(Map.entry("udp-0000", ReplicaState.READY));
+                assertThat(udp.lifecycle()).noneMatch(v -> v.state() == ReplicaState.DRAINING);
+                // and a group of the name may be created again
+                assertThat(send(groups, "", "group", "create", "web", "{}").ok()).isTrue();
+                made.made.get("web").awaitReady(1);
+            } finally {
+                made.made.values().forEach(h -> h.scaler.close());
+            }
+        }
+    }
+
+    @Test
+    void aGroupDeletedWhileItsStartIsInLibvirtLeavesNothingBehind() throws Exception {
+        FakeHypervisor host = new FakeHypervisor(8);
+        int base = 40000 + (int) (Math.random() * 20000);
+        Made made = new Made(host, base);
+        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base)) {
+            udp.awaitReady(1);
+            ScalerGroups groups = new ScalerGroups(new LinkedHashMap<>(Map.of("udp", udp.scaler)), "scaler@test", made);
+            assertThat(send(groups, "", "group", "create", "web", "{}").ok()).isTrue();
+            ScalerHarness web = made.made.get("web");
+            try {
+                web.awaitReady(1);
+                host.holdStarts();
+                try {
+                    assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
+                    await().atMost(Duration.ofSeconds(10)).until(() -> host.startWaiting);
+                    // the scale-up's start is in libvirt: the group is deleted meanwhile
+                    assertThat(send(groups, "", "group", "delete", "web").ok()).isTrue();
+                } finally {
+                    host.releaseStarts();
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> {
+                    acknowledgeDrains(groups, web);
+                    return made.deleted("web");
+                });
+                assertThat(host.names()).noneMatch(n -> n.startsWith("web-"));
+                assertThat(web.saw("web-0001", ReplicaState.STOPPING)).as("the replica being started was drained too")
+                        .isTrue();
+                assertThat(udp.scaler.replicas()).containsExactly(Map.entry("udp-0000", ReplicaState.READY));
+            } finally {
+                made.made.values().forEach(h -> h.scaler.close());
+            }
         }
     }
 

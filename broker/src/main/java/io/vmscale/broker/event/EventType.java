@@ -13,7 +13,9 @@ public enum EventType {
     /** Sent to the reply-to address of the command it answers, never to a shared topic. */
     ADMIN_RESULT("admin.result", AdminResult.class, null),
     LB_STATS("lb.stats", LbStats.class, Topic.LB),
-    HOST_STATUS("host.status", HostStatus.class, Topic.VM);
+    HOST_STATUS("host.status", HostStatus.class, Topic.VM),
+    /** A group created or deleted at run time. */
+    GROUP_CHANGE("group.change", GroupChange.class, Topic.VM);
 
     private final String wireName;
     private final Class<? extends Event> bodyType;

@@ -44,7 +44,9 @@ class EventCodecTest {
                         Map.of("127.0.0.1:21001", new LbStats.ServerStats(500, 495, 4, 1, 3, false, false),
                                 "127.0.0.1:21002", new LbStats.ServerStats(80, 78, 0, 0, 2, false, true)), "high", 1000),
                 new HostStatus("qemu:///system", false, "closed: EOF"),
-                new HostStatus("qemu:///system", true, "figures", 2, 37.5, 3, 8_000_000, 1_500_000));
+                new HostStatus("qemu:///system", true, "figures", 2, 37.5, 3, 8_000_000, 1_500_000),
+                new GroupChange("web", GroupChange.CREATED, "{\"scaler\": {\"maxReplicas\": 3}}", "created by an operator"),
+                new GroupChange("web", GroupChange.DELETED, "", "deleted by an operator"));
     }
 
     @Test

@@ -350,6 +350,35 @@ public final class OpsCommand implements OpsLogin {
         return listing(json, "groups", StatusView::groups);
     }
 
+    @Command(mixinStandardHelpOptions = true, name = "group")
+    int group(@Mixin JsonOption json, @Parameters(paramLabel = "create|delete") String what,
+              @Parameters(paramLabel = "NAME") String name,
+              @Parameters(paramLabel = "SPEC", arity = "0..1", description = "create: the group's configuration "
+                      + "element, JSON") String text,
+              @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "create: the spec read from FILE "
+                      + "(here: the scaler may run on another machine)") Path file) throws InterruptedException {
+        if (text != null && file != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give the spec as SPEC or --file FILE, "
+                    + "not both");
+        }
+        List<String> args = new ArrayList<>(List.of(what, name));
+        if (text != null || file != null) {
+            args.add(text != null ? text : specFile(file));
+        }
+        return scaler(json, "group", args.toArray(String[]::new));
+    }
+
+    /** A group's spec from a file, read here: the scaler may run on another machine. */
+    private static String specFile(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("--file " + file + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--file " + file + ": cannot read it: " + e.getMessage());
+        }
+    }
+
     @Command(mixinStandardHelpOptions = true, name = "hosts")
     int hosts(@Mixin JsonOption json) throws InterruptedException {
         return listing(json, "hosts", StatusView::hosts);

@@ -196,7 +196,8 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
             b.append(String.format(Locale.ROOT, "%-16s %5s %8s %9s  %-17s %s%s%n", g.get("name"), g.get("ready"),
                     g.get("replicas"), g.get("minReplicas") + ".." + g.get("maxReplicas"), g.get("policy"),
                     g.get("image") == null || "".equals(g.get("image")) ? "the built-in guest" : g.get("image"),
-                    Boolean.TRUE.equals(g.get("paused")) ? "  PAUSED" : ""));
+                    Boolean.TRUE.equals(g.get("deleting")) ? "  BEING DELETED"
+                            : Boolean.TRUE.equals(g.get("paused")) ? "  PAUSED" : ""));
         }
         return b.toString();
     }

@@ -109,20 +109,23 @@ public final class ScalerCommand implements Callable<Integer> {
     private static void act(VmscaleConfig c, BrokerConnection connection, List<AutoCloseable> running, PrintWriter out,
                             String lease, long waitedMs) {
         List<HostConnection> hosts = Stack.openHosts(c, running);
-        List<Provisioner> provisioners = Stack.provisioners(c, hosts, out, "scaler");
+        VmscaleConfig file = c;
+        // the groups made at run time before (kept by the broker), over the file's
+        io.vmscale.cli.config.RuntimeGroups kept = RunTimeGroupsWiring.kept(connection, out, "scaler");
+        VmscaleConfig effective = RunTimeGroupsWiring.effective(file, kept, out, "scaler");
+        String[] type = new String[1];
+        List<Provisioner> provisioners = Stack.provisioners(effective, hosts, out, "scaler", type);
         ExecutorService keeping = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "scaler-keep");
             t.setDaemon(true);
             return t;
         });
         running.add(keeping::shutdownNow);
-        Map<String, Scaler> scalers = new LinkedHashMap<>();
-        for (int i = 0; i < c.all().size(); i++) {
-            VmscaleConfig g = c.all().get(i);
+        java.util.function.BiFunction<VmscaleConfig, Provisioner, Scaler> start = (g, provisioner) -> {
             // what operators changed under the scaler before this one (kept on the broker): it goes on with it
             String state = "scaler." + g.name();
             java.util.Optional<RuntimeSettings> restored = connection.kept(state).flatMap(RuntimeSettings::fromJson);
-            Scaler scaler = Scaler.start(g.scaler(), provisioners.get(i), connection::publish, c.libvirt().uris().get(0),
+            Scaler scaler = Scaler.start(g.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
                     connection.source(), Stack.settings(g), Clock.systemUTC(), restored,
                     settings -> keeping.execute(() -> {
                         try {
@@ -133,9 +136,16 @@ public final class ScalerCommand implements Callable<Integer> {
                         }
                     }));
             running.add(scaler);
-            scalers.put(g.name(), scaler);
+            return scaler;
+        };
+        Map<String, Scaler> scalers = new LinkedHashMap<>();
+        for (int i = 0; i < effective.all().size(); i++) {
+            VmscaleConfig g = effective.all().get(i);
+            scalers.put(g.name(), start.apply(g, provisioners.get(i)));
         }
-        ScalerGroups groups = new ScalerGroups(scalers, connection.source());
+        ScalerGroups groups = new ScalerGroups(scalers, connection.source(), new RunTimeGroupsWiring.Maker(file,
+                effective, kept, g -> start.apply(g, Stack.provisioner(g, hosts, out, "scaler", type)), connection, out,
+                "scaler"));
         groups.listenTo(connection);
         for (Map.Entry<String, Scaler> each : scalers.entrySet()) {
             RuntimeSettings now = each.getValue().runtimeSettings();
@@ -155,7 +165,7 @@ public final class ScalerCommand implements Callable<Integer> {
                 out.printf("scaler: the broker is away: the lease %s may go to another scaler; stopping, so that one "
                         + "scaler acts at a time (started again, it stands by until it holds the lease)%n", lease);
                 out.flush();
-                scalers.values().forEach(Scaler::close);
+                groups.names().forEach(n -> groups.get(n).ifPresent(Scaler::close));
                 System.exit(1);
             }
         }, 100, 100, TimeUnit.MILLISECONDS);

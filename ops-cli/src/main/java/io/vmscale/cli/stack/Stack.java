@@ -9,6 +9,7 @@ import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.EmbeddedBroker;
 import io.vmscale.broker.Role;
 import io.vmscale.cli.common.Home;
+import io.vmscale.cli.config.RuntimeGroups;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.monitor.Monitor;
@@ -108,11 +109,10 @@ public final class Stack implements AutoCloseable {
     public static Stack start(VmscaleConfig c, PrintWriter out, String name,
                        java.util.function.Function<EmbeddedBroker, List<AutoCloseable>> watchers) {
         List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
+        VmscaleConfig file = c;
         try {
             String uri = c.libvirt().uris().get(0);
             List<HostConnection> hosts = openHosts(c, running);
-            List<Provisioner> provisioners = provisioners(c, hosts, out, name);
-            Provisioner provisioner = provisioners.get(0);
             EmbeddedBroker broker = EmbeddedBroker.start(c.broker());
             running.add(0, broker);
             running.addAll(1, watchers.apply(broker));
@@ -120,6 +120,12 @@ public final class Stack implements AutoCloseable {
             BrokerConnection scalerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("scaler"));
             BrokerConnection balancerConnection = broker.connect(Role.COMPONENT, BrokerConnection.source("balancer"));
             running.addAll(List.of(monitorConnection, scalerConnection, balancerConnection));
+            // the groups made at run time before (kept by the broker), over the file's
+            RuntimeGroups kept = RunTimeGroupsWiring.kept(scalerConnection, out, name);
+            c = RunTimeGroupsWiring.effective(file, kept, out, name);
+            String[] type = new String[1];
+            List<Provisioner> provisioners = provisioners(c, hosts, out, name, type);
+            Provisioner provisioner = provisioners.get(0);
             // consumers before producers: the balancer hears the first READY (a replica taken back at once)
             InetSocketAddress front = c.balancer().frontPort() > 0
                     ? new InetSocketAddress(c.balancer().frontBind(), c.balancer().frontPort()) : null;
@@ -131,6 +137,7 @@ public final class Stack implements AutoCloseable {
             Monitor monitor = Monitor.start(c.libvirt(), c.all().stream().map(VmscaleConfig::name).toList(),
                     c.monitor(), monitorConnection::publish, u -> u);
             running.add(monitor);
+            running.add(RunTimeGroupsWiring.monitor(monitorConnection, monitor));
             Map<String, Scaler> scalers = new LinkedHashMap<>();
             for (int i = 0; i < c.all().size(); i++) {
                 VmscaleConfig g = c.all().get(i);
@@ -139,7 +146,13 @@ public final class Stack implements AutoCloseable {
                 running.add(scaler);
                 scalers.put(g.name(), scaler);
             }
-            ScalerGroups groups = new ScalerGroups(scalers, scalerConnection.source());
+            ScalerGroups groups = new ScalerGroups(scalers, scalerConnection.source(), new RunTimeGroupsWiring.Maker(
+                    file, c, kept, g -> {
+                        Scaler scaler = Scaler.start(g.scaler(), provisioner(g, hosts, out, name, type),
+                                scalerConnection::publish, uri, scalerConnection.source(), settings(g), Clock.systemUTC());
+                        running.add(scaler);
+                        return scaler;
+                    }, scalerConnection, out, name));
             groups.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), %s%s%n", name,
                     broker.tcpUrl(), c.monitor().intervalMs(), c.scaler().policy(), c.scaler().minReplicas(),
@@ -158,6 +171,17 @@ public final class Stack implements AutoCloseable {
         }
     }
 
+    /** The file's configuration with the groups made at run time (kept by the broker) laid over it, each step said. */
+    public static VmscaleConfig effective(VmscaleConfig file, BrokerConnection connection, PrintWriter out,
+                                          String name) {
+        return RunTimeGroupsWiring.effective(file, RunTimeGroupsWiring.kept(connection, out, name), out, name);
+    }
+
+    /** The monitor reads a group's domains once it is created at run time, and no longer once it is deleted. */
+    public static AutoCloseable followGroups(BrokerConnection connection, Monitor monitor) {
+        return RunTimeGroupsWiring.monitor(connection, monitor);
+    }
+
     /** A group's scaler settings from its sections. */
     public static Scaler.Settings settings(VmscaleConfig g) {
         return Scaler.Settings.of(g.scaler(), g.balancer().work()).withApplication(g.application()).withGroup(g.name());
@@ -174,6 +198,8 @@ public final class Stack implements AutoCloseable {
                                    java.util.function.Supplier<List<io.vmscale.broker.event.Endpoint>> runningReplicas,
                                    InetSocketAddress front, List<AutoCloseable> running) {
         Balancer balancer = null;
+        RunTimeGroupsWiring.Traffic drivers = new RunTimeGroupsWiring.Traffic(connection, c); // and created ones'
+        running.add(drivers);
         for (VmscaleConfig g : c.all()) {
             if (g.traffic().builtin()) {
                 BalancerService balancing = BalancerService.start(connection, settings, runningReplicas, front,
@@ -181,8 +207,7 @@ public final class Stack implements AutoCloseable {
                 running.add(balancing);
                 balancer = balancing.balancer();
             } else { // what carries the traffic is the operator's: the built-in balancer would acknowledge drains too
-                running.add(TrafficService.start(connection, TrafficDriver.of(g.traffic(), g.name()),
-                        TrafficDriver.names(g.name()), g.traffic().sync(), g.name()));
+                drivers.start(g);
             }
         }
         return balancer;
@@ -207,8 +232,13 @@ public final class Stack implements AutoCloseable {
 
     /** Each group's provisioner, the first group's first; the domain type is chosen once, for all. */
     static List<Provisioner> provisioners(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
+        return provisioners(c, hosts, out, name, new String[1]);
+    }
+
+    /** @param type the domain type chosen before (null: none yet), and after */
+    static List<Provisioner> provisioners(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name,
+                                          String[] type) {
         List<Provisioner> all = new ArrayList<>();
-        String[] type = new String[1];
         for (VmscaleConfig g : c.all()) {
             all.add(provisioner(g, hosts, out, name, type));
         }
@@ -216,7 +246,7 @@ public final class Stack implements AutoCloseable {
     }
 
     /** @param type the domain type chosen before (null: none yet), and after */
-    private static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name,
+    static Provisioner provisioner(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name,
                                            String[] type) {
         List<ReplicaProvisioner> each = new ArrayList<>();
         for (HostConnection host : hosts) {

@@ -234,4 +234,20 @@ public final class HostGroup implements Provisioner {
     public boolean removesStopped() {
         return hosts.get(0).removesStopped();
     }
+
+    @Override
+    public boolean removesOnDelete() {
+        return hosts.get(0).removesOnDelete();
+    }
+
+    @Override
+    public void remove(String domain) {
+        if (hostOf.get(domain) == null && hosts.size() > 1) {
+            for (ReplicaProvisioner host : hosts) {
+                host.remove(domain); // gone everywhere is what we want
+            }
+            return;
+        }
+        of(domain).remove(domain);
+    }
 }

@@ -151,6 +151,20 @@ public interface Provisioner {
      */
     String stop(String domain, java.time.Duration graceful);
 
+    /**
+     * Removes the domain for good, the group being deleted: stopped at once, its definition and its volumes removed
+     * (template mode, whatever {@code undefineOnScaleDown} says); an operator's domain (pool mode) is only stopped.
+     * Idempotent; refuses a domain that is not the group's.
+     */
+    default void remove(String domain) {
+        stop(domain);
+    }
+
+    /** Whether {@link #remove} removes a stopped domain's definition (template mode): else it is left defined. */
+    default boolean removesOnDelete() {
+        return removesStopped();
+    }
+
     /** What exists now, from the hypervisor (not from memory). */
     Observation observe();
 

@@ -574,6 +574,38 @@ public final class ReplicaProvisioner implements Provisioner {
         return mode.removesStopped();
     }
 
+    @Override
+    public boolean removesOnDelete() {
+        return mode instanceof TemplateMode;
+    }
+
+    @Override
+    public void remove(String domain) {
+        stop(domain);
+        if (!removesOnDelete() || mode.removesStopped()) {
+            return; // an operator's domain stays defined; or stopping removed it already
+        }
+        try {
+            synchronized (this) {
+                if (host().domains(domain::equals).isEmpty()) {
+                    deleteVolumes(domain);
+                    return;
+                }
+                if (!owned(mark(domain))) {
+                    throw new ProvisioningException(domain + " on " + uri() + " does not carry the mark of the group "
+                            + group() + ": not ours, left alone");
+                }
+                host().undefine(domain);
+                deleteVolumes(domain);
+            }
+        } catch (ProvisioningException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ProvisioningException("cannot remove " + domain + " on " + uri() + ": " + e.getMessage(), e);
+        }
+        log.info("removed {} (the group is deleted)", domain);
+    }
+
     /** Its overlay disk and seed: {@code NAME.qcow2} and {@code NAME-seed.iso} in the base image's pool. */
     static List<String> volumesOf(String domain) {
         return List.of(domain + ".qcow2", domain + "-seed.iso");
