@@ -106,8 +106,11 @@ public final class BalancerService implements AutoCloseable {
             log.warn("ignored a command from {} with reply-to {} outside {}", from, command.replyTo(), Topic.REPLY_PREFIX);
             return;
         }
-        AdminResult result = group.isEmpty() || command.group().isEmpty() || command.group().equals(group)
-                ? balancer.handle(command) : otherGroup(command);
+        boolean mine = group.isEmpty() || command.group().isEmpty() || command.group().equals(group);
+        if (!mine && command.command().equals("status")) {
+            return; // that group's traffic driver answers for it
+        }
+        AdminResult result = mine ? balancer.handle(command) : otherGroup(command);
         if (result.ok()) {
             log.info("command from {}: {} {} -> {}", from, command.command(), command.args(), result.message());
         } else { // anything at all may come here: at most a line of it
@@ -117,12 +120,11 @@ public final class BalancerService implements AutoCloseable {
         connection.publish(command.replyTo(), result);
     }
 
-    /** A command for another group: {@code status} says whose traffic this is, anything else is refused. */
+    /** A command for another group (not {@code status}: its own traffic driver answers that): refused, saying why. */
     private AdminResult otherGroup(AdminCommand command) {
         String why = "the built-in balancer carries group " + group + "'s traffic, not " + command.group() + "'s ("
                 + "its traffic goes through its own traffic driver)";
-        return new AdminResult(command.requestId(), connection.source(), command.command().equals("status"), why,
-                Map.of());
+        return new AdminResult(command.requestId(), connection.source(), false, why, Map.of());
     }
 
     /**

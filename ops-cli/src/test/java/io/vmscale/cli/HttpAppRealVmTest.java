@@ -326,6 +326,35 @@ class HttpAppRealVmTest {
                             .anyMatch(d -> d.reasonCode().equals("RolloutCompleted")));
                     long rolled = load.ok.get();
                     await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > rolled + 10);
+
+                    // 6b. a rolling update to a broken image (its backing chain is gone: the image it was made over was
+                    //     deleted): its first new replica cannot start, the update rolls back by itself to the image
+                    //     before, and the serving replica is never touched: no request lost, nothing of the failed
+                    //     start left in the pool
+                    String broken = prefix + "-broken.qcow2";
+                    String gone = prefix + "-gone.qcow2";
+                    libvirt.volumes().createOverlay(AppImage.POOL, v2, gone);
+                    libvirt.volumes().createOverlay(AppImage.POOL, gone, broken);
+                    libvirt.volumes().delete(AppImage.POOL, gone);
+                    int beforeBroken = decisions.size();
+                    AdminResult toBroken = command(stack, "image", AppImage.POOL + "/" + broken);
+                    assertThat(toBroken.ok()).as(toBroken.message()).isTrue();
+                    await().atMost(Duration.ofSeconds(120)).until(() -> decisions.subList(beforeBroken, decisions.size())
+                            .stream().anyMatch(d -> d.reasonCode().equals("RollbackCompleted")));
+                    List<ScaleDecision> brokenSteps = List.copyOf(decisions.subList(beforeBroken, decisions.size()));
+                    log.info("broken image: {}", brokenSteps.stream().map(d -> d.reasonCode() + ": " + d.reason()).toList());
+                    assertThat(brokenSteps).filteredOn(d -> d.reasonCode().equals("RollbackStarted")).singleElement()
+                            .satisfies(d -> assertThat(d.reason()).contains("automatic rollback")
+                                    .contains("a new replica could not be started"));
+                    assertThat(command(stack, "status").data().get("replicas")).asString()
+                            .contains("image=" + AppImage.POOL + "/" + v2);
+                    assertThat(last(one, ReplicaState.READY)).isNotNull();
+                    assertThat(lifecycle).filteredOn(v -> v.domain().equals(one))
+                            .noneMatch(v -> v.state() == ReplicaState.DRAINING || v.state() == ReplicaState.STOPPING);
+                    assertThat(libvirt.volumes().names(AppImage.POOL)).filteredOn(v -> v.matches(
+                            java.util.regex.Pattern.quote(prefix) + "-\\d{4}.*")).allMatch(v -> v.startsWith(one));
+                    long afterBroken = load.ok.get();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > afterBroken + 10);
                     load.close();
                     log.info("load: {} answered, {} non-2xx, {} failed", load.ok, load.non2xx, load.failed);
                     assertThat(load.failures).as("no request lost during the scale-in and the rolling update").isEmpty();

@@ -280,6 +280,8 @@ final class ScalerAdmin {
         scaler.put("policy", loop.decider.policy().name());
         scaler.put("minReplicas", config.minReplicas());
         scaler.put("maxReplicas", config.maxReplicas());
+        scaler.put("high", config.thresholdWindow().high()); // the group's CPU thresholds, for a chart of it
+        scaler.put("low", config.thresholdWindow().low());
         scaler.put("wanted", loop.wanted);
         scaler.put("paused", loop.paused);
         scaler.put("dryRun", loop.dryRun);

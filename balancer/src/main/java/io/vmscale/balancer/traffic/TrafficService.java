@@ -3,9 +3,13 @@ package io.vmscale.balancer.traffic;
 import io.vmscale.balancer.ScalerListing;
 import io.vmscale.broker.BrokerConnection;
 import io.vmscale.broker.Subscription;
+import io.vmscale.broker.event.AdminCommand;
+import io.vmscale.broker.event.AdminResult;
+import io.vmscale.broker.event.AdminVerbs;
 import io.vmscale.broker.event.Event;
 import io.vmscale.broker.event.LbStats;
 import io.vmscale.broker.event.ReplicaState;
+import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -92,11 +96,29 @@ public final class TrafficService implements AutoCloseable {
     /** The same for the group {@code group} (its prefix; empty: the first), whose scaler it asks for the listing. */
     public static TrafficService start(BrokerConnection connection, TrafficDriver driver, Predicate<String> ours,
                                        Duration every, String group) {
+        return start(connection, driver, ours, every, group, group.isEmpty());
+    }
+
+    /**
+     * The same, answering {@code status} for its group: a command naming it, or naming none when {@code firstGroup} (the
+     * group is the configuration's top level).
+     */
+    public static TrafficService start(BrokerConnection connection, TrafficDriver driver, Predicate<String> ours,
+                                       Duration every, String group, boolean firstGroup) {
         TrafficService service = new TrafficService(driver, ours, e -> connection.publish(LbStats.ofGroup(e, group)),
                 every);
         try {
             service.scaler = new ScalerListing(connection, "traffic", group);
             service.subscriptions.add(connection.subscribe(VmLifecycle.class, e -> service.onLifecycle(e.body())));
+            service.subscriptions.add(connection.subscribe(AdminCommand.class, e -> {
+                AdminCommand command = e.body();
+                boolean mine = command.group().equals(group) || command.group().isEmpty() && firstGroup;
+                if (mine && command.command().equals("status") && STATUS_TARGETS.contains(command.target())
+                        && command.replyTo().startsWith(Topic.REPLY_PREFIX)) {
+                    connection.publish(command.replyTo(), service.status(command.requestId(), connection.source(),
+                            group));
+                }
+            }));
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -247,6 +269,43 @@ public final class TrafficService implements AutoCloseable {
             thread.execute(task);
         } catch (RejectedExecutionException e) {
             log.debug("traffic service closed: change dropped");
+        }
+    }
+
+    private static final Set<String> STATUS_TARGETS = Set.of(AdminVerbs.BALANCER, AdminVerbs.ALL);
+
+    /**
+     * {@code status}: what carries the group's traffic, its targets (draining ones marked), how many syncs were done
+     * and whether the last one worked.
+     */
+    AdminResult status(String requestId, String source, String group) {
+        try {
+            return call(() -> {
+                List<Object> list = new ArrayList<>();
+                long draining = 0;
+                for (TrafficDriver.Target t : targets.values()) {
+                    Map<String, Object> one = new LinkedHashMap<>();
+                    one.put("domain", t.domain());
+                    one.put("endpoint", t.endpoint() == null ? null : t.endpoint().toString());
+                    one.put("draining", t.draining());
+                    list.add(one);
+                    draining += t.draining() ? 1 : 0;
+                }
+                Map<String, Object> traffic = new LinkedHashMap<>();
+                traffic.put("group", group);
+                traffic.put("driver", driver.name());
+                traffic.put("targets", list);
+                traffic.put("syncs", syncs);
+                traffic.put("lastError", lastError);
+                traffic.put("inSync", authoritative && lastError == null);
+                String message = (group.isEmpty() ? "traffic" : "group " + group + "'s traffic") + " through "
+                        + driver.name() + ": " + targets.size() + " target(s)" + (draining > 0 ? " (" + draining
+                        + " draining)" : "") + ", " + syncs + " sync(s), " + (lastError != null ? "the last failed: "
+                        + lastError : authoritative ? "in sync" : "waiting for the scaler's listing");
+                return new AdminResult(requestId, source, true, message, Map.of("traffic", traffic));
+            });
+        } catch (RuntimeException e) {
+            return new AdminResult(requestId, source, false, "the traffic driver is stopping", Map.of());
         }
     }
 

@@ -10,8 +10,15 @@ import java.util.Map;
 
 /** What {@code ops status} shows, put together from the scaler's and the balancer's answers. */
 record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Object> balancer,
-                  Map<String, Object> scaler, Map<String, Object> broker, List<Object> hosts) {
+                  Map<String, Object> scaler, Map<String, Object> broker, List<Object> hosts,
+                  Map<String, Object> traffic, String trafficSaid) {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Without a traffic driver's answer. */
+    StatusView(List<Object> replicas, List<Object> decisions, Map<String, Object> balancer, Map<String, Object> scaler,
+               Map<String, Object> broker, List<Object> hosts) {
+        this(replicas, decisions, balancer, scaler, broker, hosts, Map.of(), "");
+    }
 
     @SuppressWarnings("unchecked")
     static StatusView of(OpsClient.Answers answers) {
@@ -21,6 +28,8 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         Map<String, Object> scaler = Map.of();
         Map<String, Object> broker = Map.of();
         List<Object> hosts = List.of();
+        Map<String, Object> traffic = Map.of();
+        String trafficSaid = "";
         for (AdminResult result : answers.results()) {
             Map<String, Object> data = result.data();
             if (result.responder().startsWith("scaler@")) {
@@ -28,13 +37,16 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                 decisions = (List<Object>) data.getOrDefault("decisions", List.of());
                 scaler = (Map<String, Object>) data.getOrDefault("scaler", Map.of());
                 hosts = (List<Object>) data.getOrDefault("hosts", List.of());
-            } else if (result.responder().startsWith("balancer@")) {
-                balancer = (Map<String, Object>) data.getOrDefault("balancer", Map.of());
+            } else if (result.responder().startsWith("balancer@") && data.containsKey("traffic")) {
+                traffic = (Map<String, Object>) data.get("traffic"); // a traffic driver's, for its group
+                trafficSaid = result.message();
+            } else if (result.responder().startsWith("balancer@") && data.containsKey("balancer")) {
+                balancer = (Map<String, Object>) data.get("balancer");
             } else if (result.responder().startsWith("broker@")) {
                 broker = (Map<String, Object>) data.getOrDefault("broker", Map.of());
             }
         }
-        return new StatusView(replicas, decisions, balancer, scaler, broker, hosts);
+        return new StatusView(replicas, decisions, balancer, scaler, broker, hosts, traffic, trafficSaid);
     }
 
     /** {@code {"replicas": [...], "decisions": [...], "balancer": {...}, "scaler": {...}, "broker": {...}}} */
@@ -46,6 +58,7 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
         all.put("scaler", scaler);
         all.put("broker", broker);
         all.put("hosts", hosts);
+        all.put("traffic", traffic);
         try {
             return JSON.writeValueAsString(all);
         } catch (JsonProcessingException e) {
@@ -142,6 +155,9 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     number(stats.get("p99Ms"), "%.2f"), totals.get("sent"), totals.get("answered"), totals.get("wrong"),
                     totals.get("timedOut"), number(balancer.get("capacity"), "%.0f"),
                     balancer.get("calibrations") == null ? "-" : balancer.get("calibrations")));
+        }
+        if (!trafficSaid.isEmpty()) {
+            b.append(trafficSaid).append('\n');
         }
         if (!broker.isEmpty()) {
             b.append(String.format(Locale.ROOT, "broker: journal %s, paging %s (disk guard at %s %%) in %s%n",

@@ -61,7 +61,7 @@ final class Metrics implements AutoCloseable {
     /** Each group's balancer or traffic driver's last stats. */
     private final Map<String, LbStats> lastStats = new ConcurrentHashMap<>();
     /** The groups' prefixes, the first (what an event naming no group is of) first. */
-    private final java.util.List<String> groups;
+    private final java.util.concurrent.CopyOnWriteArrayList<String> groups;
     private final Subscription subscription;
     private final HTTPServer server;
 
@@ -69,7 +69,7 @@ final class Metrics implements AutoCloseable {
         if (groups.isEmpty()) {
             throw new IllegalArgumentException("no group");
         }
-        this.groups = java.util.List.copyOf(groups);
+        this.groups = new java.util.concurrent.CopyOnWriteArrayList<>(groups);
         GaugeWithCallback.builder().name("vmscale_replicas").help("replicas in a state, as the scaler last said")
                 .labelNames("group", "state").callback(callback -> {
                     for (String group : this.groups) {
@@ -194,6 +194,14 @@ final class Metrics implements AutoCloseable {
                     inFlight.labelValues(group, endpoint).set(server.inFlight());
                 }
             });
+        } else if (event instanceof io.vmscale.broker.event.GroupChange g) { // made or removed at run time
+            if (g.change().equals(io.vmscale.broker.event.GroupChange.CREATED)) {
+                groups.addIfAbsent(g.group());
+            } else if (!g.group().equals(groups.get(0))) {
+                groups.remove(g.group());
+                lastStats.remove(g.group());
+                desired.remove(g.group());
+            }
         } else if (event instanceof HostStatus h) {
             hostUp.labelValues(h.host()).set(h.connected() ? 1 : 0);
             if (h.cpuPercent() >= 0) {

@@ -152,8 +152,9 @@ final class RunTimeGroupsWiring {
         }
 
         void start(VmscaleConfig g) {
+            boolean first = current.get().all().get(0).name().equals(g.name());
             drivers.computeIfAbsent(g.name(), n -> TrafficService.start(connection, TrafficDriver.of(g.traffic(), n),
-                    TrafficDriver.names(n), g.traffic().sync(), n));
+                    TrafficDriver.names(n), g.traffic().sync(), n, first));
         }
 
         private synchronized void onChange(GroupChange change) {

@@ -33,6 +33,33 @@ const figures = {renders: [], events: 0, handlingMs: 0, lagMs: 0};
 const decisions = [];
 const ejected = new Set();
 
+// ---- groups: the page shows and commands one at a time ----
+
+/** The group shown and commanded, by name; '' until the list is known: the first (the configuration's top level). */
+let group = '';
+/** The groups as the scaler listed them last, the first first: [{name, ready, replicas, ...}]. */
+let groups = [];
+/** The group's replicas are its domains: PREFIX-NNNN. */
+const domainOf = (name) => new RegExp('^' + name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '-\\d+$');
+let groupDomains = null; // null: every domain (the groups not known yet)
+
+/** Whether the event is the shown group's: its domains, its decisions, its traffic's stats; the rest is everyone's. */
+function shownGroup(envelope) {
+  const b = envelope.body;
+  const first = groups.length ? groups[0].name : '';
+  const shown = group || first;
+  switch (envelope.type) {
+    case 'cpu.sample':
+    case 'vm.lifecycle':
+      return !groupDomains || groupDomains.test(b.domain);
+    case 'scale.decision':
+    case 'lb.stats':
+      return !first || (b.group || first) === shown; // an older release names none: the first's
+    default:
+      return true;
+  }
+}
+
 /** The chart's series, with the semantics of io.vmscale.cli.chart.ChartModel (the PNG and the window). */
 const chart = {
   cpu: new Map(), // domain -> [[t, value]]
@@ -76,15 +103,6 @@ const chart = {
         break;
       }
       case 'scale.decision':
-      if (b.policy === 'rollout') {
-        $('rollout-progress').textContent = `${b.action} ${b.reasonCode}: ${b.reason}`;
-        if (b.reasonCode === 'RollbackStarted' || b.reasonCode === 'RolloutFailed') {
-          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-bad');
-        } else if (b.reasonCode.endsWith('Completed') || b.reasonCode === 'RolloutStarted'
-            || b.reasonCode === 'RolloutCheckpoint') {
-          raiseAlert(`${b.reasonCode}: ${b.reason}`, 'alert-scale');
-        }
-      }
         if (b.action === 'HOLD') return;
         this.markers.push({t, kind: b.action, label: b.action === 'MIGRATE' ? `MIGRATE ${b.domain} ${b.reasonCode}`
           : `${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}`});
@@ -172,6 +190,12 @@ async function start() {
   for (const button of document.querySelectorAll('#controls button')) {
     button.addEventListener('click', () => control(button));
   }
+  $('group').addEventListener('change', () => {
+    showGroup($('group').value, false);
+    showGroups(groups);
+  });
+  $('group-create').addEventListener('click', createGroup);
+  $('group-delete').addEventListener('click', deleteGroup);
   setInterval(render, 1000);
 }
 
@@ -243,8 +267,14 @@ function onConnect() {
   client.subscribe(replyTo, (message) => onAnswer(JSON.parse(message.body).body), {'subscription-type': 'MULTICAST'});
   if (!readOnly) {
     send('status', [], null); // what is there already: replicas, decisions, the scaler's settings
+    send('groups', [], null); // the groups: the first is shown until another is chosen
     // the replicas' last health checks between events
-    statusPoll = statusPoll || setInterval(() => { if (!readOnly && client.connected) send('status', [], null); }, 10000);
+    statusPoll = statusPoll || setInterval(() => {
+      if (!readOnly && client.connected) {
+        send('status', [], null);
+        send('groups', [], null);
+      }
+    }, 10000);
   }
 }
 
@@ -261,7 +291,7 @@ function onError(frame) {
   const requestId = receipts.get(frame.headers['receipt-id']);
   if (requestId) {
     const p = pending.get(requestId);
-    if (p && p.command === 'status') {
+    if (p && (p.command === 'status' || p.command === 'groups')) {
       readOnly = true; // the account may not send commands: a viewer
     }
     finish(requestId, `refused by the broker: user '${user}' may not send commands to vmscale.admin`, true);
@@ -282,12 +312,12 @@ function control(button) {
   send(command, args, output);
 }
 
-function send(command, args, output) {
+function send(command, args, output, said) {
   const requestId = crypto.randomUUID();
   const target = command === 'status' ? 'all' : BALANCER_COMMANDS.has(command) ? 'balancer' : 'scaler';
   const expected = command === 'status' ? ['scaler', 'balancer'] : [target];
   const receipt = 'cmd-' + requestId;
-  const shown = [command, ...args].join(' ');
+  const shown = said || [command, ...args].join(' ');
   if (!client.connected) { // between a lost connection and the next: nothing would carry it, say so at once
     if (output) {
       output.className = 'refused';
@@ -306,7 +336,7 @@ function send(command, args, output) {
   receipts.set(receipt, requestId);
   const envelope = {
     type: 'admin.command', v: 1, ts: new Date().toISOString(), source: 'console@' + user, seq: ++seq,
-    body: {requestId, replyTo, target, command, args},
+    body: {requestId, replyTo, target, command, args, group},
   };
   // no content-length: the broker then makes it a text message, as the components read them
   client.publish({
@@ -320,6 +350,7 @@ function onAnswer(result) {
   if (!p) return;
   p.answers.push(result);
   if (p.command === 'status') showStatus(result);
+  if (p.command === 'groups' && result.ok) showGroups(result.data.groups || []);
   if (p.expected.every((name) => p.answers.some((a) => a.responder.startsWith(name + '@')))) {
     finish(result.requestId, null);
   }
@@ -344,7 +375,7 @@ function finish(requestId, refusal, refused) {
     p.output.className = failed ? 'refused' : '';
     p.output.textContent = `${p.shown}: ${lines.join('; ')}`;
   }
-  if (refused && p.command === 'status') {
+  if (refused && (p.command === 'status' || p.command === 'groups')) {
     $('session').textContent = `${user} @ ${settings.brokerUrl} (read only)`;
   }
 }
@@ -371,8 +402,115 @@ function showStatus(result) {
   }
 }
 
+/** The groups' table and the chooser; the shown group stays unless it is gone (then the first). */
+function showGroups(list) {
+  groups = list;
+  if (!groups.length) return;
+  const names = groups.map((g) => g.name);
+  if (!group || !names.includes(group)) showGroup(names[0], !group);
+  const select = $('group');
+  select.replaceChildren(...names.map((name) => {
+    const option = document.createElement('option');
+    option.value = option.textContent = name;
+    return option;
+  }));
+  select.value = group;
+  $('groups').tBodies[0].replaceChildren(...groups.map((g) => {
+    const tr = document.createElement('tr');
+    tr.id = 'group-' + g.name;
+    const cells = [g.name, String(g.ready), String(g.replicas), `${g.minReplicas}..${g.maxReplicas}`, g.policy,
+      g.image || 'the built-in guest', g.deleting ? 'BEING DELETED' : g.paused ? 'PAUSED' : ''];
+    for (const text of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    if (g.name === group) tr.className = 'shown';
+    return tr;
+  }));
+  $('group-delete').disabled = names[0] === group;
+}
+
+/** Shows another group: what the page knew is the old group's, so it starts again from the new one's status. */
+function showGroup(name, keep) {
+  if (name === group) return;
+  group = name;
+  groupDomains = domainOf(name);
+  if (!keep) {
+    replicas.clear();
+    replicaOrder = null;
+    rowCache.clear();
+    decisions.length = 0;
+    for (const key of ['cpu', 'fleet', 'migrating', 'readyOn', 'pooled', 'calibrating']) chart[key].clear();
+    chart.ready.clear();
+    for (const key of ['replicas', 'throughput', 'p99', 'markers', 'calibrations']) chart[key].length = 0;
+    chart.dirty = true;
+    $('rollout-progress').textContent = '';
+    $('lb-figures').textContent = '';
+    send('status', [], null);
+  } else {
+    for (const domain of [...replicas.keys()]) {
+      if (!groupDomains.test(domain)) replicas.delete(domain);
+    }
+    replicaOrder = null;
+  }
+  $('shown-group').textContent = name;
+}
+
+/** The spec of the group to create: the JSON keys given, with the fields over them. */
+function newGroupSpec() {
+  const text = $('new-spec').value.trim();
+  let spec;
+  try {
+    spec = text ? JSON.parse(text) : {};
+  } catch (e) {
+    throw new Error('more keys: not valid JSON: ' + e.message);
+  }
+  if (typeof spec !== 'object' || Array.isArray(spec) || spec === null) throw new Error('more keys: expected a JSON object');
+  spec.scaler = {...(spec.scaler || {}), minReplicas: Number($('new-min').value), maxReplicas: Number($('new-max').value),
+    policy: $('new-policy').value};
+  const image = $('new-image').value.trim();
+  if (image) spec.application = {...(spec.application || {}), image};
+  return JSON.stringify(spec);
+}
+
+function createGroup() {
+  const output = $('group-create-out');
+  const name = $('new-name').value.trim();
+  if (!name) {
+    output.className = 'refused';
+    output.textContent = 'group create: give the group a name (its domains are NAME-NNNN)';
+    return;
+  }
+  let spec;
+  try {
+    spec = newGroupSpec();
+  } catch (e) {
+    output.className = 'refused';
+    output.textContent = 'group create ' + name + ': ' + e.message;
+    return;
+  }
+  send('group', ['create', name, spec], output, `group create ${name}`);
+}
+
+function deleteGroup() {
+  const output = $('group-delete-out');
+  const name = group;
+  if (!window.confirm(`Delete the group ${name}? Its replicas are drained and stopped, its domains and volumes removed.`)) {
+    output.className = '';
+    output.textContent = `group delete ${name}: not confirmed, nothing done`;
+    return;
+  }
+  send('group', ['delete', name], output, `group delete ${name}`);
+}
+
 function scalerSummary(s) {
   const r = s.rollout || {};
+  if (typeof s.high === 'number' && typeof s.low === 'number' && (s.high !== settings.high || s.low !== settings.low)) {
+    settings.high = s.high; // the shown group's thresholds: the chart's HIGH and LOW lines
+    settings.low = s.low;
+    chart.dirty = true;
+  }
   $('scaler-summary').textContent = `scaler: ${s.policy}, replicas ${s.minReplicas}..${s.maxReplicas}`
     + (s.paused ? ', PAUSED' : '') + (s.dryRun ? ', DRY RUN' : '') + (s.desired != null ? `, scaling to ${s.desired}` : '')
     + (r.image ? `, image ${r.image}` : '');
@@ -391,6 +529,14 @@ function scalerSummary(s) {
 // ---- events ----
 
 function onEvent(envelope) {
+  if (envelope.type === 'group.change') {
+    const b = envelope.body;
+    raiseAlert(`group ${b.group} ${b.change}${b.reason ? ': ' + b.reason : ''}`,
+      b.change === 'deleted' ? 'alert-bad' : 'alert-scale');
+    if (!readOnly) send('groups', [], null);
+    return;
+  }
+  if (!shownGroup(envelope)) return;
   chart.accept(envelope);
   const b = envelope.body;
   const now = Date.parse(envelope.ts);

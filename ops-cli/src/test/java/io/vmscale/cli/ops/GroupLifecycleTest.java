@@ -86,6 +86,13 @@ class GroupLifecycleTest {
             assertThat(ops(out, err, "groups")).isZero();
             assertThat(out.toString()).contains("web ").contains("0..3");
             assertThat(ops(out, err, "--group", "web", "max", "2")).isZero();
+            // its traffic driver answers for it: what carries its traffic, in sync with the scaler's listing
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                out.getBuffer().setLength(0);
+                return ops(out, err, "--group", "web", "status") == 0
+                        && out.toString().contains("group web's traffic through exec: 0 target(s), ")
+                        && out.toString().contains(", in sync");
+            });
         }
         assertThat(log.toString()).contains("groups-test: group web created");
 
