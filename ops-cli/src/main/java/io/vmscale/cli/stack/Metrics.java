@@ -21,6 +21,7 @@ import io.vmscale.broker.event.VmLifecycle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -198,9 +199,13 @@ final class Metrics implements AutoCloseable {
             if (g.change().equals(io.vmscale.broker.event.GroupChange.CREATED)) {
                 groups.addIfAbsent(g.group());
             } else if (!g.group().equals(groups.get(0))) {
+                states.keySet().removeIf(domain -> groupOf(domain).equals(g.group()));
                 groups.remove(g.group());
                 lastStats.remove(g.group());
                 desired.remove(g.group());
+                for (var gauge : List.of(cpu, state, ejected, inFlight)) {
+                    gauge.removeIf(labels -> labels.get(0).equals(g.group()));
+                }
             }
         } else if (event instanceof HostStatus h) {
             hostUp.labelValues(h.host()).set(h.connected() ? 1 : 0);

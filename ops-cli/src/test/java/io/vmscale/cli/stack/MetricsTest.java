@@ -120,6 +120,40 @@ class MetricsTest {
                     .containsEntry("vmscale_host_up{host=\"qemu:///system\"}", 1.0)
                     .containsEntry("vmscale_host_active_vcpus{host=\"qemu:///system\"}", 2.0);
 
+            // the Grafana dashboard reads these: each of its metrics is scraped, each panel but the hosts' by group
+            com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(java.nio.file.Path.of("..", "docs", "grafana-dashboard.json").toFile());
+            java.util.List<String> exprs = new java.util.ArrayList<>();
+            dashboard.path("panels").forEach(panel -> panel.path("targets").forEach(t -> exprs.add(t.path("expr").asText())));
+            assertThat(exprs).isNotEmpty();
+            java.util.Set<String> scraped = new java.util.HashSet<>();
+            m.keySet().forEach(k -> scraped.add(k.replaceAll("\\{.*", "")));
+            for (String expr : exprs) {
+                java.util.regex.Matcher names = Pattern.compile("vmscale_[a-z_]+").matcher(expr);
+                while (names.find()) {
+                    assertThat(scraped).as("the dashboard's %s", expr).contains(names.group());
+                }
+                if (!expr.contains("vmscale_host_")) {
+                    assertThat(expr).as("a panel of groups' figures").contains("group=~\"$group\"");
+                }
+            }
+
+            // a group made at run time is labelled from then on; a deleted one's figures go
+            scaler.publish(new io.vmscale.broker.event.GroupChange("api", io.vmscale.broker.event.GroupChange.CREATED,
+                    "{}", "created by an operator"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> scrape(metrics).containsKey(
+                    "vmscale_replicas{group=\"api\",state=\"READY\"}"));
+            scaler.publish(new io.vmscale.broker.event.GroupChange("web", io.vmscale.broker.event.GroupChange.DELETED,
+                    "", "deleted by an operator"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !scrape(metrics).containsKey(
+                    "vmscale_balancer_sent_total{group=\"web\"}"));
+            assertThat(scrape(metrics)).doesNotContainKeys("vmscale_replicas_desired{group=\"web\"}",
+                            "vmscale_replicas{group=\"web\",state=\"READY\"}",
+                            "vmscale_replica_state{domain=\"web-0000\",group=\"web\",state=\"READY\"}",
+                            "vmscale_balancer_replica_in_flight{endpoint=\"127.0.0.1:21200\",group=\"web\"}")
+                    .containsEntry("vmscale_replicas{group=\"vmscale\",state=\"READY\"}", 1.0)
+                    .containsKey("vmscale_balancer_sent_total{group=\"vmscale\"}");
+
             scaler.publish(new VmLifecycle("vmscale-0000", "qemu:///system", at, ReplicaState.STOPPED, "scale down"));
             await().atMost(Duration.ofSeconds(10)).until(() -> !scrape(metrics).containsKey(
                     "vmscale_replica_state{domain=\"vmscale-0000\",group=\"vmscale\",state=\"READY\"}"));
