@@ -171,24 +171,34 @@ class HttpAppRealVmTest {
     }
 
     /**
-     * Two groups: the first, {@code udp}, the built-in UDP service with one replica and the built-in balancer's load;
-     * then the HTTP application of {@code apps/http/vmscale.json}, the group {@code prefix}, through HAProxy.
+     * The first group, {@code udp}: the built-in UDP service with one replica and the built-in balancer's load. The
+     * HTTP application joins it at run time ({@link #httpSpec}).
      */
-    private VmscaleConfig config(String udp, String prefix, Haproxy haproxy) throws Exception {
+    private VmscaleConfig config(String udp) {
+        VmscaleConfig demo = FullDemo.demoConfig(ConfigLoader.defaults(), dir.resolve("broker"));
+        io.vmscale.scaler.ScalerConfig one = demo.scaler().toBuilder().minReplicas(1).maxReplicas(1).build();
+        return new VmscaleConfig(demo.broker(), demo.libvirt().withPrefix(udp), demo.monitor(), demo.provisioning(),
+                one, demo.balancer(), demo.guest(), demo.application(), demo.traffic());
+    }
+
+    /**
+     * The HTTP application of {@code apps/http/vmscale.json} as a group's spec, the group {@code prefix} through
+     * HAProxy: what an operator gives {@code ops group create}.
+     */
+    private static String httpSpec(String prefix, Haproxy haproxy) throws Exception {
         ObjectNode json = (ObjectNode) JSON.readTree(Home.resolve("apps/http/vmscale.json").toFile());
-        json.withObject("/libvirt").put("prefix", prefix);
         json.withObject("/provisioning").put("hostPortBase", 30000 + (int) (Math.random() * 20000));
         json.withObject("/traffic").put("haproxySocket", haproxy.socket.toString());
         ObjectNode scaler = json.withObject("/scaler");
         // room counts every group's vCPUs: the UDP group's replica holds one of this machine's two cores' worth
         scaler.put("minReplicas", 1).put("maxReplicas", 2).put("cooldownSeconds", 0).put("maxVcpusPerCore", 2.0);
-        VmscaleConfig app = ConfigLoader.parse("apps/http/vmscale.json (test)", JSON.writeValueAsString(json));
-        VmscaleConfig demo = FullDemo.demoConfig(ConfigLoader.defaults(), dir.resolve("broker"));
-        VmscaleConfig http = new VmscaleConfig(demo.broker(), demo.libvirt().withPrefix(prefix), demo.monitor(),
-                app.provisioning(), app.scaler(), app.balancer(), app.guest(), app.application(), app.traffic());
-        io.vmscale.scaler.ScalerConfig one = demo.scaler().toBuilder().minReplicas(1).maxReplicas(1).build();
-        return new VmscaleConfig(demo.broker(), demo.libvirt().withPrefix(udp), demo.monitor(), demo.provisioning(),
-                one, demo.balancer(), demo.guest(), demo.application(), demo.traffic(), List.of(http));
+        return JSON.writeValueAsString(json);
+    }
+
+    /** {@code group create|delete ...}, as {@code ops group} sends it. */
+    private static AdminResult group(Stack stack, String... args) {
+        return stack.groups().handle(new AdminCommand("t-" + UUID.randomUUID(), "vmscale.reply.test", "scaler", "group",
+                List.of(args), ""));
     }
 
     private Stack start(VmscaleConfig config, String name) {
@@ -251,10 +261,13 @@ class HttpAppRealVmTest {
         String udpReplica = udp + "-0000";
         try (HostConnection libvirt = HostConnection.open(URI_SYSTEM); Haproxy haproxy = new Haproxy()) {
             AppImage image = AppImage.http(Home.dir(), libvirt, line -> log.info("{}", line));
-            VmscaleConfig config = config(udp, prefix, haproxy);
+            VmscaleConfig config = config(udp);
             try {
                 Stack stack = start(config, "http-test");
                 try {
+                    // the HTTP group made at run time, as an operator would with 'ops group create'
+                    AdminResult made = group(stack, "create", prefix, httpSpec(prefix, haproxy));
+                    assertThat(made.ok()).as(made.message()).isTrue();
                     assertThat(command(stack, "pause").ok()).isTrue(); // the operator's counts only
                     // 0. beside it, the UDP group: one replica serving the built-in balancer's load all along
                     await().atMost(BOOT).until(() -> count(udpReplica, ReplicaState.READY) == 1);
@@ -286,10 +299,12 @@ class HttpAppRealVmTest {
                     stack.close(); // the replicas run on: the next start takes them back
                 }
 
-                // 4. vmscale restarted: both taken back, HAProxy still lists exactly them
+                // 4. vmscale restarted: the group made at run time is back (kept on the broker), both replicas taken
+                //    back, HAProxy still lists exactly them
                 lifecycle.clear();
                 stack = start(config, "http-test-again");
                 try {
+                    assertThat(stack.groups().names()).containsExactly(udp, prefix);
                     await().atMost(Duration.ofSeconds(60)).until(() -> count(zero, ReplicaState.READY) == 1
                             && count(one, ReplicaState.READY) == 1);
                     assertThat(haproxy.servers()).containsExactly(zero, one);
@@ -399,6 +414,20 @@ class HttpAppRealVmTest {
                     assertThat(lastStats(prefix)).as("the HTTP group's own traffic stats").isNotNull();
                     assertThat(lastStats(prefix).servers().keySet()).doesNotContain(udpEndpoint);
                     assertThat(lastStats(udp).servers().keySet()).containsOnly(udpEndpoint);
+
+                    // 9. the HTTP group deleted: its replicas drained out of HAProxy and stopped, its domains and
+                    //    volumes gone; the UDP group serves on
+                    AdminResult deleting = group(stack, "delete", prefix);
+                    assertThat(deleting.ok()).as(deleting.message()).isTrue();
+                    Stack running = stack;
+                    await().atMost(BOOT).until(() -> !running.groups().names().contains(prefix));
+                    assertThat(libvirt.domains().names(n -> n.startsWith(prefix + "-"))).isEmpty();
+                    assertThat(libvirt.volumes().names(AppImage.POOL)).noneMatch(v -> v.matches(
+                            java.util.regex.Pattern.quote(prefix) + "-\\d{4}.*"));
+                    assertThat(haproxy.servers()).isEmpty();
+                    assertThat(decisions).anyMatch(d -> d.group().equals(prefix) && d.reasonCode().equals("GroupDeleted"));
+                    assertThat(running.monitor().prefixes()).containsExactly(udp);
+                    assertThat(lastStats(udp).wrong()).isZero();
                 } finally {
                     stack.close();
                 }

@@ -396,9 +396,17 @@ public final class Scaler implements AutoCloseable {
         return loop.call(() -> loop.retiring != null);
     }
 
-    /** A deletion's step: drain the next replica; once none serves and the pool is empty, remove what is left. */
+    /**
+     * A deletion's step: a replica still starting is not waited for (its probe stops, it is stopped as a failed one
+     * is); drain the next READY one; once none is left and the pool is empty, remove what libvirt still has.
+     */
     private void retireStep(Instant now) {
         loop.wanted = 0;
+        for (Fleet.Member starting : loop.fleet.in(ReplicaState.STARTING)) {
+            loop.abandoned.add(starting.domain());
+            decisions.announce(loop.fleet.move(starting.domain(), ReplicaState.FAILED, now, "the group is deleted"),
+                    ReplicaState.FAILED, "abandoned: the group is being deleted (its start is not waited for)");
+        }
         if (!reconcile(now) || serving.busy() || pooling.busy() || loop.fleet.size() > 0) {
             return;
         }

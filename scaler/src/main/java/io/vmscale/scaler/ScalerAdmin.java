@@ -93,7 +93,8 @@ final class ScalerAdmin {
         String policyName = loop.decider.policy().name();
         Map<String, Object> data = Map.of();
         if (loop.retiring != null && !name.equals("status") && !name.equals("hosts")) {
-            throw new IllegalArgumentException("the group " + loop.settings.group() + " is being deleted: its replicas "
+            throw new IllegalArgumentException("the group " + (loop.settings.group().isEmpty() ? ""
+                    : loop.settings.group() + " ") + "is being deleted: its replicas "
                     + "are drained and removed; nothing else is done for it");
         }
         String message = switch (name) {

@@ -41,10 +41,33 @@ class RollingUpdateTest {
         fake.pool("images", "base.qcow2", "v2.qcow2", "broken.qcow2");
         fake.broken("broken.qcow2");
         ScalerHarness h = new ScalerHarness(dir, fake, 2, 4, 0, image("images/base.qcow2"));
+        h.awaitReady(2); // killed mid-start, the next scaler would number its replicas otherwise
         h.kill();
         h.start(h.config.toBuilder().rollout(rollout).build());
         h.awaitReady(2);
         return h;
+    }
+
+    @Test
+    void aGroupDeletedDuringARolloutWaitsForNoStartAndLeavesNoDomainNorVolume() throws Exception {
+        FakeHypervisor fake = new FakeHypervisor(4);
+        try (ScalerHarness h = twoReplicas(fake, ScalerConfig.RolloutConfig.DEFAULTS)) {
+            assertThat(h.command("image", "images/broken.qcow2").ok()).isTrue();
+            String booting = name(2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> h.state(booting) == ReplicaState.STARTING);
+            // its application never answers: the deletion does not wait for its probe (5 s here)
+            long t0 = System.nanoTime();
+            h.scaler.retire("the operator deleted the group").get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+            assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(booting) && v.state() == ReplicaState.FAILED)
+                    .extracting(VmLifecycle::reason)
+                    .containsExactly("abandoned: the group is being deleted (its start is not waited for)");
+            assertThat(h.decisions()).anyMatch(d -> d.reasonCode().equals("GroupDeleted") && d.toReplicas() == 0);
+            assertThat(h.decisions()).noneMatch(d -> d.action() == ScaleAction.REPLACE);
+            assertThat(fake.names()).isEmpty();
+            assertThat(fake.pool("images").keySet()).containsOnly("base.qcow2", "v2.qcow2", "broken.qcow2");
+            assertThat(h.command("scale", "1").message()).startsWith("the group is being deleted");
+        }
     }
 
     /** The base image each running replica's overlay was made from. */
