@@ -181,16 +181,33 @@ class ScalerGroupsTest {
         }
     }
 
-    /** Makes groups as an operator creates them: each a harness on the shared host, its spec only checked to be JSON. */
-    private final class Made implements ScalerGroups.Lifecycle {
-        final FakeHypervisor host;
-        final int base;
+    /**
+     * The group udp with its first replica READY, in groups made at run time as an operator makes them: each a harness
+     * on the same host, its spec only checked to be JSON.
+     */
+    private final class Made implements ScalerGroups.Lifecycle, AutoCloseable {
+        final FakeHypervisor host = new FakeHypervisor(8);
+        final int base = 40000 + (int) (Math.random() * 20000);
         final Map<String, ScalerHarness> made = new java.util.concurrent.ConcurrentHashMap<>();
         final List<GroupChange> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final ScalerHarness udp;
+        final ScalerGroups groups;
 
-        Made(FakeHypervisor host, int base) {
-            this.host = host;
-            this.base = base;
+        Made() throws Exception {
+            udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base);
+            try {
+                udp.awaitReady(1);
+            } catch (RuntimeException e) {
+                udp.close();
+                throw e;
+            }
+            groups = new ScalerGroups(new LinkedHashMap<>(Map.of("udp", udp.scaler)), "scaler@test", this);
+        }
+
+        @Override
+        public void close() {
+            made.values().forEach(h -> h.scaler.close());
+            udp.close();
         }
 
         @Override
@@ -226,12 +243,10 @@ class ScalerGroupsTest {
 
     @Test
     void aGroupIsCreatedAndDeletedAtRunTimeWithoutDisturbingAnother() throws Exception {
-        FakeHypervisor host = new FakeHypervisor(8);
-        int base = 40000 + (int) (Math.random() * 20000);
-        Made made = new Made(host, base);
-        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base)) {
-            udp.awaitReady(1);
-            ScalerGroups groups = new ScalerGroups(new LinkedHashMap<>(Map.of("udp", udp.scaler)), "scaler@test", made);
+        try (Made made = new Made()) {
+            FakeHypervisor host = made.host;
+            ScalerHarness udp = made.udp;
+            ScalerGroups groups = made.groups;
             AdminResult bad = send(groups, "", "group", "create", "web", "min 1");
             assertThat(bad.ok()).isFalse();
             assertThat(bad.message()).isEqualTo("group web's spec: expected a JSON object");
@@ -281,19 +296,17 @@ class ScalerGroupsTest {
                 assertThat(send(groups, "", "group", "create", "web", "{}").ok()).isTrue();
                 made.made.get("web").awaitReady(1);
             } finally {
-                made.made.values().forEach(h -> h.scaler.close());
+                made.made.values().forEach(h -> h.scaler.close()); // before the host's guests close
             }
         }
     }
 
     @Test
     void aGroupDeletedWhileItsStartIsInLibvirtLeavesNothingBehind() throws Exception {
-        FakeHypervisor host = new FakeHypervisor(8);
-        int base = 40000 + (int) (Math.random() * 20000);
-        Made made = new Made(host, base);
-        try (ScalerHarness udp = ScalerHarness.group(Files.createDirectory(dir.resolve("udp")), host, "udp", 1, 3, base)) {
-            udp.awaitReady(1);
-            ScalerGroups groups = new ScalerGroups(new LinkedHashMap<>(Map.of("udp", udp.scaler)), "scaler@test", made);
+        try (Made made = new Made()) {
+            FakeHypervisor host = made.host;
+            ScalerHarness udp = made.udp;
+            ScalerGroups groups = made.groups;
             assertThat(send(groups, "", "group", "create", "web", "{}").ok()).isTrue();
             ScalerHarness web = made.made.get("web");
             try {
@@ -316,7 +329,7 @@ class ScalerGroupsTest {
                 assertThat(web.saw("web-0001", ReplicaState.STOPPED)).as("the replica being started went too").isTrue();
                 assertThat(udp.scaler.replicas()).containsExactly(Map.entry("udp-0000", ReplicaState.READY));
             } finally {
-                made.made.values().forEach(h -> h.scaler.close());
+                made.made.values().forEach(h -> h.scaler.close()); // before the host's guests close
             }
         }
     }
