@@ -391,11 +391,6 @@ public final class Scaler implements AutoCloseable {
         return done;
     }
 
-    /** Whether the group is being deleted. */
-    public boolean retiring() {
-        return loop.call(() -> loop.retiring != null);
-    }
-
     /**
      * A deletion's step: a replica still starting is not waited for (its probe stops, it is stopped as a failed one
      * is); drain the next READY one; once none is left and the pool is empty, remove what libvirt still has.
@@ -410,10 +405,8 @@ public final class Scaler implements AutoCloseable {
         if (!reconcile(now) || serving.busy() || pooling.busy() || loop.fleet.size() > 0) {
             return;
         }
-        List<String> left = loop.lastObservation.replicas().stream().map(Provisioner.Observed::domain)
-                .filter(d -> provisioner.removesOnDelete() || loop.lastObservation.replicas().stream()
-                        .anyMatch(o -> o.domain().equals(d) && o.running()))
-                .toList();
+        List<String> left = loop.lastObservation.replicas().stream()
+                .filter(o -> provisioner.removesOnDelete() || o.running()).map(Provisioner.Observed::domain).toList();
         if (left.isEmpty()) {
             if (!loop.retiring.isDone()) {
                 log.info("scaler: group {} deleted: no domain of it is left", loop.settings.group());

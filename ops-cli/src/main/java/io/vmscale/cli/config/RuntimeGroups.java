@@ -76,11 +76,6 @@ public final class RuntimeGroups {
         }
     }
 
-    /** The groups created at run time, by name, in order. */
-    public synchronized Map<String, String> createdGroups() {
-        return Map.copyOf(created);
-    }
-
     /**
      * The file's configuration with what was kept laid over it (see the class), each step said to {@code log}.
      * A created group that no longer fits with the file's (a prefix now taken, a key the file's defaults refuse) is
