@@ -230,12 +230,11 @@ public final class Stack implements AutoCloseable {
         return provisioner(c, hosts, out, name, new String[1]);
     }
 
-    /** Each group's provisioner, the first group's first; the domain type is chosen once, for all. */
-    static List<Provisioner> provisioners(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name) {
-        return provisioners(c, hosts, out, name, new String[1]);
-    }
-
-    /** @param type the domain type chosen before (null: none yet), and after */
+    /**
+     * Each group's provisioner, the first group's first; the domain type is chosen once, for all.
+     *
+     * @param type the domain type chosen before (null: none yet), and after: a group made later takes it
+     */
     static List<Provisioner> provisioners(VmscaleConfig c, List<HostConnection> hosts, PrintWriter out, String name,
                                           String[] type) {
         List<Provisioner> all = new ArrayList<>();
