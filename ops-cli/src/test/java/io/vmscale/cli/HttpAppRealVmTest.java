@@ -330,15 +330,22 @@ class HttpAppRealVmTest {
                     assertThat(libvirt.volumes().names(AppImage.POOL)).as("its overlay and seed went with it")
                             .noneMatch(v -> v.startsWith(one));
 
-                    // 6. a rolling update to another image under the same load: the new replica READY and baked before
-                    //    the old one drains; not one request lost
+                    // 6. the group's spec changed to another image under the same load ('ops group change'): its
+                    //    scaler starts again with it, takes the serving replica back without a pause in service, and
+                    //    rolls the image out: the new replica READY and baked before the old one drains; not one
+                    //    request lost
                     String v2 = prefix + "-v2.qcow2"; // the same system, as a new base image: an overlay of the first
                     libvirt.volumes().createOverlay(AppImage.POOL, image.disk().getFileName().toString(), v2);
                     lifecycle.clear();
-                    AdminResult set = command(stack, "image", AppImage.POOL + "/" + v2);
+                    AdminResult set = group(stack, "change", prefix, "{\"application\": {\"image\": \""
+                            + AppImage.POOL + "/" + v2 + "\"}}");
                     assertThat(set.ok()).as(set.message()).isTrue();
+                    assertThat(set.message()).contains("(application.image)")
+                            .contains("a rolling update replaces them with replicas booting " + AppImage.POOL + "/" + v2);
                     await().atMost(BOOT.plusSeconds(60)).until(() -> decisions.stream()
                             .anyMatch(d -> d.reasonCode().equals("RolloutCompleted")));
+                    assertThat(decisions).filteredOn(d -> d.reasonCode().equals("RolloutStarted")).singleElement()
+                            .satisfies(d -> assertThat(d.reason()).startsWith("the operator changed the group's image"));
                     long rolled = load.ok.get();
                     await().atMost(Duration.ofSeconds(30)).until(() -> load.ok.get() > rolled + 10);
 

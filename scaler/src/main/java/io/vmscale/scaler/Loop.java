@@ -91,6 +91,13 @@ final class Loop {
     RollingUpdate.Run rollout;
     /** Set once the group is being deleted ({@link Scaler#retire}): completed when its last domain is gone. */
     CompletableFuture<Void> retiring;
+    /**
+     * Set once the group's scaler is being replaced by one with a new spec ({@link Scaler#handOver}): completed with
+     * what operators changed once no action is under way; nothing is started meanwhile.
+     */
+    CompletableFuture<RuntimeSettings> handingOver;
+    /** Who changed the group's image through its spec, until its replicas are taken back and the update starts. */
+    String pendingRollout;
     /** Told the run-time settings after each operator's change (kept on the broker by a standalone scaler). */
     java.util.function.Consumer<RuntimeSettings> keeper = settings -> { };
 

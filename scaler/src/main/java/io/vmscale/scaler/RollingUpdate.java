@@ -114,6 +114,11 @@ final class RollingUpdate {
         return begin(loop.previousImage, loop.image, false, by);
     }
 
+    /** The group's spec changed its image from {@code from}: the replicas booting another are replaced. */
+    String replaceFrom(String from, String by) {
+        return begin(from, loop.image, false, by);
+    }
+
     /** {@code rollout rollback}: back to the image before, itself a rolling update. */
     String rollback(String by, String why) {
         Run run = loop.rollout;

@@ -333,6 +333,10 @@ public final class Scaler implements AutoCloseable {
     private void tickOnce() {
         try {
             Instant now = loop.now();
+            if (loop.handingOver != null) {
+                handOverStep();
+                return;
+            }
             if (loop.retiring != null) {
                 retireStep(now);
                 return;
@@ -346,6 +350,14 @@ public final class Scaler implements AutoCloseable {
             }
             if (serving.backingOff(now)) {
                 return; // the last action failed: no new one before the back-off ends
+            }
+            if (loop.pendingRollout != null) {
+                String by = loop.pendingRollout;
+                loop.pendingRollout = null;
+                if (!rollout.outdated().isEmpty()) {
+                    rollout.replaceFrom(loop.previousImage, by);
+                    return;
+                }
             }
             decide(now);
             if (converged()) {
@@ -389,6 +401,57 @@ public final class Scaler implements AutoCloseable {
             done.completeExceptionally(new IllegalStateException("the scaler is stopping"));
         }
         return done;
+    }
+
+    /**
+     * Stops acting so that a scaler started with the group's new spec takes its replicas back (as after a restart):
+     * nothing new is started from now on (the policy, the schedules, the pool, health checks), the actions under way
+     * finish. Completes with what operators changed (to go on with under the next scaler) once none is under way; the
+     * caller then closes this one. Refused (completed exceptionally) while a rolling update runs or the group is being
+     * deleted.
+     */
+    public CompletableFuture<RuntimeSettings> handOver() {
+        CompletableFuture<RuntimeSettings> done = new CompletableFuture<>();
+        boolean taken = loop.submit(() -> {
+            if (loop.retiring != null || loop.handingOver != null) {
+                done.completeExceptionally(new IllegalStateException(loop.retiring != null
+                        ? "the group is being deleted" : "the group is being changed already"));
+                return;
+            }
+            if (loop.rollout != null) {
+                done.completeExceptionally(new IllegalStateException("a " + loop.rollout.word() + " to "
+                        + loop.rollout.to + " is under way: 'ops rollout cancel' or wait until it ends"));
+                return;
+            }
+            loop.handingOver = done;
+            handOverStep();
+        });
+        if (!taken) {
+            done.completeExceptionally(new IllegalStateException("the scaler is stopping"));
+        }
+        return done;
+    }
+
+    private void handOverStep() {
+        if (loop.handingOver.isDone() || serving.busy() || pooling.busy()) {
+            return;
+        }
+        watch.close();
+        serving.close();
+        pooling.close();
+        loop.handingOver.complete(loop.runtimeSettings());
+    }
+
+    /**
+     * The group's spec changed the image new replicas boot from {@code from}: once the replicas running are taken back
+     * (this scaler just started with the new spec), those booting another image are replaced by a rolling update, as
+     * {@code ops image} does; {@code ops rollout rollback} returns to {@code from}.
+     */
+    public void rollOutFrom(String from, String by) {
+        loop.submit(() -> {
+            loop.previousImage = from;
+            loop.pendingRollout = by;
+        });
     }
 
     /**

@@ -33,7 +33,8 @@ public final class ScalerGroups {
     private static final Logger log = LoggerFactory.getLogger(ScalerGroups.class);
 
     /**
-     * What makes and keeps groups at run time ({@code group create}, {@code group delete}): the configuration's side.
+     * What makes and keeps groups at run time ({@code group create}, {@code group change}, {@code group delete}): the
+     * configuration's side.
      */
     public interface Lifecycle {
         /**
@@ -42,8 +43,33 @@ public final class ScalerGroups {
          */
         Scaler create(String name, String spec);
 
+        /**
+         * Checks a change of a group's spec ({@code patch}: a JSON merge patch over its configuration element) with
+         * the other groups, a new image included (it must be in the group's storage pool on every host); an
+         * {@link IllegalArgumentException} names the key that is wrong. Nothing is in force until {@link Respec#start}.
+         */
+        default Respec respec(String name, String patch) {
+            throw new IllegalArgumentException("groups are not changed at run time here: the configuration's groups "
+                    + "are the scaler's");
+        }
+
         /** A group was created (its scaler runs) or deleted (none of its domains is left): keep it, say it. */
         void changed(GroupChange change);
+    }
+
+    /**
+     * A group's spec changed, checked and not yet in force.
+     *
+     * @param spec  the group's configuration element after the change, JSON
+     * @param keys  the keys whose values change, e.g. {@code scaler.maxReplicas}
+     * @param image the image new replicas boot after the change, or null: unchanged
+     * @param made  the keys among them that change how new replicas are made (their template, sizes, application)
+     * @param start the group's scaler with the new spec, going on with what operators changed (the spec in force)
+     * @param back  the group's scaler with the spec before (when the new one could not start)
+     */
+    public record Respec(String spec, List<String> keys, String image, List<String> made,
+                         java.util.function.Function<RuntimeSettings, Scaler> start,
+                         java.util.function.Function<RuntimeSettings, Scaler> back) {
     }
 
     /** No group is created or deleted at run time here. */
@@ -64,6 +90,8 @@ public final class ScalerGroups {
     private volatile Map<String, Pattern> domains;
     /** Groups being deleted: their replicas drain. */
     private final Set<String> deleting = ConcurrentHashMap.newKeySet();
+    /** Groups whose scaler is being started again with a changed spec. */
+    private final Set<String> changing = ConcurrentHashMap.newKeySet();
     private final String source;
     private final Lifecycle lifecycle;
 
@@ -175,12 +203,18 @@ public final class ScalerGroups {
             return new AdminResult(command.requestId(), source, false, "no group " + command.group() + " here: the "
                     + "groups are " + String.join(", ", byName.keySet()) + " (ops groups)", Map.of());
         }
+        if (changing.contains(name) && !command.command().equals("status")) {
+            return new AdminResult(command.requestId(), source, false, "the group " + name + " is being changed (its "
+                    + "scaler starts again with the new spec once its actions under way end): try again then",
+                    Map.of());
+        }
         return scaler.handle(command);
     }
 
-    /** {@code group create NAME SPEC} or {@code group delete NAME}: what was done, in words. */
+    /** {@code group create NAME SPEC}, {@code group change NAME PATCH} or {@code group delete NAME}: what was done. */
     private String group(List<String> args) {
-        String usage = "usage: group create NAME SPEC (the group's configuration element, JSON) | group delete NAME";
+        String usage = "usage: group create NAME SPEC (the group's configuration element, JSON) | group change NAME "
+                + "PATCH (a JSON merge patch over it) | group delete NAME";
         if (args.isEmpty()) {
             throw new IllegalArgumentException(usage);
         }
@@ -190,6 +224,12 @@ public final class ScalerGroups {
                     throw new IllegalArgumentException(usage + " (got " + args.size() + " argument(s))");
                 }
                 return create(args.get(1), args.get(2));
+            }
+            case "change" -> {
+                if (args.size() != 3) {
+                    throw new IllegalArgumentException(usage + " (got " + args.size() + " argument(s))");
+                }
+                return change(args.get(1), args.get(2));
             }
             case "delete" -> {
                 if (args.size() != 2) {
@@ -216,6 +256,90 @@ public final class ScalerGroups {
         lifecycle.changed(new GroupChange(name, GroupChange.CREATED, spec, "created by an operator"));
         return "group " + name + " created: " + now.minReplicas() + ".." + now.maxReplicas() + " replicas " + name
                 + "-NNNN, " + now.policy() + "; its first replicas start now";
+    }
+
+    /**
+     * Starts the group's scaler again with its changed spec: the one running stops acting (its actions under way end),
+     * the next takes its replicas back as after a restart and goes on with what operators changed; a new image is
+     * rolled out to them.
+     */
+    private synchronized String change(String name, String patch) {
+        Scaler scaler = byName.get(name);
+        if (scaler == null) {
+            throw new IllegalArgumentException("no group " + name + " here: the groups are "
+                    + String.join(", ", byName.keySet()) + " (ops groups)");
+        }
+        if (name.equals(byName.keySet().iterator().next())) {
+            throw new IllegalArgumentException("the group " + name + " is the first, the configuration's top level: its "
+                    + "spec is the file's (its min, max, policy, pool and image change by their own commands)");
+        }
+        if (deleting.contains(name) || changing.contains(name)) {
+            throw new IllegalArgumentException("the group " + name + " is being " + (deleting.contains(name)
+                    ? "deleted" : "changed already"));
+        }
+        RuntimeSettings before = scaler.runtimeSettings();
+        if (before.rollout() != null) {
+            throw new IllegalArgumentException("a " + (before.rollout().rollback() ? "rollback" : "rolling update")
+                    + " to " + before.rollout().to() + " is under way in the group " + name + ": 'ops rollout cancel' "
+                    + "or wait until it ends");
+        }
+        Respec next = lifecycle.respec(name, patch);
+        if (next.keys().isEmpty()) {
+            return "nothing changes: the group " + name + "'s spec says so already";
+        }
+        String from = scaler.image();
+        if (next.image() != null && from.isEmpty()) {
+            throw new IllegalArgumentException("group " + name + "'s spec: key 'application.image': the group runs "
+                    + "the built-in guest; it does not change to an image of its own at run time (delete the group "
+                    + "and create it again)");
+        }
+        Map<String, ReplicaState> replicas = scaler.replicas();
+        long ready = replicas.values().stream().filter(r -> r == ReplicaState.READY).count();
+        changing.add(name);
+        scaler.handOver().whenCompleteAsync((carried, failed) -> {
+            if (failed != null) {
+                changing.remove(name);
+                log.warn("scaler: group {} not changed: {}", name, failed.getMessage());
+                return;
+            }
+            Scaler started;
+            boolean inForce = true;
+            try {
+                started = next.start().apply(carried);
+            } catch (RuntimeException e) {
+                log.error("scaler: group {}: its scaler did not start with the new spec ({}): going on with the "
+                        + "spec before", name, e.getMessage());
+                started = next.back().apply(carried);
+                inForce = false;
+            }
+            synchronized (this) {
+                Map<String, Scaler> now = new LinkedHashMap<>(byName);
+                now.put(name, started);
+                use(now);
+                changing.remove(name);
+            }
+            scaler.close();
+            if (inForce) {
+                log.info("scaler: group {} changed: {}", name, String.join(", ", next.keys()));
+                lifecycle.changed(new GroupChange(name, GroupChange.CHANGED, next.spec(), "changed by an operator: "
+                        + String.join(", ", next.keys())));
+                if (next.image() != null && !next.image().equals(from)) {
+                    started.rollOutFrom(from, "the operator changed the group's image");
+                }
+            }
+        });
+        StringBuilder said = new StringBuilder("changing the group " + name + " (" + String.join(", ", next.keys())
+                + "): its scaler starts again with the new spec once its actions under way end, and takes its "
+                + "replicas back (" + ready + " READY now)");
+        if (next.image() != null && !next.image().equals(from)) {
+            said.append("; a rolling update replaces them with replicas booting ").append(next.image());
+        }
+        List<String> made = next.made().stream().filter(k -> !k.equals("application.image")).toList();
+        if (!made.isEmpty() && !replicas.isEmpty()) {
+            said.append("; ").append(String.join(", ", made)).append(": new replicas only (those running keep theirs "
+                    + "until replaced: 'ops replace DOMAIN')");
+        }
+        return said.toString();
     }
 
     private synchronized String delete(String name) {
@@ -266,10 +390,12 @@ public final class ScalerGroups {
             group.put("paused", now.paused());
             group.put("image", now.image() == null ? each.getValue().image() : now.image());
             group.put("deleting", deleting.contains(each.getKey()));
+            group.put("changing", changing.contains(each.getKey()));
             list.add(group);
             message.append(message.isEmpty() ? "" : "; ").append(each.getKey()).append(": ").append(ready)
                     .append(" READY of ").append(replicas.size())
-                    .append(deleting.contains(each.getKey()) ? " (being deleted)" : "");
+                    .append(deleting.contains(each.getKey()) ? " (being deleted)" : "")
+                    .append(changing.contains(each.getKey()) ? " (being changed)" : "");
         }
         return new AdminResult(command.requestId(), source, true, byName.size() + " group(s): " + message,
                 Map.of("groups", list));

@@ -145,6 +145,57 @@ class RollingUpdateTest {
         }
     }
 
+    /**
+     * A group's spec changed ({@code ops group change}): its scaler hands over once the start under way ends, the next
+     * one (the new spec) takes the replicas back without restarting one and rolls the spec's new image out to them.
+     */
+    @Test
+    void aSpecChangedHandsOverAfterTheActionUnderWayAndRollsTheNewImageOut() throws Exception {
+        FakeHypervisor fake = new FakeHypervisor(8);
+        try (ScalerHarness h = twoReplicas(fake, new ScalerConfig.RolloutConfig(100, 150, 0, true, List.of()))) {
+            assertThat(h.command("protect", name(0), "on").ok()).isTrue();
+            fake.holdStarts(); // a slow host: the start is under way when the spec changes
+            assertThat(h.command("scale", "3").ok()).isTrue();
+            await().atMost(SOON).until(() -> fake.startWaiting);
+            java.util.concurrent.CompletableFuture<RuntimeSettings> handed = h.scaler.handOver();
+            assertThat(handed).as("not before the start under way ends").isNotCompleted();
+            fake.releaseStarts();
+            RuntimeSettings carried = handed.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            // handed over once the start under way ended: its replica READY, nothing failed
+            assertThat(h.state(name(2))).isEqualTo(ReplicaState.READY);
+            assertThat(h.scaler.handOver()).failsWithin(Duration.ofSeconds(5))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withMessageContaining("the group is being changed already");
+            assertThat(carried.protectedReplicas()).containsExactly(name(0));
+            Scaler before = h.scaler;
+            int from = h.published.size();
+
+            h.kept.set(carried);
+            h.handOver = true;
+            h.provisioner.useImage("images/v2.qcow2"); // the new spec's provisioner and application
+            h.app = image("images/v2.qcow2");
+            h.start(h.config.withLimits(1, 5));
+            before.close();
+            h.scaler.rollOutFrom("images/base.qcow2", "the operator changed the group's image");
+            await().atMost(SOON).until(() -> said(h, "RolloutCompleted"));
+            h.awaitReady(3);
+
+            // the protected replica is kept (as ops rollout does); every other one boots the new image
+            assertThat(h.scaler.runtimeSettings().protectedReplicas()).containsExactly(name(0));
+            assertThat(h.scaler.runtimeSettings().maxReplicas()).isEqualTo(5);
+            ScaleDecision started = h.decisions().stream().filter(d -> d.reasonCode().equals("RolloutStarted"))
+                    .findFirst().orElseThrow();
+            assertThat(started.reason()).contains("from images/base.qcow2 to images/v2.qcow2, 2 replica(s) to replace");
+            // taken back, not restarted: no replica left serving before the update drained it
+            int rollout = h.published.indexOf(started);
+            assertThat(h.published.subList(from, rollout)).noneMatch(e -> e instanceof VmLifecycle v
+                    && (v.state() == ReplicaState.DRAINING || v.state() == ReplicaState.STOPPING
+                    || v.state() == ReplicaState.FAILED));
+            assertThat(bounds(h.published, from)[0]).as("READY replicas at the fewest").isEqualTo(3);
+            assertThat(h.command("rollout", "status").message()).contains("new replicas boot images/v2.qcow2");
+        }
+    }
+
     @Test
     void aBrokenImageIsRolledBackAtItsFirstFailedReplicaAndNoOldReplicaEverLeft() throws Exception {
         FakeHypervisor fake = new FakeHypervisor(8);

@@ -225,6 +225,24 @@ class ScalerGroupsTest {
             }
         }
 
+        /** A change's spec is only checked to be JSON; any but {@code {}} raises the group's maximum to 5. */
+        @Override
+        public ScalerGroups.Respec respec(String name, String patch) {
+            if (!patch.startsWith("{")) {
+                throw new IllegalArgumentException("group " + name + "'s change: expected a JSON object");
+            }
+            ScalerHarness h = made.get(name);
+            java.util.function.Function<Integer, java.util.function.Function<RuntimeSettings, Scaler>> start =
+                    max -> carried -> {
+                        h.kept.set(carried);
+                        h.handOver = true;
+                        h.start(h.config.withLimits(1, max));
+                        return h.scaler;
+                    };
+            return new ScalerGroups.Respec(patch, patch.equals("{}") ? List.of() : List.of("scaler.maxReplicas"), null, List.of(),
+                    start.apply(5), start.apply(h.config.maxReplicas()));
+        }
+
         @Override
         public void changed(GroupChange change) {
             changes.add(change);
@@ -297,6 +315,59 @@ class ScalerGroupsTest {
                 made.made.get("web").awaitReady(1);
             } finally {
                 made.made.values().forEach(h -> h.scaler.close()); // before the host's guests close
+            }
+        }
+    }
+
+    @Test
+    void aGroupChangedAtRunTimeKeepsItsReplicasAndRefusesCommandsUntilItsNewScalerRuns() throws Exception {
+        try (Made made = new Made()) {
+            ScalerGroups groups = made.groups;
+            assertThat(send(groups, "", "group", "create", "web", "{}").ok()).isTrue();
+            ScalerHarness web = made.made.get("web");
+            try {
+                web.awaitReady(1);
+                AdminResult first = send(groups, "", "group", "change", "udp", "{\"scaler\": {}}");
+                assertThat(first.ok()).isFalse();
+                assertThat(first.message()).startsWith("the group udp is the first, the configuration's top level");
+                assertThat(send(groups, "", "group", "change", "web", "[]").message())
+                        .isEqualTo("group web's change: expected a JSON object");
+                assertThat(send(groups, "", "group", "change", "web", "{}").message())
+                        .isEqualTo("nothing changes: the group web's spec says so already");
+
+                // a start under way on a slow host: the change waits for it, commands to the group are refused meanwhile
+                made.host.holdStarts();
+                assertThat(send(groups, "web", "scale", "2").ok()).isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(() -> made.host.startWaiting);
+                Scaler before = groups.get("web").orElseThrow();
+                AdminResult changing = send(groups, "", "group", "change", "web", "{\"scaler\": {\"maxReplicas\": 5}}");
+                assertThat(changing.ok()).as("%s", changing).isTrue();
+                assertThat(changing.message()).isEqualTo("changing the group web (scaler.maxReplicas): its scaler starts "
+                        + "again with the new spec once its actions under way end, and takes its replicas back (1 READY now)");
+                AdminResult refused = send(groups, "web", "scale", "3");
+                assertThat(refused.ok()).isFalse();
+                assertThat(refused.message()).startsWith("the group web is being changed");
+                assertThat(send(groups, "", "groups").message()).contains("web: ").contains("(being changed)");
+                assertThat(send(groups, "", "group", "change", "web", "{\"a\": 1}").message())
+                        .isEqualTo("the group web is being changed already");
+                made.host.releaseStarts();
+
+                await().atMost(Duration.ofSeconds(20)).until(() -> made.changes.stream()
+                        .anyMatch(c -> c.group().equals("web") && c.change().equals(GroupChange.CHANGED)));
+                Scaler after = groups.get("web").orElseThrow();
+                assertThat(after).isNotSameAs(before);
+                assertThat(after.runtimeSettings().maxReplicas()).isEqualTo(5);
+                await().atMost(Duration.ofSeconds(10)).until(() -> after.replicas().equals(Map.of(
+                        "web-0000", ReplicaState.READY, "web-0001", ReplicaState.READY)));
+                // taken back, never drained nor restarted; the other group untouched
+                assertThat(web.lifecycle()).noneMatch(v -> v.state() == ReplicaState.DRAINING
+                        || v.state() == ReplicaState.STOPPING || v.state() == ReplicaState.FAILED);
+                assertThat(made.udp.lifecycle()).noneMatch(v -> v.state() == ReplicaState.DRAINING);
+                assertThat(send(groups, "web", "scale", "3").ok()).isTrue();
+                web.awaitReady(3);
+            } finally {
+                made.host.releaseStarts();
+                made.made.values().forEach(h -> h.scaler.close());
             }
         }
     }

@@ -53,7 +53,7 @@ final class ScalerHarness implements AutoCloseable {
     final String group;
     ScalerConfig config;
     /** What runs in the replicas: its health check, how it stops. */
-    final ApplicationConfig app;
+    ApplicationConfig app;
     Scaler scaler;
 
     ScalerHarness(Path dir, FakeHypervisor hypervisor, int min, int max, int drainSeconds) throws IOException {

@@ -99,10 +99,12 @@ public final class AdminVerbs {
             new Verb(SCALER, "status", "", "The scaler's replicas, settings and last decisions.", List.of(), List.of()),
             new Verb(SCALER, "groups", "", "The groups the scaler reconciles: each one's replicas, limits, policy and "
                     + "image.", List.of(), List.of()),
-            new Verb(SCALER, "group", "create NAME SPEC|delete NAME", "Create a group of replicas from SPEC (its "
-                    + "configuration element, JSON, as an element of the configuration's groups; 'ops group create "
-                    + "NAME --file FILE' reads it from a file), or delete one: its replicas drained, its domains and volumes "
-                    + "removed. Kept over restarts.", List.of(), List.of("create", "delete")),
+            new Verb(SCALER, "group", "create NAME SPEC|change NAME PATCH|delete NAME", "Create a group of replicas "
+                    + "from SPEC (its configuration element, JSON, as an element of the configuration's groups; 'ops "
+                    + "group create NAME --file FILE' reads it from a file); change one (PATCH: the keys to change, a "
+                    + "JSON merge patch over its element; its scaler starts again with it and takes its replicas back, "
+                    + "a new application.image is rolled out); or delete one: its replicas drained, its domains and "
+                    + "volumes removed. Kept over restarts.", List.of(), List.of("create", "change", "delete")),
             new Verb(BALANCER, "status", "", "The balancer's members, load mode and figures.", List.of(), List.of()));
 
     private AdminVerbs() {

@@ -46,6 +46,7 @@ class EventCodecTest {
                 new HostStatus("qemu:///system", false, "closed: EOF"),
                 new HostStatus("qemu:///system", true, "figures", 2, 37.5, 3, 8_000_000, 1_500_000),
                 new GroupChange("web", GroupChange.CREATED, "{\"scaler\": {\"maxReplicas\": 3}}", "created by an operator"),
+                new GroupChange("web", GroupChange.CHANGED, "{\"scaler\": {\"maxReplicas\": 4}}", "changed: scaler.maxReplicas"),
                 new GroupChange("web", GroupChange.DELETED, "", "deleted by an operator"));
     }
 

@@ -15,11 +15,14 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * Groups created and deleted at run time ({@code ops group create|delete}), over the configuration file's: kept on the
- * broker as the state {@value #STATE} (where the rest of vmscale's run-time state is), read back by every component
- * that starts. The file is the starting state; what was kept is laid over it:
+ * Groups created, changed and deleted at run time ({@code ops group create|change|delete}), over the configuration
+ * file's: kept on the broker as the state {@value #STATE} (where the rest of vmscale's run-time state is), read back by
+ * every component that starts. The file is the starting state; what was kept is laid over it:
  * <ul>
- *   <li>a group created at run time is added, unless the file now has a group of its name: then the file's wins;</li>
+ *   <li>a group created at run time is added (as last changed), unless the file now has a group of its name: then the
+ *       file's wins;</li>
+ *   <li>a group of the file changed at run time is as it was changed while the file's element of it is what it was
+ *       when it was changed; once the file changes that element, the file's wins;</li>
  *   <li>a group of the file deleted at run time stays deleted while the file's element of it is what it was when it
  *       was deleted; once the file changes that element, the file's wins and the group is back.</li>
  * </ul>
@@ -32,6 +35,11 @@ public final class RuntimeGroups {
 
     private final Map<String, String> created = new LinkedHashMap<>();
     private final Map<String, String> deleted = new LinkedHashMap<>();
+    /** A file's group changed at run time: its spec now, and the file's element of it then. */
+    private final Map<String, Changed> changed = new LinkedHashMap<>();
+
+    private record Changed(String spec, String file) {
+    }
 
     /** Nothing changed at run time. */
     public RuntimeGroups() {
@@ -44,6 +52,8 @@ public final class RuntimeGroups {
             RuntimeGroups kept = new RuntimeGroups();
             tree.path("created").fields().forEachRemaining(e -> kept.created.put(e.getKey(), e.getValue().asText()));
             tree.path("deleted").fields().forEachRemaining(e -> kept.deleted.put(e.getKey(), e.getValue().asText()));
+            tree.path("changed").fields().forEachRemaining(e -> kept.changed.put(e.getKey(),
+                    new Changed(e.getValue().path("spec").asText(), e.getValue().path("file").asText())));
             return Optional.of(kept);
         } catch (JsonProcessingException | RuntimeException e) {
             return Optional.empty();
@@ -56,6 +66,8 @@ public final class RuntimeGroups {
         created.forEach(c::put);
         ObjectNode d = tree.putObject("deleted");
         deleted.forEach(d::put);
+        ObjectNode ch = tree.putObject("changed");
+        changed.forEach((name, each) -> ch.putObject(name).put("spec", each.spec()).put("file", each.file()));
         return tree.toString();
     }
 
@@ -63,6 +75,20 @@ public final class RuntimeGroups {
     public synchronized void created(String name, String spec) {
         created.put(name, spec);
         deleted.remove(name);
+        changed.remove(name);
+    }
+
+    /**
+     * A group's spec changed at run time: {@code spec} is its element now; {@code file} is the configuration file's (to
+     * tell whether the file changed the group since).
+     */
+    public synchronized void changed(String name, String spec, VmscaleConfig file) {
+        if (created.containsKey(name)) {
+            created.put(name, spec);
+            return;
+        }
+        changed.put(name, new Changed(spec, file.groups().stream().filter(g -> g.name().equals(name)).findFirst()
+                .map(g -> element(g).toString()).orElse("")));
     }
 
     /**
@@ -70,9 +96,10 @@ public final class RuntimeGroups {
      * group since).
      */
     public synchronized void deleted(String name, VmscaleConfig file) {
+        changed.remove(name);
         if (created.remove(name) == null) {
             deleted.put(name, file.groups().stream().filter(g -> g.name().equals(name)).findFirst()
-                    .map(g -> tree(g).toString()).orElse(""));
+                    .map(g -> element(g).toString()).orElse(""));
         }
     }
 
@@ -89,12 +116,30 @@ public final class RuntimeGroups {
             if (there.isEmpty()) {
                 continue;
             }
-            if (tree(there.get()).toString().equals(each.getValue())) {
+            if (element(there.get()).toString().equals(each.getValue())) {
                 c = without(c, each.getKey());
                 log.accept("group " + each.getKey() + ": deleted at run time, left out");
             } else {
                 log.accept("group " + each.getKey() + ": deleted at run time, but the file changed it since: the "
                         + "file's wins");
+            }
+        }
+        for (Map.Entry<String, Changed> each : changed.entrySet()) {
+            Optional<VmscaleConfig> there = file.groups().stream().filter(g -> g.name().equals(each.getKey()))
+                    .findFirst();
+            if (there.isEmpty() || c.group(each.getKey()).isEmpty()) {
+                continue;
+            }
+            if (!element(there.get()).toString().equals(each.getValue().file())) {
+                log.accept("group " + each.getKey() + ": changed at run time, but the file changed it since: the "
+                        + "file's wins");
+                continue;
+            }
+            try {
+                c = replaced(c, each.getKey(), each.getValue().spec());
+                log.accept("group " + each.getKey() + ": changed at run time, taken back");
+            } catch (IllegalArgumentException e) {
+                log.accept("group " + each.getKey() + ": changed at run time, the file's kept: " + e.getMessage());
             }
         }
         for (Map.Entry<String, String> each : created.entrySet()) {
@@ -138,7 +183,7 @@ public final class RuntimeGroups {
         mine.withObject("/libvirt").put("prefix", name);
         ObjectNode top = tree(c.all().get(0));
         ArrayNode groups = top.putArray("groups");
-        c.groups().forEach(g -> groups.add(tree(g)));
+        c.groups().forEach(g -> groups.add(element(g)));
         groups.add(mine);
         try {
             VmscaleConfig next = ConfigLoader.parse("group " + name + "'s spec", top.toString());
@@ -148,6 +193,76 @@ public final class RuntimeGroups {
             return next;
         } catch (ConfigException e) {
             throw new IllegalArgumentException(ELEMENT.matcher(e.getMessage()).replaceAll("'"));
+        }
+    }
+
+    /**
+     * The configuration with the group {@code name} (not the first) given by {@code spec} instead, in its place among
+     * the others, checked as {@link #with} checks.
+     */
+    public static VmscaleConfig replaced(VmscaleConfig c, String name, String spec) {
+        VmscaleConfig next = with(without(c, name), name, spec);
+        List<VmscaleConfig> groups = new ArrayList<>();
+        for (VmscaleConfig g : c.groups()) {
+            groups.add(g.name().equals(name) ? next.group(name).orElseThrow() : g);
+        }
+        VmscaleConfig top = next.all().get(0);
+        return new VmscaleConfig(top.broker(), top.libvirt(), top.monitor(), top.provisioning(), top.scaler(),
+                top.balancer(), top.guest(), top.application(), top.traffic(), groups);
+    }
+
+    /**
+     * A group's element, all of its keys (as {@link #with} takes it), with {@code patch} laid over it as a JSON merge
+     * patch (RFC 7386): an object's keys are merged into the element's, a {@code null} removes one (its default
+     * then), anything else replaces it.
+     */
+    public static String patched(VmscaleConfig group, String name, String patch) {
+        JsonNode over;
+        try {
+            over = JSON.readTree(patch);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("group " + name + "'s change: not valid JSON: " + e.getOriginalMessage());
+        }
+        if (over == null || !over.isObject()) {
+            throw new IllegalArgumentException("group " + name + "'s change: expected a JSON object (the keys to change, "
+                    + "as in the group's element), got " + (over == null ? "nothing" : over.getNodeType()));
+        }
+        return merge(element(group), over).toString();
+    }
+
+    private static JsonNode merge(JsonNode target, JsonNode patch) {
+        if (!patch.isObject()) {
+            return patch;
+        }
+        ObjectNode result = target != null && target.isObject() ? ((ObjectNode) target).deepCopy()
+                : JSON.createObjectNode();
+        patch.fields().forEachRemaining(e -> {
+            if (e.getValue().isNull()) {
+                result.remove(e.getKey());
+            } else {
+                result.set(e.getKey(), merge(result.get(e.getKey()), e.getValue()));
+            }
+        });
+        return result;
+    }
+
+    /** The keys whose values differ between two groups (dotted, e.g. {@code scaler.maxReplicas}), in order. */
+    public static List<String> differences(VmscaleConfig before, VmscaleConfig after) {
+        List<String> keys = new ArrayList<>();
+        differences("", element(before), element(after), keys);
+        return keys;
+    }
+
+    private static void differences(String at, JsonNode a, JsonNode b, List<String> keys) {
+        if (a != null && b != null && a.isObject() && b.isObject()) {
+            java.util.Set<String> names = new java.util.LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                differences(at.isEmpty() ? name : at + "." + name, a.get(name), b.get(name), keys);
+            }
+        } else if (a == null ? b != null : !a.equals(b)) {
+            keys.add(at);
         }
     }
 
@@ -164,6 +279,18 @@ public final class RuntimeGroups {
     private static ObjectNode tree(VmscaleConfig g) {
         ObjectNode tree = JSON.valueToTree(g);
         tree.remove("groups");
+        return tree;
+    }
+
+    /**
+     * One group's own keys, all of them, as an element of {@code groups} (what {@link #with} takes): without the
+     * deployment's sections (the broker with its users' passwords, the monitor, the hosts), which every group shares:
+     * of {@code libvirt}, its prefix only.
+     */
+    private static ObjectNode element(VmscaleConfig g) {
+        ObjectNode tree = tree(g);
+        tree.remove(List.of("broker", "monitor"));
+        tree.putObject("libvirt").put("prefix", g.name());
         return tree;
     }
 }

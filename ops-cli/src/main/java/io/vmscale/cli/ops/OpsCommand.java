@@ -351,12 +351,13 @@ public final class OpsCommand implements OpsLogin {
     }
 
     @Command(mixinStandardHelpOptions = true, name = "group")
-    int group(@Mixin JsonOption json, @Parameters(paramLabel = "create|delete") String what,
+    int group(@Mixin JsonOption json, @Parameters(paramLabel = "create|change|delete") String what,
               @Parameters(paramLabel = "NAME") String name,
               @Parameters(paramLabel = "SPEC", arity = "0..1", description = "create: the group's configuration "
-                      + "element, JSON") String text,
-              @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "create: the spec read from FILE "
-                      + "(here: the scaler may run on another machine)") Path file) throws InterruptedException {
+                      + "element, JSON; change: the keys to change, a JSON merge patch over it") String text,
+              @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "create, change: the spec read "
+                      + "from FILE (here: the scaler may run on another machine)") Path file)
+            throws InterruptedException {
         if (text != null && file != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give the spec as SPEC or --file FILE, "
                     + "not both");

@@ -198,7 +198,8 @@ final class Metrics implements AutoCloseable {
         } else if (event instanceof io.vmscale.broker.event.GroupChange g) { // made or removed at run time
             if (g.change().equals(io.vmscale.broker.event.GroupChange.CREATED)) {
                 groups.addIfAbsent(g.group());
-            } else if (!g.group().equals(groups.get(0))) {
+            } else if (g.change().equals(io.vmscale.broker.event.GroupChange.DELETED)
+                    && !g.group().equals(groups.get(0))) {
                 states.keySet().removeIf(domain -> groupOf(domain).equals(g.group()));
                 groups.remove(g.group());
                 lastStats.remove(g.group());

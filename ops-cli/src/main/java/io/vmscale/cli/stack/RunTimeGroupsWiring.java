@@ -12,10 +12,13 @@ import io.vmscale.monitor.Monitor;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.ScalerGroups;
 import java.io.PrintWriter;
+import io.vmscale.scaler.RuntimeSettings;
+import io.vmscale.scaler.provision.Provisioner;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,21 +66,31 @@ final class RunTimeGroupsWiring {
         return connection.subscribe(GroupChange.class, e -> {
             if (e.body().change().equals(GroupChange.CREATED)) {
                 monitor.follow(e.body().group());
-            } else {
+            } else if (e.body().change().equals(GroupChange.DELETED)) {
                 monitor.forget(e.body().group());
             }
         });
     }
 
+    /** Starts a group's scaler: the component's way. */
+    interface Starter {
+        /** The group's provisioner, on the deployment's hosts. */
+        Provisioner provisioner(VmscaleConfig group);
+
+        /** The group's scaler, going on with what operators changed under the one before ({@code carried}), if any. */
+        Scaler start(VmscaleConfig group, Provisioner provisioner, Optional<RuntimeSettings> carried);
+    }
+
     /**
      * The scaler's side: a group created from its spec (checked as the file's groups are) gets a provisioner and a
-     * scaler; every change is kept on the broker and said on {@code vmscale.vm}.
+     * scaler, a group changed a scaler started again with its new spec; every change is kept on the broker and said
+     * on {@code vmscale.vm}.
      */
     static final class Maker implements ScalerGroups.Lifecycle {
         private final VmscaleConfig file;
         private final AtomicReference<VmscaleConfig> current;
         private final RuntimeGroups kept;
-        private final Function<VmscaleConfig, Scaler> start;
+        private final Starter start;
         private final BrokerConnection connection;
         private final PrintWriter out;
         private final String name;
@@ -87,7 +100,7 @@ final class RunTimeGroupsWiring {
          * @param current the configuration in force (the file's with what was kept laid over it), kept up to date
          * @param start   starts a group's scaler (its provisioner made) from its configuration
          */
-        Maker(VmscaleConfig file, VmscaleConfig current, RuntimeGroups kept, Function<VmscaleConfig, Scaler> start,
+        Maker(VmscaleConfig file, VmscaleConfig current, RuntimeGroups kept, Starter start,
               BrokerConnection connection, PrintWriter out, String name) {
             this.file = file;
             this.current = new AtomicReference<>(current);
@@ -104,7 +117,7 @@ final class RunTimeGroupsWiring {
             VmscaleConfig g = next.group(group).orElseThrow();
             Scaler scaler;
             try {
-                scaler = start.apply(g);
+                scaler = start.start(g, start.provisioner(g), Optional.empty());
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("group " + group + " not created: " + e.getMessage(), e);
             }
@@ -113,9 +126,41 @@ final class RunTimeGroupsWiring {
         }
 
         @Override
+        public synchronized ScalerGroups.Respec respec(String group, String patch) {
+            VmscaleConfig now = current.get();
+            VmscaleConfig before = now.group(group).orElseThrow(() -> new IllegalArgumentException("no group " + group
+                    + " in the configuration in force"));
+            String spec = RuntimeGroups.patched(before, group, patch);
+            VmscaleConfig after = RuntimeGroups.replaced(now, group, spec).group(group).orElseThrow();
+            List<String> keys = RuntimeGroups.differences(before, after);
+            String image = after.application().image().equals(before.application().image()) ? null
+                    : after.application().image();
+            List<String> made = keys.stream().filter(k -> k.startsWith("provisioning.") || k.startsWith("application.")
+                    || k.startsWith("guest.")).toList();
+            Provisioner provisioner = keys.isEmpty() ? null : start.provisioner(after);
+            if (image != null) {
+                try {
+                    provisioner.useImage(image); // on every host, before the group's scaler stops acting
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("group " + group + "'s spec: key 'application.image': "
+                            + e.getMessage(), e);
+                }
+            }
+            return new ScalerGroups.Respec(spec, keys, image, made, carried -> {
+                Scaler scaler = start.start(after, provisioner, Optional.of(carried));
+                synchronized (this) {
+                    current.set(RuntimeGroups.replaced(current.get(), group, spec));
+                }
+                return scaler;
+            }, carried -> start.start(before, start.provisioner(before), Optional.of(carried)));
+        }
+
+        @Override
         public synchronized void changed(GroupChange change) {
             if (change.change().equals(GroupChange.CREATED)) {
                 kept.created(change.group(), change.spec());
+            } else if (change.change().equals(GroupChange.CHANGED)) {
+                kept.changed(change.group(), change.spec(), file);
             } else {
                 kept.deleted(change.group(), file);
                 current.set(RuntimeGroups.without(current.get(), change.group()));
@@ -168,18 +213,41 @@ final class RunTimeGroupsWiring {
                     log.error("traffic: cannot drive the created group {}'s traffic: {}", change.group(),
                             e.getMessage());
                 }
+            } else if (change.change().equals(GroupChange.CHANGED)) {
+                try {
+                    VmscaleConfig before = current.get().group(change.group()).orElse(null);
+                    VmscaleConfig next = RuntimeGroups.replaced(current.get(), change.group(), change.spec());
+                    current.set(next);
+                    VmscaleConfig g = next.group(change.group()).orElseThrow();
+                    if (before != null && before.traffic().equals(g.traffic()) && drivers.containsKey(g.name())) {
+                        return;
+                    }
+                    close(change.group());
+                    start(g);
+                    log.info("traffic: driving group {}'s traffic as its changed spec says", change.group());
+                } catch (RuntimeException e) {
+                    log.error("traffic: cannot drive the changed group {}'s traffic: {}", change.group(),
+                            e.getMessage());
+                }
             } else {
                 current.set(RuntimeGroups.without(current.get(), change.group()));
-                AutoCloseable driver = drivers.remove(change.group());
-                if (driver != null) {
-                    try {
-                        driver.close();
-                    } catch (Exception e) {
-                        log.warn("traffic: closing group {}'s driver: {}", change.group(), e.getMessage());
-                    }
+                if (close(change.group())) {
                     log.info("traffic: no longer driving group {}'s traffic (deleted)", change.group());
                 }
             }
+        }
+
+        private boolean close(String group) {
+            AutoCloseable driver = drivers.remove(group);
+            if (driver == null) {
+                return false;
+            }
+            try {
+                driver.close();
+            } catch (Exception e) {
+                log.warn("traffic: closing group {}'s driver: {}", group, e.getMessage());
+            }
+            return true;
         }
 
         @Override

@@ -121,31 +121,24 @@ public final class ScalerCommand implements Callable<Integer> {
             return t;
         });
         running.add(keeping::shutdownNow);
-        java.util.function.BiFunction<VmscaleConfig, Provisioner, Scaler> start = (g, provisioner) -> {
-            // what operators changed under the scaler before this one (kept on the broker): it goes on with it
-            String state = "scaler." + g.name();
-            java.util.Optional<RuntimeSettings> restored = connection.kept(state).flatMap(RuntimeSettings::fromJson);
-            Scaler scaler = Scaler.start(g.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
-                    connection.source(), Stack.settings(g), Clock.systemUTC(), restored,
-                    settings -> keeping.execute(() -> {
-                        try {
-                            connection.keep(state, settings.toJson());
-                        } catch (RuntimeException e) {
-                            out.println("scaler: could not keep operators' changes on the broker: " + e.getMessage());
-                            out.flush();
-                        }
-                    }));
-            running.add(scaler);
-            return scaler;
+        RunTimeGroupsWiring.Starter start = new RunTimeGroupsWiring.Starter() {
+            @Override
+            public Provisioner provisioner(VmscaleConfig g) {
+                return Stack.provisioner(g, hosts, out, "scaler", type);
+            }
+
+            @Override
+            public Scaler start(VmscaleConfig g, Provisioner provisioner, java.util.Optional<RuntimeSettings> carried) {
+                return ScalerCommand.start(g, provisioner, carried, c, connection, keeping, running, out);
+            }
         };
         Map<String, Scaler> scalers = new LinkedHashMap<>();
         for (int i = 0; i < effective.all().size(); i++) {
             VmscaleConfig g = effective.all().get(i);
-            scalers.put(g.name(), start.apply(g, provisioners.get(i)));
+            scalers.put(g.name(), start.start(g, provisioners.get(i), java.util.Optional.empty()));
         }
         ScalerGroups groups = new ScalerGroups(scalers, connection.source(), new RunTimeGroupsWiring.Maker(file,
-                effective, kept, g -> start.apply(g, Stack.provisioner(g, hosts, out, "scaler", type)), connection, out,
-                "scaler"));
+                effective, kept, start, connection, out, "scaler"));
         groups.listenTo(connection);
         for (Map.Entry<String, Scaler> each : scalers.entrySet()) {
             RuntimeSettings now = each.getValue().runtimeSettings();
@@ -169,5 +162,29 @@ public final class ScalerCommand implements Callable<Integer> {
                 System.exit(1);
             }
         }, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A group's scaler, going on with what operators changed under the one before it: {@code carried} (a scaler of this
+     * process replaced for a changed spec), else what the broker kept.
+     */
+    private static Scaler start(VmscaleConfig g, Provisioner provisioner, java.util.Optional<RuntimeSettings> carried,
+                                VmscaleConfig c, BrokerConnection connection, ExecutorService keeping,
+                                List<AutoCloseable> running, PrintWriter out) {
+        String state = "scaler." + g.name();
+        java.util.Optional<RuntimeSettings> restored = carried.isPresent() ? carried
+                : connection.kept(state).flatMap(RuntimeSettings::fromJson);
+        Scaler scaler = Scaler.start(g.scaler(), provisioner, connection::publish, c.libvirt().uris().get(0),
+                connection.source(), Stack.settings(g), Clock.systemUTC(), restored,
+                settings -> keeping.execute(() -> {
+                    try {
+                        connection.keep(state, settings.toJson());
+                    } catch (RuntimeException e) {
+                        out.println("scaler: could not keep operators' changes on the broker: " + e.getMessage());
+                        out.flush();
+                    }
+                }));
+        running.add(scaler);
+        return scaler;
     }
 }

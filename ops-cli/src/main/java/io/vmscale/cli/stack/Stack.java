@@ -13,6 +13,7 @@ import io.vmscale.cli.config.RuntimeGroups;
 import io.vmscale.cli.config.VmscaleConfig;
 import io.vmscale.libvirt.HostConnection;
 import io.vmscale.monitor.Monitor;
+import io.vmscale.scaler.RuntimeSettings;
 import io.vmscale.scaler.Scaler;
 import io.vmscale.scaler.ScalerGroups;
 import io.vmscale.scaler.provision.DomainTypes;
@@ -35,6 +36,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Broker, monitor, scaler and balancer in one JVM, from one configuration: {@code up} and the demo. */
 public final class Stack implements AutoCloseable {
@@ -147,11 +149,19 @@ public final class Stack implements AutoCloseable {
                 scalers.put(g.name(), scaler);
             }
             ScalerGroups groups = new ScalerGroups(scalers, scalerConnection.source(), new RunTimeGroupsWiring.Maker(
-                    file, c, kept, g -> {
-                        Scaler scaler = Scaler.start(g.scaler(), provisioner(g, hosts, out, name, type),
-                                scalerConnection::publish, uri, scalerConnection.source(), settings(g), Clock.systemUTC());
-                        running.add(scaler);
-                        return scaler;
+                    file, c, kept, new RunTimeGroupsWiring.Starter() {
+                        @Override
+                        public Provisioner provisioner(VmscaleConfig g) {
+                            return Stack.provisioner(g, hosts, out, name, type);
+                        }
+
+                        @Override
+                        public Scaler start(VmscaleConfig g, Provisioner p, Optional<RuntimeSettings> carried) {
+                            Scaler scaler = Scaler.start(g.scaler(), p, scalerConnection::publish, uri,
+                                    scalerConnection.source(), settings(g), Clock.systemUTC(), carried, kept -> { });
+                            running.add(scaler);
+                            return scaler;
+                        }
                     }, scalerConnection, out, name));
             groups.listenTo(scalerConnection);
             out.printf("%s: broker %s, monitor every %d ms, scaler %s (%d..%d replicas), %s%s%n", name,

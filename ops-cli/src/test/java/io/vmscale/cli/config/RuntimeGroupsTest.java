@@ -49,6 +49,65 @@ class RuntimeGroupsTest {
     }
 
     @Test
+    void aChangeIsAMergePatchOverTheGroupsElementWithoutTheDeploymentsSections() {
+        VmscaleConfig file = ConfigLoader.parse("f.json", FILE);
+        VmscaleConfig api = file.group("api").orElseThrow();
+        String spec = RuntimeGroups.patched(api, "api", "{\"scaler\": {\"maxReplicas\": 6, \"policy\": null}, "
+                + "\"traffic\": {\"exec\": \"/bin/false\"}}");
+        assertThat(spec).doesNotContain("\"broker\"").doesNotContain("password").doesNotContain("\"monitor\"")
+                .contains("\"libvirt\":{\"prefix\":\"api\"}");
+        VmscaleConfig c = RuntimeGroups.replaced(file, "api", spec);
+        VmscaleConfig after = c.group("api").orElseThrow();
+        assertThat(after.scaler().maxReplicas()).isEqualTo(6);
+        assertThat(after.scaler().policy()).as("removed by null: the top level's").isEqualTo(file.scaler().policy());
+        assertThat(after.traffic().exec()).isEqualTo("/bin/false");
+        assertThat(RuntimeGroups.differences(api, after)).containsExactly("scaler.maxReplicas", "traffic.exec");
+        assertThat(RuntimeGroups.differences(api, api)).isEmpty();
+        assertThat(c.all()).extracting(VmscaleConfig::name).containsExactly("udp", "api");
+
+        assertThatThrownBy(() -> RuntimeGroups.replaced(file, "api", RuntimeGroups.patched(api, "api",
+                "{\"scaler\": {\"maxReplicas\": 0}}")))
+                .hasMessageStartingWith("group api's spec: key 'scaler.maxReplicas': expected");
+        assertThatThrownBy(() -> RuntimeGroups.patched(api, "api", "[1]"))
+                .hasMessage("group api's change: expected a JSON object (the keys to change, as in the group's element), "
+                        + "got ARRAY");
+        assertThatThrownBy(() -> RuntimeGroups.patched(api, "api", "{"))
+                .hasMessageStartingWith("group api's change: not valid JSON");
+        assertThatThrownBy(() -> RuntimeGroups.replaced(file, "api", RuntimeGroups.patched(api, "api",
+                "{\"libvirt\": {\"prefix\": \"udp\"}}")))
+                .hasMessage("group api's spec: key 'libvirt.prefix': expected the group's name api (or nothing), got \"udp\"");
+    }
+
+    @Test
+    void aFileGroupChangedAtRunTimeStaysChangedUntilTheFileChangesIt() {
+        VmscaleConfig file = ConfigLoader.parse("f.json", FILE);
+        RuntimeGroups kept = new RuntimeGroups();
+        String spec = RuntimeGroups.patched(file.group("api").orElseThrow(), "api", "{\"scaler\": {\"maxReplicas\": 7}}");
+        kept.changed("api", spec, file);
+        List<String> said = new ArrayList<>();
+        VmscaleConfig c = RuntimeGroups.fromJson(kept.toJson()).orElseThrow().over(file, said::add);
+        assertThat(c.group("api").orElseThrow().scaler().maxReplicas()).isEqualTo(7);
+        assertThat(said).containsExactly("group api: changed at run time, taken back");
+
+        VmscaleConfig edited = ConfigLoader.parse("f.json", FILE.replace("\"/bin/true\"", "\"/bin/echo\""));
+        said.clear();
+        assertThat(RuntimeGroups.fromJson(kept.toJson()).orElseThrow().over(edited, said::add)).isEqualTo(edited);
+        assertThat(said).containsExactly("group api: changed at run time, but the file changed it since: the file's wins");
+
+        // a group made at run time and then changed comes back as changed
+        kept.created("web", WEB);
+        VmscaleConfig withWeb = RuntimeGroups.with(file, "web", WEB);
+        kept.changed("web", RuntimeGroups.patched(withWeb.group("web").orElseThrow(), "web",
+                "{\"scaler\": {\"minReplicas\": 3}}"), file);
+        VmscaleConfig back = RuntimeGroups.fromJson(kept.toJson()).orElseThrow().over(file, s -> { });
+        assertThat(back.group("web").orElseThrow().scaler().minReplicas()).isEqualTo(3);
+        assertThat(back.group("web").orElseThrow().scaler().maxReplicas()).isEqualTo(6);
+        // deleted: nothing of the change is left
+        kept.deleted("api", file);
+        assertThat(kept.toJson()).doesNotContain("\"api\":{\"spec\"");
+    }
+
+    @Test
     void whatWasKeptIsLaidOverTheFileAndTheFileWinsWhereItChangedSince() {
         VmscaleConfig file = ConfigLoader.parse("f.json", FILE);
         RuntimeGroups kept = new RuntimeGroups();

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Groups created and deleted at run time through {@code ops group}, on a whole stack (broker, monitor, scaler,
+ * Groups created, changed and deleted at run time through {@code ops group}, on a whole stack (broker, monitor, scaler,
  * balancer) over libvirt's test driver: the scaler reconciles the new group, the monitor reads its domains, its traffic
- * driver runs, and a restart of the stack (the same broker data) takes it back; a deleted group stays deleted.
+ * driver runs, a change starts its scaler again with the new spec, and a restart of the stack (the same broker data)
+ * takes it back as changed; a deleted group stays deleted.
  */
 class GroupLifecycleTest {
     @TempDir
@@ -93,6 +94,22 @@ class GroupLifecycleTest {
                         && out.toString().contains("group web's traffic through exec: 0 target(s), ")
                         && out.toString().contains(", in sync");
             });
+            // its spec changed: a merge patch; the scaler starts again with it, an operator's 'max 2' gives way to it
+            out.getBuffer().setLength(0);
+            assertThat(ops(out, err, "group", "change", "web", "{\"scaler\": {\"maxReplicas\": 4}, "
+                    + "\"traffic\": {\"exec\": \"/bin/echo\"}}")).as("%s", err).isZero();
+            assertThat(out.toString()).contains("changing the group web (scaler.maxReplicas, traffic.exec): its "
+                    + "scaler starts again with the new spec");
+            await().atMost(Duration.ofSeconds(10)).until(() -> changes.stream().anyMatch(c ->
+                    c.group().equals("web") && c.change().equals(GroupChange.CHANGED)));
+            assertThat(stack.groups().get("web").orElseThrow().runtimeSettings().maxReplicas()).isEqualTo(4);
+            assertThat(ops(out, err, "group", "change", "web", "{\"scaler\": {\"maxReplicas\": 0}}")).isEqualTo(1);
+            assertThat(err.toString()).contains("error: group web's spec: key 'scaler.maxReplicas': expected");
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                out.getBuffer().setLength(0);
+                return ops(out, err, "--group", "web", "status") == 0
+                        && out.toString().contains("group web's traffic through exec: 0 target(s), ");
+            });
         }
         assertThat(log.toString()).contains("groups-test: group web created");
 
@@ -103,6 +120,8 @@ class GroupLifecycleTest {
             assertThat(stack.groups().names()).containsExactly("rtg", "web");
             assertThat(stack.monitor().prefixes()).contains("rtg", "web");
             assertThat(stack.groups().get("web").orElseThrow().runtimeSettings().policy()).isEqualTo("target-tracking");
+            assertThat(stack.groups().get("web").orElseThrow().runtimeSettings().maxReplicas()).as("as changed")
+                    .isEqualTo(4);
 
             out.getBuffer().setLength(0);
             assertThat(ops(out, err, "group", "delete", "rtg")).isEqualTo(1);
