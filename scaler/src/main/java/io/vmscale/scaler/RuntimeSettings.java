@@ -9,8 +9,8 @@ import java.util.Optional;
  * What operators changed while the scaler ran (pause, dry run, min and max, the policy, the warm pool, the replicas
  * protected from scale-in), kept on the broker after every change so that a scaler that takes over (a standby, or
  * this one restarted) goes on with it. {@code base} names the configuration file's scaler section these changes were
- * made over: once the file changed, its values win and the kept ones are dropped (the protected replicas are kept:
- * they are not the file's). The image a rolling update changed to ({@code image}) and the update under way are kept
+ * made over: once the file changed, its values win and the kept ones are dropped (pause, dry run and the protected
+ * replicas are kept: they are not the file's). The image a rolling update changed to ({@code image}) and the update under way are kept
  * over the file's {@code application.image} ({@code fileImage}) the same way: once the file names another image, the
  * file's wins.
  */

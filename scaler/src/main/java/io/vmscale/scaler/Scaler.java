@@ -173,15 +173,16 @@ public final class Scaler implements AutoCloseable {
         Scaler scaler = new Scaler(config, provisioner, publish, host, source, settings, clock);
         Loop loop = scaler.loop;
         restored.ifPresent(kept -> {
-            loop.protectedReplicas.addAll(kept.protectedReplicas()); // not the file's: kept whatever the file says
+            // not the file's: kept whatever the file says
+            loop.protectedReplicas.addAll(kept.protectedReplicas());
+            loop.paused = kept.paused();
+            loop.dryRun = kept.dryRun();
             scaler.restoreImage(kept);
             if (!kept.base().equals(loop.base)) {
                 log.info("scaler: the configuration's scaler section changed since operators' changes were kept: "
-                        + "its values win");
+                        + "its values win{}{}", kept.paused() ? " (still paused)" : "", kept.dryRun() ? " (still a dry run)" : "");
                 return;
             }
-            loop.paused = kept.paused();
-            loop.dryRun = kept.dryRun();
             loop.reconfigure(kept.over(config));
             log.info("scaler: going on with what operators changed: {}..{} replicas, {}{}{}, warm pool of {} ({})",
                     kept.minReplicas(), kept.maxReplicas(), loop.config.policy(), kept.paused() ? ", paused" : "",
@@ -199,7 +200,7 @@ public final class Scaler implements AutoCloseable {
     private void restoreImage(RuntimeSettings kept) {
         String fileImage = loop.settings.application().image();
         if (kept.image() == null || !fileImage.equals(kept.fileImage())) {
-            if (kept.image() != null && !kept.image().equals(fileImage)) {
+            if (kept.image() != null && !kept.image().equals(kept.fileImage()) && !kept.image().equals(fileImage)) {
                 log.info("scaler: the configuration's application.image changed since {} was set at run time: the "
                         + "file's {} wins", kept.image(), fileImage);
             }

@@ -196,6 +196,7 @@ async function start() {
   });
   $('group-create').addEventListener('click', createGroup);
   $('group-delete').addEventListener('click', deleteGroup);
+  $('group-change').addEventListener('click', changeGroup);
   setInterval(render, 1000);
 }
 
@@ -419,7 +420,8 @@ function showGroups(list) {
     const tr = document.createElement('tr');
     tr.id = 'group-' + g.name;
     const cells = [g.name, String(g.ready), String(g.replicas), `${g.minReplicas}..${g.maxReplicas}`, g.policy,
-      g.image || 'the built-in guest', g.deleting ? 'BEING DELETED' : g.paused ? 'PAUSED' : ''];
+      g.image || 'the built-in guest', g.deleting ? 'BEING DELETED' : g.changing ? 'BEING CHANGED'
+        : g.paused ? 'PAUSED' : ''];
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
@@ -429,6 +431,7 @@ function showGroups(list) {
     return tr;
   }));
   $('group-delete').disabled = names[0] === group;
+  $('group-change').disabled = names[0] === group; // the first group's spec is the file's
 }
 
 /** Shows another group: what the page knew is the old group's, so it starts again from the new one's status. */
@@ -491,6 +494,26 @@ function createGroup() {
     return;
   }
   send('group', ['create', name, spec], output, `group create ${name}`);
+}
+
+function changeGroup() {
+  const output = $('group-change-out');
+  const name = group;
+  const text = $('change-spec').value.trim();
+  let patch;
+  try {
+    patch = JSON.parse(text);
+  } catch (e) {
+    output.className = 'refused';
+    output.textContent = `group change ${name}: not valid JSON: ${e.message}`;
+    return;
+  }
+  if (typeof patch !== 'object' || Array.isArray(patch) || patch === null) {
+    output.className = 'refused';
+    output.textContent = `group change ${name}: expected a JSON object (the keys to change)`;
+    return;
+  }
+  send('group', ['change', name, JSON.stringify(patch)], output, `group change ${name}`);
 }
 
 function deleteGroup() {

@@ -145,6 +145,25 @@ class ConsoleGroupsTest {
         Path png = Paths.get("target", "console-groups.png");
         Files.copy(browser.getScreenshotAs(OutputType.FILE).toPath(), png, StandardCopyOption.REPLACE_EXISTING);
 
+        // its spec changed from the page: a mistake refused beside the control with its key, then a new maximum; the
+        // group's scaler starts again with it and takes its replica back
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "document.getElementById('group-change-box').open = true");
+        type("change-spec", "[1]");
+        browser.findElement(By.id("group-change")).click();
+        waitForText("group-change-out", "group change cgweb: expected a JSON object");
+        type("change-spec", "{\"scaler\": {\"maxReplicas\": 0}}");
+        browser.findElement(By.id("group-change")).click();
+        waitForText("group-change-out", "group change cgweb: scaler@", "error: group cgweb's spec: key "
+                + "'scaler.maxReplicas': expected");
+        assertThat(browser.findElement(By.id("group-change-out")).getAttribute("class")).isEqualTo("refused");
+        type("change-spec", "{\"scaler\": {\"maxReplicas\": 4}}");
+        browser.findElement(By.id("group-change")).click();
+        waitForText("group-change-out", "changing the group cgweb (scaler.maxReplicas)");
+        waitForText("alerts", "group cgweb changed: changed by an operator: scaler.maxReplicas");
+        waiting.withMessage("the group's new maximum listed").until(d -> text("group-cgweb").contains("1..4"));
+        waiting.withMessage("its replica taken back").until(d -> rowState("cgweb-0000").equals("READY"));
+
         // deleting asks first: dismissed, nothing is done
         browser.findElement(By.id("group-delete")).click();
         browser.switchTo().alert().dismiss();
