@@ -790,7 +790,8 @@ function drawCpu() {
     cpuDomains = drawn;
     cpuPlot = new uPlot({
       ...size('cpu-chart', 300),
-      scales: {'%': {range: [0, 110]}, n: {range: (u, min, max) => [0, Math.max(4, max + 1)]}},
+      scales: {x: {time: true, range: atLeastAMinute}, '%': {range: [0, 110]},
+        n: {range: (u, min, max) => [0, Math.max(4, max + 1)]}},
       axes: [{}, {scale: '%', label: 'CPU %'}, {scale: 'n', side: 1, label: 'replicas', grid: {show: false}}],
       series: [{}, ...lines.map((line) => ({scale: '%', spanGaps: true, points: {show: false}, ...line})),
         {label: 'replicas', scale: 'n', stroke: '#000', width: 2.5, paths: uPlot.paths.stepped({align: 1}),
@@ -851,12 +852,26 @@ function drawThresholdsAndMarkers(u) {
   ctx.restore();
 }
 
+/** The time axis spans a minute at least: points a few milliseconds apart are not spread over the whole width. */
+function atLeastAMinute(u, min, max) {
+  if (min == null || max == null) return [min, max];
+  return max - min < 60 ? [max - 60, max] : [min, max];
+}
+
 function drawLb() {
   const data = aligned([chart.throughput, chart.p99], [false, false]);
+  // a single point would span 86,400,000 s (uPlot widens one x value by a day of milliseconds): two, a minute apart
+  if (data[0].length < 2) {
+    const last = data[0].length ? data[0][0] : Date.now() / 1000;
+    data[0].unshift(last - 60);
+    data[1].unshift(null);
+    data[2].unshift(null);
+    if (data[0].length < 2) data.forEach((column, i) => column.push(i === 0 ? last : null));
+  }
   if (!lbPlot) {
     lbPlot = new uPlot({
       ...size('lb-chart', 160),
-      scales: {rate: {range: (u, min, max) => [0, Math.max(10, max * 1.1)]}, ms: {range: (u, min, max) => [0, Math.max(1, max * 1.1)]}},
+      scales: {x: {time: true, range: atLeastAMinute}, rate: {range: (u, min, max) => [0, Math.max(10, max * 1.1)]}, ms: {range: (u, min, max) => [0, Math.max(1, max * 1.1)]}},
       axes: [{}, {scale: 'rate', label: 'answers/s'}, {scale: 'ms', side: 1, label: 'p99 ms', grid: {show: false}}],
       series: [{}, {label: 'answers/s', scale: 'rate', stroke: '#1f77b4', points: {show: false}},
         {label: 'p99 ms', scale: 'ms', stroke: '#d62728', points: {show: false}}],
