@@ -264,15 +264,8 @@ public final class ScalerGroups {
      * rolled out to them.
      */
     private synchronized String change(String name, String patch) {
-        Scaler scaler = byName.get(name);
-        if (scaler == null) {
-            throw new IllegalArgumentException("no group " + name + " here: the groups are "
-                    + String.join(", ", byName.keySet()) + " (ops groups)");
-        }
-        if (name.equals(byName.keySet().iterator().next())) {
-            throw new IllegalArgumentException("the group " + name + " is the first, the configuration's top level: its "
-                    + "spec is the file's (its min, max, policy, pool and image change by their own commands)");
-        }
+        Scaler scaler = notFirst(name, "its spec is the file's (its min, max, policy, pool and image change by "
+                + "their own commands)");
         if (deleting.contains(name) || changing.contains(name)) {
             throw new IllegalArgumentException("the group " + name + " is being " + (deleting.contains(name)
                     ? "deleted" : "changed already"));
@@ -342,7 +335,11 @@ public final class ScalerGroups {
         return said.toString();
     }
 
-    private synchronized String delete(String name) {
+    /**
+     * The scaler of a group made or kept at run time; refused (saying {@code why} for the first group, the
+     * configuration's top level) otherwise.
+     */
+    private Scaler notFirst(String name, String why) {
         Scaler scaler = byName.get(name);
         if (scaler == null) {
             throw new IllegalArgumentException("no group " + name + " here: the groups are "
@@ -350,8 +347,14 @@ public final class ScalerGroups {
         }
         if (name.equals(byName.keySet().iterator().next())) {
             throw new IllegalArgumentException("the group " + name + " is the first, the configuration's top level: "
-                    + "it is not deleted at run time (its 'min 0' and 'scale 0' leave it without replicas)");
+                    + why);
         }
+        return scaler;
+    }
+
+    private synchronized String delete(String name) {
+        Scaler scaler = notFirst(name, "it is not deleted at run time (its 'min 0' and 'scale 0' leave it without "
+                + "replicas)");
         if (!deleting.add(name)) {
             return "the group " + name + " is being deleted already";
         }

@@ -164,16 +164,7 @@ public final class RuntimeGroups {
      * {@link IllegalArgumentException} names the key that is wrong.
      */
     public static VmscaleConfig with(VmscaleConfig c, String name, String spec) {
-        JsonNode element;
-        try {
-            element = JSON.readTree(spec);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("group " + name + "'s spec: not valid JSON: " + e.getOriginalMessage());
-        }
-        if (element == null || !element.isObject()) {
-            throw new IllegalArgumentException("group " + name + "'s spec: expected a JSON object (an element of the "
-                    + "configuration's groups), got " + (element == null ? "nothing" : element.getNodeType()));
-        }
+        JsonNode element = object(spec, "group " + name + "'s spec", "an element of the configuration's groups");
         JsonNode prefix = element.path("libvirt").path("prefix");
         if (!prefix.isMissingNode() && !prefix.asText().equals(name)) {
             throw new IllegalArgumentException("group " + name + "'s spec: key 'libvirt.prefix': expected the group's "
@@ -217,17 +208,23 @@ public final class RuntimeGroups {
      * then), anything else replaces it.
      */
     public static String patched(VmscaleConfig group, String name, String patch) {
-        JsonNode over;
-        try {
-            over = JSON.readTree(patch);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("group " + name + "'s change: not valid JSON: " + e.getOriginalMessage());
-        }
-        if (over == null || !over.isObject()) {
-            throw new IllegalArgumentException("group " + name + "'s change: expected a JSON object (the keys to change, "
-                    + "as in the group's element), got " + (over == null ? "nothing" : over.getNodeType()));
-        }
+        JsonNode over = object(patch, "group " + name + "'s change", "the keys to change, as in the group's element");
         return merge(element(group), over).toString();
+    }
+
+    /** {@code text} read as a JSON object; refused, saying {@code what} and {@code expected}, otherwise. */
+    private static JsonNode object(String text, String what, String expected) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(what + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException(what + ": expected a JSON object (" + expected + "), got "
+                    + (node == null ? "nothing" : node.getNodeType()));
+        }
+        return node;
     }
 
     private static JsonNode merge(JsonNode target, JsonNode patch) {
