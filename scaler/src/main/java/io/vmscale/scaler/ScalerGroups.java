@@ -355,6 +355,10 @@ public final class ScalerGroups {
     private synchronized String delete(String name) {
         Scaler scaler = notFirst(name, "it is not deleted at run time (its 'min 0' and 'scale 0' leave it without "
                 + "replicas)");
+        if (changing.contains(name)) { // its scaler is handing over: the one that retires must be the next
+            throw new IllegalArgumentException("the group " + name + " is being changed: delete it once 'ops groups' "
+                    + "no longer says BEING CHANGED");
+        }
         if (!deleting.add(name)) {
             return "the group " + name + " is being deleted already";
         }

@@ -350,6 +350,8 @@ class ScalerGroupsTest {
                 assertThat(send(groups, "", "groups").message()).contains("web: ").contains("(being changed)");
                 assertThat(send(groups, "", "group", "change", "web", "{\"a\": 1}").message())
                         .isEqualTo("the group web is being changed already");
+                assertThat(send(groups, "", "group", "delete", "web").message()).isEqualTo("the group web is being "
+                        + "changed: delete it once 'ops groups' no longer says BEING CHANGED");
                 made.host.releaseStarts();
 
                 await().atMost(Duration.ofSeconds(20)).until(() -> made.changes.stream()
