@@ -50,6 +50,14 @@ class MainTest {
     }
 
     @Test
+    void roundsAndSecondsBelowOneAreRefusedBeforeAnyRun() {
+        assertThat(run("bench", "balancer", "--rounds", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--rounds 0: must be 1 or more");
+        assertThat(run("bench", "idle", "--seconds", "-1")).isEqualTo(2);
+        assertThat(err.toString()).contains("--seconds -1: must be 1 or more");
+    }
+
+    @Test
     void anUnknownOptionIsRefused() {
         assertThat(run("demo", "--frobnicate")).isEqualTo(2);
         assertThat(err.toString()).contains("Unknown option: '--frobnicate'");

@@ -19,12 +19,13 @@ import picocli.CommandLine.Spec;
 public final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up or scale")
     String name;
-    @Option(names = "--seconds", defaultValue = "5", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
-    int seconds;
+    @Option(names = "--seconds", description = "measured seconds per run (default: 60 for idle, 30 for scale, 5 for the others)")
+    Integer seconds;
     @Option(names = "--window", defaultValue = "16", description = "requests in flight (default: ${DEFAULT-VALUE})")
     int window;
-    @Option(names = "--rounds", defaultValue = "3", description = "runs of each server (default: ${DEFAULT-VALUE})")
-    int rounds;
+    @Option(names = "--rounds", description = "runs of each path or setting (default: 3 for guest-server, 20 for haproxy, "
+            + "5 for the others)")
+    Integer rounds;
     @Option(names = "--no-nginx", description = "balancer: straight and front door only (quick looks; no ratios to nginx)")
     boolean noNginx;
     @Option(names = "--sizes", defaultValue = "10x1,100x10,300x10,1000x50", split = ",",
@@ -40,23 +41,32 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (rounds != null && rounds < 1 || seconds != null && seconds < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    (rounds != null && rounds < 1 ? "--rounds " + rounds : "--seconds " + seconds) + ": must be 1 or more");
+        }
         switch (name) {
-            case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(seconds), window, rounds);
+            case "guest-server" -> GuestServerBench.run(out, Duration.ofSeconds(or(seconds, 5)), window, or(rounds, 3));
             case "broker" -> BrokerStartupBench.run(out, 5);
             case "monitor" -> MonitorBench.run(out, new int[] {1, 10, 50}, 50);
-            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(seconds), window,
-                    rounds == 3 ? 5 : rounds, noNginx);
+            case "balancer" -> BalancerBench.run(out, Home.dir(), Duration.ofSeconds(or(seconds, 5)), window,
+                    or(rounds, 5), noNginx);
             case "boot" -> BootBench.run(out, Home.dir(), Home.resolve(config.load().provisioning().imageDir()), 5);
-            case "haproxy" -> HaproxyBench.run(out, rounds == 3 ? 20 : rounds);
-            case "http-boot" -> HttpBootBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
-            case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(seconds == 5 ? 60 : seconds));
-            case "scale-up" -> ScaleUpBench.run(out, config.load(), rounds == 3 ? 5 : rounds);
+            case "haproxy" -> HaproxyBench.run(out, or(rounds, 20));
+            case "http-boot" -> HttpBootBench.run(out, config.load(), or(rounds, 5));
+            case "idle" -> IdleBench.run(out, config.load(), Duration.ofSeconds(or(seconds, 60)));
+            case "scale-up" -> ScaleUpBench.run(out, config.load(), or(rounds, 5));
             case "scale" -> ScaleBench.run(out, sizes.stream().map(BenchCommand::size).toList(),
-                    Duration.ofSeconds(seconds == 5 ? 30 : seconds), rounds == 3 ? 5 : rounds, png);
+                    Duration.ofSeconds(or(seconds, 30)), or(rounds, 5), png);
             default -> throw new IllegalArgumentException("unknown benchmark '" + name
                     + "' (known: guest-server, broker, monitor, boot, http-boot, haproxy, balancer, idle, scale-up, scale)");
         }
         return 0;
+    }
+
+    /** The value given, or this benchmark's default when none was. */
+    private static int or(Integer given, int byDefault) {
+        return given == null ? byDefault : given;
     }
 
     private static ScaleBench.Size size(String text) {
