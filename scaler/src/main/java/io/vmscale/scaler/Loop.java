@@ -91,6 +91,8 @@ final class Loop {
     RollingUpdate.Run rollout;
     /** Set once the group is being deleted ({@link Scaler#retire}): completed when its last domain is gone. */
     CompletableFuture<Void> retiring;
+    /** Why that deletion cannot end yet (said once as a {@code DeletionWaits} hold), or null while it goes on. */
+    String deletionWaits;
     /**
      * Set once the group's scaler is being replaced by one with a new spec ({@link Scaler#handOver}): completed with
      * what operators changed once no action is under way; nothing is started meanwhile.

@@ -315,6 +315,14 @@ public final class Scaler implements AutoCloseable {
         });
     }
 
+    /**
+     * Why the group's deletion cannot end yet (replicas on hosts that do not answer, or no host answering), or null:
+     * not being deleted, or going on.
+     */
+    public String deletionWaits() {
+        return loop.call(() -> loop.retiring == null ? null : loop.deletionWaits);
+    }
+
     /** The ticks since the last call of this method (any thread). */
     public Ticks ticks() {
         return tickTimes.take();
@@ -466,7 +474,10 @@ public final class Scaler implements AutoCloseable {
             decisions.announce(loop.fleet.move(starting.domain(), ReplicaState.FAILED, now, "the group is deleted"),
                     ReplicaState.FAILED, "abandoned: the group is being deleted (its start is not waited for)");
         }
-        if (!reconcile(now) || serving.busy() || pooling.busy() || loop.fleet.size() > 0) {
+        boolean seen = reconcile(now);
+        deletionWaits(seen, now);
+        // a host that does not answer may still run domains of the group: never ended without them
+        if (!seen || serving.busy() || pooling.busy() || loop.fleet.size() > 0 || !loop.unreachableSince.isEmpty()) {
             return;
         }
         List<String> left = loop.lastObservation.replicas().stream()
@@ -480,6 +491,30 @@ public final class Scaler implements AutoCloseable {
         }
         String domain = left.get(0);
         serving.run("removing " + domain, () -> provisioner.remove(domain));
+    }
+
+    /**
+     * A deletion removes every domain of the group, so it waits for a host that does not answer: rather than leave
+     * domains of the group running there unseen, it says so once (a {@code DeletionWaits} hold naming the hosts) and
+     * ends once that host answers and they are removed. The replicas on hosts that answer go meanwhile.
+     */
+    private void deletionWaits(boolean seen, Instant now) {
+        String why;
+        if (!seen) {
+            why = "no host answers";
+        } else {
+            why = new TreeMap<>(loop.unreachableSince).entrySet().stream().map(e -> e.getKey() + " has not answered for "
+                    + Duration.between(e.getValue(), now).toSeconds() + " s ("
+                    + loop.fleet.all().stream().filter(m -> e.getKey().equals(m.host())).count()
+                    + " replica(s) of the group there when last seen)")
+                    .collect(java.util.stream.Collectors.joining("; "));
+            why = why.isEmpty() ? null : why;
+        }
+        if (why != null && loop.deletionWaits == null) {
+            decisions.say(ScaleAction.HOLD, "DeletionWaits", "the group's deletion waits: " + why + "; it ends once "
+                    + "they can be removed (nothing of the group is left running unseen)", null);
+        }
+        loop.deletionWaits = why;
     }
 
     /** Nothing under way and as many replicas as wanted, all settled. */
@@ -595,11 +630,16 @@ public final class Scaler implements AutoCloseable {
                 serving.run("starting a replica on " + room.host(), () -> actions.scaleUp(room.host()));
             }
         } else if (counted > wanted && loop.fleet.settled()) {
+            // one on a host that does not answer cannot be stopped: it is replaced or taken back when the host is
+            // heard from again (HostUnreachable said so)
+            java.util.Set<String> staying = new java.util.HashSet<>(loop.protectedReplicas);
+            loop.fleet.all().stream().filter(m -> m.host() != null && loop.unreachableSince.containsKey(m.host()))
+                    .forEach(m -> staying.add(m.domain()));
             Optional<Fleet.Member> out = loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(),
-                    loop.protectedReplicas, provisioner.hosts(), loop::outdated);
+                    staying, provisioner.hosts(), loop::outdated);
             if (out.isPresent()) {
                 serving.run("draining " + out.get().domain(), () -> actions.scaleDown(out.get()));
-            } else if (!loop.fleet.in(ReplicaState.READY).isEmpty()) {
+            } else if (loop.fleet.in(ReplicaState.READY).stream().anyMatch(m -> loop.protectedReplicas.contains(m.domain()))) {
                 decisions.say(ScaleAction.HOLD, "ScaleInProtected", counted + " replica(s), " + wanted
                         + " wanted, but every READY one is protected from scale-in: " + String.join(", ",
                         loop.protectedReplicas) + " ('ops protect DOMAIN off' lets one go)", null);

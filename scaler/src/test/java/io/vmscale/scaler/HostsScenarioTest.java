@@ -225,4 +225,34 @@ class HostsScenarioTest {
             assertThat(h.actions()).filteredOn(d -> d.action() == ScaleAction.REPLACE).hasSize(1);
         }
     }
+
+    @Test
+    void aDeletionWaitsForAHostThatDoesNotAnswerSaysWhyAndEndsOnceItAnswers() throws Exception {
+        FakeHypervisor one = new FakeHypervisor(ONE, 4);
+        FakeHypervisor two = new FakeHypervisor(TWO, 4);
+        try (ScalerHarness h = twoHosts(one, two, 2, 3, -1)) {
+            h.awaitReady(1);
+            assertThat(h.command("scale", "2").ok()).isTrue();
+            h.awaitReady(2);
+            assertThat(two.names()).containsExactly(name(1));
+            two.reachable(false); // its libvirtd gone; its guest still runs
+            await().atMost(SOON).until(() -> h.held("HostUnreachable"));
+            assertThat(h.scaler.deletionWaits()).as("not being deleted").isNull();
+
+            java.util.concurrent.CompletableFuture<Void> deleted = h.scaler.retire("the operator deleted the group");
+            await().atMost(SOON).until(() -> h.held("DeletionWaits") && one.names().isEmpty());
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("DeletionWaits")).singleElement()
+                    .satisfies(d -> assertThat(d.reason()).startsWith("the group's deletion waits: " + TWO
+                            + " has not answered for ").contains(" s (1 replica(s) of the group there when last seen)"));
+            assertThat(h.scaler.deletionWaits()).startsWith(TWO + " has not answered for ");
+            assertThat(deleted).as("its replica on the silent host still runs there").isNotDone();
+            assertThat(two.names()).containsExactly(name(1));
+
+            two.reachable(true);
+            deleted.get(SOON.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(two.names()).as("nothing of the group left running unseen").isEmpty();
+            assertThat(one.names()).isEmpty();
+            assertThat(h.decisions()).filteredOn(d -> d.reasonCode().equals("DeletionWaits")).hasSize(1);
+        }
+    }
 }

@@ -213,6 +213,7 @@ record StatusView(List<Object> replicas, List<Object> decisions, Map<String, Obj
                     g.get("replicas"), g.get("minReplicas") + ".." + g.get("maxReplicas"), g.get("policy"),
                     g.get("image") == null || "".equals(g.get("image")) ? "the built-in guest" : g.get("image"),
                     Boolean.TRUE.equals(g.get("deleting")) ? "  BEING DELETED"
+                            + (g.get("deletionWaits") == null ? "" : " (waits: " + g.get("deletionWaits") + ")")
                             : Boolean.TRUE.equals(g.get("changing")) ? "  BEING CHANGED"
                             : Boolean.TRUE.equals(g.get("paused")) ? "  PAUSED" : ""));
         }

@@ -420,7 +420,7 @@ function showGroups(list) {
     const tr = document.createElement('tr');
     tr.id = 'group-' + g.name;
     const cells = [g.name, String(g.ready), String(g.replicas), `${g.minReplicas}..${g.maxReplicas}`, g.policy,
-      g.image || 'the built-in guest', g.deleting ? 'BEING DELETED' : g.changing ? 'BEING CHANGED'
+      g.image || 'the built-in guest', g.deleting ? 'BEING DELETED' + (g.deletionWaits ? ` (waits: ${g.deletionWaits})` : '') : g.changing ? 'BEING CHANGED'
         : g.paused ? 'PAUSED' : ''];
     for (const text of cells) {
       const td = document.createElement('td');
@@ -605,7 +605,7 @@ function onEvent(envelope) {
         raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
       } else if (b.action === 'UP' || b.action === 'DOWN' || b.action === 'MIGRATE') {
         raiseAlert(`${b.action} ${b.fromReplicas}\u2192${b.toReplicas} ${b.reasonCode}: ${b.reason}`, 'alert-scale');
-      } else if (b.reasonCode === 'NoCapacity' || b.reasonCode === 'HostUnreachable') {
+      } else if (b.reasonCode === 'NoCapacity' || b.reasonCode === 'HostUnreachable' || b.reasonCode === 'DeletionWaits') {
         raiseAlert(`${b.action} ${b.reasonCode}: ${b.reason}`, 'alert-bad');
       }
       break;

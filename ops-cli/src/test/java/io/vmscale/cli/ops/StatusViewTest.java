@@ -76,4 +76,26 @@ class StatusViewTest {
                 .contains("host qemu+tcp://127.0.0.2:16509/system: UNREACHABLE for 7 s (not connected (reconnecting)), "
                         + "1 replica(s) [vmscale-0001]\n");
     }
+
+    @Test
+    void aDeletionThatWaitsForAHostSaysWhyOnItsGroupsLine() {
+        Map<String, Object> web = new LinkedHashMap<>();
+        web.put("name", "web");
+        web.put("ready", 0);
+        web.put("replicas", 1);
+        web.put("minReplicas", 0);
+        web.put("maxReplicas", 3);
+        web.put("policy", "threshold-window");
+        web.put("image", "");
+        web.put("deleting", true);
+        web.put("deletionWaits", "qemu+tcp://h2/system has not answered for 95 s (1 replica(s) of the group there when "
+                + "last seen)");
+        Map<String, Object> going = new LinkedHashMap<>(web);
+        going.put("name", "api");
+        going.put("deletionWaits", null);
+        assertThat(StatusView.groups(List.of(web, going)))
+                .contains("the built-in guest  BEING DELETED (waits: qemu+tcp://h2/system has not answered for 95 s (1 "
+                        + "replica(s) of the group there when last seen))\n")
+                .contains("the built-in guest  BEING DELETED\n");
+    }
 }
