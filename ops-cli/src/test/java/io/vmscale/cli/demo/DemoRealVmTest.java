@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * one UP while the load is high, exactly one DOWN while it is low after that, no sample above 100 %;
  * and the same policy simulated over that log takes the decisions the live scaler took.
  */
-public class DemoRealVmTest {
+class DemoRealVmTest {
     private static final Pattern SUMMARY = Pattern.compile(
             "summary: scale-ups=(\\d+) scale-downs=(\\d+) answers=(\\d+) wrong=(\\d+) lost=(\\d+) chart=(\\S+) events=(\\S+)");
 
