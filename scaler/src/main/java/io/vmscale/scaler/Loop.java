@@ -91,6 +91,11 @@ final class Loop {
     RollingUpdate.Run rollout;
     /** Set once the group is being deleted ({@link Scaler#retire}): completed when its last domain is gone. */
     CompletableFuture<Void> retiring;
+    /** Whether the replica's host does not answer now (nothing it does there can be seen or undone). */
+    boolean onSilentHost(Fleet.Member member) {
+        return member.host() != null && unreachableSince.containsKey(member.host());
+    }
+
     /** Why that deletion cannot end yet (said once as a {@code DeletionWaits} hold), or null while it goes on. */
     String deletionWaits;
     /**

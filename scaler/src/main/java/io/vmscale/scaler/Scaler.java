@@ -14,20 +14,23 @@ import io.vmscale.broker.event.ScaleDecision;
 import io.vmscale.broker.event.Topic;
 import io.vmscale.broker.event.VmLifecycle;
 import io.vmscale.scaler.health.HealthCheckConfig;
-import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.policy.Sample;
+import io.vmscale.scaler.provision.ApplicationConfig;
 import io.vmscale.scaler.provision.Hypervisor;
 import io.vmscale.scaler.provision.Provisioner;
 import io.vmscale.scaler.provision.Replica;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -507,7 +510,7 @@ public final class Scaler implements AutoCloseable {
                     + Duration.between(e.getValue(), now).toSeconds() + " s ("
                     + loop.fleet.all().stream().filter(m -> e.getKey().equals(m.host())).count()
                     + " replica(s) of the group there when last seen)")
-                    .collect(java.util.stream.Collectors.joining("; "));
+                    .collect(Collectors.joining("; "));
             why = why.isEmpty() ? null : why;
         }
         if (why != null && loop.deletionWaits == null) {
@@ -553,8 +556,7 @@ public final class Scaler implements AutoCloseable {
                 .filter(m -> !loop.busy.contains(m.domain())).findFirst()
                 .or(() -> loop.fleet.in(ReplicaState.STOPPING).stream().filter(m -> !loop.busy.contains(m.domain()))
                         .findFirst());
-        if (failed.isPresent() && failed.get().state() == ReplicaState.FAILED
-                && loop.unreachableSince.containsKey(failed.get().host())) {
+        if (failed.isPresent() && failed.get().state() == ReplicaState.FAILED && loop.onSilentHost(failed.get())) {
             // it cannot be stopped now; if it still runs when its host returns, it is taken back and the extra one drained
             Fleet.Member member = failed.get();
             loop.fleet.forget(member.domain());
@@ -632,9 +634,8 @@ public final class Scaler implements AutoCloseable {
         } else if (counted > wanted && loop.fleet.settled()) {
             // one on a host that does not answer cannot be stopped: it is replaced or taken back when the host is
             // heard from again (HostUnreachable said so)
-            java.util.Set<String> staying = new java.util.HashSet<>(loop.protectedReplicas);
-            loop.fleet.all().stream().filter(m -> m.host() != null && loop.unreachableSince.containsKey(m.host()))
-                    .forEach(m -> staying.add(m.domain()));
+            Set<String> staying = new HashSet<>(loop.protectedReplicas);
+            loop.fleet.all().stream().filter(loop::onSilentHost).forEach(m -> staying.add(m.domain()));
             Optional<Fleet.Member> out = loop.fleet.scaleDownCandidate(loop.config.terminationPolicy(),
                     staying, provisioner.hosts(), loop::outdated);
             if (out.isPresent()) {

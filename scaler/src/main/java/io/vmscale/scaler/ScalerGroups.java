@@ -396,14 +396,15 @@ public final class ScalerGroups {
             group.put("policy", now.policy());
             group.put("paused", now.paused());
             group.put("image", now.image() == null ? each.getValue().image() : now.image());
-            String waits = deleting.contains(each.getKey()) ? each.getValue().deletionWaits() : null;
-            group.put("deleting", deleting.contains(each.getKey()));
+            boolean beingDeleted = deleting.contains(each.getKey());
+            String waits = beingDeleted ? each.getValue().deletionWaits() : null;
+            group.put("deleting", beingDeleted);
             group.put("deletionWaits", waits);
             group.put("changing", changing.contains(each.getKey()));
             list.add(group);
             message.append(message.isEmpty() ? "" : "; ").append(each.getKey()).append(": ").append(ready)
                     .append(" READY of ").append(replicas.size())
-                    .append(deleting.contains(each.getKey()) ? " (being deleted" + (waits == null ? ")"
+                    .append(beingDeleted ? " (being deleted" + (waits == null ? ")"
                             : ": it waits, " + waits + ")") : "")
                     .append(changing.contains(each.getKey()) ? " (being changed)" : "");
         }

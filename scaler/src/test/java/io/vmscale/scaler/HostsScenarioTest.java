@@ -34,6 +34,16 @@ class HostsScenarioTest {
                 ScalerConfig.WarmPoolConfig.NONE, consolidateAfter);
     }
 
+    /** Two READY replicas, the second on host two, whose libvirtd then stops answering (its guest still runs). */
+    private static void secondReplicaOnAHostThatGoesSilent(ScalerHarness h, FakeHypervisor two) {
+        h.awaitReady(1);
+        assertThat(h.command("scale", "2").ok()).isTrue();
+        h.awaitReady(2);
+        assertThat(two.names()).containsExactly(name(1));
+        two.reachable(false);
+        await().atMost(SOON).until(() -> h.held("HostUnreachable"));
+    }
+
     private static VmLifecycle last(ScalerHarness h, String domain, ReplicaState state) {
         return h.lifecycle().stream().filter(v -> v.domain().equals(domain) && v.state() == state)
                 .reduce((a, b) -> b).orElseThrow();
@@ -205,12 +215,7 @@ class HostsScenarioTest {
         FakeHypervisor one = new FakeHypervisor(ONE, 4);
         FakeHypervisor two = new FakeHypervisor(TWO, 4);
         try (ScalerHarness h = twoHosts(one, two, 2, 3, -1)) {
-            h.awaitReady(1);
-            assertThat(h.command("scale", "2").ok()).isTrue();
-            h.awaitReady(2);
-            assertThat(two.names()).containsExactly(name(1));
-            two.reachable(false); // its libvirtd gone; its guest still runs
-            await().atMost(SOON).until(() -> h.held("HostUnreachable"));
+            secondReplicaOnAHostThatGoesSilent(h, two);
             await().atMost(SOON).until(() -> h.ready() == 2 && one.names().size() == 2);
             assertThat(h.lifecycle()).filteredOn(v -> v.domain().equals(name(1)) && v.state() == ReplicaState.FAILED)
                     .singleElement().satisfies(v -> assertThat(v.reason()).contains("its host " + TWO
@@ -231,12 +236,7 @@ class HostsScenarioTest {
         FakeHypervisor one = new FakeHypervisor(ONE, 4);
         FakeHypervisor two = new FakeHypervisor(TWO, 4);
         try (ScalerHarness h = twoHosts(one, two, 2, 3, -1)) {
-            h.awaitReady(1);
-            assertThat(h.command("scale", "2").ok()).isTrue();
-            h.awaitReady(2);
-            assertThat(two.names()).containsExactly(name(1));
-            two.reachable(false); // its libvirtd gone; its guest still runs
-            await().atMost(SOON).until(() -> h.held("HostUnreachable"));
+            secondReplicaOnAHostThatGoesSilent(h, two);
             assertThat(h.scaler.deletionWaits()).as("not being deleted").isNull();
 
             java.util.concurrent.CompletableFuture<Void> deleted = h.scaler.retire("the operator deleted the group");
